@@ -1,0 +1,180 @@
+//! The daemon's life: start in order (logs, store, TLS, listener), tell systemd
+//! it is ready only when it can serve, and on SIGTERM stop taking connections,
+//! let in-flight requests finish, and flush the store before exiting.
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::service_manager;
+use crate::store::{Store, StoreError};
+use crate::web::{self, metrics::Metrics, tls::TlsError, AppState};
+use actix_web::dev::ServerHandle;
+use actix_web::rt::task::JoinHandle;
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit codes from sysexits.h, so `systemctl status` says what went wrong and
+/// the unit can refuse to restart-loop on problems a restart can't fix.
+pub mod exit {
+    pub const SOFTWARE: u8 = 70;
+    pub const OS_FILE: u8 = 72;
+    pub const CANT_CREATE: u8 = 73;
+    pub const IO: u8 = 74;
+    pub const TEMP_FAIL: u8 = 75;
+    pub const CONFIG: u8 = 78;
+    pub const DATA: u8 = 65;
+    pub const UNAVAILABLE: u8 = 69;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the data directory {} cannot be created (data_dir): {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr} (http.listen): {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("the HTTPS server failed to start: {0}")]
+    Server(std::io::Error),
+    #[error("a start-up task failed: {0}")]
+    Task(String),
+}
+
+impl StartError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::DataDir { .. } => exit::CANT_CREATE,
+            StartError::Store(StoreError::Locked { .. }) => exit::TEMP_FAIL,
+            StartError::Store(StoreError::TooNew { .. } | StoreError::Corrupt { .. } | StoreError::Open { .. }) => {
+                exit::DATA
+            }
+            StartError::Store(_) => exit::IO,
+            StartError::Tls(TlsError::Write { .. }) => exit::CANT_CREATE,
+            StartError::Tls(_) => exit::CONFIG,
+            StartError::Bind { .. } => exit::UNAVAILABLE,
+            StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
+        }
+    }
+}
+
+pub struct Daemon {
+    store: Store,
+    server: JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
+    local_addr: SocketAddr,
+}
+
+impl Daemon {
+    /// Brings the appliance up. Must run inside an actix system.
+    pub async fn start(config: &Config, clock: SharedClock) -> Result<Daemon, StartError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&config.data_dir)
+            .map_err(|source| StartError::DataDir {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        let store_dir = config.store_dir();
+        let store = tokio::task::spawn_blocking(move || Store::open(&store_dir))
+            .await
+            .map_err(|e| StartError::Task(e.to_string()))??;
+        let tls = web::tls::server_config(config)?;
+        let listener = TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
+            addr: config.http.listen,
+            source,
+        })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.http.listen,
+            source,
+        })?;
+        let state = AppState {
+            store: store.clone(),
+            clock,
+            metrics: Arc::new(Metrics::default()),
+        };
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let server = web::serve(state, listener, tls, workers).map_err(StartError::Server)?;
+        let handle = server.handle();
+        let server = actix_web::rt::spawn(server);
+        tracing::info!(address = %local_addr, "listening for HTTPS");
+        Ok(Daemon {
+            store,
+            server,
+            handle,
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully.
+    pub async fn run_until_signal(self) -> ExitCode {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(t), Ok(i)) => (t, i),
+            _ => {
+                tracing::error!("cannot listen for stop signals");
+                return ExitCode::from(exit::OS_FILE);
+            }
+        };
+        let Daemon {
+            store,
+            mut server,
+            handle,
+            local_addr,
+        } = self;
+        let watchdog = service_manager::watchdog_interval()
+            .map(|interval| actix_web::rt::spawn(service_manager::run_watchdog(interval, store.clone(), local_addr)));
+        service_manager::ready(&format!("serving https on {local_addr}"));
+
+        let server_ended = tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); None }
+            _ = int.recv() => { tracing::info!("SIGINT: stopping"); None }
+            ended = &mut server => Some(ended),
+        };
+        service_manager::stopping();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
+        let server_ok = match server_ended {
+            Some(Ok(Ok(()))) => true,
+            Some(ended) => {
+                tracing::error!(?ended, "the HTTPS server stopped on its own");
+                false
+            }
+            None => {
+                handle.stop(true).await;
+                matches!(server.await, Ok(Ok(())))
+            }
+        };
+        match store.flush().await {
+            Ok(()) if server_ok => {
+                tracing::info!("stopped cleanly");
+                ExitCode::SUCCESS
+            }
+            Ok(()) => ExitCode::from(exit::SOFTWARE),
+            Err(e) => {
+                tracing::error!(error = %e, "the final flush of the store failed");
+                ExitCode::from(exit::IO)
+            }
+        }
+    }
+
+    /// Stops serving and flushes the store (used by tests and benchmarks).
+    pub async fn stop(self) -> Result<(), StoreError> {
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        self.store.flush().await
+    }
+}

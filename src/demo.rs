@@ -1,0 +1,146 @@
+//! `tocsin demo`: the whole appliance in one directory, with a demo organisation
+//! and members to try it on. Each start makes a fresh admin password and API key
+//! and prints them once.
+
+use crate::clock::SharedClock;
+use crate::provisioning::{self, ProvisionError};
+use crate::store::{NewGroup, NewUser, Store, StoreError};
+use std::net::SocketAddr;
+
+pub const ORG: &str = "demo";
+pub const ADMIN: &str = "admin";
+
+struct Member {
+    username: &'static str,
+    name: &'static str,
+    phone: &'static str,
+    email: &'static str,
+    issi: u32,
+    language: &'static str,
+    groups: &'static [&'static str],
+}
+
+const MEMBERS: &[Member] = &[
+    Member {
+        username: "aino",
+        name: "Aino Virtanen",
+        phone: "+358401000001",
+        email: "aino@demo.example",
+        issi: 2_001_001,
+        language: "fi",
+        groups: &["firefighters", "officers"],
+    },
+    Member {
+        username: "elias",
+        name: "Elias Korhonen",
+        phone: "+358401000002",
+        email: "elias@demo.example",
+        issi: 2_001_002,
+        language: "fi",
+        groups: &["firefighters"],
+    },
+    Member {
+        username: "linnea",
+        name: "Linnea Lindqvist",
+        phone: "+358401000003",
+        email: "linnea@demo.example",
+        issi: 2_001_003,
+        language: "sv",
+        groups: &["firefighters", "first-responders"],
+    },
+    Member {
+        username: "oliver",
+        name: "Oliver Smith",
+        phone: "+358401000004",
+        email: "oliver@demo.example",
+        issi: 2_001_004,
+        language: "en",
+        groups: &["first-responders"],
+    },
+    Member {
+        username: "sofia",
+        name: "Sofia Mäkinen",
+        phone: "+358401000005",
+        email: "sofia@demo.example",
+        issi: 2_001_005,
+        language: "fi",
+        groups: &["officers", "first-responders"],
+    },
+];
+
+const GROUPS: &[&str] = &["firefighters", "officers", "first-responders"];
+
+pub struct DemoLogin {
+    pub admin_password: String,
+    pub api_key: String,
+}
+
+/// Seeds the demo organisation on first start and issues fresh credentials.
+pub fn prepare(store: &Store, clock: &SharedClock) -> Result<DemoLogin, ProvisionError> {
+    let admin_password = generate_password()?;
+    let created = provisioning::create_admin(store, clock, ORG, ADMIN, &admin_password)?;
+    if created.org_created {
+        seed_members(store, clock, created.org.id)?;
+    }
+    let stamp = clock.now().unix_timestamp();
+    let api_key = provisioning::create_api_key(store, clock, ORG, &format!("demo-{stamp}"), "admin", None)?;
+    Ok(DemoLogin {
+        admin_password,
+        api_key,
+    })
+}
+
+fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Result<(), StoreError> {
+    let handle = store.org(org);
+    let now = clock.now();
+    let mut group_ids = Vec::new();
+    for name in GROUPS {
+        group_ids.push((*name, handle.create_group(NewGroup { name: (*name).to_owned(), members: Vec::new() }, now)?.id));
+    }
+    for m in MEMBERS {
+        handle.create_user(
+            NewUser {
+                username: m.username.to_owned(),
+                name: m.name.to_owned(),
+                phones: vec![m.phone.to_owned()],
+                email: Some(m.email.to_owned()),
+                tetra_issi: Some(m.issi),
+                language: Some(m.language.to_owned()),
+                roles: vec!["member".to_owned()],
+                password_hash: None,
+                groups: group_ids
+                    .iter()
+                    .filter(|(name, _)| m.groups.contains(name))
+                    .map(|(_, id)| *id)
+                    .collect(),
+            },
+            now,
+        )?;
+    }
+    store.flush_blocking()
+}
+
+/// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+fn generate_password() -> Result<String, getrandom::Error> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bytes: [u8; 20] = crate::auth::random_bytes()?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String {
+    format!(
+        "\nTocsin demo is running on https://{listen} (self-signed certificate)\n\n\
+         \x20 Appliance:   {public_url}/\n\
+         \x20 Health:      {public_url}/healthz\n\
+         \x20 Admin login: organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
+         \x20              (one-time: a new password is made at every start)\n\
+         \x20 API key:     {key}\n\n\
+         \x20 Try:  curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/users\n\n\
+         Stop with Ctrl-C.\n",
+        password = login.admin_password,
+        key = login.api_key,
+    )
+}

@@ -1,0 +1,63 @@
+//! Sortable identifiers. Every record id is a ULID: 16 bytes on disk (so keys sort
+//! by creation time) and 26 Crockford base32 characters on the wire.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use ulid::Ulid;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(Ulid);
+
+impl Id {
+    /// The id of the system namespace: keys that belong to no organisation (the
+    /// organisation directory itself) live under it.
+    pub const SYSTEM: Id = Id(Ulid::nil());
+
+    pub fn new() -> Self {
+        Id(Ulid::new())
+    }
+
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_bytes()
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Id(Ulid::from_bytes(bytes))
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let array: [u8; 16] = bytes.try_into().ok()?;
+        Some(Self::from_bytes(array))
+    }
+}
+
+impl Default for Id {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a valid id (expected 26 characters of Crockford base32)")]
+pub struct InvalidId;
+
+impl FromStr for Id {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ulid::from_string(s).map(Id).map_err(|_| InvalidId)
+    }
+}

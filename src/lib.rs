@@ -1,0 +1,16 @@
+//! Tocsin: a self-hosted critical-communications appliance. The binary is a thin
+//! command line over this library, so tests and benchmarks drive the same code.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod demo;
+pub mod ids;
+pub mod provisioning;
+pub mod service_manager;
+pub mod store;
+pub mod telemetry;
+pub mod validate;
+pub mod web;

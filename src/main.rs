@@ -1,0 +1,5 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tocsin::cli::run(tocsin::cli::Cli::parse())
+}

@@ -1,0 +1,60 @@
+//! Groups: named sets of users an alert can be sent to. A user can be in many.
+
+use super::keys::{IndexKind, Kind};
+use super::{OrgStore, Result, StoreError};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: Id,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<Id>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub members: Vec<Id>,
+}
+
+impl OrgStore {
+    /// Creates a group; every member must be a user of this organisation.
+    pub fn create_group(&self, new: NewGroup, now: OffsetDateTime) -> Result<Group> {
+        let group = Group {
+            id: Id::new(),
+            name: new.name,
+            members: new.members,
+            created_at: now,
+        };
+        self.store.transaction(|tx| {
+            for member in &group.members {
+                if tx.get::<super::User>(self.org, Kind::User, *member)?.is_none() {
+                    return Err(super::abort(StoreError::NotFound { what: "member" }));
+                }
+            }
+            tx.claim(self.org, IndexKind::GroupName, &group.name, group.id, "group")?;
+            tx.put(self.org, Kind::Group, group.id, &group)
+        })?;
+        Ok(group)
+    }
+
+    pub fn group(&self, id: Id) -> Result<Option<Group>> {
+        self.store.get(self.org, Kind::Group, id)
+    }
+
+    pub fn group_by_name(&self, name: &str) -> Result<Option<Group>> {
+        match self.store.lookup(self.org, IndexKind::GroupName, name)? {
+            Some(id) => self.group(id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn groups(&self) -> Result<Vec<Group>> {
+        self.store.list(self.org, Kind::Group)
+    }
+}

@@ -1,0 +1,56 @@
+//! Key layout. Kinds are single bytes so keys stay short and a kind's records
+//! sort together under their organisation; never reuse a retired byte.
+
+use crate::ids::Id;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Organisation = 1,
+    User = 2,
+    Group = 3,
+    ApiKey = 4,
+    /// Scratch records written by health probes.
+    Probe = 0xFF,
+}
+
+impl Kind {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Organisation => "organisation",
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::ApiKey => "api key",
+            Kind::Probe => "probe",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum IndexKind {
+    /// Under [`Id::SYSTEM`]: organisation slug → organisation id.
+    OrgSlug = 1,
+    Username = 2,
+    GroupName = 3,
+}
+
+pub(super) fn record(org: Id, kind: Kind, id: Id) -> Vec<u8> {
+    let mut key = kind_prefix(org, kind);
+    key.extend_from_slice(&id.to_bytes());
+    key
+}
+
+pub(super) fn kind_prefix(org: Id, kind: Kind) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33);
+    key.extend_from_slice(&org.to_bytes());
+    key.push(kind as u8);
+    key
+}
+
+/// Index values are case-folded so "JDoe" and "jdoe" can't both exist.
+pub(super) fn index(org: Id, index: IndexKind, value: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(17 + value.len());
+    key.extend_from_slice(&org.to_bytes());
+    key.push(index as u8);
+    key.extend_from_slice(value.to_lowercase().as_bytes());
+    key
+}

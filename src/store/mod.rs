@@ -1,0 +1,236 @@
+//! Everything Tocsin keeps lives in one sled database, and only this module
+//! touches it.
+//!
+//! Layout (few trees, as sled grows badly with many):
+//! - `records`: `org id (16) | kind (1) | record id (16)` → JSON of the record.
+//! - `index`: `org id (16) | index kind (1) | index value` → record id (16).
+//! - the default tree: store metadata (schema version).
+//!
+//! Every key starts with the owning organisation's id, and record access goes
+//! through an [`OrgStore`] bound to one organisation, so a handle for one
+//! organisation can't reach another's records. The organisation directory itself
+//! lives under [`Id::SYSTEM`].
+//!
+//! Writes are durable only after [`Store::flush`]; callers that acknowledge a
+//! write to someone flush first.
+
+mod apikeys;
+mod groups;
+mod keys;
+mod orgs;
+mod schema;
+mod users;
+
+pub use apikeys::{ApiKeyRecord, NewApiKey};
+pub use groups::{Group, NewGroup};
+pub use orgs::Organisation;
+pub use schema::SCHEMA_VERSION;
+pub use users::{NewUser, User};
+
+use crate::ids::Id;
+use keys::Kind;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {} is in use by another process (is the tocsin service running?)", path.display())]
+    Locked { path: PathBuf },
+    #[error("the store at {} cannot be opened: {source}", path.display())]
+    Open { path: PathBuf, source: sled::Error },
+    #[error(
+        "the store at {} has schema version {found}, newer than the {supported} this tocsin understands; install the newer tocsin again or restore a backup",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: u32, supported: u32 },
+    #[error("storage failure: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored {kind} record is unreadable: {source}")]
+    Corrupt { kind: &'static str, source: serde_json::Error },
+    #[error("{what} {value:?} already exists")]
+    Duplicate { what: &'static str, value: String },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    records: sled::Tree,
+    index: sled::Tree,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = sled::Config::new().path(path).open().map_err(|source| match &source {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) => {
+                StoreError::Locked { path: path.to_path_buf() }
+            }
+            _ => StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        let store = Store {
+            records: db.open_tree("records")?,
+            index: db.open_tree("index")?,
+            db,
+            path: path.to_path_buf(),
+        };
+        schema::upgrade(&store)?;
+        store.flush_blocking()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The handle through which one organisation's records are read and written.
+    pub fn org(&self, org: Id) -> OrgStore {
+        OrgStore {
+            store: self.clone(),
+            org,
+        }
+    }
+
+    /// Makes every write so far durable.
+    pub async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Proves the store still takes writes and reads them back (health checks).
+    pub fn probe(&self) -> Result<()> {
+        schema::probe(self)
+    }
+
+    fn get<R: DeserializeOwned>(&self, org: Id, kind: Kind, id: Id) -> Result<Option<R>> {
+        match self.records.get(keys::record(org, kind, id))? {
+            Some(bytes) => decode(kind, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn list<R: DeserializeOwned>(&self, org: Id, kind: Kind) -> Result<Vec<R>> {
+        self.records
+            .scan_prefix(keys::kind_prefix(org, kind))
+            .values()
+            .map(|value| decode(kind, &value?))
+            .collect()
+    }
+
+    fn lookup(&self, org: Id, index: keys::IndexKind, value: &str) -> Result<Option<Id>> {
+        Ok(self
+            .index
+            .get(keys::index(org, index, value))?
+            .and_then(|bytes| Id::from_slice(&bytes)))
+    }
+
+    /// Runs `f` as one atomic transaction over both trees. sled may run `f` more
+    /// than once on conflict, so it must not have side effects of its own.
+    fn transaction<T>(&self, f: impl Fn(&Tx) -> Result<T, TxError>) -> Result<T> {
+        (&self.records, &self.index)
+            .transaction(|(records, index)| f(&Tx { records, index }))
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+    }
+}
+
+type TxError = ConflictableTransactionError<StoreError>;
+
+/// The view of both trees inside a transaction.
+struct Tx<'a> {
+    records: &'a TransactionalTree,
+    index: &'a TransactionalTree,
+}
+
+impl Tx<'_> {
+    fn put<R: Serialize>(&self, org: Id, kind: Kind, id: Id, record: &R) -> Result<(), TxError> {
+        let bytes = serde_json::to_vec(record).map_err(|source| abort(StoreError::Corrupt {
+            kind: kind.name(),
+            source,
+        }))?;
+        self.records.insert(keys::record(org, kind, id), bytes)?;
+        Ok(())
+    }
+
+    fn get<R: DeserializeOwned>(&self, org: Id, kind: Kind, id: Id) -> Result<Option<R>, TxError> {
+        match self.records.get(keys::record(org, kind, id))? {
+            Some(bytes) => decode(kind, &bytes).map(Some).map_err(abort),
+            None => Ok(None),
+        }
+    }
+
+    /// Claims a unique index entry, failing if another record holds it.
+    fn claim(&self, org: Id, index: keys::IndexKind, value: &str, id: Id, what: &'static str) -> Result<(), TxError> {
+        let key = keys::index(org, index, value);
+        match self.index.get(&key)? {
+            Some(existing) if existing.as_ref() != id.to_bytes() => Err(abort(StoreError::Duplicate {
+                what,
+                value: value.to_owned(),
+            })),
+            _ => {
+                self.index.insert(key, &id.to_bytes())?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn abort(e: StoreError) -> TxError {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn decode<R: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<R> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        kind: kind.name(),
+        source,
+    })
+}
+
+/// One organisation's view of the store. Every method reads and writes only keys
+/// under this organisation's id.
+#[derive(Clone, Debug)]
+pub struct OrgStore {
+    store: Store,
+    org: Id,
+}
+
+impl OrgStore {
+    pub fn org_id(&self) -> Id {
+        self.org
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+#[cfg(test)]
+mod tests;

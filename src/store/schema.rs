@@ -1,0 +1,71 @@
+//! The store's schema version and the migrations between versions.
+//!
+//! A newer tocsin opens an older store by running each migration in order, all
+//! before the daemon answers anything; an older tocsin refuses a newer store
+//! rather than misreading it.
+
+use super::{keys, Result, Store, StoreError};
+use crate::ids::Id;
+
+/// Bump this and add a step to [`MIGRATIONS`] whenever stored records change in
+/// a way old code can't read, and keep a fixture of the old version in tests.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const VERSION_KEY: &[u8] = b"schema_version";
+
+/// `MIGRATIONS[n]` upgrades a store from version `n + 1` to `n + 2`.
+const MIGRATIONS: &[fn(&Store) -> Result<()>] = &[];
+
+pub(super) fn upgrade(store: &Store) -> Result<()> {
+    let found = match store.db.get(VERSION_KEY)? {
+        Some(bytes) => {
+            let array: [u8; 4] = bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                kind: "schema version",
+                source: serde::de::Error::custom("not four bytes"),
+            })?;
+            u32::from_be_bytes(array)
+        }
+        None => {
+            write_version(store, SCHEMA_VERSION)?;
+            return Ok(());
+        }
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: store.path.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for version in found..SCHEMA_VERSION {
+        let step = usize::try_from(version - 1)
+            .ok()
+            .and_then(|i| MIGRATIONS.get(i))
+            .ok_or(StoreError::TooNew {
+                path: store.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            })?;
+        tracing::info!(from = version, to = version + 1, "migrating the store");
+        step(store)?;
+        write_version(store, version + 1)?;
+        store.flush_blocking()?;
+    }
+    Ok(())
+}
+
+pub(super) fn write_version(store: &Store, version: u32) -> Result<()> {
+    store.db.insert(VERSION_KEY, &version.to_be_bytes())?;
+    Ok(())
+}
+
+pub(super) fn probe(store: &Store) -> Result<()> {
+    let key = keys::record(Id::SYSTEM, keys::Kind::Probe, Id::SYSTEM);
+    let stamp = Id::new().to_bytes();
+    store.records.insert(&key, &stamp)?;
+    store.flush_blocking()?;
+    match store.records.get(&key)? {
+        Some(read) if read.as_ref() == stamp => Ok(()),
+        _ => Err(StoreError::NotFound { what: "probe record" }),
+    }
+}

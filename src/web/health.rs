@@ -1,0 +1,51 @@
+//! Liveness, readiness and metrics endpoints. None of them needs a login: they
+//! reveal no data, and monitoring must work when logins don't.
+
+use super::{blocking, AppState};
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Ready when the store takes a write and reads it back.
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.store.clone();
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(5), blocking(move || store.probe())).await;
+    let store_check = match probe {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => format!("failing: {e}"),
+        Err(_) => "failing: no answer within 5 s".to_owned(),
+    };
+    let ready = store_check == "ok";
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "checks": {"store": store_check},
+    });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.store.clone();
+    if let Ok(Ok(size)) = web::block(move || store.size_on_disk()).await {
+        state.metrics.set_store_size(size);
+    }
+    match state.metrics.encode() {
+        Some(text) => HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(text),
+        None => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}

@@ -1,0 +1,108 @@
+//! `/metrics` in the OpenMetrics text format, which Prometheus scrapes natively.
+//! Subsystems register their own families (queue depths, device states) on the
+//! shared registry as they start.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The route pattern ("/api/v1/users/{id}"), never the raw path, so ids
+    /// don't explode the label space.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    store_size: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs to about 3 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tocsin");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response",
+            latency.clone(),
+        );
+        let store_size = Gauge::default();
+        registry.register("store_size_bytes", "Size of the store on disk", store_size.clone());
+        let build = Family::<Vec<(String, String)>, Gauge>::default();
+        build
+            .get_or_create(&vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())])
+            .set(1);
+        registry.register("build_info", "The running tocsin version", build);
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            store_size,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn set_store_size(&self, bytes: u64) {
+        self.store_size.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    /// Lets a subsystem add its own metric families.
+    pub fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> Option<T> {
+        self.registry.lock().ok().map(|mut r| f(&mut r))
+    }
+
+    pub fn encode(&self) -> Option<String> {
+        let registry = self.registry.lock().ok()?;
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).ok()?;
+        Some(text)
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTTPS face of the appliance: actix-web over rustls, one listener, security
+//! headers and metrics on every response, JSON API under `/api/v1`.
+
+pub mod api;
+pub mod extract;
+mod headers;
+mod health;
+pub mod metrics;
+pub mod problem;
+pub mod tls;
+
+use crate::clock::SharedClock;
+use crate::store::Store;
+use actix_web::dev::{Server, Service};
+use actix_web::{web, App, HttpServer};
+use metrics::Metrics;
+use problem::ApiError;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use headers::CONTENT_SECURITY_POLICY;
+
+/// What every request handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Runs store work off the async workers: sled calls block on I/O.
+pub async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    ApiError: From<E>,
+{
+    match web::block(f).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(_) => Err(ApiError::Internal),
+    }
+}
+
+/// How long in-flight requests get to finish after a stop is asked for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Starts serving on an already bound listener. The server stops only when
+/// told to through its handle: signals belong to the daemon, which must flush
+/// the store after the last request is done.
+pub fn serve(
+    state: AppState,
+    listener: TcpListener,
+    tls: rustls::ServerConfig,
+    workers: usize,
+) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let metrics = data.metrics.clone();
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(256 * 1024))
+            .configure(health::routes)
+            .configure(api::routes)
+            .default_service(web::to(problem::not_found))
+            .wrap(headers::security_headers())
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let method = req.method().to_string();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                let metrics = metrics.clone();
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    let status = response.status().as_u16();
+                    let elapsed = started.elapsed();
+                    metrics.observe_request(&method, &route, status, elapsed);
+                    tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
+                    Ok(response)
+                }
+            })
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .listen_rustls_0_23(listener, tls)?
+    .run();
+    Ok(server)
+}

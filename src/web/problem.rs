@@ -1,0 +1,127 @@
+//! The one mapping from errors to HTTP: RFC 9457 problem documents
+//! (`application/problem+json`) with a stable `code` and, for bad input, the
+//! `field` at fault.
+
+use crate::auth::Permission;
+use crate::store::StoreError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{field}: {detail}")]
+    InvalidField { field: String, detail: String },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    NotJson,
+    #[error("the request body is too large or could not be read")]
+    BodyUnreadable,
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("this needs the {0:?} permission")]
+    Forbidden(Permission),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{what} {value:?} already exists")]
+    Conflict { what: &'static str, value: String },
+    #[error("storage failure")]
+    Store(#[source] StoreError),
+    #[error("the server could not finish the request")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::InvalidField {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidField { .. } => "invalid_field",
+            ApiError::NotJson => "not_json",
+            ApiError::BodyUnreadable => "body_unreadable",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::Store(_) => "storage",
+            ApiError::Internal => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate { what, value } => ApiError::Conflict { what, value },
+            StoreError::NotFound { what } => ApiError::NotFound(what),
+            other => ApiError::Store(other),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BodyUnreadable => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Store(_) | ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, source = ?std::error::Error::source(self), "request failed");
+        }
+        let problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code(),
+            field: match self {
+                ApiError::InvalidField { field, .. } => Some(field),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(problem)
+    }
+}
+
+/// Answers requests no route matched.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("resource"))
+}
+
+impl From<crate::auth::password::PasswordError> for ApiError {
+    fn from(e: crate::auth::password::PasswordError) -> Self {
+        tracing::error!(error = %e, "password hashing failed");
+        ApiError::Internal
+    }
+}
