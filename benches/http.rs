@@ -1,1 +1,195 @@
-fn main() {}
+//! HTTP throughput and latency of the real server over real TLS, in one process
+//! on loopback: `/healthz`, an authenticated JSON read, and a durable write.
+//! Prints requests per second and latency percentiles; asserts nothing.
+//!
+//! BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 8) tune the run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use tocsin::config::Config;
+use tocsin::daemon::Daemon;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Target {
+    addr: std::net::SocketAddr,
+    key: String,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+fn main() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let clock = tocsin::clock::system();
+            let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
+            tocsin::provisioning::create_admin(
+                daemon.store(),
+                &clock,
+                "bench",
+                "admin",
+                "a long enough password",
+            )
+            .unwrap();
+            let key = tocsin::provisioning::create_api_key(
+                daemon.store(),
+                &clock,
+                "bench",
+                "bench",
+                "admin",
+                None,
+            )
+            .unwrap();
+            ready_tx.send((daemon.local_addr(), key)).unwrap();
+            let _ = actix_web::rt::task::spawn_blocking(move || stop_rx.recv()).await;
+            daemon.stop().await.unwrap();
+        });
+    });
+    let (addr, key) = ready_rx.recv().unwrap();
+    let tls = Arc::new(client_tls(dir.path()));
+    let target = Arc::new(Target { addr, key, tls });
+
+    println!("tocsin HTTP benchmark: {connections} keep-alive connections, {seconds} s per scenario, TLS 1.3, loopback");
+    println!(
+        "{:<34} {:>10} {:>9} {:>9} {:>9}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "max ms"
+    );
+    run(
+        &target,
+        "GET /healthz",
+        connections,
+        seconds,
+        |agent, t, _| {
+            agent
+                .get(&format!("https://{}/healthz", t.addr))
+                .call()
+                .map(|r| r.status())
+                .map_err(|e| e.to_string())
+        },
+    );
+    run(
+        &target,
+        "GET /api/v1/users/admin (API key)",
+        connections,
+        seconds,
+        |agent, t, _| {
+            agent
+                .get(&format!("https://{}/api/v1/users/admin", t.addr))
+                .set("Authorization", &format!("Bearer {}", t.key))
+                .call()
+                .map(|r| r.status())
+                .map_err(|e| e.to_string())
+        },
+    );
+    let counter = Arc::new(AtomicUsize::new(0));
+    run(
+        &target,
+        "POST /api/v1/users (flushed)",
+        connections,
+        seconds,
+        move |agent, t, worker| {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            agent
+            .post(&format!("https://{}/api/v1/users", t.addr))
+            .set("Authorization", &format!("Bearer {}", t.key))
+            .send_json(serde_json::json!({"username": format!("u{worker}-{n}"), "name": "Bench User", "phones": ["+358401234567"]}))
+            .map(|r| r.status()).map_err(|e| e.to_string())
+        },
+    );
+
+    let started = Instant::now();
+    let hash = tocsin::auth::password::hash("a long enough password").unwrap();
+    let hash_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    assert!(tocsin::auth::password::verify(
+        &hash,
+        "a long enough password"
+    ));
+    let verify_ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "argon2id m={} KiB t={} p={}: hash {hash_ms:.0} ms, verify {verify_ms:.0} ms",
+        tocsin::auth::password::MEMORY_KIB,
+        tocsin::auth::password::PASSES,
+        tocsin::auth::password::LANES
+    );
+
+    stop_tx.send(()).unwrap();
+    server.join().unwrap();
+}
+
+type Request = dyn Fn(&ureq::Agent, &Target, usize) -> Result<u16, String> + Send + Sync;
+
+fn run(
+    target: &Arc<Target>,
+    name: &str,
+    connections: usize,
+    seconds: u64,
+    request: impl Fn(&ureq::Agent, &Target, usize) -> Result<u16, String> + Send + Sync + 'static,
+) {
+    let request: Arc<Request> = Arc::new(request);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let target = target.clone();
+            let request = request.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .tls_config(target.tls.clone())
+                    .build();
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let status = request(&agent, &target, worker).unwrap();
+                    assert!(status < 300, "status {status}");
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pick = |q: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies[i].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<34} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
+        latencies.len() as f64 / elapsed,
+        pick(0.50),
+        pick(0.99),
+        pick(1.0)
+    );
+}
+
+fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}

@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "tocsin", version, about = "Tocsin critical-communications appliance")]
+#[command(
+    name = "tocsin",
+    version,
+    about = "Tocsin critical-communications appliance"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -163,7 +167,10 @@ fn run_demo(data_dir: &Path, listen: SocketAddr) -> ExitCode {
 
 /// Starts the daemon, runs `after_start` (the demo prints its banner there), and
 /// serves until a stop signal.
-fn run_daemon(config: &Config, after_start: impl FnOnce(&Daemon) -> Result<(), String>) -> ExitCode {
+fn run_daemon(
+    config: &Config,
+    after_start: impl FnOnce(&Daemon) -> Result<(), String>,
+) -> ExitCode {
     let _logs = match telemetry::init_daemon(&config.log) {
         Ok(guard) => guard,
         Err(e) => {
@@ -202,13 +209,18 @@ fn admin_create(config_path: &Path, org: &str, username: &str) -> Result<(), Str
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
     let (store, clock) = open_store(config_path)?;
-    let created = provisioning::create_admin(&store, &clock, org, username, password).map_err(|e| e.to_string())?;
+    let created = provisioning::create_admin(&store, &clock, org, username, password)
+        .map_err(|e| e.to_string())?;
     let what = if created.user_existed {
         "password reset and admin role granted"
     } else {
         "admin created"
     };
-    let org_note = if created.org_created { " (new organisation)" } else { "" };
+    let org_note = if created.org_created {
+        " (new organisation)"
+    } else {
+        ""
+    };
     println!("{username}@{org}: {what}{org_note}");
     Ok(())
 }
@@ -221,8 +233,10 @@ fn apikey_create(
     expires_in_days: Option<u32>,
 ) -> Result<(), String> {
     let (store, clock) = open_store(config_path)?;
-    let expires_at = expires_in_days.map(|days| clock.now() + time::Duration::days(i64::from(days)));
-    let token = provisioning::create_api_key(&store, &clock, org, name, role, expires_at).map_err(|e| e.to_string())?;
+    let expires_at =
+        expires_in_days.map(|days| clock.now() + time::Duration::days(i64::from(days)));
+    let token = provisioning::create_api_key(&store, &clock, org, name, role, expires_at)
+        .map_err(|e| e.to_string())?;
     println!("{token}");
     Ok(())
 }

@@ -31,13 +31,19 @@ pub mod exit {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("the data directory {} cannot be created (data_dir): {source}", path.display())]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr} (http.listen): {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the HTTPS server failed to start: {0}")]
     Server(std::io::Error),
     #[error("a start-up task failed: {0}")]
@@ -49,9 +55,9 @@ impl StartError {
         match self {
             StartError::DataDir { .. } => exit::CANT_CREATE,
             StartError::Store(StoreError::Locked { .. }) => exit::TEMP_FAIL,
-            StartError::Store(StoreError::TooNew { .. } | StoreError::Corrupt { .. } | StoreError::Open { .. }) => {
-                exit::DATA
-            }
+            StartError::Store(
+                StoreError::TooNew { .. } | StoreError::Corrupt { .. } | StoreError::Open { .. },
+            ) => exit::DATA,
             StartError::Store(_) => exit::IO,
             StartError::Tls(TlsError::Write { .. }) => exit::CANT_CREATE,
             StartError::Tls(_) => exit::CONFIG,
@@ -84,10 +90,11 @@ impl Daemon {
             .await
             .map_err(|e| StartError::Task(e.to_string()))??;
         let tls = web::tls::server_config(config)?;
-        let listener = TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
-            addr: config.http.listen,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
+                addr: config.http.listen,
+                source,
+            })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.http.listen,
             source,
@@ -121,7 +128,10 @@ impl Daemon {
     /// Serves until SIGTERM or SIGINT, then stops gracefully.
     pub async fn run_until_signal(self) -> ExitCode {
         use tokio::signal::unix::{signal, SignalKind};
-        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        let (mut term, mut int) = match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(t), Ok(i)) => (t, i),
             _ => {
                 tracing::error!("cannot listen for stop signals");
@@ -134,8 +144,13 @@ impl Daemon {
             handle,
             local_addr,
         } = self;
-        let watchdog = service_manager::watchdog_interval()
-            .map(|interval| actix_web::rt::spawn(service_manager::run_watchdog(interval, store.clone(), local_addr)));
+        let watchdog = service_manager::watchdog_interval().map(|interval| {
+            actix_web::rt::spawn(service_manager::run_watchdog(
+                interval,
+                store.clone(),
+                local_addr,
+            ))
+        });
         service_manager::ready(&format!("serving https on {local_addr}"));
 
         let server_ended = tokio::select! {

@@ -83,7 +83,8 @@ pub fn prepare(store: &Store, clock: &SharedClock) -> Result<DemoLogin, Provisio
         seed_members(store, clock, created.org.id)?;
     }
     let stamp = clock.now().unix_timestamp();
-    let api_key = provisioning::create_api_key(store, clock, ORG, &format!("demo-{stamp}"), "admin", None)?;
+    let api_key =
+        provisioning::create_api_key(store, clock, ORG, &format!("demo-{stamp}"), "admin", None)?;
     Ok(DemoLogin {
         admin_password,
         api_key,
@@ -95,7 +96,18 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
     let now = clock.now();
     let mut group_ids = Vec::new();
     for name in GROUPS {
-        group_ids.push((*name, handle.create_group(NewGroup { name: (*name).to_owned(), members: Vec::new() }, now)?.id));
+        group_ids.push((
+            *name,
+            handle
+                .create_group(
+                    NewGroup {
+                        name: (*name).to_owned(),
+                        members: Vec::new(),
+                    },
+                    now,
+                )?
+                .id,
+        ));
     }
     for m in MEMBERS {
         handle.create_user(

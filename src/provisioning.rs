@@ -103,7 +103,9 @@ pub fn create_api_key(
         .org_by_slug(org_slug)?
         .ok_or_else(|| ProvisionError::NoSuchOrg(org_slug.to_owned()))?;
     let issued = apikey::issue(org.id, name, role.name(), expires_at)?;
-    store.org(org.id).create_api_key(issued.record, clock.now())?;
+    store
+        .org(org.id)
+        .create_api_key(issued.record, clock.now())?;
     store.flush_blocking()?;
     Ok(issued.token)
 }

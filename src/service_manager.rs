@@ -61,8 +61,12 @@ pub async fn run_watchdog(interval: Duration, store: Store, listen: SocketAddr) 
 /// The address to reach our own listener at when it listens on all interfaces.
 fn loopback(listen: SocketAddr) -> SocketAddr {
     match listen {
-        SocketAddr::V4(a) if a.ip().is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, a.port())),
-        SocketAddr::V6(a) if a.ip().is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, a.port())),
+        SocketAddr::V4(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, a.port()))
+        }
+        SocketAddr::V6(a) if a.ip().is_unspecified() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, a.port()))
+        }
         other => other,
     }
 }

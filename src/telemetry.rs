@@ -19,7 +19,10 @@ pub struct LogGuard {
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     #[error("the log directory {} cannot be used (log.dir): {source}", dir.display())]
-    Dir { dir: PathBuf, source: std::io::Error },
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the log files in {} cannot be opened (log.dir): {why}", dir.display())]
     Appender { dir: PathBuf, why: String },
     #[error("logging was already set up")]
@@ -28,8 +31,11 @@ pub enum TelemetryError {
 
 fn filter(level: &str) -> EnvFilter {
     // RUST_LOG wins when set, for debugging on a live box.
-    EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sled=warn,actix_server=warn,rustls=warn,mio=warn")))
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "{level},sled=warn,actix_server=warn,rustls=warn,mio=warn"
+        ))
+    })
 }
 
 /// Logging for the daemon.
@@ -79,6 +85,11 @@ pub fn init_daemon(log: &LogConfig) -> Result<LogGuard, TelemetryError> {
 pub fn init_command() {
     let _ = tracing_subscriber::registry()
         .with(filter("warn"))
-        .with(fmt::layer().with_writer(std::io::stderr).without_time().with_target(false))
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_target(false),
+        )
         .try_init();
 }

@@ -4,10 +4,13 @@
 /// Organisation slugs and usernames: what people type at a login prompt.
 pub fn handle(value: &str) -> Result<(), &'static str> {
     let ok = (2..=64).contains(&value.len())
+        && value.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
         && value
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
-        && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())
     } else {
@@ -17,7 +20,8 @@ pub fn handle(value: &str) -> Result<(), &'static str> {
 
 /// Display names: anything printable, within reason.
 pub fn display_name(value: &str) -> Result<(), &'static str> {
-    if value.trim().is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
+    if value.trim().is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control)
+    {
         Err("must be 1 to 200 printable characters")
     } else {
         Ok(())
@@ -41,9 +45,13 @@ pub fn e164(value: &str) -> Result<(), &'static str> {
 pub fn email(value: &str) -> Result<(), &'static str> {
     let ok = value.len() <= 254
         && !value.contains(char::is_whitespace)
-        && value
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
     if ok {
         Ok(())
     } else {

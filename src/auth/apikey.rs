@@ -18,7 +18,9 @@ pub struct IssuedKey {
 
 impl std::fmt::Debug for IssuedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedKey").field("id", &self.record.id).finish_non_exhaustive()
+        f.debug_struct("IssuedKey")
+            .field("id", &self.record.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,7 +68,10 @@ pub fn parse(token: &str) -> Option<ParsedKey> {
     let org = parts.next()?.parse().ok()?;
     let key = parts.next()?.parse().ok()?;
     let secret = parts.next()?;
-    if parts.next().is_some() || secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if parts.next().is_some()
+        || secret.len() != 64
+        || !secret.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
     Some(ParsedKey {
@@ -85,7 +90,11 @@ pub enum KeyRefusal {
 
 /// Checks a presented key against its record; the comparison takes the same time
 /// however many characters match.
-pub fn check(parsed: &ParsedKey, record: &ApiKeyRecord, now: OffsetDateTime) -> Result<(), KeyRefusal> {
+pub fn check(
+    parsed: &ParsedKey,
+    record: &ApiKeyRecord,
+    now: OffsetDateTime,
+) -> Result<(), KeyRefusal> {
     let presented = digest(&parsed.secret);
     if !bool::from(presented.as_bytes().ct_eq(record.secret_sha256.as_bytes())) {
         return Err(KeyRefusal::WrongSecret);
@@ -128,7 +137,10 @@ mod tests {
         assert_eq!(parsed.org, org);
         assert_eq!(parsed.key, issued.record.id);
         assert!(!issued.record.secret_sha256.contains(&parsed.secret));
-        assert_eq!(check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()), Ok(()));
+        assert_eq!(
+            check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -136,21 +148,37 @@ mod tests {
         let issued = issue(Id::new(), "ci", "admin", Some(OffsetDateTime::UNIX_EPOCH)).unwrap();
         let mut record = record_for(&issued);
         let parsed = parse(&issued.token).unwrap();
-        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Expired));
+        assert_eq!(
+            check(&parsed, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::Expired)
+        );
         record.expires_at = None;
         record.revoked_at = Some(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Revoked));
+        assert_eq!(
+            check(&parsed, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::Revoked)
+        );
 
         let mut token = issued.token.clone();
         let last = token.pop().unwrap();
         token.push(if last == '0' { '1' } else { '0' });
         let tampered = parse(&token).unwrap();
-        assert_eq!(check(&tampered, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::WrongSecret));
+        assert_eq!(
+            check(&tampered, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::WrongSecret)
+        );
     }
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for bad in ["", "tocsin", "tocsin_x_y_z", "Bearer abc", "tocsin_01_02_zz", "other_01H_01H_00"] {
+        for bad in [
+            "",
+            "tocsin",
+            "tocsin_x_y_z",
+            "Bearer abc",
+            "tocsin_01_02_zz",
+            "other_01H_01H_00",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

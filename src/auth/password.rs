@@ -52,7 +52,10 @@ mod tests {
     #[test]
     fn hashes_with_argon2id_and_verifies() {
         let encoded = hash("correct horse battery staple").unwrap();
-        assert!(encoded.starts_with("$argon2id$v=19$m=65536,t=2,p=1$"), "{encoded}");
+        assert!(
+            encoded.starts_with("$argon2id$v=19$m=65536,t=2,p=1$"),
+            "{encoded}"
+        );
         assert!(verify(&encoded, "correct horse battery staple"));
         assert!(!verify(&encoded, "correct horse battery stapler"));
         assert!(!verify("not a hash", "anything"));

@@ -102,7 +102,14 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{}:{}: {} {}", self.file.display(), line, self.key, self.message),
+            Some(line) => write!(
+                f,
+                "{}:{}: {} {}",
+                self.file.display(),
+                line,
+                self.key,
+                self.message
+            ),
             None => write!(f, "{}: {} {}", self.file.display(), self.key, self.message),
         }
     }
@@ -111,9 +118,16 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{}: the config file cannot be read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}: the config file is not valid TOML: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("{}", ProblemList(.0))]
     Invalid(Vec<Problem>),
 }
@@ -155,11 +169,15 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let document = toml_edit::ImDocument::parse(text.to_owned()).map_err(|e| ConfigError::Syntax {
-            path: path.to_path_buf(),
-            line: e.span().map(|s| reader::line_of(text, s.start)).unwrap_or(1),
-            message: e.message().trim().to_owned(),
-        })?;
+        let document =
+            toml_edit::ImDocument::parse(text.to_owned()).map_err(|e| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line: e
+                    .span()
+                    .map(|s| reader::line_of(text, s.start))
+                    .unwrap_or(1),
+                message: e.message().trim().to_owned(),
+            })?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut r = Reader::new(path, text, base_dir);
         let mut root = TableCursor::root(document.as_table());
@@ -178,21 +196,29 @@ impl Config {
         };
 
         let mut modems = Vec::new();
-        for mut t in r.array_of_tables(&mut root, "modems") {
+        let modem_tables = r.array_of_tables(&mut root, "modems");
+        r.unique_names(
+            "modems",
+            modem_tables.iter().filter_map(|t| t.peek_str("name")),
+        );
+        for mut t in modem_tables {
             if let Some(m) = read_modem(&mut r, &mut t) {
                 modems.push(m);
             }
             r.finish(t);
         }
         let mut radios = Vec::new();
-        for mut t in r.array_of_tables(&mut root, "radios") {
+        let radio_tables = r.array_of_tables(&mut root, "radios");
+        r.unique_names(
+            "radios",
+            radio_tables.iter().filter_map(|t| t.peek_str("name")),
+        );
+        for mut t in radio_tables {
             if let Some(radio) = read_radio(&mut r, &mut t) {
                 radios.push(radio);
             }
             r.finish(t);
         }
-        r.unique_names("modems", modems.iter().map(|m| m.name.as_str()));
-        r.unique_names("radios", radios.iter().map(|m| m.name.as_str()));
 
         let log = match r.table(&mut root, "log") {
             Some(mut t) => {
@@ -287,15 +313,24 @@ fn public_url_for(listen: SocketAddr) -> String {
 
 fn read_http(r: &mut Reader, t: &mut TableCursor) -> Option<HttpConfig> {
     let defaults = HttpConfig::default();
-    let listen = r.parsed(t, "listen", "an address and port such as 0.0.0.0:8443", |s| {
-        s.parse::<SocketAddr>().ok()
-    });
+    let listen = r.parsed(
+        t,
+        "listen",
+        "an address and port such as 0.0.0.0:8443",
+        |s| s.parse::<SocketAddr>().ok(),
+    );
     let listen_ok = listen.is_some() || !t.has("listen");
     let listen = listen.unwrap_or(defaults.listen);
-    let public_url = r.parsed(t, "public_url", "an https:// URL such as https://tocsin.example.org:8443", |s| {
-        let url = url::Url::parse(s).ok()?;
-        (url.scheme() == "https" && url.host().is_some()).then(|| s.trim_end_matches('/').to_owned())
-    });
+    let public_url = r.parsed(
+        t,
+        "public_url",
+        "an https:// URL such as https://tocsin.example.org:8443",
+        |s| {
+            let url = url::Url::parse(s).ok()?;
+            (url.scheme() == "https" && url.host().is_some())
+                .then(|| s.trim_end_matches('/').to_owned())
+        },
+    );
     let public_url = public_url.unwrap_or_else(|| public_url_for(listen));
     let cert = r.path(t, "tls_cert");
     let key = r.path(t, "tls_key");
@@ -310,11 +345,19 @@ fn read_http(r: &mut Reader, t: &mut TableCursor) -> Option<HttpConfig> {
             Some(TlsFiles { cert, key })
         }
         (Some(_), None) => {
-            r.problem_at(t, "tls_cert", "is set but http.tls_key is not; set both or neither".to_owned());
+            r.problem_at(
+                t,
+                "tls_cert",
+                "is set but http.tls_key is not; set both or neither".to_owned(),
+            );
             None
         }
         (None, Some(_)) => {
-            r.problem_at(t, "tls_key", "is set but http.tls_cert is not; set both or neither".to_owned());
+            r.problem_at(
+                t,
+                "tls_key",
+                "is set but http.tls_cert is not; set both or neither".to_owned(),
+            );
             None
         }
         (None, None) => None,
@@ -332,7 +375,8 @@ fn read_modem(r: &mut Reader, t: &mut TableCursor) -> Option<ModemConfig> {
     let baud = r.baud(t, 115_200);
     let profile = r.required_name_key(t, "profile");
     let sim_pin = r.parsed(t, "sim_pin", "4 to 8 digits", |s| {
-        ((4..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| Secret::new(s))
+        ((4..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Secret::new(s))
     });
     Some(ModemConfig {
         name: name?,
@@ -348,7 +392,13 @@ fn read_radio(r: &mut Reader, t: &mut TableCursor) -> Option<RadioConfig> {
     let device = r.required_path(t, "device");
     let baud = r.baud(t, 38_400);
     let profile = r.required_name_key(t, "profile");
-    let issi = r.required_integer(t, "issi", 1, i64::from(MAX_ISSI), "a TETRA ISSI (1 to 16777215)");
+    let issi = r.required_integer(
+        t,
+        "issi",
+        1,
+        i64::from(MAX_ISSI),
+        "a TETRA ISSI (1 to 16777215)",
+    );
     Some(RadioConfig {
         name: name?,
         device: device?,
@@ -370,7 +420,11 @@ fn read_log(r: &mut Reader, t: &mut TableCursor) -> LogConfig {
             matches!(s, "error" | "warn" | "info" | "debug" | "trace").then(|| s.to_owned())
         })
         .unwrap_or(defaults.level);
-    LogConfig { dir, keep_days, level }
+    LogConfig {
+        dir,
+        keep_days,
+        level,
+    }
 }
 
 fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {
@@ -380,18 +434,27 @@ fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {
         "an smtp:// or smtps:// URL such as smtp://relay.example.org:587?tls=required",
         |s| {
             let url = url::Url::parse(s).ok()?;
-            (matches!(url.scheme(), "smtp" | "smtps") && url.host().is_some()).then(|| Secret::new(s))
+            (matches!(url.scheme(), "smtp" | "smtps") && url.host().is_some())
+                .then(|| Secret::new(s))
         },
     );
-    let from = r.parsed(t, "from", "a mailbox such as Tocsin <alerts@example.org>", |s| {
-        let address = match (s.find('<'), s.rfind('>')) {
-            (Some(open), Some(close)) if open < close && close == s.len() - 1 => s.get(open + 1..close)?,
-            (None, None) => s,
-            _ => return None,
-        };
-        let (local, domain) = address.split_once('@')?;
-        (!local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace)).then(|| s.to_owned())
-    });
+    let from = r.parsed(
+        t,
+        "from",
+        "a mailbox such as Tocsin <alerts@example.org>",
+        |s| {
+            let address = match (s.find('<'), s.rfind('>')) {
+                (Some(open), Some(close)) if open < close && close == s.len() - 1 => {
+                    s.get(open + 1..close)?
+                }
+                (None, None) => s,
+                _ => return None,
+            };
+            let (local, domain) = address.split_once('@')?;
+            (!local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace))
+                .then(|| s.to_owned())
+        },
+    );
     if smtp_url.is_none() && !t.has("smtp_url") {
         r.missing(t, "smtp_url");
     }
@@ -410,7 +473,9 @@ impl Reader<'_> {
             return Some(default);
         }
         self.parsed_integer(t, "baud", "a standard baud rate such as 115200", |n| {
-            u32::try_from(n).ok().filter(|b| STANDARD_BAUD_RATES.contains(b))
+            u32::try_from(n)
+                .ok()
+                .filter(|b| STANDARD_BAUD_RATES.contains(b))
         })
     }
 
@@ -423,12 +488,18 @@ impl Reader<'_> {
             self.missing(t, key);
             return None;
         }
-        self.parsed(t, key, "a name of lowercase letters, digits and dashes", |s| {
-            let ok = !s.is_empty()
-                && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            ok.then(|| s.to_owned())
-        })
+        self.parsed(
+            t,
+            key,
+            "a name of lowercase letters, digits and dashes",
+            |s| {
+                let ok = !s.is_empty()
+                    && s.len() <= 64
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                ok.then(|| s.to_owned())
+            },
+        )
     }
 
     fn required_path(&mut self, t: &mut TableCursor, key: &str) -> Option<PathBuf> {
@@ -439,7 +510,14 @@ impl Reader<'_> {
         self.path(t, key)
     }
 
-    fn required_integer(&mut self, t: &mut TableCursor, key: &str, min: i64, max: i64, what: &str) -> Option<i64> {
+    fn required_integer(
+        &mut self,
+        t: &mut TableCursor,
+        key: &str,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) -> Option<i64> {
         if !t.has(key) {
             self.missing(t, key);
             return None;

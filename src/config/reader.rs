@@ -7,7 +7,12 @@ use toml_edit::{Item, TableLike};
 
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes().iter().take(end).filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()
+        .iter()
+        .take(end)
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 pub(super) struct TableCursor<'a> {
@@ -31,6 +36,13 @@ impl<'a> TableCursor<'a> {
 
     pub(super) fn has(&self, key: &str) -> bool {
         self.table.get_key_value(key).is_some()
+    }
+
+    /// A string value without marking the key as read.
+    pub(super) fn peek_str(&self, key: &str) -> Option<&'a str> {
+        self.table
+            .get_key_value(key)
+            .and_then(|(_, item)| item.as_str())
     }
 
     fn full_key(&self, key: &str) -> String {
@@ -107,7 +119,11 @@ impl<'t> Reader<'t> {
         self.problem_at(t, key, message);
     }
 
-    pub(super) fn table<'a>(&mut self, parent: &mut TableCursor<'a>, key: &str) -> Option<TableCursor<'a>> {
+    pub(super) fn table<'a>(
+        &mut self,
+        parent: &mut TableCursor<'a>,
+        key: &str,
+    ) -> Option<TableCursor<'a>> {
         let item = parent.ask(key)?;
         match item.as_table_like() {
             Some(table) => Some(TableCursor {
@@ -123,12 +139,21 @@ impl<'t> Reader<'t> {
         }
     }
 
-    pub(super) fn array_of_tables<'a>(&mut self, parent: &mut TableCursor<'a>, key: &str) -> Vec<TableCursor<'a>> {
+    pub(super) fn array_of_tables<'a>(
+        &mut self,
+        parent: &mut TableCursor<'a>,
+        key: &str,
+    ) -> Vec<TableCursor<'a>> {
         let Some(item) = parent.ask(key) else {
             return Vec::new();
         };
         let Some(array) = item.as_array_of_tables() else {
-            self.wrong_type(parent, key, &format!("an array of tables ([[{key}]])"), item);
+            self.wrong_type(
+                parent,
+                key,
+                &format!("an array of tables ([[{key}]])"),
+                item,
+            );
             return Vec::new();
         };
         array
@@ -183,7 +208,14 @@ impl<'t> Reader<'t> {
         converted
     }
 
-    pub(super) fn integer(&mut self, t: &mut TableCursor, key: &str, min: i64, max: i64, what: &str) -> Option<i64> {
+    pub(super) fn integer(
+        &mut self,
+        t: &mut TableCursor,
+        key: &str,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) -> Option<i64> {
         self.parsed_integer(t, key, what, |n| (min..=max).contains(&n).then_some(n))
     }
 
@@ -196,7 +228,11 @@ impl<'t> Reader<'t> {
                 return None;
             }
             let p = Path::new(s);
-            Some(if p.is_absolute() { p.to_path_buf() } else { base.join(p) })
+            Some(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            })
         })
     }
 
@@ -204,7 +240,11 @@ impl<'t> Reader<'t> {
         let mut seen: Vec<&str> = Vec::new();
         for name in names {
             if seen.contains(&name) {
-                self.push(None, format!("{section}.name"), format!("{name:?} is used more than once; names must be unique"));
+                self.push(
+                    None,
+                    format!("{section}.name"),
+                    format!("{name:?} is used more than once; names must be unique"),
+                );
             }
             seen.push(name);
         }
@@ -225,7 +265,11 @@ impl<'t> Reader<'t> {
                 .map(|(_, known)| format!("; did you mean {}?", t.full_key(known)))
                 .unwrap_or_default();
             let line = self.line_of_key(&t, key);
-            self.push(line, t.full_key(key), format!("is not a known key{suggestion}"));
+            self.push(
+                line,
+                t.full_key(key),
+                format!("is not a known key{suggestion}"),
+            );
         }
     }
 }

@@ -45,11 +45,18 @@ pub enum StoreError {
         "the store at {} has schema version {found}, newer than the {supported} this tocsin understands; install the newer tocsin again or restore a backup",
         path.display()
     )]
-    TooNew { path: PathBuf, found: u32, supported: u32 },
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("storage failure: {0}")]
     Sled(#[from] sled::Error),
     #[error("a stored {kind} record is unreadable: {source}")]
-    Corrupt { kind: &'static str, source: serde_json::Error },
+    Corrupt {
+        kind: &'static str,
+        source: serde_json::Error,
+    },
     #[error("{what} {value:?} already exists")]
     Duplicate { what: &'static str, value: String },
     #[error("{what} not found")]
@@ -76,15 +83,18 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the store and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = sled::Config::new().path(path).open().map_err(|source| match &source {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.raw_os_error() == Some(11) => {
-                StoreError::Locked { path: path.to_path_buf() }
-            }
-            _ => StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            },
-        })?;
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(io) if is_lock_conflict(io) => StoreError::Locked {
+                    path: path.to_path_buf(),
+                },
+                _ => StoreError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
         let store = Store {
             records: db.open_tree("records")?,
             index: db.open_tree("index")?,
@@ -172,10 +182,12 @@ struct Tx<'a> {
 
 impl Tx<'_> {
     fn put<R: Serialize>(&self, org: Id, kind: Kind, id: Id, record: &R) -> Result<(), TxError> {
-        let bytes = serde_json::to_vec(record).map_err(|source| abort(StoreError::Corrupt {
-            kind: kind.name(),
-            source,
-        }))?;
+        let bytes = serde_json::to_vec(record).map_err(|source| {
+            abort(StoreError::Corrupt {
+                kind: kind.name(),
+                source,
+            })
+        })?;
         self.records.insert(keys::record(org, kind, id), bytes)?;
         Ok(())
     }
@@ -188,19 +200,40 @@ impl Tx<'_> {
     }
 
     /// Claims a unique index entry, failing if another record holds it.
-    fn claim(&self, org: Id, index: keys::IndexKind, value: &str, id: Id, what: &'static str) -> Result<(), TxError> {
+    fn claim(
+        &self,
+        org: Id,
+        index: keys::IndexKind,
+        value: &str,
+        id: Id,
+        what: &'static str,
+    ) -> Result<(), TxError> {
         let key = keys::index(org, index, value);
         match self.index.get(&key)? {
-            Some(existing) if existing.as_ref() != id.to_bytes() => Err(abort(StoreError::Duplicate {
-                what,
-                value: value.to_owned(),
-            })),
+            Some(existing) if existing.as_ref() != id.to_bytes() => {
+                Err(abort(StoreError::Duplicate {
+                    what,
+                    value: value.to_owned(),
+                }))
+            }
             _ => {
                 self.index.insert(key, &id.to_bytes())?;
                 Ok(())
             }
         }
     }
+}
+
+/// sled reports a held lock as an I/O error wrapping EWOULDBLOCK.
+fn is_lock_conflict(io: &std::io::Error) -> bool {
+    let inner = io
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<std::io::Error>());
+    [Some(io), inner]
+        .into_iter()
+        .flatten()
+        .any(|e| e.kind() == std::io::ErrorKind::WouldBlock)
+        || io.to_string().contains("could not acquire lock")
 }
 
 fn abort(e: StoreError) -> TxError {

@@ -66,6 +66,8 @@ pub(super) fn probe(store: &Store) -> Result<()> {
     store.flush_blocking()?;
     match store.records.get(&key)? {
         Some(read) if read.as_ref() == stamp => Ok(()),
-        _ => Err(StoreError::NotFound { what: "probe record" }),
+        _ => Err(StoreError::NotFound {
+            what: "probe record",
+        }),
     }
 }

@@ -62,7 +62,13 @@ impl OrgStore {
             updated_at: now,
         };
         self.store.transaction(|tx| {
-            tx.claim(self.org, IndexKind::Username, &user.username, user.id, "username")?;
+            tx.claim(
+                self.org,
+                IndexKind::Username,
+                &user.username,
+                user.id,
+                "username",
+            )?;
             for group_id in &new.groups {
                 let mut group: Group = tx
                     .get(self.org, Kind::Group, *group_id)?

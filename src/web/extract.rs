@@ -50,7 +50,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .and_then(|rest| rest.split('`').next());
         let field = match (named, path.as_str()) {
             (Some(name), ".") => name.to_owned(),
-            (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
+            (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+                path.to_owned()
+            }
             (Some(name), parent) => format!("{parent}.{name}"),
             (None, ".") => "body".to_owned(),
             (None, path) => path.to_owned(),
@@ -99,27 +101,32 @@ impl FromRequest for Principal {
             let parsed = token.ok_or(ApiError::Unauthorized)?;
             let org = state.store.org(parsed.org);
             let now = state.clock.now();
-            super::blocking(move || -> Result<Result<Principal, ApiError>, crate::store::StoreError> {
-                let Some(record) = org.api_key(parsed.key)? else {
-                    return Ok(Err(ApiError::Unauthorized));
-                };
-                if let Err(refusal) = apikey::check(&parsed, &record, now) {
-                    tracing::info!(key = %record.id, ?refusal, "API key refused");
-                    return Ok(Err(ApiError::Unauthorized));
-                }
-                let Some(role) = Role::from_name(&record.role) else {
-                    return Ok(Err(ApiError::Unauthorized));
-                };
-                if record.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION) {
-                    org.touch_api_key(record.id, now)?;
-                }
-                Ok(Ok(Principal {
-                    org,
-                    key_id: record.id,
-                    key_name: record.name,
-                    role,
-                }))
-            })
+            super::blocking(
+                move || -> Result<Result<Principal, ApiError>, crate::store::StoreError> {
+                    let Some(record) = org.api_key(parsed.key)? else {
+                        return Ok(Err(ApiError::Unauthorized));
+                    };
+                    if let Err(refusal) = apikey::check(&parsed, &record, now) {
+                        tracing::info!(key = %record.id, ?refusal, "API key refused");
+                        return Ok(Err(ApiError::Unauthorized));
+                    }
+                    let Some(role) = Role::from_name(&record.role) else {
+                        return Ok(Err(ApiError::Unauthorized));
+                    };
+                    if record
+                        .last_used_at
+                        .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
+                    {
+                        org.touch_api_key(record.id, now)?;
+                    }
+                    Ok(Ok(Principal {
+                        org,
+                        key_id: record.id,
+                        key_name: record.name,
+                        role,
+                    }))
+                },
+            )
             .await?
         })
     }

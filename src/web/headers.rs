@@ -14,6 +14,9 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)",
+        ))
         .add(("Cache-Control", "no-store"))
 }

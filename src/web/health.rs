@@ -14,7 +14,11 @@ async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
-    let probe = tokio::time::timeout(std::time::Duration::from_secs(5), blocking(move || store.probe())).await;
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        blocking(move || store.probe()),
+    )
+    .await;
     let store_check = match probe {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(e)) => format!("failing: {e}"),

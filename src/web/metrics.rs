@@ -58,10 +58,17 @@ impl Default for Metrics {
             latency.clone(),
         );
         let store_size = Gauge::default();
-        registry.register("store_size_bytes", "Size of the store on disk", store_size.clone());
+        registry.register(
+            "store_size_bytes",
+            "Size of the store on disk",
+            store_size.clone(),
+        );
         let build = Family::<Vec<(String, String)>, Gauge>::default();
         build
-            .get_or_create(&vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())])
+            .get_or_create(&vec![(
+                "version".to_owned(),
+                env!("CARGO_PKG_VERSION").to_owned(),
+            )])
             .set(1);
         registry.register("build_info", "The running tocsin version", build);
         Metrics {
@@ -91,7 +98,8 @@ impl Metrics {
     }
 
     pub fn set_store_size(&self, bytes: u64) {
-        self.store_size.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.store_size
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Lets a subsystem add its own metric families.

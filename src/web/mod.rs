@@ -30,7 +30,9 @@ pub struct AppState {
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.
-pub async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+pub async fn blocking<T, E>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
     E: Send + 'static,

@@ -19,7 +19,10 @@ pub enum TlsError {
     #[error("the self-signed certificate could not be made: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("the self-signed certificate could not be written to {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the certificate and key do not work together: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -38,20 +41,34 @@ pub fn check_key_file(path: &Path) -> Result<(), String> {
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    std::fs::metadata(path).map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
+    std::fs::metadata(path)
+        .map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("names {}, which is not a PEM certificate chain ({e})", path.display()))?;
+        .map_err(|e| {
+            format!(
+                "names {}, which is not a PEM certificate chain ({e})",
+                path.display()
+            )
+        })?;
     if certs.is_empty() {
-        return Err(format!("names {}, which holds no PEM certificate", path.display()));
+        return Err(format!(
+            "names {}, which holds no PEM certificate",
+            path.display()
+        ));
     }
     Ok(certs)
 }
 
 fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    std::fs::metadata(path).map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| format!("names {}, which is not a PEM private key ({e})", path.display()))
+    std::fs::metadata(path)
+        .map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
+    PrivateKeyDer::from_pem_file(path).map_err(|e| {
+        format!(
+            "names {}, which is not a PEM private key ({e})",
+            path.display()
+        )
+    })
 }
 
 /// Where the self-signed certificate lives when none is configured.
@@ -86,9 +103,19 @@ fn ensure_self_signed(data_dir: &Path, public_url: &str) -> Result<(PathBuf, Pat
     if cert_path.exists() && key_path.exists() {
         return Ok((cert_path, key_path));
     }
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
-    if let Some(host) = url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_owned)) {
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Some(host) = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         if !names.contains(&host) {
             names.push(host);
         }

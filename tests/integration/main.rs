@@ -1,1 +1,11 @@
+//! Integration tests: the real `tocsin` binary, over real HTTPS, with sled in a
+//! temporary directory. One test binary, because each file under tests/ is a
+//! separate slow link.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
+mod cli;
+mod durability;
+mod support;
+mod systemd;
+mod tls;

@@ -101,7 +101,10 @@ impl CreateUser {
         }
         for (i, role) in self.roles.iter().enumerate() {
             if Role::from_name(role).is_none() {
-                return Err(ApiError::field(format!("roles[{i}]"), "must be one of admin, sender, member"));
+                return Err(ApiError::field(
+                    format!("roles[{i}]"),
+                    "must be one of admin, sender, member",
+                ));
             }
         }
         Ok(())
@@ -146,7 +149,12 @@ async fn create_user(
         for (i, reference) in body.groups.iter().enumerate() {
             match find_group(&org, reference)? {
                 Some(group) => groups.push(group.id),
-                None => return Ok(Err(ApiError::field(format!("groups[{i}]"), "no such group in this organisation"))),
+                None => {
+                    return Ok(Err(ApiError::field(
+                        format!("groups[{i}]"),
+                        "no such group in this organisation",
+                    )))
+                }
             }
         }
         let user = org.create_user(
@@ -191,13 +199,18 @@ async fn list_users(principal: Principal) -> Result<HttpResponse, ApiError> {
 }
 
 #[get("/users/{reference}")]
-async fn get_user(principal: Principal, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_user(
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
     let view = blocking(move || {
         let groups = org.groups()?;
-        Ok::<_, crate::store::StoreError>(find_user(&org, &reference)?.map(|u| UserView::new(u, &groups)))
+        Ok::<_, crate::store::StoreError>(
+            find_user(&org, &reference)?.map(|u| UserView::new(u, &groups)),
+        )
     })
     .await?
     .ok_or(ApiError::NotFound("user"))?;
@@ -248,10 +261,21 @@ async fn create_group(
         for (i, reference) in body.members.iter().enumerate() {
             match find_user(&org, reference)? {
                 Some(user) => members.push(user.id),
-                None => return Ok(Err(ApiError::field(format!("members[{i}]"), "no such user in this organisation"))),
+                None => {
+                    return Ok(Err(ApiError::field(
+                        format!("members[{i}]"),
+                        "no such user in this organisation",
+                    )))
+                }
             }
         }
-        let group = org.create_group(NewGroup { name: body.name, members }, now)?;
+        let group = org.create_group(
+            NewGroup {
+                name: body.name,
+                members,
+            },
+            now,
+        )?;
         Ok::<_, crate::store::StoreError>(Ok(GroupView::from(group)))
     })
     .await??;
@@ -271,7 +295,10 @@ async fn list_groups(principal: Principal) -> Result<HttpResponse, ApiError> {
 }
 
 #[get("/groups/{reference}")]
-async fn get_group(principal: Principal, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_group(
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
