@@ -118,10 +118,17 @@ impl Store {
         }
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable. Runs sled's blocking flush on the
+    /// blocking pool: sled 0.34's `flush_async` was seen to never complete under
+    /// concurrent writers.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(result) => result.map(|_| ()).map_err(StoreError::from),
+            Err(e) => Err(StoreError::Sled(sled::Error::ReportableBug(format!(
+                "flush task failed: {e}"
+            )))),
+        }
     }
 
     pub fn flush_blocking(&self) -> Result<()> {
