@@ -103,7 +103,10 @@ impl Daemon {
             store: store.clone(),
             clock,
             metrics: Arc::new(Metrics::default()),
+            login_limiter: Arc::new(web::ratelimit::LoginLimiter::default()),
         };
+        // The dummy hash that keeps unknown-user logins as slow as real ones.
+        tokio::task::spawn_blocking(crate::auth::login::warm_up);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
         let server = web::serve(state, listener, tls, workers).map_err(StartError::Server)?;
         let handle = server.handle();

@@ -120,6 +120,8 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
                 language: Some(m.language.to_owned()),
                 roles: vec!["member".to_owned()],
                 password_hash: None,
+                channels: Vec::new(),
+                must_change_password: false,
                 groups: group_ids
                     .iter()
                     .filter(|(name, _)| m.groups.contains(name))

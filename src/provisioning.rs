@@ -1,9 +1,10 @@
 //! Bootstrapping from the appliance's shell: organisation admins and API keys.
 //! These run with the daemon stopped (the store allows one process at a time).
 
-use crate::auth::{apikey, password, Role};
+use crate::audit::{self, Entry};
+use crate::auth::{apikey, password, policy, roles};
 use crate::clock::SharedClock;
-use crate::store::{NewUser, Organisation, Store, StoreError};
+use crate::store::{NewUser, Organisation, Outcome, Store, StoreError, UserChange};
 use crate::validate;
 use time::OffsetDateTime;
 
@@ -13,9 +14,9 @@ pub enum ProvisionError {
     BadOrg { value: String, why: &'static str },
     #[error("--username {value:?} {why}")]
     BadUsername { value: String, why: &'static str },
-    #[error("the password must be at least {} characters", password::MIN_LENGTH)]
-    ShortPassword,
-    #[error("--role {0:?} is not a role; use admin, sender or member")]
+    #[error("the password {0}")]
+    WeakPassword(String),
+    #[error("--role {0:?} is not a role of this organisation")]
     BadRole(String),
     #[error("there is no organisation {0:?}; create its first admin with `tocsin admin create`")]
     NoSuchOrg(String),
@@ -51,36 +52,55 @@ pub fn create_admin(
         value: username.to_owned(),
         why,
     })?;
-    if new_password.chars().count() < password::MIN_LENGTH {
-        return Err(ProvisionError::ShortPassword);
-    }
+    let existing = store.org_by_slug(org_slug)?;
+    let settings = existing.as_ref().map(|o| o.settings.clone()).unwrap_or_default();
+    let name = existing.as_ref().map_or(org_slug, |o| o.name.as_str());
+    let context = policy::Context {
+        username,
+        name: username,
+        org_slug,
+        org_name: name,
+    };
+    policy::check(new_password, &settings, &context).map_err(ProvisionError::WeakPassword)?;
     let hash = password::hash(new_password)?;
     let now = clock.now();
-    let (org, org_created) = match store.org_by_slug(org_slug)? {
+    let (org, org_created) = match existing {
         Some(org) => (org, false),
         None => (store.create_org(org_slug, org_slug, now)?, true),
     };
     let handle = store.org(org.id);
-    let admin_role = vec![Role::Admin.name().to_owned()];
-    let user_existed = match handle.user_by_username(username)? {
+    let (user, user_existed) = match handle.user_by_username(username)? {
         Some(user) => {
-            handle.set_password_and_roles(user.id, &hash, &admin_role, now)?;
-            true
+            let mut roles = user.roles.clone();
+            if !roles.iter().any(|r| r == roles::ADMIN) {
+                roles.push(roles::ADMIN.to_owned());
+            }
+            let change = UserChange {
+                password_hash: Some(Some(hash)),
+                roles: Some(roles),
+                must_change_password: Some(false),
+                ..UserChange::default()
+            };
+            (handle.change_user(user.id, &change, now)?, true)
         }
         None => {
-            handle.create_user(
+            let user = handle.create_user(
                 NewUser {
                     username: username.to_owned(),
                     name: username.to_owned(),
-                    roles: admin_role,
+                    roles: vec![roles::ADMIN.to_owned()],
                     password_hash: Some(hash),
                     ..NewUser::default()
                 },
                 now,
             )?;
-            false
+            (user, false)
         }
     };
+    let action = if user_existed { "user.admin_recovered" } else { "user.created" };
+    Entry::new(audit::shell(), action, Outcome::Success)
+        .target(&user.username)
+        .write(&handle, now)?;
     store.flush_blocking()?;
     Ok(AdminCreated {
         org,
@@ -98,14 +118,19 @@ pub fn create_api_key(
     role: &str,
     expires_at: Option<OffsetDateTime>,
 ) -> Result<String, ProvisionError> {
-    let role = Role::from_name(role).ok_or_else(|| ProvisionError::BadRole(role.to_owned()))?;
     let org = store
         .org_by_slug(org_slug)?
         .ok_or_else(|| ProvisionError::NoSuchOrg(org_slug.to_owned()))?;
-    let issued = apikey::issue(org.id, name, role.name(), expires_at)?;
-    store
-        .org(org.id)
-        .create_api_key(issued.record, clock.now())?;
+    let handle = store.org(org.id);
+    if handle.role_by_name(role)?.is_none() {
+        return Err(ProvisionError::BadRole(role.to_owned()));
+    }
+    let issued = apikey::issue(org.id, name, role, expires_at)?;
+    let key = handle.create_api_key(issued.record, clock.now())?;
+    Entry::new(audit::shell(), "apikey.created", Outcome::Success)
+        .target(key.id)
+        .detail(format!("{} ({role})", key.name))
+        .write(&handle, clock.now())?;
     store.flush_blocking()?;
     Ok(issued.token)
 }

@@ -1,11 +1,8 @@
-//! API key tokens: `tocsin_<org id>_<key id>_<secret>`. The ids say where to look
-//! so no global index of keys is needed; the secret is 32 random bytes in hex and
-//! only its SHA-256 is stored.
+//! API keys for integrations: `tocsin_<org>_<key>_<secret>` (see [`super::token`]).
 
+use super::token;
 use crate::ids::Id;
 use crate::store::{ApiKeyRecord, NewApiKey};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 const PREFIX: &str = "tocsin";
@@ -16,69 +13,22 @@ pub struct IssuedKey {
     pub record: NewApiKey,
 }
 
-impl std::fmt::Debug for IssuedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedKey")
-            .field("id", &self.record.id)
-            .finish_non_exhaustive()
-    }
-}
-
-pub fn issue(
-    org: Id,
-    name: &str,
-    role: &str,
-    expires_at: Option<OffsetDateTime>,
-) -> Result<IssuedKey, getrandom::Error> {
-    let id = Id::new();
-    let secret = hex::encode(super::random_bytes::<32>()?);
+pub fn issue(org: Id, name: &str, role: &str, expires_at: Option<OffsetDateTime>) -> Result<IssuedKey, getrandom::Error> {
+    let issued = token::issue(PREFIX, org)?;
     Ok(IssuedKey {
-        token: format!("{PREFIX}_{org}_{id}_{secret}"),
+        token: issued.token,
         record: NewApiKey {
-            id,
+            id: issued.id,
             name: name.to_owned(),
             role: role.to_owned(),
-            secret_sha256: digest(&secret),
+            secret_sha256: issued.secret_sha256,
             expires_at,
         },
     })
 }
 
-#[derive(PartialEq, Eq)]
-pub struct ParsedKey {
-    pub org: Id,
-    pub key: Id,
-    secret: String,
-}
-
-impl std::fmt::Debug for ParsedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParsedKey")
-            .field("org", &self.org)
-            .field("key", &self.key)
-            .finish_non_exhaustive()
-    }
-}
-
-pub fn parse(token: &str) -> Option<ParsedKey> {
-    let mut parts = token.split('_');
-    if parts.next()? != PREFIX {
-        return None;
-    }
-    let org = parts.next()?.parse().ok()?;
-    let key = parts.next()?.parse().ok()?;
-    let secret = parts.next()?;
-    if parts.next().is_some()
-        || secret.len() != 64
-        || !secret.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        return None;
-    }
-    Some(ParsedKey {
-        org,
-        key,
-        secret: secret.to_ascii_lowercase(),
-    })
+pub fn parse(value: &str) -> Option<token::Parsed> {
+    token::parse(PREFIX, value)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +38,8 @@ pub enum KeyRefusal {
     Expired,
 }
 
-/// Checks a presented key against its record; the comparison takes the same time
-/// however many characters match.
-pub fn check(
-    parsed: &ParsedKey,
-    record: &ApiKeyRecord,
-    now: OffsetDateTime,
-) -> Result<(), KeyRefusal> {
-    let presented = digest(&parsed.secret);
-    if !bool::from(presented.as_bytes().ct_eq(record.secret_sha256.as_bytes())) {
+pub fn check(parsed: &token::Parsed, record: &ApiKeyRecord, now: OffsetDateTime) -> Result<(), KeyRefusal> {
+    if !parsed.matches(&record.secret_sha256) {
         return Err(KeyRefusal::WrongSecret);
     }
     if record.revoked_at.is_some() {
@@ -106,10 +49,6 @@ pub fn check(
         return Err(KeyRefusal::Expired);
     }
     Ok(())
-}
-
-fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]
@@ -130,17 +69,16 @@ mod tests {
     }
 
     #[test]
-    fn issued_key_parses_and_checks() {
+    fn issued_key_parses_and_checks_and_only_its_hash_is_kept() {
         let org = Id::new();
         let issued = issue(org, "ci", "admin", None).unwrap();
         let parsed = parse(&issued.token).unwrap();
         assert_eq!(parsed.org, org);
-        assert_eq!(parsed.key, issued.record.id);
-        assert!(!issued.record.secret_sha256.contains(&parsed.secret));
-        assert_eq!(
-            check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()),
-            Ok(())
-        );
+        assert_eq!(parsed.id, issued.record.id);
+        let secret = issued.token.rsplit('_').next().unwrap();
+        assert_ne!(issued.record.secret_sha256, secret);
+        assert_eq!(issued.record.secret_sha256, token::sha256_hex(secret));
+        assert_eq!(check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()), Ok(()));
     }
 
     #[test]
@@ -148,37 +86,21 @@ mod tests {
         let issued = issue(Id::new(), "ci", "admin", Some(OffsetDateTime::UNIX_EPOCH)).unwrap();
         let mut record = record_for(&issued);
         let parsed = parse(&issued.token).unwrap();
-        assert_eq!(
-            check(&parsed, &record, OffsetDateTime::now_utc()),
-            Err(KeyRefusal::Expired)
-        );
+        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Expired));
         record.expires_at = None;
         record.revoked_at = Some(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(
-            check(&parsed, &record, OffsetDateTime::now_utc()),
-            Err(KeyRefusal::Revoked)
-        );
+        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Revoked));
 
-        let mut token = issued.token.clone();
-        let last = token.pop().unwrap();
-        token.push(if last == '0' { '1' } else { '0' });
-        let tampered = parse(&token).unwrap();
-        assert_eq!(
-            check(&tampered, &record, OffsetDateTime::now_utc()),
-            Err(KeyRefusal::WrongSecret)
-        );
+        let mut tampered = issued.token.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == '0' { '1' } else { '0' });
+        let tampered = parse(&tampered).unwrap();
+        assert_eq!(check(&tampered, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::WrongSecret));
     }
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for bad in [
-            "",
-            "tocsin",
-            "tocsin_x_y_z",
-            "Bearer abc",
-            "tocsin_01_02_zz",
-            "other_01H_01H_00",
-        ] {
+        for bad in ["", "tocsin", "tocsin_x_y_z", "Bearer abc", "tocsin_01_02_zz", "other_01H_01H_00"] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

@@ -11,9 +11,6 @@ pub const MEMORY_KIB: u32 = 64 * 1024;
 pub const PASSES: u32 = 3;
 pub const LANES: u32 = 1;
 
-/// Until organisations set their own policy, the floor every password meets.
-pub const MIN_LENGTH: usize = 12;
-
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("the system random generator failed: {0}")]

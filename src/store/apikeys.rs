@@ -69,4 +69,11 @@ impl OrgStore {
             Ok(())
         })
     }
+
+    pub fn revoke_api_key(&self, id: Id, now: OffsetDateTime) -> Result<ApiKeyRecord> {
+        self.store.modify(self.org, Kind::ApiKey, id, |record: &mut ApiKeyRecord| {
+            record.revoked_at.get_or_insert(now);
+            Ok(())
+        })
+    }
 }

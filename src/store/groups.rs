@@ -1,7 +1,7 @@
 //! Groups: named sets of users an alert can be sent to. A user can be in many.
 
 use super::keys::{IndexKind, Kind};
-use super::{OrgStore, Result, StoreError};
+use super::{abort, OrgStore, Result, StoreError};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -22,6 +22,12 @@ pub struct NewGroup {
     pub members: Vec<Id>,
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct GroupChange {
+    pub name: Option<String>,
+    pub members: Option<Vec<Id>>,
+}
+
 impl OrgStore {
     /// Creates a group; every member must be a user of this organisation.
     pub fn create_group(&self, new: NewGroup, now: OffsetDateTime) -> Result<Group> {
@@ -33,20 +39,11 @@ impl OrgStore {
         };
         self.store.transaction(|tx| {
             for member in &group.members {
-                if tx
-                    .get::<super::User>(self.org, Kind::User, *member)?
-                    .is_none()
-                {
-                    return Err(super::abort(StoreError::NotFound { what: "member" }));
+                if tx.get::<super::User>(self.org, Kind::User, *member)?.is_none() {
+                    return Err(abort(StoreError::NotFound { what: "member" }));
                 }
             }
-            tx.claim(
-                self.org,
-                IndexKind::GroupName,
-                &group.name,
-                group.id,
-                "group",
-            )?;
+            tx.claim(self.org, IndexKind::GroupName, &group.name, group.id, "group")?;
             tx.put(self.org, Kind::Group, group.id, &group)
         })?;
         Ok(group)
@@ -65,5 +62,41 @@ impl OrgStore {
 
     pub fn groups(&self) -> Result<Vec<Group>> {
         self.store.list(self.org, Kind::Group)
+    }
+
+    pub fn change_group(&self, id: Id, change: &GroupChange) -> Result<Group> {
+        self.store.transaction(|tx| {
+            let mut group: Group = tx
+                .get(self.org, Kind::Group, id)?
+                .ok_or(abort(StoreError::NotFound { what: "group" }))?;
+            if let Some(name) = &change.name {
+                if *name != group.name {
+                    tx.release(self.org, IndexKind::GroupName, &group.name)?;
+                    tx.claim(self.org, IndexKind::GroupName, name, id, "group")?;
+                    group.name = name.clone();
+                }
+            }
+            if let Some(members) = &change.members {
+                for member in members {
+                    if tx.get::<super::User>(self.org, Kind::User, *member)?.is_none() {
+                        return Err(abort(StoreError::NotFound { what: "member" }));
+                    }
+                }
+                group.members = members.clone();
+            }
+            tx.put(self.org, Kind::Group, id, &group)?;
+            Ok(group)
+        })
+    }
+
+    pub fn delete_group(&self, id: Id) -> Result<()> {
+        self.store.transaction(|tx| {
+            let group: Group = tx
+                .get(self.org, Kind::Group, id)?
+                .ok_or(abort(StoreError::NotFound { what: "group" }))?;
+            tx.release(self.org, IndexKind::GroupName, &group.name)?;
+            tx.remove(self.org, Kind::Group, id)?;
+            Ok(())
+        })
     }
 }

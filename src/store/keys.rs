@@ -9,6 +9,13 @@ pub(super) enum Kind {
     User = 2,
     Group = 3,
     ApiKey = 4,
+    Role = 5,
+    Session = 6,
+    Device = 7,
+    Audit = 8,
+    /// Under [`Id::SYSTEM`]: failed-login counters, keyed by a hash of the
+    /// organisation and username typed (which may not exist).
+    LoginThrottle = 9,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -20,6 +27,11 @@ impl Kind {
             Kind::User => "user",
             Kind::Group => "group",
             Kind::ApiKey => "api key",
+            Kind::Role => "role",
+            Kind::Session => "session",
+            Kind::Device => "device",
+            Kind::Audit => "audit event",
+            Kind::LoginThrottle => "login throttle",
             Kind::Probe => "probe",
         }
     }
@@ -31,6 +43,7 @@ pub(super) enum IndexKind {
     OrgSlug = 1,
     Username = 2,
     GroupName = 3,
+    RoleName = 4,
 }
 
 pub(super) fn record(org: Id, kind: Kind, id: Id) -> Vec<u8> {

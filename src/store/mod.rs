@@ -15,17 +15,27 @@
 //! write to someone flush first.
 
 mod apikeys;
+mod audit;
+mod devices;
 mod groups;
 mod keys;
 mod orgs;
+mod roles;
 mod schema;
+mod sessions;
+mod throttle;
 mod users;
 
 pub use apikeys::{ApiKeyRecord, NewApiKey};
-pub use groups::{Group, NewGroup};
-pub use orgs::Organisation;
+pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
+pub use devices::DeviceRecord;
+pub use groups::{Group, GroupChange, NewGroup};
+pub use orgs::{OrgSettings, Organisation};
+pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
-pub use users::{NewUser, User};
+pub use sessions::{SessionRecord, SessionStage};
+pub use throttle::LoginThrottle;
+pub use users::{NewUser, TotpState, User, UserChange};
 
 use crate::ids::Id;
 use keys::Kind;
@@ -61,6 +71,8 @@ pub enum StoreError {
     Duplicate { what: &'static str, value: String },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    #[error("{0}")]
+    Refused(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -160,6 +172,28 @@ impl Store {
             .collect()
     }
 
+    /// Changes one record in place, atomically; `f` may run more than once.
+    fn modify<R: Serialize + DeserializeOwned>(
+        &self,
+        org: Id,
+        kind: Kind,
+        id: Id,
+        f: impl Fn(&mut R) -> Result<()>,
+    ) -> Result<R> {
+        self.transaction(|tx| {
+            let mut record: R = tx
+                .get(org, kind, id)?
+                .ok_or(abort(StoreError::NotFound { what: kind.name() }))?;
+            f(&mut record).map_err(abort)?;
+            tx.put(org, kind, id, &record)?;
+            Ok(record)
+        })
+    }
+
+    fn insert<R: Serialize>(&self, org: Id, kind: Kind, id: Id, record: &R) -> Result<()> {
+        self.transaction(|tx| tx.put(org, kind, id, record))
+    }
+
     fn lookup(&self, org: Id, index: keys::IndexKind, value: &str) -> Result<Option<Id>> {
         Ok(self
             .index
@@ -196,6 +230,15 @@ impl Tx<'_> {
             })
         })?;
         self.records.insert(keys::record(org, kind, id), bytes)?;
+        Ok(())
+    }
+
+    fn remove(&self, org: Id, kind: Kind, id: Id) -> Result<bool, TxError> {
+        Ok(self.records.remove(keys::record(org, kind, id))?.is_some())
+    }
+
+    fn release(&self, org: Id, index: keys::IndexKind, value: &str) -> Result<(), TxError> {
+        self.index.remove(keys::index(org, index, value))?;
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! id) is the one index that lives under the system namespace.
 
 use super::keys::{self, IndexKind, Kind};
-use super::{Result, Store, StoreError};
+use super::{Result, RoleRecord, Store, StoreError};
+use crate::auth::roles::BUILT_IN;
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -15,25 +16,71 @@ pub struct Organisation {
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(default)]
+    pub settings: OrgSettings,
+}
+
+/// What each organisation's admins decide for their own people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrgSettings {
+    pub password_min_length: u32,
+    /// Minimum zxcvbn score, 0 (anything) to 4 (very strong).
+    pub password_min_strength: u8,
+    /// Passwords older than this must be changed at the next login.
+    pub password_max_age_days: Option<u32>,
+    /// A session unused this long ends (automatic logout).
+    pub session_idle_minutes: u32,
+    /// A session ends this long after login, however active.
+    pub session_lifetime_hours: u32,
+    /// Roles whose holders must use a second factor.
+    pub require_second_factor_for: Vec<String>,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            password_min_length: 12,
+            password_min_strength: 3,
+            password_max_age_days: None,
+            session_idle_minutes: 30,
+            session_lifetime_hours: 12,
+            require_second_factor_for: Vec::new(),
+        }
+    }
 }
 
 impl Store {
+    /// Creates an organisation with the built-in roles to start from.
     pub fn create_org(&self, slug: &str, name: &str, now: OffsetDateTime) -> Result<Organisation> {
         let org = Organisation {
             id: Id::new(),
             slug: slug.to_owned(),
             name: name.to_owned(),
             created_at: now,
+            settings: OrgSettings::default(),
         };
+        let roles: Vec<RoleRecord> = BUILT_IN
+            .iter()
+            .map(|b| RoleRecord {
+                id: Id::new(),
+                name: b.name.to_owned(),
+                description: b.description.to_owned(),
+                permissions: b.permissions.to_vec(),
+                alert_groups: None,
+                built_in: true,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
         self.transaction(|tx| {
-            tx.claim(
-                Id::SYSTEM,
-                IndexKind::OrgSlug,
-                &org.slug,
-                org.id,
-                "organisation",
-            )?;
-            tx.put(org.id, Kind::Organisation, org.id, &org)
+            tx.claim(Id::SYSTEM, IndexKind::OrgSlug, &org.slug, org.id, "organisation")?;
+            tx.put(org.id, Kind::Organisation, org.id, &org)?;
+            for role in &roles {
+                tx.claim(org.id, IndexKind::RoleName, &role.name, role.id, "role")?;
+                tx.put(org.id, Kind::Role, role.id, role)?;
+            }
+            Ok(())
         })?;
         Ok(org)
     }
@@ -49,13 +96,18 @@ impl Store {
         self.get(id, Kind::Organisation, id)
     }
 
+    pub fn set_org_settings(&self, id: Id, settings: &OrgSettings) -> Result<Organisation> {
+        self.modify(id, Kind::Organisation, id, |org: &mut Organisation| {
+            org.settings = settings.clone();
+            Ok(())
+        })
+    }
+
     pub fn orgs(&self) -> Result<Vec<Organisation>> {
         let prefix = keys::index(Id::SYSTEM, IndexKind::OrgSlug, "");
         let mut orgs = Vec::new();
         for entry in self.index.scan_prefix(prefix).values() {
-            let id = Id::from_slice(&entry?).ok_or(StoreError::NotFound {
-                what: "organisation",
-            })?;
+            let id = Id::from_slice(&entry?).ok_or(StoreError::NotFound { what: "organisation" })?;
             if let Some(org) = self.get_org(id)? {
                 orgs.push(org);
             }

@@ -21,15 +21,39 @@ pub struct User {
     pub tetra_issi: Option<u32>,
     #[serde(default)]
     pub language: Option<String>,
+    /// Channels the user wants alerts on, most preferred first; empty means the
+    /// alert's own choice.
+    #[serde(default)]
+    pub channels: Vec<String>,
     #[serde(default)]
     pub roles: Vec<String>,
     /// argon2id PHC string; `None` for recipients who never log in.
     #[serde(default)]
     pub password_hash: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub password_changed_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub must_change_password: bool,
+    #[serde(default)]
+    pub totp: Option<TotpState>,
+    /// SHA-256 of each unused recovery code.
+    #[serde(default)]
+    pub recovery_codes: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpState {
+    /// The shared secret, base32 as authenticator apps take it.
+    pub secret: String,
+    /// False until the user proves their app has it.
+    pub confirmed: bool,
+    /// The last time step a code was accepted for, so no code works twice.
+    #[serde(default)]
+    pub last_step: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -40,10 +64,68 @@ pub struct NewUser {
     pub email: Option<String>,
     pub tetra_issi: Option<u32>,
     pub language: Option<String>,
+    pub channels: Vec<String>,
     pub roles: Vec<String>,
     pub password_hash: Option<String>,
+    pub must_change_password: bool,
     /// Groups the new user joins, in the same transaction.
     pub groups: Vec<Id>,
+}
+
+/// A change to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub phones: Option<Vec<String>>,
+    pub email: Option<Option<String>>,
+    pub tetra_issi: Option<Option<u32>>,
+    pub language: Option<Option<String>>,
+    pub channels: Option<Vec<String>>,
+    pub roles: Option<Vec<String>>,
+    pub password_hash: Option<Option<String>>,
+    pub must_change_password: Option<bool>,
+    pub totp: Option<Option<TotpState>>,
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+impl UserChange {
+    fn apply(&self, user: &mut User, now: OffsetDateTime) {
+        if let Some(v) = &self.name {
+            user.name = v.clone();
+        }
+        if let Some(v) = &self.phones {
+            user.phones = v.clone();
+        }
+        if let Some(v) = &self.email {
+            user.email = v.clone();
+        }
+        if let Some(v) = self.tetra_issi {
+            user.tetra_issi = v;
+        }
+        if let Some(v) = &self.language {
+            user.language = v.clone();
+        }
+        if let Some(v) = &self.channels {
+            user.channels = v.clone();
+        }
+        if let Some(v) = &self.roles {
+            user.roles = v.clone();
+        }
+        if let Some(v) = &self.password_hash {
+            user.password_hash = v.clone();
+            user.password_changed_at = Some(now);
+        }
+        if let Some(v) = self.must_change_password {
+            user.must_change_password = v;
+        }
+        if let Some(v) = &self.totp {
+            user.totp = v.clone();
+        }
+        if let Some(v) = &self.recovery_codes {
+            user.recovery_codes = v.clone();
+        }
+        user.updated_at = now;
+    }
 }
 
 impl OrgStore {
@@ -56,19 +138,18 @@ impl OrgStore {
             email: new.email.clone(),
             tetra_issi: new.tetra_issi,
             language: new.language.clone(),
+            channels: new.channels.clone(),
             roles: new.roles.clone(),
+            password_changed_at: new.password_hash.as_ref().map(|_| now),
             password_hash: new.password_hash.clone(),
+            must_change_password: new.must_change_password,
+            totp: None,
+            recovery_codes: Vec::new(),
             created_at: now,
             updated_at: now,
         };
         self.store.transaction(|tx| {
-            tx.claim(
-                self.org,
-                IndexKind::Username,
-                &user.username,
-                user.id,
-                "username",
-            )?;
+            tx.claim(self.org, IndexKind::Username, &user.username, user.id, "username")?;
             for group_id in &new.groups {
                 let mut group: Group = tx
                     .get(self.org, Kind::Group, *group_id)?
@@ -98,27 +179,74 @@ impl OrgStore {
         self.store.list(self.org, Kind::User)
     }
 
-    /// Sets a login password and the roles a login needs (admin recovery).
-    pub fn set_password_and_roles(
-        &self,
-        id: Id,
-        password_hash: &str,
-        roles: &[String],
-        now: OffsetDateTime,
-    ) -> Result<User> {
+    pub fn change_user(&self, id: Id, change: &UserChange, now: OffsetDateTime) -> Result<User> {
+        self.store.modify(self.org, Kind::User, id, |user: &mut User| {
+            change.apply(user, now);
+            Ok(())
+        })
+    }
+
+    /// Accepts a TOTP time step once: false if it (or a later one) was used.
+    pub fn consume_totp_step(&self, id: Id, step: u64) -> Result<bool> {
+        let result = self.store.modify(self.org, Kind::User, id, |user: &mut User| match &mut user.totp {
+            Some(totp) if totp.last_step < step => {
+                totp.last_step = step;
+                Ok(())
+            }
+            _ => Err(StoreError::Refused("this code was already used")),
+        });
+        match result {
+            Ok(_) => Ok(true),
+            Err(StoreError::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Uses up one recovery code: false if no unused code has this hash.
+    pub fn consume_recovery_code(&self, id: Id, code_sha256: &str) -> Result<bool> {
+        let result = self.store.modify(self.org, Kind::User, id, |user: &mut User| {
+            let before = user.recovery_codes.len();
+            user.recovery_codes.retain(|c| c != code_sha256);
+            if user.recovery_codes.len() == before {
+                Err(StoreError::Refused("no such recovery code"))
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Ok(_) => Ok(true),
+            Err(StoreError::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a user, their group memberships, sessions and devices.
+    pub fn delete_user(&self, id: Id) -> Result<()> {
+        let user = self.user(id)?.ok_or(StoreError::NotFound { what: "user" })?;
+        let groups: Vec<Id> = self
+            .groups()?
+            .into_iter()
+            .filter(|g| g.members.contains(&id))
+            .map(|g| g.id)
+            .collect();
+        let sessions: Vec<Id> = self.sessions_of(id)?.into_iter().map(|s| s.id).collect();
+        let devices: Vec<Id> = self.devices_of(id)?.into_iter().map(|d| d.id).collect();
         self.store.transaction(|tx| {
-            let mut user: User = tx
-                .get(self.org, Kind::User, id)?
-                .ok_or(super::abort(StoreError::NotFound { what: "user" }))?;
-            user.password_hash = Some(password_hash.to_owned());
-            for role in roles {
-                if !user.roles.contains(role) {
-                    user.roles.push(role.clone());
+            for group_id in &groups {
+                if let Some(mut group) = tx.get::<Group>(self.org, Kind::Group, *group_id)? {
+                    group.members.retain(|m| *m != id);
+                    tx.put(self.org, Kind::Group, group.id, &group)?;
                 }
             }
-            user.updated_at = now;
-            tx.put(self.org, Kind::User, id, &user)?;
-            Ok(user)
+            for session in &sessions {
+                tx.remove(self.org, Kind::Session, *session)?;
+            }
+            for device in &devices {
+                tx.remove(self.org, Kind::Device, *device)?;
+            }
+            tx.release(self.org, IndexKind::Username, &user.username)?;
+            tx.remove(self.org, Kind::User, id)?;
+            Ok(())
         })
     }
 }

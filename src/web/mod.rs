@@ -7,6 +7,7 @@ mod headers;
 mod health;
 pub mod metrics;
 pub mod problem;
+pub mod ratelimit;
 pub mod tls;
 
 use crate::clock::SharedClock;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
+    pub login_limiter: Arc<ratelimit::LoginLimiter>,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.

@@ -3,7 +3,7 @@
 //! `field` at fault.
 
 use crate::auth::Permission;
-use crate::store::StoreError;
+use crate::store::{SessionStage, StoreError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -18,6 +18,22 @@ pub enum ApiError {
     BodyUnreadable,
     #[error("missing or invalid credentials")]
     Unauthorized,
+    #[error("wrong organisation, username, password or code")]
+    LoginRefused,
+    #[error("enter the code from your authenticator app or a recovery code")]
+    SecondFactorRequired,
+    #[error("too many attempts; try again in {0} seconds")]
+    Throttled(u64),
+    #[error("this device was wiped and blocked by an administrator")]
+    DeviceWiped,
+    #[error("this needs a logged-in user, not an API key")]
+    NeedsLogin,
+    #[error("the request lacks the X-CSRF-Token header this session was given at login")]
+    Csrf,
+    #[error("{}", unfinished_message(*.0))]
+    Unfinished(SessionStage),
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("this needs the {0:?} permission")]
     Forbidden(Permission),
     #[error("{0} not found")]
@@ -44,6 +60,15 @@ impl ApiError {
             ApiError::NotJson => "not_json",
             ApiError::BodyUnreadable => "body_unreadable",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::LoginRefused => "login_refused",
+            ApiError::SecondFactorRequired => "second_factor_required",
+            ApiError::Throttled(_) => "throttled",
+            ApiError::DeviceWiped => "device_wiped",
+            ApiError::NeedsLogin => "needs_login",
+            ApiError::Csrf => "csrf",
+            ApiError::Unfinished(SessionStage::MustChangePassword) => "password_change_required",
+            ApiError::Unfinished(_) => "second_factor_enrolment_required",
+            ApiError::Refused(_) => "refused",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
@@ -58,8 +83,16 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Duplicate { what, value } => ApiError::Conflict { what, value },
             StoreError::NotFound { what } => ApiError::NotFound(what),
+            StoreError::Refused(why) => ApiError::Refused(why),
             other => ApiError::Store(other),
         }
+    }
+}
+
+fn unfinished_message(stage: SessionStage) -> &'static str {
+    match stage {
+        SessionStage::MustChangePassword => "change your password first (POST /api/v1/me/password)",
+        _ => "your role requires a second factor: enrol one first (POST /api/v1/me/totp)",
     }
 }
 
@@ -81,7 +114,13 @@ impl ResponseError for ApiError {
             ApiError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BodyUnreadable => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized
+            | ApiError::LoginRefused
+            | ApiError::SecondFactorRequired
+            | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NeedsLogin | ApiError::Csrf | ApiError::Unfinished(_) => StatusCode::FORBIDDEN,
+            ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -107,8 +146,18 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        if matches!(self, ApiError::Unauthorized) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Throttled(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            // The wipe order: the browser deletes everything this origin stored.
+            ApiError::DeviceWiped => {
+                response.insert_header(("Clear-Site-Data", "\"cache\", \"cookies\", \"storage\""));
+            }
+            _ => {}
         }
         response.json(problem)
     }
@@ -122,6 +171,37 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 impl From<crate::auth::password::PasswordError> for ApiError {
     fn from(e: crate::auth::password::PasswordError) -> Self {
         tracing::error!(error = %e, "password hashing failed");
+        ApiError::Internal
+    }
+}
+
+impl From<crate::auth::login::LoginError> for ApiError {
+    fn from(e: crate::auth::login::LoginError) -> Self {
+        match e {
+            crate::auth::login::LoginError::Store(e) => ApiError::from(e),
+            other => {
+                tracing::error!(error = %other, "login failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::auth::second_factor::SecondFactorError> for ApiError {
+    fn from(e: crate::auth::second_factor::SecondFactorError) -> Self {
+        match e {
+            crate::auth::second_factor::SecondFactorError::Store(e) => ApiError::from(e),
+            other => {
+                tracing::error!(error = %other, "second factor failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<getrandom::Error> for ApiError {
+    fn from(e: getrandom::Error) -> Self {
+        tracing::error!(error = %e, "the system random generator failed");
         ApiError::Internal
     }
 }

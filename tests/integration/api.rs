@@ -62,7 +62,7 @@ fn api_needs_a_valid_key_and_the_right_role() {
 
     let me = appliance.get("/api/v1/me");
     assert_eq!(me.status, 200);
-    assert_eq!(me.json()["role"], "admin");
+    assert_eq!(me.json()["roles"], serde_json::json!(["admin"]));
 
     let denied = appliance.request(
         "POST",

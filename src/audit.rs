@@ -1,0 +1,82 @@
+//! Writing audit events. Every login, failure, lockout, permission change, key,
+//! device action and admin read goes through here into the store.
+
+use crate::ids::Id;
+use crate::store::{Actor, ActorKind, AuditEvent, OrgStore, Outcome, StoreError};
+use time::OffsetDateTime;
+
+/// One audit event about to be written.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub actor: Actor,
+    pub action: &'static str,
+    pub target: Option<String>,
+    pub source: Option<String>,
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+}
+
+impl Entry {
+    pub fn new(actor: Actor, action: &'static str, outcome: Outcome) -> Self {
+        Entry {
+            actor,
+            action,
+            target: None,
+            source: None,
+            outcome,
+            detail: None,
+        }
+    }
+
+    pub fn target(mut self, target: impl ToString) -> Self {
+        self.target = Some(target.to_string());
+        self
+    }
+
+    pub fn source(mut self, source: Option<String>) -> Self {
+        self.source = source;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn write(self, org: &OrgStore, now: OffsetDateTime) -> Result<(), StoreError> {
+        org.record_audit(&AuditEvent {
+            id: Id::new(),
+            at: now,
+            actor: self.actor,
+            action: self.action.to_owned(),
+            target: self.target,
+            source: self.source,
+            outcome: self.outcome,
+            detail: self.detail,
+        })
+    }
+}
+
+pub fn user_actor(id: Id, username: &str) -> Actor {
+    Actor {
+        kind: ActorKind::User,
+        id: Some(id),
+        name: username.to_owned(),
+    }
+}
+
+pub fn anonymous(typed_username: &str) -> Actor {
+    Actor {
+        kind: ActorKind::Anonymous,
+        id: None,
+        name: typed_username.to_owned(),
+    }
+}
+
+pub fn shell() -> Actor {
+    Actor {
+        kind: ActorKind::Shell,
+        id: None,
+        name: "shell".to_owned(),
+    }
+}

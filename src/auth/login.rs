@@ -1,0 +1,246 @@
+//! Logging in with a password (and a second factor when the user has one).
+//!
+//! Every wrong organisation, username, password or code gets the same answer,
+//! and an unknown user costs the same argon2 work as a known one, so neither
+//! the message nor the timing tells whether an account exists. Failures are
+//! counted per (organisation, username) as typed; after [`LOCK_AFTER`] of them
+//! the name is locked for a time that doubles with each further failure
+//! (NIST SP 800-63B §5.2.2 rate limiting).
+
+use super::{password, second_factor, token, Access};
+use crate::audit::{self, Entry};
+use crate::ids::Id;
+use crate::store::{
+    DeviceRecord, LoginThrottle, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord, SessionStage, Store,
+    StoreError, User,
+};
+use std::sync::OnceLock;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub const LOCK_AFTER: u32 = 10;
+const FIRST_LOCK: Duration = Duration::from_secs(60);
+const LONGEST_LOCK: Duration = Duration::from_secs(24 * 3600);
+pub const SESSION_PREFIX: &str = "session";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    SecondFactor(#[from] second_factor::SecondFactorError),
+    #[error("the system random generator failed: {0}")]
+    Random(#[from] getrandom::Error),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Attempt {
+    pub org: String,
+    pub username: String,
+    pub password: String,
+    pub code: Option<String>,
+    /// The device this client registered at an earlier login.
+    pub device_id: Option<Id>,
+    pub device_name: String,
+    pub platform: String,
+    pub source: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    LoggedIn(Box<LoggedIn>),
+    /// One answer for every wrong credential.
+    Refused,
+    /// The password was right; the user must also give a code.
+    SecondFactorRequired,
+    Locked { retry_after: Duration },
+}
+
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The cookie value; only its hash is stored.
+    pub cookie: String,
+    pub session: SessionRecord,
+    pub user: User,
+    pub org: Organisation,
+    pub device: DeviceRecord,
+    pub access: Access,
+}
+
+pub fn lock_duration(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(LOCK_AFTER).min(20);
+    FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK)
+}
+
+/// A hash with the production parameters for users that don't exist, made once.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| password::hash("tocsin-dummy-password").unwrap_or_default())
+}
+
+/// Makes the dummy hash ahead of the first login, so that login isn't slower.
+pub fn warm_up() {
+    let _ = dummy_hash();
+}
+
+pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Outcome, LoginError> {
+    let throttle = store.login_throttle(&attempt.org, &attempt.username)?;
+    let org = store.org_by_slug(&attempt.org)?;
+    let org_store = org.as_ref().map(|o| store.org(o.id));
+    let audit_entry = |action, outcome| Entry::new(audit::anonymous(&attempt.username), action, outcome).source(attempt.source.clone());
+
+    if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
+        if let Some(handle) = &org_store {
+            audit_entry("login.locked", AuditOutcome::Denied).write(handle, now)?;
+        }
+        let left = (until - now).unsigned_abs();
+        return Ok(Outcome::Locked {
+            retry_after: Duration::from_secs(left.as_secs().max(1)),
+        });
+    }
+
+    let user = match &org_store {
+        Some(handle) => handle.user_by_username(&attempt.username)?,
+        None => None,
+    };
+    let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password_ok = password::verify(stored_hash.as_deref().unwrap_or(dummy_hash()), &attempt.password) && stored_hash.is_some();
+
+    let (Some(org), Some(handle), Some(user), true) = (org, org_store, user, password_ok) else {
+        record_failure(store, now, attempt, throttle)?;
+        if let Some(handle) = store.org_by_slug(&attempt.org)?.map(|o| store.org(o.id)) {
+            audit_entry("login.failed", AuditOutcome::Failure).write(&handle, now)?;
+        }
+        return Ok(Outcome::Refused);
+    };
+
+    if second_factor::enrolled(&user) {
+        let Some(code) = attempt.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Ok(Outcome::SecondFactorRequired);
+        };
+        match second_factor::verify(&handle, &user, code, now)? {
+            Some(method) => {
+                audit_entry("login.second_factor", AuditOutcome::Success)
+                    .detail(format!("{method:?}"))
+                    .write(&handle, now)?;
+            }
+            None => {
+                record_failure(store, now, attempt, throttle)?;
+                audit_entry("login.failed", AuditOutcome::Failure)
+                    .detail("wrong second-factor code")
+                    .write(&handle, now)?;
+                return Ok(Outcome::Refused);
+            }
+        }
+    }
+
+    let device = match attempt.device_id.map(|id| handle.device(id)).transpose()?.flatten() {
+        Some(device) if device.user_id == user.id && device.blocked_at.is_none() => DeviceRecord {
+            last_seen_at: now,
+            ..device
+        },
+        Some(device) if device.user_id == user.id => {
+            audit_entry("login.blocked_device", AuditOutcome::Denied)
+                .target(device.id)
+                .write(&handle, now)?;
+            return Ok(Outcome::Refused);
+        }
+        _ => DeviceRecord {
+            id: Id::new(),
+            user_id: user.id,
+            name: attempt.device_name.clone(),
+            platform: attempt.platform.clone(),
+            created_at: now,
+            last_seen_at: now,
+            blocked_at: None,
+            wipe_requested_at: None,
+            wipe_delivered_at: None,
+        },
+    };
+
+    let access = access_of(&handle, &user)?;
+    let stage = stage_for(&org, &user, &access, now);
+    let issued = token::issue(SESSION_PREFIX, org.id)?;
+    let session = SessionRecord {
+        id: issued.id,
+        user_id: user.id,
+        device_id: device.id,
+        secret_sha256: issued.secret_sha256,
+        csrf_token: hex::encode(super::random_bytes::<32>()?),
+        stage,
+        created_at: now,
+        last_seen_at: now,
+        source: attempt.source.clone(),
+        user_agent: attempt.user_agent.clone(),
+    };
+    handle.put_device(&device)?;
+    handle.put_session(&session)?;
+    store.clear_login_throttle(&attempt.org, &attempt.username)?;
+    Entry::new(audit::user_actor(user.id, &user.username), "login.succeeded", AuditOutcome::Success)
+        .source(attempt.source.clone())
+        .detail(format!("device {} ({})", device.name, device.platform))
+        .write(&handle, now)?;
+    Ok(Outcome::LoggedIn(Box::new(LoggedIn {
+        cookie: issued.token,
+        session,
+        user,
+        org,
+        device,
+        access,
+    })))
+}
+
+fn record_failure(store: &Store, now: OffsetDateTime, attempt: &Attempt, mut throttle: LoginThrottle) -> Result<(), StoreError> {
+    throttle.failures = throttle.failures.saturating_add(1);
+    if throttle.failures >= LOCK_AFTER {
+        let lock = time::Duration::try_from(lock_duration(throttle.failures)).unwrap_or(time::Duration::DAY);
+        throttle.locked_until = Some(now + lock);
+    }
+    store.set_login_throttle(&attempt.org, &attempt.username, &throttle)
+}
+
+/// What the user's roles allow, looked up in their organisation.
+pub fn access_of(org: &OrgStore, user: &User) -> Result<Access, StoreError> {
+    let mut roles = Vec::new();
+    for name in &user.roles {
+        if let Some(role) = org.role_by_name(name)? {
+            roles.push(role);
+        }
+    }
+    Ok(Access::from_roles(&roles))
+}
+
+/// Whether a new session may do everything or must first fix the password or
+/// enrol a second factor.
+pub fn stage_for(org: &Organisation, user: &User, access: &Access, now: OffsetDateTime) -> SessionStage {
+    let too_old = org
+        .settings
+        .password_max_age_days
+        .zip(user.password_changed_at)
+        .is_some_and(|(days, changed)| now - changed > time::Duration::days(i64::from(days)));
+    let needs_second_factor = access
+        .roles
+        .iter()
+        .any(|r| org.settings.require_second_factor_for.contains(r));
+    if user.must_change_password || too_old {
+        SessionStage::MustChangePassword
+    } else if needs_second_factor && !second_factor::enrolled(user) {
+        SessionStage::MustEnrollSecondFactor
+    } else {
+        SessionStage::Full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_doubles_and_is_capped() {
+        assert_eq!(lock_duration(LOCK_AFTER), Duration::from_secs(60));
+        assert_eq!(lock_duration(LOCK_AFTER + 1), Duration::from_secs(120));
+        assert_eq!(lock_duration(LOCK_AFTER + 3), Duration::from_secs(480));
+        assert_eq!(lock_duration(LOCK_AFTER + 40), Duration::from_secs(24 * 3600));
+    }
+}

@@ -1,0 +1,323 @@
+//! API keys, devices, organisation settings and the audit log.
+
+use crate::auth::{apikey, Permission};
+use crate::ids::Id;
+use crate::store::{ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, StoreError};
+use crate::web::extract::{ApiJson, Principal};
+use crate::web::problem::ApiError;
+use crate::web::{blocking, AppState};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+#[derive(Debug, Serialize)]
+struct KeyView {
+    id: Id,
+    name: String,
+    role: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiKeyRecord> for KeyView {
+    fn from(k: ApiKeyRecord) -> Self {
+        KeyView {
+            id: k.id,
+            name: k.name,
+            role: k.role,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[get("/apikeys")]
+async fn list_keys(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageApiKeys)?;
+    let org = principal.org.clone();
+    let keys = blocking(move || org.api_keys()).await?;
+    let keys: Vec<KeyView> = keys.into_iter().map(KeyView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "apikeys": keys })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKeyBody {
+    name: String,
+    role: String,
+    expires_in_days: Option<u32>,
+}
+
+#[post("/apikeys")]
+async fn create_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<NewKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageApiKeys)?;
+    crate::validate::display_name(&body.name).map_err(|why| ApiError::field("name", why))?;
+    if body.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(ApiError::field("expires_in_days", "must be from 1 to 3650"));
+    }
+    let now = state.clock.now();
+    let (token, key) = blocking(move || {
+        let org = &principal.org;
+        let Some(role) = org.role_by_name(&body.role)? else {
+            return Ok(Err(ApiError::field("role", "no such role in this organisation")));
+        };
+        // A key can't carry more than its creator holds.
+        if role.permissions.iter().any(|p| !principal.access.allows(*p)) {
+            return Ok(Err(ApiError::field("role", "grants permissions you don't have")));
+        }
+        let expires_at = body.expires_in_days.map(|d| now + time::Duration::days(i64::from(d)));
+        let issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
+            Ok(issued) => issued,
+            Err(e) => return Ok(Err(ApiError::from(e))),
+        };
+        let key = org.create_api_key(issued.record, now)?;
+        principal
+            .audit("apikey.created", Outcome::Success)
+            .target(key.id)
+            .detail(format!("{} ({})", key.name, key.role))
+            .write(org, now)?;
+        Ok::<_, StoreError>(Ok((issued.token, key)))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::Created().json(json!({"key": token, "apikey": KeyView::from(key)})))
+}
+
+#[delete("/apikeys/{id}")]
+async fn revoke_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageApiKeys)?;
+    let id: Id = id.parse().map_err(|_| ApiError::NotFound("api key"))?;
+    let now = state.clock.now();
+    let key = blocking(move || {
+        let org = &principal.org;
+        let key = org.revoke_api_key(id, now)?;
+        principal.audit("apikey.revoked", Outcome::Success).target(key.id).write(org, now)?;
+        Ok::<_, StoreError>(key)
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(KeyView::from(key)))
+}
+
+#[derive(Debug, Serialize)]
+struct DeviceView {
+    id: Id,
+    user_id: Id,
+    name: String,
+    platform: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    last_seen_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    blocked_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    wipe_requested_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    wipe_delivered_at: Option<OffsetDateTime>,
+}
+
+impl From<DeviceRecord> for DeviceView {
+    fn from(d: DeviceRecord) -> Self {
+        DeviceView {
+            id: d.id,
+            user_id: d.user_id,
+            name: d.name,
+            platform: d.platform,
+            created_at: d.created_at,
+            last_seen_at: d.last_seen_at,
+            blocked_at: d.blocked_at,
+            wipe_requested_at: d.wipe_requested_at,
+            wipe_delivered_at: d.wipe_delivered_at,
+        }
+    }
+}
+
+#[get("/devices")]
+async fn list_devices(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageDevices)?;
+    let org = principal.org.clone();
+    let devices = blocking(move || org.devices()).await?;
+    let devices: Vec<DeviceView> = devices.into_iter().map(DeviceView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "devices": devices })))
+}
+
+/// Blocks a device (its sessions end at once) or orders it wiped.
+async fn device_action(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    wipe: bool,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageDevices)?;
+    let id: Id = id.parse().map_err(|_| ApiError::NotFound("device"))?;
+    let now = state.clock.now();
+    let device = blocking(move || {
+        let org = &principal.org;
+        let device = org.modify_device(id, |d| {
+            if wipe {
+                d.wipe_requested_at.get_or_insert(now);
+            } else {
+                d.blocked_at.get_or_insert(now);
+            }
+        })?;
+        // A wipe order must still reach the device, so its sessions live
+        // until it calls in; a block ends them now.
+        if !wipe {
+            org.end_sessions_of_device(id)?;
+        }
+        let action = if wipe { "device.wipe_ordered" } else { "device.blocked" };
+        principal.audit(action, Outcome::Success).target(device.id).write(org, now)?;
+        Ok::<_, StoreError>(device)
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(DeviceView::from(device)))
+}
+
+#[post("/devices/{id}/block")]
+async fn block_device(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    device_action(state, principal, id, false).await
+}
+
+#[post("/devices/{id}/wipe")]
+async fn wipe_device(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    device_action(state, principal, id, true).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    outcome: Option<Outcome>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    since: Option<OffsetDateTime>,
+    limit: Option<usize>,
+}
+
+#[get("/audit")]
+async fn audit_log(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadAudit)?;
+    let q = query.into_inner();
+    let filter = AuditFilter {
+        action_prefix: q.action,
+        actor: q.actor,
+        outcome: q.outcome,
+        since: q.since,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let now = state.clock.now();
+    let events = blocking(move || {
+        let org = &principal.org;
+        let events = org.audit_events(&filter)?;
+        principal.audit("audit.read", Outcome::Success).write(org, now)?;
+        Ok::<_, StoreError>(events)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "events": events })))
+}
+
+#[get("/settings")]
+async fn get_settings(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageSettings)?;
+    let org = principal.org.clone();
+    let record = blocking(move || org.store().get_org(org.org_id()))
+        .await?
+        .ok_or(ApiError::NotFound("organisation"))?;
+    Ok(HttpResponse::Ok().json(json!({"org": {"id": record.id, "slug": record.slug, "name": record.name}, "settings": record.settings})))
+}
+
+#[patch("/settings")]
+async fn change_settings(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageSettings)?;
+    let org = principal.org.clone();
+    let record = blocking(move || org.store().get_org(org.org_id()))
+        .await?
+        .ok_or(ApiError::NotFound("organisation"))?;
+    // Merge the patch onto the current settings, then check the whole.
+    let mut merged = serde_json::to_value(&record.settings).map_err(|_| ApiError::Internal)?;
+    let patch: serde_json::Value = crate::web::extract::parse_json(&body)?;
+    let (Some(target), Some(fields)) = (merged.as_object_mut(), patch.as_object()) else {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    };
+    for (k, v) in fields {
+        target.insert(k.clone(), v.clone());
+    }
+    let settings: OrgSettings = crate::web::extract::parse_json(merged.to_string().as_bytes())?;
+    validate_settings(&settings)?;
+    let now = state.clock.now();
+    let changed = blocking(move || {
+        let org = &principal.org;
+        for (i, role) in settings.require_second_factor_for.iter().enumerate() {
+            if org.role_by_name(role)?.is_none() {
+                return Ok(Err(ApiError::field(format!("require_second_factor_for[{i}]"), "no such role")));
+            }
+        }
+        let changed = org.store().set_org_settings(org.org_id(), &settings)?;
+        principal
+            .audit("settings.changed", Outcome::Success)
+            .detail(format!("{:?} → {:?}", record.settings, changed.settings))
+            .write(org, now)?;
+        Ok::<_, StoreError>(Ok(changed))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(json!({"settings": changed.settings})))
+}
+
+fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
+    if !(8..=128).contains(&s.password_min_length) {
+        return Err(ApiError::field("password_min_length", "must be from 8 to 128"));
+    }
+    if s.password_min_strength > 4 {
+        return Err(ApiError::field("password_min_strength", "must be from 0 to 4"));
+    }
+    if s.password_max_age_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(ApiError::field("password_max_age_days", "must be from 1 to 3650, or null"));
+    }
+    if !(1..=1440).contains(&s.session_idle_minutes) {
+        return Err(ApiError::field("session_idle_minutes", "must be from 1 to 1440"));
+    }
+    if !(1..=720).contains(&s.session_lifetime_hours) {
+        return Err(ApiError::field("session_lifetime_hours", "must be from 1 to 720"));
+    }
+    Ok(())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_keys)
+        .service(create_key)
+        .service(revoke_key)
+        .service(list_devices)
+        .service(block_device)
+        .service(wipe_device)
+        .service(audit_log)
+        .service(get_settings)
+        .service(change_settings);
+}

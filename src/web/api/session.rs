@@ -1,0 +1,356 @@
+//! Logging in and out, and what a logged-in user does for themself: password,
+//! sessions, second factor.
+
+use crate::auth::login::{self, Attempt, Outcome};
+use crate::auth::session::COOKIE;
+use crate::auth::{password, policy, second_factor};
+use crate::ids::Id;
+use crate::store::{Outcome as AuditOutcome, SessionStage, UserChange};
+use crate::web::extract::{ApiJson, Caller, Principal};
+use crate::web::problem::ApiError;
+use crate::web::{blocking, AppState};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    org: String,
+    username: String,
+    password: String,
+    code: Option<String>,
+    /// The device id this client got at an earlier login.
+    device_id: Option<Id>,
+    device_name: Option<String>,
+    platform: Option<String>,
+}
+
+fn session_cookie(value: String) -> Cookie<'static> {
+    Cookie::build(COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+#[post("/session")]
+async fn log_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state
+            .login_limiter
+            .attempt(ip, std::time::Instant::now())
+            .map_err(ApiError::Throttled)?;
+    }
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect::<String>());
+    let attempt = Attempt {
+        org: body.org.trim().to_lowercase(),
+        username: body.username.trim().to_lowercase(),
+        password: body.password,
+        code: body.code,
+        device_id: body.device_id,
+        device_name: body
+            .device_name
+            .map(|n| n.chars().take(100).collect())
+            .or_else(|| user_agent.clone())
+            .unwrap_or_else(|| "unknown".to_owned()),
+        platform: body.platform.map(|p| p.chars().take(50).collect()).unwrap_or_else(|| "web".to_owned()),
+        source: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent,
+    };
+    let store = state.store.clone();
+    let now = state.clock.now();
+    let outcome = blocking(move || login::login(&store, now, &attempt)).await?;
+    state.store.flush().await?;
+    match outcome {
+        Outcome::Refused => Err(ApiError::LoginRefused),
+        Outcome::SecondFactorRequired => Err(ApiError::SecondFactorRequired),
+        Outcome::Locked { retry_after } => Err(ApiError::Throttled(retry_after.as_secs())),
+        Outcome::LoggedIn(done) => Ok(HttpResponse::Ok().cookie(session_cookie(done.cookie)).json(json!({
+            "csrf_token": done.session.csrf_token,
+            "session": {"id": done.session.id, "stage": done.session.stage, "created_at": rfc3339(done.session.created_at)},
+            "device": {"id": done.device.id, "name": done.device.name},
+            "user": {"id": done.user.id, "username": done.user.username, "name": done.user.name},
+            "org": {"id": done.org.id, "slug": done.org.slug, "name": done.org.name},
+            "roles": done.access.roles,
+            "permissions": done.access.permissions,
+            "idle_timeout_seconds": u64::from(done.org.settings.session_idle_minutes) * 60,
+        }))),
+    }
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[delete("/session")]
+async fn log_out(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let session = principal.session().ok_or(ApiError::NeedsLogin)?.session.id;
+    let now = state.clock.now();
+    blocking(move || {
+        principal.org.end_session(session)?;
+        principal.audit("logout", AuditOutcome::Success).write(&principal.org, now)
+    })
+    .await?;
+    state.store.flush().await?;
+    let mut gone = session_cookie(String::new());
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+/// Who the caller is, as the server sees it.
+#[get("/me")]
+async fn me(principal: Principal) -> HttpResponse {
+    match &principal.caller {
+        Caller::ApiKey { key_id } => HttpResponse::Ok().json(json!({
+            "kind": "api_key",
+            "org": principal.org.org_id(),
+            "key": {"id": key_id, "name": principal.actor.name},
+            "roles": principal.access.roles,
+            "permissions": principal.access.permissions,
+        })),
+        Caller::Session(s) => HttpResponse::Ok().json(json!({
+            "kind": "user",
+            "org": {"id": s.org.id, "slug": s.org.slug, "name": s.org.name},
+            "user": {
+                "id": s.user.id, "username": s.user.username, "name": s.user.name,
+                "phones": s.user.phones, "email": s.user.email, "tetra_issi": s.user.tetra_issi,
+                "language": s.user.language, "channels": s.user.channels,
+                "second_factor": second_factor::enrolled(&s.user),
+            },
+            "session": {"id": s.session.id, "stage": s.session.stage},
+            "device": {"id": s.device.id, "name": s.device.name},
+            "roles": principal.access.roles,
+            "permissions": principal.access.permissions,
+        })),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+#[post("/me/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    let (user, org, session) = (auth.user.clone(), auth.org.clone(), auth.session.clone());
+    let stored = user.password_hash.clone().unwrap_or_default();
+    let current = body.current_password;
+    if !blocking(move || Ok::<_, ApiError>(password::verify(&stored, &current))).await? {
+        return Err(ApiError::field("current_password", "is not your current password"));
+    }
+    let context = policy::Context {
+        username: &user.username,
+        name: &user.name,
+        org_slug: &org.slug,
+        org_name: &org.name,
+    };
+    policy::check(&body.new_password, &org.settings, &context).map_err(|why| ApiError::field("new_password", why))?;
+    if password::verify(user.password_hash.as_deref().unwrap_or_default(), &body.new_password) {
+        return Err(ApiError::field("new_password", "must differ from the current password"));
+    }
+    let new_password = body.new_password;
+    let hash = blocking(move || password::hash(&new_password)).await?;
+    let now = state.clock.now();
+    let handle = principal.org.clone();
+    let stage = blocking(move || {
+        let change = UserChange {
+            password_hash: Some(Some(hash)),
+            must_change_password: Some(false),
+            ..UserChange::default()
+        };
+        let user = handle.change_user(user.id, &change, now)?;
+        // Other sessions may have been opened with the old password.
+        handle.end_sessions_of(user.id, Some(session.id))?;
+        let mut updated = user.clone();
+        updated.must_change_password = false;
+        let access = login::access_of(&handle, &updated)?;
+        let stage = login::stage_for(&org, &updated, &access, now);
+        handle.set_session_stage(session.id, stage)?;
+        principal.audit("password.changed", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        Ok::<_, crate::store::StoreError>(stage)
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(json!({"stage": stage})))
+}
+
+#[get("/me/sessions")]
+async fn my_sessions(principal: Principal) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    let (user, current) = (auth.user.id, auth.session.id);
+    let org = principal.org.clone();
+    let sessions = blocking(move || org.sessions_of(user)).await?;
+    let list: Vec<_> = sessions
+        .into_iter()
+        .map(|s| {
+            json!({"id": s.id, "device_id": s.device_id, "created_at": rfc3339(s.created_at),
+                   "last_seen_at": rfc3339(s.last_seen_at), "source": s.source, "user_agent": s.user_agent,
+                   "current": s.id == current})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "sessions": list })))
+}
+
+#[delete("/me/sessions/{id}")]
+async fn end_my_session(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let id: Id = id.parse().map_err(|_| ApiError::NotFound("session"))?;
+    let now = state.clock.now();
+    blocking(move || {
+        match principal.org.session(id)? {
+            Some(s) if s.user_id == user => {
+                principal.org.end_session(id)?;
+                principal.audit("session.ended", AuditOutcome::Success).target(id).write(&principal.org, now)?;
+                Ok(Ok(()))
+            }
+            _ => Ok::<_, crate::store::StoreError>(Err(ApiError::NotFound("session"))),
+        }
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[post("/me/totp")]
+async fn begin_totp(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    if second_factor::enrolled(&auth.user) {
+        return Err(ApiError::Refused("a second factor is already set up; remove it first"));
+    }
+    let account = format!("{}@{}", auth.user.username, auth.org.slug);
+    let (state_record, uri) = second_factor::new_totp(&account)?;
+    let secret = state_record.secret.clone();
+    let user = auth.user.id;
+    let now = state.clock.now();
+    let org = principal.org.clone();
+    blocking(move || {
+        org.change_user(
+            user,
+            &UserChange {
+                totp: Some(Some(state_record)),
+                ..UserChange::default()
+            },
+            now,
+        )
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(json!({"secret": secret, "otpauth_uri": uri})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+#[post("/me/totp/confirm")]
+async fn confirm_totp(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    let Some(mut totp) = auth.user.totp.clone().filter(|t| !t.confirmed) else {
+        return Err(ApiError::Refused("start with POST /api/v1/me/totp"));
+    };
+    let now = state.clock.now();
+    let step = second_factor::totp_step(&totp, &body.code, now).ok_or_else(|| ApiError::field("code", "is not the current code"))?;
+    totp.confirmed = true;
+    totp.last_step = step;
+    let (codes, hashes) = second_factor::new_recovery_codes()?;
+    let (user, session, org_record) = (auth.user.clone(), auth.session.clone(), auth.org.clone());
+    let handle = principal.org.clone();
+    let stage = blocking(move || {
+        let user = handle.change_user(
+            user.id,
+            &UserChange {
+                totp: Some(Some(totp)),
+                recovery_codes: Some(hashes),
+                ..UserChange::default()
+            },
+            now,
+        )?;
+        let access = login::access_of(&handle, &user)?;
+        let stage = if session.stage == SessionStage::MustEnrollSecondFactor {
+            login::stage_for(&org_record, &user, &access, now)
+        } else {
+            session.stage
+        };
+        handle.set_session_stage(session.id, stage)?;
+        principal.audit("second_factor.enrolled", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        Ok::<_, crate::store::StoreError>(stage)
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(json!({"recovery_codes": codes, "stage": stage})))
+}
+
+#[delete("/me/totp")]
+async fn remove_totp(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    if auth.session.stage != SessionStage::Full {
+        return Err(ApiError::Unfinished(auth.session.stage));
+    }
+    if auth.access.roles.iter().any(|r| auth.org.settings.require_second_factor_for.contains(r)) {
+        return Err(ApiError::Refused("your role requires a second factor"));
+    }
+    let (user, now, handle) = (auth.user.clone(), state.clock.now(), principal.org.clone());
+    blocking(move || {
+        if second_factor::verify(&handle, &user, &body.code, now)?.is_none() {
+            return Ok(Err(ApiError::field("code", "is not a valid code")));
+        }
+        handle.change_user(
+            user.id,
+            &UserChange {
+                totp: Some(None),
+                recovery_codes: Some(Vec::new()),
+                ..UserChange::default()
+            },
+            now,
+        )?;
+        principal.audit("second_factor.removed", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        Ok::<_, second_factor::SecondFactorError>(Ok(()))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(log_in)
+        .service(log_out)
+        .service(me)
+        .service(change_password)
+        .service(my_sessions)
+        .service(end_my_session)
+        .service(begin_totp)
+        .service(confirm_totp)
+        .service(remove_totp);
+}

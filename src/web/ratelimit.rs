@@ -1,0 +1,75 @@
+//! Login attempts per client address: a fixed window in memory. Account
+//! lockouts live in the store; this only blunts one address spraying many
+//! accounts, so losing it on restart is harmless.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct LoginLimiter {
+    limit: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl std::fmt::Debug for LoginLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginLimiter").field("limit", &self.limit).finish()
+    }
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter::new(60, Duration::from_secs(300))
+    }
+}
+
+impl LoginLimiter {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        LoginLimiter {
+            limit,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt; `Err(seconds)` says how long this address must wait.
+    pub fn attempt(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        let Ok(mut seen) = self.seen.lock() else {
+            return Ok(());
+        };
+        if seen.len() > 100_000 {
+            seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        if entry.1 > self.limit {
+            let left = self.window.saturating_sub(now.duration_since(entry.0));
+            Err(left.as_secs().max(1))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_held_back_after_the_limit_until_the_window_ends() {
+        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.attempt(ip, start).is_ok());
+        }
+        assert_eq!(limiter.attempt(ip, start + Duration::from_secs(10)), Err(50));
+        assert!(limiter.attempt("192.0.2.8".parse().unwrap(), start).is_ok());
+        assert!(limiter.attempt(ip, start + Duration::from_secs(61)).is_ok());
+    }
+}
