@@ -53,7 +53,10 @@ pub fn create_admin(
         why,
     })?;
     let existing = store.org_by_slug(org_slug)?;
-    let settings = existing.as_ref().map(|o| o.settings.clone()).unwrap_or_default();
+    let settings = existing
+        .as_ref()
+        .map(|o| o.settings.clone())
+        .unwrap_or_default();
     let name = existing.as_ref().map_or(org_slug, |o| o.name.as_str());
     let context = policy::Context {
         username,
@@ -97,7 +100,11 @@ pub fn create_admin(
             (user, false)
         }
     };
-    let action = if user_existed { "user.admin_recovered" } else { "user.created" };
+    let action = if user_existed {
+        "user.admin_recovered"
+    } else {
+        "user.created"
+    };
     Entry::new(audit::shell(), action, Outcome::Success)
         .target(&user.username)
         .write(&handle, now)?;

@@ -13,7 +13,12 @@ pub struct IssuedKey {
     pub record: NewApiKey,
 }
 
-pub fn issue(org: Id, name: &str, role: &str, expires_at: Option<OffsetDateTime>) -> Result<IssuedKey, getrandom::Error> {
+pub fn issue(
+    org: Id,
+    name: &str,
+    role: &str,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<IssuedKey, getrandom::Error> {
     let issued = token::issue(PREFIX, org)?;
     Ok(IssuedKey {
         token: issued.token,
@@ -38,7 +43,11 @@ pub enum KeyRefusal {
     Expired,
 }
 
-pub fn check(parsed: &token::Parsed, record: &ApiKeyRecord, now: OffsetDateTime) -> Result<(), KeyRefusal> {
+pub fn check(
+    parsed: &token::Parsed,
+    record: &ApiKeyRecord,
+    now: OffsetDateTime,
+) -> Result<(), KeyRefusal> {
     if !parsed.matches(&record.secret_sha256) {
         return Err(KeyRefusal::WrongSecret);
     }
@@ -78,7 +87,10 @@ mod tests {
         let secret = issued.token.rsplit('_').next().unwrap();
         assert_ne!(issued.record.secret_sha256, secret);
         assert_eq!(issued.record.secret_sha256, token::sha256_hex(secret));
-        assert_eq!(check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()), Ok(()));
+        assert_eq!(
+            check(&parsed, &record_for(&issued), OffsetDateTime::now_utc()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -86,21 +98,37 @@ mod tests {
         let issued = issue(Id::new(), "ci", "admin", Some(OffsetDateTime::UNIX_EPOCH)).unwrap();
         let mut record = record_for(&issued);
         let parsed = parse(&issued.token).unwrap();
-        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Expired));
+        assert_eq!(
+            check(&parsed, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::Expired)
+        );
         record.expires_at = None;
         record.revoked_at = Some(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(check(&parsed, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::Revoked));
+        assert_eq!(
+            check(&parsed, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::Revoked)
+        );
 
         let mut tampered = issued.token.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == '0' { '1' } else { '0' });
         let tampered = parse(&tampered).unwrap();
-        assert_eq!(check(&tampered, &record, OffsetDateTime::now_utc()), Err(KeyRefusal::WrongSecret));
+        assert_eq!(
+            check(&tampered, &record, OffsetDateTime::now_utc()),
+            Err(KeyRefusal::WrongSecret)
+        );
     }
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for bad in ["", "tocsin", "tocsin_x_y_z", "Bearer abc", "tocsin_01_02_zz", "other_01H_01H_00"] {
+        for bad in [
+            "",
+            "tocsin",
+            "tocsin_x_y_z",
+            "Bearer abc",
+            "tocsin_01_02_zz",
+            "other_01H_01H_00",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

@@ -11,8 +11,8 @@ use super::{password, second_factor, token, Access};
 use crate::audit::{self, Entry};
 use crate::ids::Id;
 use crate::store::{
-    DeviceRecord, LoginThrottle, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord, SessionStage, Store,
-    StoreError, User,
+    DeviceRecord, LoginThrottle, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord,
+    SessionStage, Store, StoreError, User,
 };
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -54,7 +54,9 @@ pub enum Outcome {
     Refused,
     /// The password was right; the user must also give a code.
     SecondFactorRequired,
-    Locked { retry_after: Duration },
+    Locked {
+        retry_after: Duration,
+    },
 }
 
 #[derive(Debug)]
@@ -88,7 +90,10 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     let throttle = store.login_throttle(&attempt.org, &attempt.username)?;
     let org = store.org_by_slug(&attempt.org)?;
     let org_store = org.as_ref().map(|o| store.org(o.id));
-    let audit_entry = |action, outcome| Entry::new(audit::anonymous(&attempt.username), action, outcome).source(attempt.source.clone());
+    let audit_entry = |action, outcome| {
+        Entry::new(audit::anonymous(&attempt.username), action, outcome)
+            .source(attempt.source.clone())
+    };
 
     if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
         if let Some(handle) = &org_store {
@@ -105,7 +110,10 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
         None => None,
     };
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = password::verify(stored_hash.as_deref().unwrap_or(dummy_hash()), &attempt.password) && stored_hash.is_some();
+    let password_ok = password::verify(
+        stored_hash.as_deref().unwrap_or(dummy_hash()),
+        &attempt.password,
+    ) && stored_hash.is_some();
 
     let (Some(org), Some(handle), Some(user), true) = (org, org_store, user, password_ok) else {
         record_failure(store, now, attempt, throttle)?;
@@ -135,7 +143,12 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
         }
     }
 
-    let device = match attempt.device_id.map(|id| handle.device(id)).transpose()?.flatten() {
+    let device = match attempt
+        .device_id
+        .map(|id| handle.device(id))
+        .transpose()?
+        .flatten()
+    {
         Some(device) if device.user_id == user.id && device.blocked_at.is_none() => DeviceRecord {
             last_seen_at: now,
             ..device
@@ -177,10 +190,14 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     handle.put_device(&device)?;
     handle.put_session(&session)?;
     store.clear_login_throttle(&attempt.org, &attempt.username)?;
-    Entry::new(audit::user_actor(user.id, &user.username), "login.succeeded", AuditOutcome::Success)
-        .source(attempt.source.clone())
-        .detail(format!("device {} ({})", device.name, device.platform))
-        .write(&handle, now)?;
+    Entry::new(
+        audit::user_actor(user.id, &user.username),
+        "login.succeeded",
+        AuditOutcome::Success,
+    )
+    .source(attempt.source.clone())
+    .detail(format!("device {} ({})", device.name, device.platform))
+    .write(&handle, now)?;
     Ok(Outcome::LoggedIn(Box::new(LoggedIn {
         cookie: issued.token,
         session,
@@ -191,10 +208,16 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     })))
 }
 
-fn record_failure(store: &Store, now: OffsetDateTime, attempt: &Attempt, mut throttle: LoginThrottle) -> Result<(), StoreError> {
+fn record_failure(
+    store: &Store,
+    now: OffsetDateTime,
+    attempt: &Attempt,
+    mut throttle: LoginThrottle,
+) -> Result<(), StoreError> {
     throttle.failures = throttle.failures.saturating_add(1);
     if throttle.failures >= LOCK_AFTER {
-        let lock = time::Duration::try_from(lock_duration(throttle.failures)).unwrap_or(time::Duration::DAY);
+        let lock = time::Duration::try_from(lock_duration(throttle.failures))
+            .unwrap_or(time::Duration::DAY);
         throttle.locked_until = Some(now + lock);
     }
     store.set_login_throttle(&attempt.org, &attempt.username, &throttle)
@@ -213,7 +236,12 @@ pub fn access_of(org: &OrgStore, user: &User) -> Result<Access, StoreError> {
 
 /// Whether a new session may do everything or must first fix the password or
 /// enrol a second factor.
-pub fn stage_for(org: &Organisation, user: &User, access: &Access, now: OffsetDateTime) -> SessionStage {
+pub fn stage_for(
+    org: &Organisation,
+    user: &User,
+    access: &Access,
+    now: OffsetDateTime,
+) -> SessionStage {
     let too_old = org
         .settings
         .password_max_age_days
@@ -241,6 +269,9 @@ mod tests {
         assert_eq!(lock_duration(LOCK_AFTER), Duration::from_secs(60));
         assert_eq!(lock_duration(LOCK_AFTER + 1), Duration::from_secs(120));
         assert_eq!(lock_duration(LOCK_AFTER + 3), Duration::from_secs(480));
-        assert_eq!(lock_duration(LOCK_AFTER + 40), Duration::from_secs(24 * 3600));
+        assert_eq!(
+            lock_duration(LOCK_AFTER + 40),
+            Duration::from_secs(24 * 3600)
+        );
     }
 }

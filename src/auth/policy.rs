@@ -25,7 +25,12 @@ pub fn check(password: &str, settings: &OrgSettings, context: &Context) -> Resul
         return Err(format!("must be at most {MAX_LENGTH} characters"));
     }
     let lowered = password.to_lowercase();
-    let own_words = [context.username, context.name, context.org_slug, context.org_name];
+    let own_words = [
+        context.username,
+        context.name,
+        context.org_slug,
+        context.org_name,
+    ];
     for word in own_words.iter().flat_map(|w| w.split_whitespace()) {
         let word = word.to_lowercase();
         if word.chars().count() >= 3 && lowered.contains(&word) {
@@ -78,6 +83,11 @@ mod tests {
 
     #[test]
     fn accepts_a_strong_passphrase() {
-        check("violet tractor ladder 42 umbrella", &OrgSettings::default(), &context()).unwrap();
+        check(
+            "violet tractor ladder 42 umbrella",
+            &OrgSettings::default(),
+            &context(),
+        )
+        .unwrap();
     }
 }

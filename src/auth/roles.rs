@@ -87,7 +87,12 @@ impl Access {
                 access.alert_groups = match (access.alert_groups.take(), &role.alert_groups) {
                     (None, _) | (_, None) => None,
                     (Some(mut mine), Some(more)) => {
-                        mine.extend(more.iter().filter(|g| !mine.contains(g)).copied().collect::<Vec<_>>());
+                        mine.extend(
+                            more.iter()
+                                .filter(|g| !mine.contains(g))
+                                .copied()
+                                .collect::<Vec<_>>(),
+                        );
                         Some(mine)
                     }
                 };
@@ -102,7 +107,11 @@ impl Access {
     }
 
     pub fn may_alert_group(&self, group: Id) -> bool {
-        self.allows(Permission::SendAlerts) && self.alert_groups.as_ref().is_none_or(|g| g.contains(&group))
+        self.allows(Permission::SendAlerts)
+            && self
+                .alert_groups
+                .as_ref()
+                .is_none_or(|g| g.contains(&group))
     }
 }
 

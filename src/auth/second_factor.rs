@@ -37,8 +37,16 @@ fn totp_for(secret: &str, account: &str) -> Result<TOTP, SecondFactorError> {
     let bytes = Secret::Encoded(secret.to_owned())
         .to_bytes()
         .map_err(|_| SecondFactorError::BadSecret)?;
-    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECONDS, bytes, Some(ISSUER.to_owned()), account.to_owned())
-        .map_err(|_| SecondFactorError::BadSecret)
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        1,
+        STEP_SECONDS,
+        bytes,
+        Some(ISSUER.to_owned()),
+        account.to_owned(),
+    )
+    .map_err(|_| SecondFactorError::BadSecret)
 }
 
 /// A fresh, unconfirmed TOTP secret and the otpauth:// URI for authenticator apps.
@@ -71,10 +79,17 @@ pub fn totp_step(state: &TotpState, code: &str, now: OffsetDateTime) -> Option<u
 
 /// Checks a code against the user's second factors, using it up so it can't
 /// be replayed.
-pub fn verify(org: &OrgStore, user: &User, code: &str, now: OffsetDateTime) -> Result<Option<Accepted>, SecondFactorError> {
+pub fn verify(
+    org: &OrgStore,
+    user: &User,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Accepted>, SecondFactorError> {
     if let Some(state) = user.totp.as_ref().filter(|t| t.confirmed) {
         if let Some(step) = totp_step(state, code, now) {
-            return Ok(org.consume_totp_step(user.id, step)?.then_some(Accepted::Totp));
+            return Ok(org
+                .consume_totp_step(user.id, step)?
+                .then_some(Accepted::Totp));
         }
     }
     let normalized = normalize_recovery_code(code);
@@ -122,7 +137,15 @@ mod tests {
     #[test]
     fn rfc6238_sha1_test_vector() {
         // RFC 6238 appendix B: secret "12345678901234567890", T = 59 s → 94287082 (8 digits).
-        let totp = TOTP::new_unchecked(Algorithm::SHA1, 8, 1, 30, b"12345678901234567890".to_vec(), None, String::new());
+        let totp = TOTP::new_unchecked(
+            Algorithm::SHA1,
+            8,
+            1,
+            30,
+            b"12345678901234567890".to_vec(),
+            None,
+            String::new(),
+        );
         assert_eq!(totp.generate(59), "94287082");
         assert_eq!(totp.generate(1_111_111_109), "07081804");
     }
@@ -130,7 +153,10 @@ mod tests {
     #[test]
     fn codes_are_valid_one_step_either_side_only() {
         let (state, uri) = new_totp("jdoe@acme").unwrap();
-        assert!(uri.starts_with("otpauth://totp/Tocsin:jdoe%40acme?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Tocsin:jdoe%40acme?"),
+            "{uri}"
+        );
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let code = current_code(&state.secret, now).unwrap();
         assert_eq!(totp_step(&state, &code, now), Some(1_800_000_000 / 30));
@@ -143,7 +169,10 @@ mod tests {
     fn recovery_codes_are_distinct_and_hash_normalized() {
         let (codes, hashes) = new_recovery_codes().unwrap();
         assert_eq!(codes.len(), 10);
-        assert_eq!(hashes[0], sha256_hex(&normalize_recovery_code(&codes[0].to_uppercase())));
+        assert_eq!(
+            hashes[0],
+            sha256_hex(&normalize_recovery_code(&codes[0].to_uppercase()))
+        );
         let mut unique = codes.clone();
         unique.dedup();
         assert_eq!(unique.len(), 10);

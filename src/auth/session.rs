@@ -36,7 +36,11 @@ pub fn expired(org: &Organisation, session: &SessionRecord, now: OffsetDateTime)
     session.last_seen_at + idle <= now || session.created_at + lifetime <= now
 }
 
-pub fn authenticate(store: &Store, cookie: &str, now: OffsetDateTime) -> Result<Verdict, StoreError> {
+pub fn authenticate(
+    store: &Store,
+    cookie: &str,
+    now: OffsetDateTime,
+) -> Result<Verdict, StoreError> {
     let Some(parsed) = token::parse(SESSION_PREFIX, cookie) else {
         return Ok(Verdict::Refused);
     };

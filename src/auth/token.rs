@@ -16,7 +16,9 @@ pub struct Issued {
 
 impl std::fmt::Debug for Issued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Issued").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Issued")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +56,10 @@ pub fn parse(prefix: &str, token: &str) -> Option<Parsed> {
     let org = parts.next()?.parse().ok()?;
     let id = parts.next()?.parse().ok()?;
     let secret = parts.next()?;
-    if parts.next().is_some() || secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if parts.next().is_some()
+        || secret.len() != 64
+        || !secret.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
     Some(Parsed {
@@ -67,7 +72,11 @@ pub fn parse(prefix: &str, token: &str) -> Option<Parsed> {
 impl Parsed {
     /// Compares in time independent of how many characters match.
     pub fn matches(&self, stored_sha256: &str) -> bool {
-        bool::from(sha256_hex(&self.secret).as_bytes().ct_eq(stored_sha256.as_bytes()))
+        bool::from(
+            sha256_hex(&self.secret)
+                .as_bytes()
+                .ct_eq(stored_sha256.as_bytes()),
+        )
     }
 }
 

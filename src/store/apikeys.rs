@@ -71,9 +71,10 @@ impl OrgStore {
     }
 
     pub fn revoke_api_key(&self, id: Id, now: OffsetDateTime) -> Result<ApiKeyRecord> {
-        self.store.modify(self.org, Kind::ApiKey, id, |record: &mut ApiKeyRecord| {
-            record.revoked_at.get_or_insert(now);
-            Ok(())
-        })
+        self.store
+            .modify(self.org, Kind::ApiKey, id, |record: &mut ApiKeyRecord| {
+                record.revoked_at.get_or_insert(now);
+                Ok(())
+            })
     }
 }

@@ -70,12 +70,21 @@ impl OrgStore {
     /// Newest first.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let mut found = Vec::new();
-        for value in self.store.records.scan_prefix(keys::kind_prefix(self.org, Kind::Audit)).values().rev() {
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
+            .values()
+            .rev()
+        {
             let event: AuditEvent = decode(Kind::Audit, &value?)?;
             if filter.since.is_some_and(|since| event.at < since) {
                 break;
             }
-            let keep = filter.action_prefix.as_ref().is_none_or(|p| event.action.starts_with(p.as_str()))
+            let keep = filter
+                .action_prefix
+                .as_ref()
+                .is_none_or(|p| event.action.starts_with(p.as_str()))
                 && filter.actor.as_ref().is_none_or(|a| event.actor.name == *a)
                 && filter.outcome.is_none_or(|o| event.outcome == o);
             if keep {

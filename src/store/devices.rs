@@ -40,13 +40,18 @@ impl OrgStore {
     }
 
     pub fn devices_of(&self, user: Id) -> Result<Vec<DeviceRecord>> {
-        Ok(self.devices()?.into_iter().filter(|d| d.user_id == user).collect())
+        Ok(self
+            .devices()?
+            .into_iter()
+            .filter(|d| d.user_id == user)
+            .collect())
     }
 
     pub fn modify_device(&self, id: Id, f: impl Fn(&mut DeviceRecord)) -> Result<DeviceRecord> {
-        self.store.modify(self.org, Kind::Device, id, |d: &mut DeviceRecord| {
-            f(d);
-            Ok(())
-        })
+        self.store
+            .modify(self.org, Kind::Device, id, |d: &mut DeviceRecord| {
+                f(d);
+                Ok(())
+            })
     }
 }

@@ -39,11 +39,20 @@ impl OrgStore {
         };
         self.store.transaction(|tx| {
             for member in &group.members {
-                if tx.get::<super::User>(self.org, Kind::User, *member)?.is_none() {
+                if tx
+                    .get::<super::User>(self.org, Kind::User, *member)?
+                    .is_none()
+                {
                     return Err(abort(StoreError::NotFound { what: "member" }));
                 }
             }
-            tx.claim(self.org, IndexKind::GroupName, &group.name, group.id, "group")?;
+            tx.claim(
+                self.org,
+                IndexKind::GroupName,
+                &group.name,
+                group.id,
+                "group",
+            )?;
             tx.put(self.org, Kind::Group, group.id, &group)
         })?;
         Ok(group)
@@ -78,7 +87,10 @@ impl OrgStore {
             }
             if let Some(members) = &change.members {
                 for member in members {
-                    if tx.get::<super::User>(self.org, Kind::User, *member)?.is_none() {
+                    if tx
+                        .get::<super::User>(self.org, Kind::User, *member)?
+                        .is_none()
+                    {
                         return Err(abort(StoreError::NotFound { what: "member" }));
                     }
                 }

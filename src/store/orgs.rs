@@ -74,7 +74,13 @@ impl Store {
             })
             .collect();
         self.transaction(|tx| {
-            tx.claim(Id::SYSTEM, IndexKind::OrgSlug, &org.slug, org.id, "organisation")?;
+            tx.claim(
+                Id::SYSTEM,
+                IndexKind::OrgSlug,
+                &org.slug,
+                org.id,
+                "organisation",
+            )?;
             tx.put(org.id, Kind::Organisation, org.id, &org)?;
             for role in &roles {
                 tx.claim(org.id, IndexKind::RoleName, &role.name, role.id, "role")?;
@@ -107,7 +113,9 @@ impl Store {
         let prefix = keys::index(Id::SYSTEM, IndexKind::OrgSlug, "");
         let mut orgs = Vec::new();
         for entry in self.index.scan_prefix(prefix).values() {
-            let id = Id::from_slice(&entry?).ok_or(StoreError::NotFound { what: "organisation" })?;
+            let id = Id::from_slice(&entry?).ok_or(StoreError::NotFound {
+                what: "organisation",
+            })?;
             if let Some(org) = self.get_org(id)? {
                 orgs.push(org);
             }

@@ -75,27 +75,37 @@ impl OrgStore {
         self.store.list(self.org, Kind::Role)
     }
 
-    pub fn change_role(&self, id: Id, change: &RoleChange, now: OffsetDateTime) -> Result<RoleRecord> {
-        self.store.modify(self.org, Kind::Role, id, |role: &mut RoleRecord| {
-            if let Some(description) = &change.description {
-                role.description = description.clone();
-            }
-            if let Some(permissions) = &change.permissions {
-                role.permissions = permissions.clone();
-            }
-            if let Some(groups) = &change.alert_groups {
-                role.alert_groups = groups.clone();
-            }
-            role.updated_at = now;
-            Ok(())
-        })
+    pub fn change_role(
+        &self,
+        id: Id,
+        change: &RoleChange,
+        now: OffsetDateTime,
+    ) -> Result<RoleRecord> {
+        self.store
+            .modify(self.org, Kind::Role, id, |role: &mut RoleRecord| {
+                if let Some(description) = &change.description {
+                    role.description = description.clone();
+                }
+                if let Some(permissions) = &change.permissions {
+                    role.permissions = permissions.clone();
+                }
+                if let Some(groups) = &change.alert_groups {
+                    role.alert_groups = groups.clone();
+                }
+                role.updated_at = now;
+                Ok(())
+            })
     }
 
     /// Deletes a role nobody holds; built-in roles stay.
     pub fn delete_role(&self, id: Id) -> Result<()> {
-        let role = self.role(id)?.ok_or(StoreError::NotFound { what: "role" })?;
+        let role = self
+            .role(id)?
+            .ok_or(StoreError::NotFound { what: "role" })?;
         if role.built_in {
-            return Err(StoreError::Refused("built-in roles can be changed but not deleted"));
+            return Err(StoreError::Refused(
+                "built-in roles can be changed but not deleted",
+            ));
         }
         let holders: Vec<User> = self.users()?;
         if holders.iter().any(|u| u.roles.contains(&role.name)) {

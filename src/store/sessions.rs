@@ -38,7 +38,8 @@ pub enum SessionStage {
 
 impl OrgStore {
     pub fn put_session(&self, session: &SessionRecord) -> Result<()> {
-        self.store.insert(self.org, Kind::Session, session.id, session)
+        self.store
+            .insert(self.org, Kind::Session, session.id, session)
     }
 
     pub fn session(&self, id: Id) -> Result<Option<SessionRecord>> {
@@ -50,7 +51,11 @@ impl OrgStore {
     }
 
     pub fn sessions_of(&self, user: Id) -> Result<Vec<SessionRecord>> {
-        Ok(self.sessions()?.into_iter().filter(|s| s.user_id == user).collect())
+        Ok(self
+            .sessions()?
+            .into_iter()
+            .filter(|s| s.user_id == user)
+            .collect())
     }
 
     pub fn touch_session(&self, id: Id, now: OffsetDateTime) -> Result<()> {
@@ -63,15 +68,17 @@ impl OrgStore {
     }
 
     pub fn set_session_stage(&self, id: Id, stage: SessionStage) -> Result<SessionRecord> {
-        self.store.modify(self.org, Kind::Session, id, |s: &mut SessionRecord| {
-            s.stage = stage;
-            Ok(())
-        })
+        self.store
+            .modify(self.org, Kind::Session, id, |s: &mut SessionRecord| {
+                s.stage = stage;
+                Ok(())
+            })
     }
 
     /// Ends sessions: true if there was one to end.
     pub fn end_session(&self, id: Id) -> Result<bool> {
-        self.store.transaction(|tx| tx.remove(self.org, Kind::Session, id))
+        self.store
+            .transaction(|tx| tx.remove(self.org, Kind::Session, id))
     }
 
     /// Ends every session of a user except `keep`; returns how many ended.

@@ -17,7 +17,11 @@ pub struct LoginThrottle {
 }
 
 fn throttle_id(org_slug: &str, username: &str) -> Id {
-    let digest = Sha256::digest(format!("{}\0{}", org_slug.to_lowercase(), username.to_lowercase()));
+    let digest = Sha256::digest(format!(
+        "{}\0{}",
+        org_slug.to_lowercase(),
+        username.to_lowercase()
+    ));
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     Id::from_bytes(bytes)
@@ -26,17 +30,35 @@ fn throttle_id(org_slug: &str, username: &str) -> Id {
 impl Store {
     pub fn login_throttle(&self, org_slug: &str, username: &str) -> Result<LoginThrottle> {
         Ok(self
-            .get(Id::SYSTEM, Kind::LoginThrottle, throttle_id(org_slug, username))?
+            .get(
+                Id::SYSTEM,
+                Kind::LoginThrottle,
+                throttle_id(org_slug, username),
+            )?
             .unwrap_or_default())
     }
 
-    pub fn set_login_throttle(&self, org_slug: &str, username: &str, throttle: &LoginThrottle) -> Result<()> {
-        self.insert(Id::SYSTEM, Kind::LoginThrottle, throttle_id(org_slug, username), throttle)
+    pub fn set_login_throttle(
+        &self,
+        org_slug: &str,
+        username: &str,
+        throttle: &LoginThrottle,
+    ) -> Result<()> {
+        self.insert(
+            Id::SYSTEM,
+            Kind::LoginThrottle,
+            throttle_id(org_slug, username),
+            throttle,
+        )
     }
 
     pub fn clear_login_throttle(&self, org_slug: &str, username: &str) -> Result<()> {
         self.transaction(|tx| {
-            tx.remove(Id::SYSTEM, Kind::LoginThrottle, throttle_id(org_slug, username))?;
+            tx.remove(
+                Id::SYSTEM,
+                Kind::LoginThrottle,
+                throttle_id(org_slug, username),
+            )?;
             Ok(())
         })
     }

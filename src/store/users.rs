@@ -149,7 +149,13 @@ impl OrgStore {
             updated_at: now,
         };
         self.store.transaction(|tx| {
-            tx.claim(self.org, IndexKind::Username, &user.username, user.id, "username")?;
+            tx.claim(
+                self.org,
+                IndexKind::Username,
+                &user.username,
+                user.id,
+                "username",
+            )?;
             for group_id in &new.groups {
                 let mut group: Group = tx
                     .get(self.org, Kind::Group, *group_id)?
@@ -180,21 +186,28 @@ impl OrgStore {
     }
 
     pub fn change_user(&self, id: Id, change: &UserChange, now: OffsetDateTime) -> Result<User> {
-        self.store.modify(self.org, Kind::User, id, |user: &mut User| {
-            change.apply(user, now);
-            Ok(())
-        })
+        self.store
+            .modify(self.org, Kind::User, id, |user: &mut User| {
+                change.apply(user, now);
+                Ok(())
+            })
     }
 
     /// Accepts a TOTP time step once: false if it (or a later one) was used.
     pub fn consume_totp_step(&self, id: Id, step: u64) -> Result<bool> {
-        let result = self.store.modify(self.org, Kind::User, id, |user: &mut User| match &mut user.totp {
-            Some(totp) if totp.last_step < step => {
-                totp.last_step = step;
-                Ok(())
-            }
-            _ => Err(StoreError::Refused("this code was already used")),
-        });
+        let result =
+            self.store.modify(
+                self.org,
+                Kind::User,
+                id,
+                |user: &mut User| match &mut user.totp {
+                    Some(totp) if totp.last_step < step => {
+                        totp.last_step = step;
+                        Ok(())
+                    }
+                    _ => Err(StoreError::Refused("this code was already used")),
+                },
+            );
         match result {
             Ok(_) => Ok(true),
             Err(StoreError::Refused(_)) => Ok(false),
@@ -204,15 +217,17 @@ impl OrgStore {
 
     /// Uses up one recovery code: false if no unused code has this hash.
     pub fn consume_recovery_code(&self, id: Id, code_sha256: &str) -> Result<bool> {
-        let result = self.store.modify(self.org, Kind::User, id, |user: &mut User| {
-            let before = user.recovery_codes.len();
-            user.recovery_codes.retain(|c| c != code_sha256);
-            if user.recovery_codes.len() == before {
-                Err(StoreError::Refused("no such recovery code"))
-            } else {
-                Ok(())
-            }
-        });
+        let result = self
+            .store
+            .modify(self.org, Kind::User, id, |user: &mut User| {
+                let before = user.recovery_codes.len();
+                user.recovery_codes.retain(|c| c != code_sha256);
+                if user.recovery_codes.len() == before {
+                    Err(StoreError::Refused("no such recovery code"))
+                } else {
+                    Ok(())
+                }
+            });
         match result {
             Ok(_) => Ok(true),
             Err(StoreError::Refused(_)) => Ok(false),
@@ -222,7 +237,9 @@ impl OrgStore {
 
     /// Deletes a user, their group memberships, sessions and devices.
     pub fn delete_user(&self, id: Id) -> Result<()> {
-        let user = self.user(id)?.ok_or(StoreError::NotFound { what: "user" })?;
+        let user = self
+            .user(id)?
+            .ok_or(StoreError::NotFound { what: "user" })?;
         let groups: Vec<Id> = self
             .groups()?
             .into_iter()

@@ -52,7 +52,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .and_then(|rest| rest.split('`').next());
         let field = match (named, path.as_str()) {
             (Some(name), ".") => name.to_owned(),
-            (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
+            (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+                path.to_owned()
+            }
             (Some(name), parent) => format!("{parent}.{name}"),
             (None, ".") => "body".to_owned(),
             (None, path) => path.to_owned(),
@@ -149,8 +151,10 @@ impl FromRequest for Principal {
                     super::blocking(move || api_key_principal(&store, &token, now, source)).await?
                 }
                 (None, Some(cookie)) => {
-                    super::blocking(move || session_principal(&store, &cookie, csrf, unsafe_method, now, source))
-                        .await?
+                    super::blocking(move || {
+                        session_principal(&store, &cookie, csrf, unsafe_method, now, source)
+                    })
+                    .await?
                 }
                 (None, None) => Err(ApiError::Unauthorized),
             }
@@ -160,7 +164,12 @@ impl FromRequest for Principal {
 
 type Checked = Result<Result<Principal, ApiError>, StoreError>;
 
-fn api_key_principal(store: &crate::store::Store, token: &str, now: time::OffsetDateTime, source: Option<String>) -> Checked {
+fn api_key_principal(
+    store: &crate::store::Store,
+    token: &str,
+    now: time::OffsetDateTime,
+    source: Option<String>,
+) -> Checked {
     let Some(parsed) = apikey::parse(token) else {
         return Ok(Err(ApiError::Unauthorized));
     };
@@ -175,7 +184,10 @@ fn api_key_principal(store: &crate::store::Store, token: &str, now: time::Offset
     let Some(role) = org.role_by_name(&record.role)? else {
         return Ok(Err(ApiError::Unauthorized));
     };
-    if record.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION) {
+    if record
+        .last_used_at
+        .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
+    {
         org.touch_api_key(record.id, now)?;
     }
     Ok(Ok(Principal {
@@ -205,7 +217,9 @@ fn session_principal(
         Verdict::Valid(authenticated) => {
             let org = store.org(authenticated.org.id);
             if unsafe_method
-                && !csrf.is_some_and(|t| crate::auth::token::same(&t, &authenticated.session.csrf_token))
+                && !csrf.is_some_and(|t| {
+                    crate::auth::token::same(&t, &authenticated.session.csrf_token)
+                })
             {
                 Entry::new(
                     audit::user_actor(authenticated.user.id, &authenticated.user.username),

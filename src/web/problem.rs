@@ -119,7 +119,9 @@ impl ResponseError for ApiError {
             | ApiError::SecondFactorRequired
             | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NeedsLogin | ApiError::Csrf | ApiError::Unfinished(_) => StatusCode::FORBIDDEN,
+            ApiError::NeedsLogin | ApiError::Csrf | ApiError::Unfinished(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -15,7 +15,9 @@ pub struct LoginLimiter {
 
 impl std::fmt::Debug for LoginLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginLimiter").field("limit", &self.limit).finish()
+        f.debug_struct("LoginLimiter")
+            .field("limit", &self.limit)
+            .finish()
     }
 }
 
@@ -68,7 +70,10 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.attempt(ip, start).is_ok());
         }
-        assert_eq!(limiter.attempt(ip, start + Duration::from_secs(10)), Err(50));
+        assert_eq!(
+            limiter.attempt(ip, start + Duration::from_secs(10)),
+            Err(50)
+        );
         assert!(limiter.attempt("192.0.2.8".parse().unwrap(), start).is_ok());
         assert!(limiter.attempt(ip, start + Duration::from_secs(61)).is_ok());
     }

@@ -6,6 +6,9 @@
 mod api;
 mod cli;
 mod durability;
+mod identity;
+mod inprocess;
+mod isolation;
 mod support;
 mod systemd;
 mod tls;

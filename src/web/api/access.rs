@@ -72,13 +72,25 @@ async fn create_key(
     let (token, key) = blocking(move || {
         let org = &principal.org;
         let Some(role) = org.role_by_name(&body.role)? else {
-            return Ok(Err(ApiError::field("role", "no such role in this organisation")));
+            return Ok(Err(ApiError::field(
+                "role",
+                "no such role in this organisation",
+            )));
         };
         // A key can't carry more than its creator holds.
-        if role.permissions.iter().any(|p| !principal.access.allows(*p)) {
-            return Ok(Err(ApiError::field("role", "grants permissions you don't have")));
+        if role
+            .permissions
+            .iter()
+            .any(|p| !principal.access.allows(*p))
+        {
+            return Ok(Err(ApiError::field(
+                "role",
+                "grants permissions you don't have",
+            )));
         }
-        let expires_at = body.expires_in_days.map(|d| now + time::Duration::days(i64::from(d)));
+        let expires_at = body
+            .expires_in_days
+            .map(|d| now + time::Duration::days(i64::from(d)));
         let issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
             Ok(issued) => issued,
             Err(e) => return Ok(Err(ApiError::from(e))),
@@ -108,7 +120,10 @@ async fn revoke_key(
     let key = blocking(move || {
         let org = &principal.org;
         let key = org.revoke_api_key(id, now)?;
-        principal.audit("apikey.revoked", Outcome::Success).target(key.id).write(org, now)?;
+        principal
+            .audit("apikey.revoked", Outcome::Success)
+            .target(key.id)
+            .write(org, now)?;
         Ok::<_, StoreError>(key)
     })
     .await?;
@@ -183,8 +198,15 @@ async fn device_action(
         if !wipe {
             org.end_sessions_of_device(id)?;
         }
-        let action = if wipe { "device.wipe_ordered" } else { "device.blocked" };
-        principal.audit(action, Outcome::Success).target(device.id).write(org, now)?;
+        let action = if wipe {
+            "device.wipe_ordered"
+        } else {
+            "device.blocked"
+        };
+        principal
+            .audit(action, Outcome::Success)
+            .target(device.id)
+            .write(org, now)?;
         Ok::<_, StoreError>(device)
     })
     .await?;
@@ -193,12 +215,20 @@ async fn device_action(
 }
 
 #[post("/devices/{id}/block")]
-async fn block_device(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn block_device(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     device_action(state, principal, id, false).await
 }
 
 #[post("/devices/{id}/wipe")]
-async fn wipe_device(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn wipe_device(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     device_action(state, principal, id, true).await
 }
 
@@ -232,7 +262,9 @@ async fn audit_log(
     let events = blocking(move || {
         let org = &principal.org;
         let events = org.audit_events(&filter)?;
-        principal.audit("audit.read", Outcome::Success).write(org, now)?;
+        principal
+            .audit("audit.read", Outcome::Success)
+            .write(org, now)?;
         Ok::<_, StoreError>(events)
     })
     .await?;
@@ -276,7 +308,10 @@ async fn change_settings(
         let org = &principal.org;
         for (i, role) in settings.require_second_factor_for.iter().enumerate() {
             if org.role_by_name(role)?.is_none() {
-                return Ok(Err(ApiError::field(format!("require_second_factor_for[{i}]"), "no such role")));
+                return Ok(Err(ApiError::field(
+                    format!("require_second_factor_for[{i}]"),
+                    "no such role",
+                )));
             }
         }
         let changed = org.store().set_org_settings(org.org_id(), &settings)?;
@@ -293,19 +328,34 @@ async fn change_settings(
 
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
     if !(8..=128).contains(&s.password_min_length) {
-        return Err(ApiError::field("password_min_length", "must be from 8 to 128"));
+        return Err(ApiError::field(
+            "password_min_length",
+            "must be from 8 to 128",
+        ));
     }
     if s.password_min_strength > 4 {
-        return Err(ApiError::field("password_min_strength", "must be from 0 to 4"));
+        return Err(ApiError::field(
+            "password_min_strength",
+            "must be from 0 to 4",
+        ));
     }
     if s.password_max_age_days.is_some_and(|d| d == 0 || d > 3650) {
-        return Err(ApiError::field("password_max_age_days", "must be from 1 to 3650, or null"));
+        return Err(ApiError::field(
+            "password_max_age_days",
+            "must be from 1 to 3650, or null",
+        ));
     }
     if !(1..=1440).contains(&s.session_idle_minutes) {
-        return Err(ApiError::field("session_idle_minutes", "must be from 1 to 1440"));
+        return Err(ApiError::field(
+            "session_idle_minutes",
+            "must be from 1 to 1440",
+        ));
     }
     if !(1..=720).contains(&s.session_lifetime_hours) {
-        return Err(ApiError::field("session_lifetime_hours", "must be from 1 to 720"));
+        return Err(ApiError::field(
+            "session_lifetime_hours",
+            "must be from 1 to 720",
+        ));
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 use crate::auth::{password, policy, Permission};
 use crate::ids::Id;
 use crate::store::{
-    Group, GroupChange, NewGroup, NewUser, OrgStore, Outcome, RoleChange, RoleRecord, StoreError, User, UserChange,
+    Group, GroupChange, NewGroup, NewUser, OrgStore, Outcome, RoleChange, RoleRecord, StoreError,
+    User, UserChange,
 };
 use crate::validate;
 use crate::web::extract::{ApiJson, Principal};
@@ -89,7 +90,9 @@ struct UserFields {
 /// Tells an absent field (leave as is) from an explicit null (clear it).
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
@@ -114,7 +117,10 @@ impl UserFields {
             }
             for (i, channel) in self.channels.iter().flatten().enumerate() {
                 if !CHANNELS.contains(&channel.as_str()) {
-                    return Err(ApiError::field(format!("channels[{i}]"), "must be one of app, sms, voice, email, tetra"));
+                    return Err(ApiError::field(
+                        format!("channels[{i}]"),
+                        "must be one of app, sms, voice, email, tetra",
+                    ));
                 }
             }
             Ok(())
@@ -124,7 +130,10 @@ impl UserFields {
         }
         for (i, role) in self.roles.iter().flatten().enumerate() {
             if org.role_by_name(role)?.is_none() {
-                return Ok(Err(ApiError::field(format!("roles[{i}]"), "no such role in this organisation")));
+                return Ok(Err(ApiError::field(
+                    format!("roles[{i}]"),
+                    "no such role in this organisation",
+                )));
             }
         }
         Ok(Ok(()))
@@ -177,7 +186,8 @@ async fn hash_new_password(
         org_slug: &organisation.slug,
         org_name: &organisation.name,
     };
-    policy::check(&password, &organisation.settings, &context).map_err(|why| ApiError::field("password", why))?;
+    policy::check(&password, &organisation.settings, &context)
+        .map_err(|why| ApiError::field("password", why))?;
     Ok(Some(blocking(move || password::hash(&password)).await?))
 }
 
@@ -207,7 +217,8 @@ async fn create_user(
     }
     let org = principal.org.clone();
     blocking(move || fields.validate(&org)).await??;
-    let password_hash = hash_new_password(&principal.org, f.password.clone(), &f.username, &f.name).await?;
+    let password_hash =
+        hash_new_password(&principal.org, f.password.clone(), &f.username, &f.name).await?;
     let now = state.clock.now();
     let view = blocking(move || {
         let org = &principal.org;
@@ -215,7 +226,12 @@ async fn create_user(
         for (i, reference) in f.groups.iter().enumerate() {
             match find_group(org, reference)? {
                 Some(group) => groups.push(group.id),
-                None => return Ok(Err(ApiError::field(format!("groups[{i}]"), "no such group in this organisation"))),
+                None => {
+                    return Ok(Err(ApiError::field(
+                        format!("groups[{i}]"),
+                        "no such group in this organisation",
+                    )))
+                }
             }
         }
         let user = org.create_user(
@@ -234,7 +250,10 @@ async fn create_user(
             },
             now,
         )?;
-        principal.audit("user.created", Outcome::Success).target(&user.username).write(org, now)?;
+        principal
+            .audit("user.created", Outcome::Success)
+            .target(&user.username)
+            .write(org, now)?;
         let groups = org.groups()?;
         Ok::<_, StoreError>(Ok(UserView::new(user, &groups)))
     })
@@ -265,9 +284,13 @@ async fn change_user(
         Ok::<_, StoreError>(fields.validate(&org)?.map(|()| (user, fields)))
     })
     .await??;
-    let password_hash =
-        hash_new_password(&principal.org, fields.password.clone(), &user.username, fields.name.as_deref().unwrap_or(&user.name))
-            .await?;
+    let password_hash = hash_new_password(
+        &principal.org,
+        fields.password.clone(),
+        &user.username,
+        fields.name.as_deref().unwrap_or(&user.name),
+    )
+    .await?;
     let now = state.clock.now();
     let view = blocking(move || {
         let org = &principal.org;
@@ -285,7 +308,9 @@ async fn change_user(
             recovery_codes: None,
         };
         let changed = org.change_user(user.id, &change, now)?;
-        let mut entry = principal.audit("user.changed", Outcome::Success).target(&changed.username);
+        let mut entry = principal
+            .audit("user.changed", Outcome::Success)
+            .target(&changed.username);
         if fields.roles.is_some() {
             entry = principal
                 .audit("user.roles_changed", Outcome::Success)
@@ -319,7 +344,10 @@ async fn delete_user(
             return Ok(Err(ApiError::Refused("you can't delete yourself")));
         }
         org.delete_user(user.id)?;
-        principal.audit("user.deleted", Outcome::Success).target(&user.username).write(org, now)?;
+        principal
+            .audit("user.deleted", Outcome::Success)
+            .target(&user.username)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(()))
     })
     .await??;
@@ -377,7 +405,10 @@ async fn reset_second_factor(
         };
         org.change_user(user.id, &change, now)?;
         org.end_sessions_of(user.id, None)?;
-        principal.audit("second_factor.reset", Outcome::Success).target(&user.username).write(org, now)?;
+        principal
+            .audit("second_factor.reset", Outcome::Success)
+            .target(&user.username)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(()))
     })
     .await??;
@@ -414,14 +445,25 @@ fn find_role(org: &OrgStore, reference: &str) -> Result<Option<RoleRecord>, Stor
 }
 
 #[get("/users")]
-async fn list_users(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadDirectory)?;
     let now = state.clock.now();
     let users = blocking(move || {
         let org = &principal.org;
-        principal.audit("directory.read", Outcome::Success).target("users").write(org, now)?;
+        principal
+            .audit("directory.read", Outcome::Success)
+            .target("users")
+            .write(org, now)?;
         let groups = org.groups()?;
-        Ok::<_, StoreError>(org.users()?.into_iter().map(|u| UserView::new(u, &groups)).collect::<Vec<_>>())
+        Ok::<_, StoreError>(
+            org.users()?
+                .into_iter()
+                .map(|u| UserView::new(u, &groups))
+                .collect::<Vec<_>>(),
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "users": users })))
@@ -441,7 +483,10 @@ async fn get_user(
         let groups = org.groups()?;
         let found = find_user(org, &reference)?;
         if let Some(user) = &found {
-            principal.audit("directory.read", Outcome::Success).target(&user.username).write(org, now)?;
+            principal
+                .audit("directory.read", Outcome::Success)
+                .target(&user.username)
+                .write(org, now)?;
         }
         Ok::<_, StoreError>(found.map(|u| UserView::new(u, &groups)))
     })
@@ -478,12 +523,20 @@ impl From<Group> for GroupView {
     }
 }
 
-fn resolve_members(org: &OrgStore, references: &[String]) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
+fn resolve_members(
+    org: &OrgStore,
+    references: &[String],
+) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
     let mut members = Vec::new();
     for (i, reference) in references.iter().enumerate() {
         match find_user(org, reference)? {
             Some(user) => members.push(user.id),
-            None => return Ok(Err(ApiError::field(format!("members[{i}]"), "no such user in this organisation"))),
+            None => {
+                return Ok(Err(ApiError::field(
+                    format!("members[{i}]"),
+                    "no such user in this organisation",
+                )))
+            }
         }
     }
     Ok(Ok(members))
@@ -496,7 +549,9 @@ async fn create_group(
     ApiJson(body): ApiJson<GroupBody>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageGroups)?;
-    let name = body.name.ok_or_else(|| ApiError::field("name", "is required"))?;
+    let name = body
+        .name
+        .ok_or_else(|| ApiError::field("name", "is required"))?;
     check("name", validate::display_name(&name))?;
     let now = state.clock.now();
     let group = blocking(move || {
@@ -506,7 +561,10 @@ async fn create_group(
             Err(e) => return Ok(Err(e)),
         };
         let group = org.create_group(NewGroup { name, members }, now)?;
-        principal.audit("group.created", Outcome::Success).target(&group.name).write(org, now)?;
+        principal
+            .audit("group.created", Outcome::Success)
+            .target(&group.name)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(GroupView::from(group)))
     })
     .await??;
@@ -534,13 +592,27 @@ async fn change_group(
         let Some(group) = find_group(org, &reference)? else {
             return Ok(Err(ApiError::NotFound("group")));
         };
-        let members = match body.members.as_deref().map(|m| resolve_members(org, m)).transpose()? {
+        let members = match body
+            .members
+            .as_deref()
+            .map(|m| resolve_members(org, m))
+            .transpose()?
+        {
             Some(Err(e)) => return Ok(Err(e)),
             Some(Ok(m)) => Some(m),
             None => None,
         };
-        let changed = org.change_group(group.id, &GroupChange { name: body.name, members })?;
-        principal.audit("group.changed", Outcome::Success).target(&changed.name).write(org, now)?;
+        let changed = org.change_group(
+            group.id,
+            &GroupChange {
+                name: body.name,
+                members,
+            },
+        )?;
+        principal
+            .audit("group.changed", Outcome::Success)
+            .target(&changed.name)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(GroupView::from(changed)))
     })
     .await??;
@@ -563,7 +635,10 @@ async fn delete_group(
             return Ok(Err(ApiError::NotFound("group")));
         };
         org.delete_group(group.id)?;
-        principal.audit("group.deleted", Outcome::Success).target(&group.name).write(org, now)?;
+        principal
+            .audit("group.deleted", Outcome::Success)
+            .target(&group.name)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(()))
     })
     .await??;
@@ -581,7 +656,10 @@ async fn list_groups(principal: Principal) -> Result<HttpResponse, ApiError> {
 }
 
 #[get("/groups/{group}")]
-async fn get_group(principal: Principal, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_group(
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
@@ -602,12 +680,20 @@ struct RoleBody {
     alert_groups: Option<Option<Vec<String>>>,
 }
 
-fn resolve_groups(org: &OrgStore, references: &[String]) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
+fn resolve_groups(
+    org: &OrgStore,
+    references: &[String],
+) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
     let mut ids = Vec::new();
     for (i, reference) in references.iter().enumerate() {
         match find_group(org, reference)? {
             Some(group) => ids.push(group.id),
-            None => return Ok(Err(ApiError::field(format!("alert_groups[{i}]"), "no such group in this organisation"))),
+            None => {
+                return Ok(Err(ApiError::field(
+                    format!("alert_groups[{i}]"),
+                    "no such group in this organisation",
+                )))
+            }
         }
     }
     Ok(Ok(ids))
@@ -622,7 +708,10 @@ async fn list_roles(principal: Principal) -> Result<HttpResponse, ApiError> {
 }
 
 #[get("/roles/{role}")]
-async fn get_role(principal: Principal, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_role(
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
@@ -639,12 +728,20 @@ async fn create_role(
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageRoles)?;
-    let name = body.name.ok_or_else(|| ApiError::field("name", "is required"))?;
+    let name = body
+        .name
+        .ok_or_else(|| ApiError::field("name", "is required"))?;
     check("name", validate::handle(&name))?;
     let now = state.clock.now();
     let role = blocking(move || {
         let org = &principal.org;
-        let groups = match body.alert_groups.flatten().as_deref().map(|g| resolve_groups(org, g)).transpose()? {
+        let groups = match body
+            .alert_groups
+            .flatten()
+            .as_deref()
+            .map(|g| resolve_groups(org, g))
+            .transpose()?
+        {
             Some(Err(e)) => return Ok(Err(e)),
             Some(Ok(g)) => Some(g),
             None => None,
@@ -679,7 +776,10 @@ async fn change_role(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageRoles)?;
     if body.name.is_some() {
-        return Err(ApiError::field("name", "can't be changed; create a new role instead"));
+        return Err(ApiError::field(
+            "name",
+            "can't be changed; create a new role instead",
+        ));
     }
     let reference = reference.into_inner();
     let now = state.clock.now();
@@ -697,7 +797,10 @@ async fn change_role(
             None => None,
         };
         if role.name == crate::auth::roles::ADMIN && body.permissions.is_some() {
-            return Ok(Err(ApiError::field("permissions", "the admin role always has every permission")));
+            return Ok(Err(ApiError::field(
+                "permissions",
+                "the admin role always has every permission",
+            )));
         }
         let change = RoleChange {
             description: body.description,
@@ -708,7 +811,10 @@ async fn change_role(
         principal
             .audit("role.changed", Outcome::Success)
             .target(&changed.name)
-            .detail(format!("{:?} → {:?}", role.permissions, changed.permissions))
+            .detail(format!(
+                "{:?} → {:?}",
+                role.permissions, changed.permissions
+            ))
             .write(org, now)?;
         Ok::<_, StoreError>(Ok(changed))
     })
@@ -732,7 +838,10 @@ async fn delete_role(
             return Ok(Err(ApiError::NotFound("role")));
         };
         org.delete_role(role.id)?;
-        principal.audit("role.deleted", Outcome::Success).target(&role.name).write(org, now)?;
+        principal
+            .audit("role.deleted", Outcome::Success)
+            .target(&role.name)
+            .write(org, now)?;
         Ok::<_, StoreError>(Ok(()))
     })
     .await??;

@@ -12,7 +12,9 @@ const OPENAPI: &str = include_str!("openapi.json");
 
 #[get("/openapi.json")]
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

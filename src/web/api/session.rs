@@ -64,7 +64,10 @@ async fn log_in(
             .map(|n| n.chars().take(100).collect())
             .or_else(|| user_agent.clone())
             .unwrap_or_else(|| "unknown".to_owned()),
-        platform: body.platform.map(|p| p.chars().take(50).collect()).unwrap_or_else(|| "web".to_owned()),
+        platform: body
+            .platform
+            .map(|p| p.chars().take(50).collect())
+            .unwrap_or_else(|| "web".to_owned()),
         source: req.peer_addr().map(|a| a.ip().to_string()),
         user_agent,
     };
@@ -90,16 +93,22 @@ async fn log_in(
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[delete("/session")]
-async fn log_out(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+async fn log_out(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
     let session = principal.session().ok_or(ApiError::NeedsLogin)?.session.id;
     let now = state.clock.now();
     blocking(move || {
         principal.org.end_session(session)?;
-        principal.audit("logout", AuditOutcome::Success).write(&principal.org, now)
+        principal
+            .audit("logout", AuditOutcome::Success)
+            .write(&principal.org, now)
     })
     .await?;
     state.store.flush().await?;
@@ -154,7 +163,10 @@ async fn change_password(
     let stored = user.password_hash.clone().unwrap_or_default();
     let current = body.current_password;
     if !blocking(move || Ok::<_, ApiError>(password::verify(&stored, &current))).await? {
-        return Err(ApiError::field("current_password", "is not your current password"));
+        return Err(ApiError::field(
+            "current_password",
+            "is not your current password",
+        ));
     }
     let context = policy::Context {
         username: &user.username,
@@ -162,9 +174,16 @@ async fn change_password(
         org_slug: &org.slug,
         org_name: &org.name,
     };
-    policy::check(&body.new_password, &org.settings, &context).map_err(|why| ApiError::field("new_password", why))?;
-    if password::verify(user.password_hash.as_deref().unwrap_or_default(), &body.new_password) {
-        return Err(ApiError::field("new_password", "must differ from the current password"));
+    policy::check(&body.new_password, &org.settings, &context)
+        .map_err(|why| ApiError::field("new_password", why))?;
+    if password::verify(
+        user.password_hash.as_deref().unwrap_or_default(),
+        &body.new_password,
+    ) {
+        return Err(ApiError::field(
+            "new_password",
+            "must differ from the current password",
+        ));
     }
     let new_password = body.new_password;
     let hash = blocking(move || password::hash(&new_password)).await?;
@@ -184,7 +203,10 @@ async fn change_password(
         let access = login::access_of(&handle, &updated)?;
         let stage = login::stage_for(&org, &updated, &access, now);
         handle.set_session_stage(session.id, stage)?;
-        principal.audit("password.changed", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        principal
+            .audit("password.changed", AuditOutcome::Success)
+            .target(&user.username)
+            .write(&handle, now)?;
         Ok::<_, crate::store::StoreError>(stage)
     })
     .await?;
@@ -218,15 +240,16 @@ async fn end_my_session(
     let user = principal.user()?.id;
     let id: Id = id.parse().map_err(|_| ApiError::NotFound("session"))?;
     let now = state.clock.now();
-    blocking(move || {
-        match principal.org.session(id)? {
-            Some(s) if s.user_id == user => {
-                principal.org.end_session(id)?;
-                principal.audit("session.ended", AuditOutcome::Success).target(id).write(&principal.org, now)?;
-                Ok(Ok(()))
-            }
-            _ => Ok::<_, crate::store::StoreError>(Err(ApiError::NotFound("session"))),
+    blocking(move || match principal.org.session(id)? {
+        Some(s) if s.user_id == user => {
+            principal.org.end_session(id)?;
+            principal
+                .audit("session.ended", AuditOutcome::Success)
+                .target(id)
+                .write(&principal.org, now)?;
+            Ok(Ok(()))
         }
+        _ => Ok::<_, crate::store::StoreError>(Err(ApiError::NotFound("session"))),
     })
     .await??;
     state.store.flush().await?;
@@ -234,10 +257,15 @@ async fn end_my_session(
 }
 
 #[post("/me/totp")]
-async fn begin_totp(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+async fn begin_totp(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
     let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
     if second_factor::enrolled(&auth.user) {
-        return Err(ApiError::Refused("a second factor is already set up; remove it first"));
+        return Err(ApiError::Refused(
+            "a second factor is already set up; remove it first",
+        ));
     }
     let account = format!("{}@{}", auth.user.username, auth.org.slug);
     let (state_record, uri) = second_factor::new_totp(&account)?;
@@ -277,7 +305,8 @@ async fn confirm_totp(
         return Err(ApiError::Refused("start with POST /api/v1/me/totp"));
     };
     let now = state.clock.now();
-    let step = second_factor::totp_step(&totp, &body.code, now).ok_or_else(|| ApiError::field("code", "is not the current code"))?;
+    let step = second_factor::totp_step(&totp, &body.code, now)
+        .ok_or_else(|| ApiError::field("code", "is not the current code"))?;
     totp.confirmed = true;
     totp.last_step = step;
     let (codes, hashes) = second_factor::new_recovery_codes()?;
@@ -300,7 +329,10 @@ async fn confirm_totp(
             session.stage
         };
         handle.set_session_stage(session.id, stage)?;
-        principal.audit("second_factor.enrolled", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        principal
+            .audit("second_factor.enrolled", AuditOutcome::Success)
+            .target(&user.username)
+            .write(&handle, now)?;
         Ok::<_, crate::store::StoreError>(stage)
     })
     .await?;
@@ -318,7 +350,12 @@ async fn remove_totp(
     if auth.session.stage != SessionStage::Full {
         return Err(ApiError::Unfinished(auth.session.stage));
     }
-    if auth.access.roles.iter().any(|r| auth.org.settings.require_second_factor_for.contains(r)) {
+    if auth
+        .access
+        .roles
+        .iter()
+        .any(|r| auth.org.settings.require_second_factor_for.contains(r))
+    {
         return Err(ApiError::Refused("your role requires a second factor"));
     }
     let (user, now, handle) = (auth.user.clone(), state.clock.now(), principal.org.clone());
@@ -335,7 +372,10 @@ async fn remove_totp(
             },
             now,
         )?;
-        principal.audit("second_factor.removed", AuditOutcome::Success).target(&user.username).write(&handle, now)?;
+        principal
+            .audit("second_factor.removed", AuditOutcome::Success)
+            .target(&user.username)
+            .write(&handle, now)?;
         Ok::<_, second_factor::SecondFactorError>(Ok(()))
     })
     .await??;
