@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use tocsin::config::Config;
 use tocsin::daemon::Daemon;
 
+const PASSWORD: &str = "violet tractor ladder 42 umbrella";
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -28,7 +30,10 @@ fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+    let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+    // One address makes every request here; the per-address login limit would
+    // measure itself instead of the login.
+    config.http.login_attempts_per_address = 100_000;
 
     let (ready_tx, ready_rx) = mpsc::channel();
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -107,6 +112,22 @@ fn main() {
             .set("Authorization", &format!("Bearer {}", t.key))
             .send_json(serde_json::json!({"username": format!("u{worker}-{n}"), "name": "Bench User", "phones": ["+358401234567"]}))
             .map(|r| r.status()).map_err(|e| e.to_string())
+        },
+    );
+
+    run(
+        &target,
+        "POST /api/v1/session (login)",
+        connections,
+        seconds,
+        |agent, t, _| {
+            agent
+                .post(&format!("https://{}/api/v1/session", t.addr))
+                .send_json(
+                    serde_json::json!({"org": "bench", "username": "admin", "password": PASSWORD}),
+                )
+                .map(|r| r.status())
+                .map_err(|e| e.to_string())
         },
     );
 

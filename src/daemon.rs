@@ -103,7 +103,10 @@ impl Daemon {
             store: store.clone(),
             clock,
             metrics: Arc::new(Metrics::default()),
-            login_limiter: Arc::new(web::ratelimit::LoginLimiter::default()),
+            login_limiter: Arc::new(web::ratelimit::LoginLimiter::new(
+                config.http.login_attempts_per_address,
+                std::time::Duration::from_secs(300),
+            )),
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);

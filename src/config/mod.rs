@@ -31,6 +31,8 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     pub public_url: String,
     pub tls: Option<TlsFiles>,
+    /// Login attempts one client address may make per five minutes.
+    pub login_attempts_per_address: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,7 @@ impl ConfigError {
     }
 }
 
+const DEFAULT_LOGIN_ATTEMPTS: u32 = 60;
 const STANDARD_BAUD_RATES: &[u32] = &[9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
 /// TETRA short subscriber identities are 24 bits (ETSI EN 300 392-1 §7).
 const MAX_ISSI: u32 = 0x00FF_FFFF;
@@ -263,6 +266,7 @@ impl Config {
                 listen,
                 public_url: public_url_for(listen),
                 tls: None,
+                login_attempts_per_address: DEFAULT_LOGIN_ATTEMPTS,
             },
             modems: Vec::new(),
             radios: Vec::new(),
@@ -286,6 +290,7 @@ impl Default for HttpConfig {
             listen,
             public_url: public_url_for(listen),
             tls: None,
+            login_attempts_per_address: DEFAULT_LOGIN_ATTEMPTS,
         }
     }
 }
@@ -362,10 +367,21 @@ fn read_http(r: &mut Reader, t: &mut TableCursor) -> Option<HttpConfig> {
         }
         (None, None) => None,
     };
+    let login_attempts_per_address = r
+        .integer(
+            t,
+            "login_attempts_per_address",
+            5,
+            100_000,
+            "a number of attempts from 5 to 100000",
+        )
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(DEFAULT_LOGIN_ATTEMPTS);
     listen_ok.then_some(HttpConfig {
         listen,
         public_url,
         tls,
+        login_attempts_per_address,
     })
 }
 

@@ -21,12 +21,6 @@ impl std::fmt::Debug for LoginLimiter {
     }
 }
 
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        LoginLimiter::new(60, Duration::from_secs(300))
-    }
-}
-
 impl LoginLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
         LoginLimiter {

@@ -234,11 +234,23 @@ fn health_readiness_metrics_and_openapi() {
         .json();
     assert_eq!(openapi["openapi"], "3.1.0");
     for path in [
+        "/api/v1/session",
         "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/me/sessions",
+        "/api/v1/me/totp",
+        "/api/v1/me/totp/confirm",
         "/api/v1/users",
         "/api/v1/users/{user}",
+        "/api/v1/users/{user}/sessions",
         "/api/v1/groups",
         "/api/v1/groups/{group}",
+        "/api/v1/roles",
+        "/api/v1/roles/{role}",
+        "/api/v1/apikeys",
+        "/api/v1/devices/{id}/wipe",
+        "/api/v1/audit",
+        "/api/v1/settings",
         "/healthz",
         "/readyz",
         "/metrics",
