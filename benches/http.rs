@@ -41,14 +41,8 @@ fn main() {
         actix_web::rt::System::new().block_on(async move {
             let clock = tocsin::clock::system();
             let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
-            tocsin::provisioning::create_admin(
-                daemon.store(),
-                &clock,
-                "bench",
-                "admin",
-                "a long enough password",
-            )
-            .unwrap();
+            tocsin::provisioning::create_admin(daemon.store(), &clock, "bench", "admin", PASSWORD)
+                .unwrap();
             let key = tocsin::provisioning::create_api_key(
                 daemon.store(),
                 &clock,
@@ -82,7 +76,7 @@ fn main() {
                 .get(&format!("https://{}/healthz", t.addr))
                 .call()
                 .map(|r| r.status())
-                .map_err(|e| e.to_string())
+                .map_err(describe)
         },
     );
     run(
@@ -96,7 +90,7 @@ fn main() {
                 .set("Authorization", &format!("Bearer {}", t.key))
                 .call()
                 .map(|r| r.status())
-                .map_err(|e| e.to_string())
+                .map_err(describe)
         },
     );
     let counter = Arc::new(AtomicUsize::new(0));
@@ -111,7 +105,7 @@ fn main() {
             .post(&format!("https://{}/api/v1/users", t.addr))
             .set("Authorization", &format!("Bearer {}", t.key))
             .send_json(serde_json::json!({"username": format!("u{worker}-{n}"), "name": "Bench User", "phones": ["+358401234567"]}))
-            .map(|r| r.status()).map_err(|e| e.to_string())
+            .map(|r| r.status()).map_err(describe)
         },
     );
 
@@ -127,7 +121,7 @@ fn main() {
                     serde_json::json!({"org": "bench", "username": "admin", "password": PASSWORD}),
                 )
                 .map(|r| r.status())
-                .map_err(|e| e.to_string())
+                .map_err(describe)
         },
     );
 
@@ -149,6 +143,15 @@ fn main() {
 
     stop_tx.send(()).unwrap();
     server.join().unwrap();
+}
+
+fn describe(e: ureq::Error) -> String {
+    match e {
+        ureq::Error::Status(code, response) => {
+            format!("{code}: {}", response.into_string().unwrap_or_default())
+        }
+        other => other.to_string(),
+    }
 }
 
 type Request = dyn Fn(&ureq::Agent, &Target, usize) -> Result<u16, String> + Send + Sync;

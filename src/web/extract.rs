@@ -110,6 +110,19 @@ impl Principal {
         self.session().map(|s| &s.user).ok_or(ApiError::NeedsLogin)
     }
 
+    /// An audit event for a person reading directory data. Reads through API
+    /// keys are integrations syncing, not people browsing, and are not logged
+    /// one by one (their key's last use is).
+    pub fn audit_read(&self, what: &str, now: time::OffsetDateTime) -> Result<(), StoreError> {
+        match self.caller {
+            Caller::Session(_) => self
+                .audit("directory.read", Outcome::Success)
+                .target(what)
+                .write(&self.org, now),
+            Caller::ApiKey { .. } => Ok(()),
+        }
+    }
+
     /// An audit event by this caller.
     pub fn audit(&self, action: &'static str, outcome: Outcome) -> Entry {
         Entry::new(self.actor.clone(), action, outcome).source(self.source.clone())

@@ -453,10 +453,7 @@ async fn list_users(
     let now = state.clock.now();
     let users = blocking(move || {
         let org = &principal.org;
-        principal
-            .audit("directory.read", Outcome::Success)
-            .target("users")
-            .write(org, now)?;
+        principal.audit_read("users", now)?;
         let groups = org.groups()?;
         Ok::<_, StoreError>(
             org.users()?
@@ -483,10 +480,7 @@ async fn get_user(
         let groups = org.groups()?;
         let found = find_user(org, &reference)?;
         if let Some(user) = &found {
-            principal
-                .audit("directory.read", Outcome::Success)
-                .target(&user.username)
-                .write(org, now)?;
+            principal.audit_read(&user.username, now)?;
         }
         Ok::<_, StoreError>(found.map(|u| UserView::new(u, &groups)))
     })
