@@ -7,8 +7,12 @@ DEMO_LISTEN ?= 127.0.0.1:8443
 
 # Debian packages the build and the tests need.
 SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
+# What building and checking the Debian package needs on top.
+PACKAGE_TEST_PACKAGES := lintian curl adduser systemd
 
-.PHONY: demo test lint unit bench deps build release
+DEB_VERSION ?=
+
+.PHONY: demo test lint unit bench deps build release deb package-test
 
 deps:
 	@scripts/install-packages $(SYSTEM_PACKAGES)
@@ -27,9 +31,21 @@ lint: deps
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 unit: deps
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked
 
+# The package test installs, upgrades and purges the package on this machine,
+# so it runs only as root (CI); elsewhere run `sudo make package-test`.
 test: lint unit
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) package-test; else echo "package-test skipped: not root"; fi
+
+deb: release
+	@command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install cargo-deb --locked --version "^3"
+	python3 packaging/copyright target/debian-copyright
+	$(CARGO) deb --no-build --locked $(if $(DEB_VERSION),--deb-version $(DEB_VERSION))
+
+package-test: deps
+	@scripts/install-packages $(PACKAGE_TEST_PACKAGES)
+	scripts/package-test
 
 bench: deps
 	$(CARGO) bench --locked --bench http

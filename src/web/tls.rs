@@ -32,12 +32,25 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The systemd credential that replaces `http.tls_key` when present.
+pub const KEY_CREDENTIAL: &str = "tls.key";
+
+/// Where a secret is read from: the systemd credential of that name when the
+/// service manager passed one (`LoadCredential=`), else the configured file.
+/// Credentials let the key stay readable by root only.
+pub fn credential_or(configured: &Path, credential: &str) -> PathBuf {
+    std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|dir| PathBuf::from(dir).join(credential))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| configured.to_path_buf())
+}
+
 pub fn check_cert_file(path: &Path) -> Result<(), String> {
     load_certs(path).map(|_| ())
 }
 
 pub fn check_key_file(path: &Path) -> Result<(), String> {
-    load_key(path).map(|_| ())
+    load_key(&credential_or(path, KEY_CREDENTIAL)).map(|_| ())
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -79,7 +92,10 @@ pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
 
 pub fn server_config(config: &Config) -> Result<ServerConfig, TlsError> {
     let (cert_path, key_path) = match &config.http.tls {
-        Some(files) => (files.cert.clone(), files.key.clone()),
+        Some(files) => (
+            files.cert.clone(),
+            credential_or(&files.key, KEY_CREDENTIAL),
+        ),
         None => ensure_self_signed(&config.data_dir, &config.http.public_url)?,
     };
     let certs = load_certs(&cert_path).map_err(|why| TlsError::File {

@@ -6,6 +6,7 @@
 mod api;
 mod cli;
 mod durability;
+mod fixtures;
 mod identity;
 mod inprocess;
 mod isolation;

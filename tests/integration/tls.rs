@@ -163,3 +163,47 @@ fn the_self_signed_certificate_is_made_once_and_reused() {
     );
     assert_eq!(appliance.request("GET", "/healthz", None, None).status, 200);
 }
+
+#[test]
+fn the_tls_key_can_come_from_a_systemd_credential() {
+    let mut appliance = Appliance::new();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let credentials = appliance.dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    std::fs::write(credentials.join("tls.key"), key.serialize_pem()).unwrap();
+    let tls_dir = appliance.data_dir().join("tls");
+    std::fs::create_dir_all(&tls_dir).unwrap();
+    std::fs::write(tls_dir.join("cert.pem"), cert.pem()).unwrap();
+    let mut config = std::fs::read_to_string(&appliance.config).unwrap();
+    config = config.replace(
+        "[http]\n",
+        &format!(
+            "[http]\ntls_cert = \"{}\"\ntls_key = \"/root-only/key.pem\"\n",
+            tls_dir.join("cert.pem").display()
+        ),
+    );
+    std::fs::write(&appliance.config, config).unwrap();
+
+    let without = tocsin(&["check-config", "--config", appliance.config_arg()]);
+    assert!(
+        !without.status.success(),
+        "the configured key file does not exist"
+    );
+    let with = std::process::Command::new(BIN)
+        .args(["check-config", "--config", appliance.config_arg()])
+        .env("CREDENTIALS_DIRECTORY", &credentials)
+        .output()
+        .unwrap();
+    assert!(with.status.success(), "{}", text(&with.stderr));
+
+    appliance.env.push((
+        "CREDENTIALS_DIRECTORY".into(),
+        credentials.display().to_string(),
+    ));
+    appliance.start();
+    assert_eq!(appliance.request("GET", "/healthz", None, None).status, 200);
+}

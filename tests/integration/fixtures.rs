@@ -1,0 +1,57 @@
+//! Stores written by released versions open with this one. Each released
+//! schema keeps a fixture here: a store made by that version's `tocsin demo`.
+
+use std::process::Command;
+use tocsin::store::Store;
+
+fn unpack(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("tar")
+        .args(["-xzf", &archive, "-C"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn the_schema_1_store_opens_with_its_records() {
+    let dir = unpack("store-v1.tar.gz");
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let org = store
+        .org_by_slug("demo")
+        .unwrap()
+        .expect("the demo organisation");
+    let handle = store.org(org.id);
+    let users = handle.users().unwrap();
+    assert_eq!(users.len(), 6, "admin and five members");
+    assert!(users
+        .iter()
+        .any(|u| u.username == "aino" && u.phones == ["+358401000001"]));
+    let groups = handle.groups().unwrap();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(
+        handle
+            .group_by_name("firefighters")
+            .unwrap()
+            .unwrap()
+            .members
+            .len(),
+        3
+    );
+    let roles: Vec<String> = handle
+        .roles()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    for built_in in ["admin", "sender", "member"] {
+        assert!(
+            roles.iter().any(|r| r == built_in),
+            "{built_in} missing from {roles:?}"
+        );
+    }
+    assert!(!handle.api_keys().unwrap().is_empty());
+}
