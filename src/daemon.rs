@@ -99,6 +99,17 @@ impl Daemon {
             addr: config.http.listen,
             source,
         })?;
+        let hub = Arc::new(crate::live::Hub::default());
+        let channels: Vec<Arc<dyn crate::channels::Channel>> = vec![
+            Arc::new(crate::channels::AppChannel::new(hub.clone())),
+            Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
+            Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
+            Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
+            Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
+        ];
+        let wake =
+            crate::dispatch::Dispatcher::start(store.clone(), clock.clone(), hub.clone(), channels)
+                .await?;
         let state = AppState {
             store: store.clone(),
             clock,
@@ -107,6 +118,8 @@ impl Daemon {
                 config.http.login_attempts_per_address,
                 std::time::Duration::from_secs(300),
             )),
+            hub,
+            wake,
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);

@@ -1,14 +1,18 @@
 //! Tocsin: a self-hosted critical-communications appliance. The binary is a thin
 //! command line over this library, so tests and benchmarks drive the same code.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod dispatch;
 pub mod ids;
+pub mod live;
 pub mod provisioning;
 pub mod service_manager;
 pub mod store;

@@ -16,6 +16,18 @@ pub(super) enum Kind {
     /// Under [`Id::SYSTEM`]: failed-login counters, keyed by a hash of the
     /// organisation and username typed (which may not exist).
     LoginThrottle = 9,
+    Alert = 10,
+    Recipient = 11,
+    Delivery = 12,
+    AlertEvent = 13,
+    UserFeed = 14,
+    RecipientOfUser = 15,
+    /// Under [`Id::SYSTEM`]: deliveries waiting for their channel.
+    Outbox = 16,
+    /// Under [`Id::SYSTEM`]: deliveries being sent right now.
+    InFlight = 17,
+    /// Under [`Id::SYSTEM`]: escalation timers by due time.
+    Timer = 18,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -32,6 +44,15 @@ impl Kind {
             Kind::Device => "device",
             Kind::Audit => "audit event",
             Kind::LoginThrottle => "login throttle",
+            Kind::Alert => "alert",
+            Kind::Recipient => "recipient",
+            Kind::Delivery => "delivery",
+            Kind::AlertEvent => "alert event",
+            Kind::UserFeed => "feed entry",
+            Kind::RecipientOfUser => "recipient index",
+            Kind::Outbox => "outbox entry",
+            Kind::InFlight => "in-flight entry",
+            Kind::Timer => "timer",
             Kind::Probe => "probe",
         }
     }
@@ -44,6 +65,7 @@ pub(super) enum IndexKind {
     Username = 2,
     GroupName = 3,
     RoleName = 4,
+    Idempotency = 5,
 }
 
 pub(super) fn record(org: Id, kind: Kind, id: Id) -> Vec<u8> {

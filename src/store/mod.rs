@@ -14,6 +14,7 @@
 //! Writes are durable only after [`Store::flush`]; callers that acknowledge a
 //! write to someone flush first.
 
+mod alerts;
 mod apikeys;
 mod audit;
 mod devices;
@@ -26,6 +27,10 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub use alerts::{
+    Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryRef, DeliveryState, DueTimer,
+    Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TimerAction,
+};
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;

@@ -29,6 +29,9 @@ pub struct AppState {
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<ratelimit::LoginLimiter>,
+    pub hub: Arc<crate::live::Hub>,
+    /// Tells the dispatcher that new deliveries wait.
+    pub wake: crate::dispatch::Wake,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.

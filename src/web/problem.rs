@@ -34,6 +34,8 @@ pub enum ApiError {
     Unfinished(SessionStage),
     #[error("{0}")]
     Refused(&'static str),
+    #[error("{field}: {detail}")]
+    NotAllowed { field: String, detail: String },
     #[error("this needs the {0:?} permission")]
     Forbidden(Permission),
     #[error("{0} not found")]
@@ -69,6 +71,7 @@ impl ApiError {
             ApiError::Unfinished(SessionStage::MustChangePassword) => "password_change_required",
             ApiError::Unfinished(_) => "second_factor_enrolment_required",
             ApiError::Refused(_) => "refused",
+            ApiError::NotAllowed { .. } => "not_allowed",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
@@ -119,9 +122,10 @@ impl ResponseError for ApiError {
             | ApiError::SecondFactorRequired
             | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NeedsLogin | ApiError::Csrf | ApiError::Unfinished(_) => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::NeedsLogin
+            | ApiError::Csrf
+            | ApiError::Unfinished(_)
+            | ApiError::NotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -142,7 +146,9 @@ impl ResponseError for ApiError {
             detail: self.to_string(),
             code: self.code(),
             field: match self {
-                ApiError::InvalidField { field, .. } => Some(field),
+                ApiError::InvalidField { field, .. } | ApiError::NotAllowed { field, .. } => {
+                    Some(field)
+                }
                 _ => None,
             },
         };

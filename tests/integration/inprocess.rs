@@ -208,3 +208,82 @@ impl<'s> Login<'s> {
         response.json()
     }
 }
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: Option<String>,
+    pub kind: String,
+    pub data: Value,
+}
+
+/// A Server-Sent Events stream read on its own thread.
+pub struct EventStream {
+    events: mpsc::Receiver<Event>,
+}
+
+impl EventStream {
+    pub fn next(&self, within: Duration) -> Option<Event> {
+        self.events.recv_timeout(within).ok()
+    }
+
+    /// Waits for an event of `kind` satisfying `pred`.
+    pub fn wait_for(&self, kind: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Event {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) if e.kind == kind && pred(&e.data) => return e,
+                Ok(_) => {}
+                Err(_) => panic!("no matching {kind} event within {within:?}"),
+            }
+        }
+    }
+}
+
+impl Login<'_> {
+    pub fn stream(&self, path: &str, last_event_id: Option<&str>) -> EventStream {
+        let mut request = self
+            .server
+            .agent
+            .get(&format!("https://{}{path}", self.server.addr))
+            .set("Cookie", &self.cookie)
+            .set("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.set("Last-Event-ID", id);
+        }
+        let response = request
+            .call()
+            .unwrap_or_else(|e| panic!("stream {path}: {e}"));
+        assert_eq!(response.content_type(), "text/event-stream");
+        let reader = std::io::BufReader::new(response.into_reader());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if line.is_empty() {
+                    if !data.is_empty() {
+                        let event = Event {
+                            id: id.take(),
+                            kind: std::mem::take(&mut kind),
+                            data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                        };
+                        data.clear();
+                        if tx.send(event).is_err() {
+                            return;
+                        }
+                    }
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.to_owned());
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    kind = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data.push_str(v);
+                }
+            }
+        });
+        EventStream { events: rx }
+    }
+}

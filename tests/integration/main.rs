@@ -3,6 +3,7 @@
 //! separate slow link.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod alerts;
 mod api;
 mod cli;
 mod durability;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by `openapi.json`.
 
 mod access;
+mod alerts;
 mod directory;
 mod session;
 
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(openapi)
             .configure(session::routes)
             .configure(directory::routes)
-            .configure(access::routes),
+            .configure(access::routes)
+            .configure(alerts::routes),
     );
 }

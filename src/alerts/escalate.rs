@@ -1,0 +1,150 @@
+//! Escalation timers, kept in the store by due time so they survive restarts.
+//!
+//! - `NextChannel`: a recipient who has not answered is tried on their next
+//!   channel (app → SMS → voice, in their order).
+//! - `GroupShortfall`: with fewer "coming" answers than wanted, more groups
+//!   are alerted, up to the policy's number of rounds.
+//!
+//! Each timer's effect is written in one batch with the timer's removal, so a
+//! crash never applies a step twice or loses it.
+
+use super::{new_delivery, seconds, user_recipient};
+use crate::ids::Id;
+use crate::store::{
+    AlertEvent, AlertState, DueTimer, NewAlertBatch, Store, StoreError, TimerAction,
+};
+use time::OffsetDateTime;
+
+/// Applies one due timer; returns true when it added deliveries.
+pub fn handle_timer(
+    store: &Store,
+    timer: &DueTimer,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let org = store.org(timer.org);
+    let Some(alert) = org.alert(timer.alert)? else {
+        store.complete_timer(timer)?;
+        return Ok(false);
+    };
+    let Some(policy) = alert
+        .escalation
+        .clone()
+        .filter(|_| alert.state == AlertState::Active)
+    else {
+        store.complete_timer(timer)?;
+        return Ok(false);
+    };
+    let mut batch = NewAlertBatch::default();
+    match &timer.action {
+        TimerAction::NextChannel { recipient } => {
+            let Some(mut r) = org.recipient(alert.id, *recipient)? else {
+                store.complete_timer(timer)?;
+                return Ok(false);
+            };
+            let Some(channel) = r
+                .channels
+                .get(r.channels_used)
+                .copied()
+                .filter(|_| r.response.is_none())
+            else {
+                store.complete_timer(timer)?;
+                return Ok(false);
+            };
+            batch
+                .deliveries
+                .push(new_delivery(&alert, &r, channel, now));
+            r.channels_used += 1;
+            if let (Some(after), true) = (
+                policy.next_channel_after_seconds,
+                r.channels_used < r.channels.len(),
+            ) {
+                batch.timers.push((
+                    now + seconds(after),
+                    TimerAction::NextChannel { recipient: r.id },
+                ));
+            }
+            batch.events.push(AlertEvent {
+                id: Id::new(),
+                at: now,
+                kind: "escalation".to_owned(),
+                detail: serde_json::json!({"step": "next_channel", "recipient": r.id, "name": r.name, "channel": channel}),
+            });
+            batch.recipients.push(r);
+        }
+        TimerAction::GroupShortfall { round } => {
+            let recipients = org.recipients(alert.id)?;
+            let coming = recipients
+                .iter()
+                .filter(|r| {
+                    r.response
+                        .as_ref()
+                        .is_some_and(|resp| alert.responses.first() == Some(&resp.choice))
+                })
+                .count();
+            let wanted = usize::try_from(policy.min_coming.unwrap_or(0)).unwrap_or(usize::MAX);
+            if coming >= wanted {
+                store.complete_timer(timer)?;
+                return Ok(false);
+            }
+            let present: std::collections::HashSet<Id> =
+                recipients.iter().filter_map(|r| r.user_id).collect();
+            let mut added = std::collections::HashSet::new();
+            for group_id in &policy.then_groups {
+                let Some(group) = org.group(*group_id)? else {
+                    continue;
+                };
+                for member in &group.members {
+                    if present.contains(member) || !added.insert(*member) {
+                        continue;
+                    }
+                    let Some(user) = org.user(*member)? else {
+                        continue;
+                    };
+                    let mut r = user_recipient(
+                        &user,
+                        &alert.channels,
+                        format!("escalation:{}", group.name),
+                    );
+                    r.alert_id = alert.id;
+                    let now_channels: Vec<_> = match policy.next_channel_after_seconds {
+                        Some(_) => r.channels.iter().take(1).copied().collect(),
+                        None => r.channels.clone(),
+                    };
+                    for channel in &now_channels {
+                        batch
+                            .deliveries
+                            .push(new_delivery(&alert, &r, *channel, now));
+                    }
+                    r.channels_used = now_channels.len();
+                    if let (Some(after), true) = (
+                        policy.next_channel_after_seconds,
+                        r.channels_used < r.channels.len(),
+                    ) {
+                        batch.timers.push((
+                            now + seconds(after),
+                            TimerAction::NextChannel { recipient: r.id },
+                        ));
+                    }
+                    batch.recipients.push(r);
+                }
+            }
+            if *round < policy.max_rounds {
+                if let Some(within) = policy.coming_within_seconds {
+                    batch.timers.push((
+                        now + seconds(within),
+                        TimerAction::GroupShortfall { round: round + 1 },
+                    ));
+                }
+            }
+            batch.events.push(AlertEvent {
+                id: Id::new(),
+                at: now,
+                kind: "escalation".to_owned(),
+                detail: serde_json::json!({"step": "more_groups", "round": round, "coming": coming, "wanted": wanted, "added": batch.recipients.len()}),
+            });
+        }
+    }
+    let added = !batch.deliveries.is_empty();
+    org.extend_alert(alert.id, &batch, Some(timer))?;
+    Ok(added)
+}

@@ -1,0 +1,634 @@
+//! Alerts: who gets one and on which channels, answers, and escalation.
+//!
+//! [`create`] checks a request, resolves every recipient (users, groups,
+//! roles, and ad-hoc numbers, addresses and radio ids that need no account),
+//! and writes the alert with one delivery per (recipient, channel) in one
+//! atomic batch, so the sender learns at once how many people and channels
+//! are reached.
+
+mod escalate;
+mod respond;
+mod view;
+
+pub use escalate::handle_timer;
+pub use respond::{respond, ResponseInput};
+pub use view::{AlertView, Totals};
+
+use crate::auth::Access;
+use crate::ids::Id;
+use crate::store::{
+    Actor, Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryState, Escalation,
+    NewAlertBatch, OrgStore, Recipient, Severity, StoreError, TimerAction, User,
+};
+use crate::validate;
+use std::collections::{BTreeMap, HashSet};
+use time::OffsetDateTime;
+
+pub const MAX_RECIPIENTS: usize = 50_000;
+static IDEMPOTENT_CREATES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub const DEFAULT_RESPONSES: [&str; 2] = ["Coming", "Not coming"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error("{field}: {why}")]
+    Invalid { field: String, why: String },
+    #[error("{field}: {why}")]
+    NotAllowed { field: String, why: String },
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: impl Into<String>, why: impl Into<String>) -> AlertError {
+    AlertError::Invalid {
+        field: field.into(),
+        why: why.into(),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecipientSpec {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub tetra_issi: Vec<u32>,
+    pub tetra_gssi: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EscalationSpec {
+    pub next_channel_after_seconds: Option<u32>,
+    pub min_coming: Option<u32>,
+    pub coming_within_seconds: Option<u32>,
+    pub then_groups: Vec<String>,
+    pub max_rounds: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertRequest {
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    pub channels: Vec<Channel>,
+    pub recipients: RecipientSpec,
+    pub responses: Vec<String>,
+    pub allow_eta: bool,
+    pub allow_text: bool,
+    pub escalation: Option<EscalationSpec>,
+}
+
+#[derive(Debug)]
+pub struct Created {
+    pub alert: Alert,
+    pub recipients: usize,
+    pub deliveries: BTreeMap<Channel, usize>,
+    /// Recipients none of the chosen channels can reach.
+    pub unreachable: usize,
+    /// True when the idempotency key named an alert that already existed.
+    pub existing: bool,
+}
+
+/// Checks, resolves and stores a new alert (not yet flushed).
+pub fn create(
+    org: &OrgStore,
+    access: &Access,
+    actor: Actor,
+    request: AlertRequest,
+    idempotency_key: Option<String>,
+    now: OffsetDateTime,
+) -> Result<Created, AlertError> {
+    check_request(&request)?;
+    let alert_id = Id::new();
+    // Two requests with one key must not both see it free: creation with a
+    // key is serialised (the store allows one process, so a lock suffices).
+    let _serialised = idempotency_key.as_ref().map(|_| {
+        IDEMPOTENT_CREATES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    if let Some(key) = &idempotency_key {
+        if let Some(existing) = org.claim_idempotency_key(key, alert_id)? {
+            return existing_alert(org, existing);
+        }
+    }
+    let escalation = resolve_escalation(org, request.escalation.as_ref())?;
+    let mut recipients = resolve(org, access, &request)?;
+    if recipients.is_empty() {
+        return Err(invalid(
+            "recipients",
+            "names nobody: give users, groups, roles, phones, emails or TETRA ids",
+        ));
+    }
+    if recipients.len() > MAX_RECIPIENTS {
+        return Err(invalid(
+            "recipients",
+            format!(
+                "reaches {} people; at most {MAX_RECIPIENTS}",
+                recipients.len()
+            ),
+        ));
+    }
+    let responses = if request.responses.is_empty() {
+        DEFAULT_RESPONSES.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        request.responses.clone()
+    };
+    let alert = Alert {
+        id: alert_id,
+        title: request.title.trim().to_owned(),
+        body: request.body.trim().to_owned(),
+        severity: request.severity,
+        channels: request.channels.clone(),
+        responses,
+        allow_eta: request.allow_eta,
+        allow_text: request.allow_text,
+        escalation,
+        state: AlertState::Active,
+        created_by: actor,
+        created_at: now,
+        cancelled_at: None,
+        idempotency_key,
+    };
+    for r in &mut recipients {
+        r.alert_id = alert_id;
+    }
+    let mut batch = NewAlertBatch::default();
+    let stepwise = alert
+        .escalation
+        .as_ref()
+        .and_then(|e| e.next_channel_after_seconds);
+    let mut per_channel: BTreeMap<Channel, usize> = BTreeMap::new();
+    let mut unreachable = 0;
+    for mut recipient in recipients {
+        let now_channels: Vec<Channel> = match stepwise {
+            Some(_) => recipient.channels.iter().take(1).copied().collect(),
+            None => recipient.channels.clone(),
+        };
+        if now_channels.is_empty() {
+            unreachable += 1;
+        }
+        for channel in &now_channels {
+            batch
+                .deliveries
+                .push(new_delivery(&alert, &recipient, *channel, now));
+            *per_channel.entry(*channel).or_default() += 1;
+        }
+        recipient.channels_used = now_channels.len();
+        if let Some(after) = stepwise {
+            if recipient.channels.len() > recipient.channels_used {
+                batch.timers.push((
+                    now + seconds(after),
+                    TimerAction::NextChannel {
+                        recipient: recipient.id,
+                    },
+                ));
+            }
+        }
+        batch.recipients.push(recipient);
+    }
+    if let Some(within) = alert
+        .escalation
+        .as_ref()
+        .and_then(|e| e.min_coming.and(e.coming_within_seconds))
+    {
+        batch.timers.push((
+            now + seconds(within),
+            TimerAction::GroupShortfall { round: 1 },
+        ));
+    }
+    let recipient_count = batch.recipients.len();
+    batch.events.push(AlertEvent {
+        id: Id::new(),
+        at: now,
+        kind: "created".to_owned(),
+        detail: serde_json::json!({
+            "by": alert.created_by.name,
+            "recipients": recipient_count,
+            "deliveries": per_channel.iter().map(|(c, n)| (c.name(), *n)).collect::<BTreeMap<_, _>>(),
+        }),
+    });
+    org.create_alert(&alert, &batch)?;
+    Ok(Created {
+        alert,
+        recipients: recipient_count,
+        deliveries: per_channel,
+        unreachable,
+        existing: false,
+    })
+}
+
+fn existing_alert(org: &OrgStore, id: Id) -> Result<Created, AlertError> {
+    let alert = org.alert(id)?.ok_or(AlertError::NotFound("alert"))?;
+    let recipients = org.recipients(id)?;
+    let mut per_channel: BTreeMap<Channel, usize> = BTreeMap::new();
+    for d in org.deliveries(id)? {
+        *per_channel.entry(d.channel).or_default() += 1;
+    }
+    Ok(Created {
+        alert,
+        unreachable: recipients.iter().filter(|r| r.channels.is_empty()).count(),
+        recipients: recipients.len(),
+        deliveries: per_channel,
+        existing: true,
+    })
+}
+
+pub(crate) fn seconds(n: u32) -> time::Duration {
+    time::Duration::seconds(i64::from(n))
+}
+
+pub(crate) fn new_delivery(
+    alert: &Alert,
+    recipient: &Recipient,
+    channel: Channel,
+    now: OffsetDateTime,
+) -> Delivery {
+    let address = match channel {
+        Channel::App => recipient.user_id.map(|u| u.to_string()),
+        Channel::Sms | Channel::Voice => recipient.phone.clone(),
+        Channel::Email => recipient.email.clone(),
+        Channel::Tetra => recipient
+            .issi
+            .map(|i| i.to_string())
+            .or_else(|| recipient.gssi.map(|g| format!("group:{g}"))),
+    };
+    Delivery {
+        id: Id::new(),
+        alert_id: alert.id,
+        recipient_id: recipient.id,
+        channel,
+        address: address.unwrap_or_default(),
+        state: DeliveryState::Queued,
+        priority: alert.severity.priority(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+        read_at: None,
+    }
+}
+
+fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
+    let title = r.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(invalid("title", "must be 1 to 200 characters"));
+    }
+    if r.body.chars().count() > 4000 {
+        return Err(invalid("body", "must be at most 4000 characters"));
+    }
+    if r.channels.is_empty() {
+        return Err(invalid(
+            "channels",
+            "must name at least one of app, sms, voice, email, tetra",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, c) in r.channels.iter().enumerate() {
+        if !seen.insert(*c) {
+            return Err(invalid(format!("channels[{i}]"), "is named twice"));
+        }
+    }
+    if r.responses.len() > 6 {
+        return Err(invalid("responses", "at most 6 options"));
+    }
+    for (i, option) in r.responses.iter().enumerate() {
+        if option.trim().is_empty() || option.chars().count() > 40 {
+            return Err(invalid(
+                format!("responses[{i}]"),
+                "must be 1 to 40 characters",
+            ));
+        }
+    }
+    let spec = &r.recipients;
+    for (i, phone) in spec.phones.iter().enumerate() {
+        validate::e164(phone).map_err(|why| invalid(format!("recipients.phones[{i}]"), why))?;
+    }
+    for (i, email) in spec.emails.iter().enumerate() {
+        validate::email(email).map_err(|why| invalid(format!("recipients.emails[{i}]"), why))?;
+    }
+    for (i, ssi) in spec.tetra_issi.iter().enumerate() {
+        validate::tetra_ssi(*ssi)
+            .map_err(|why| invalid(format!("recipients.tetra_issi[{i}]"), why))?;
+    }
+    for (i, ssi) in spec.tetra_gssi.iter().enumerate() {
+        validate::tetra_ssi(*ssi)
+            .map_err(|why| invalid(format!("recipients.tetra_gssi[{i}]"), why))?;
+    }
+    if let Some(e) = &r.escalation {
+        if e.next_channel_after_seconds
+            .is_some_and(|s| !(5..=86_400).contains(&s))
+        {
+            return Err(invalid(
+                "escalation.next_channel_after_seconds",
+                "must be from 5 to 86400",
+            ));
+        }
+        if e.min_coming.is_some() != e.coming_within_seconds.is_some() {
+            return Err(invalid(
+                "escalation.min_coming",
+                "goes together with escalation.coming_within_seconds",
+            ));
+        }
+        if e.coming_within_seconds
+            .is_some_and(|s| !(5..=86_400).contains(&s))
+        {
+            return Err(invalid(
+                "escalation.coming_within_seconds",
+                "must be from 5 to 86400",
+            ));
+        }
+        if e.min_coming.is_some() && e.then_groups.is_empty() {
+            return Err(invalid(
+                "escalation.then_groups",
+                "must name the groups to alert when too few are coming",
+            ));
+        }
+        if e.max_rounds.is_some_and(|n| n > 10) {
+            return Err(invalid("escalation.max_rounds", "must be at most 10"));
+        }
+    }
+    Ok(())
+}
+
+fn resolve_escalation(
+    org: &OrgStore,
+    spec: Option<&EscalationSpec>,
+) -> Result<Option<Escalation>, AlertError> {
+    let Some(spec) = spec else {
+        return Ok(None);
+    };
+    let mut then_groups = Vec::new();
+    for (i, reference) in spec.then_groups.iter().enumerate() {
+        let group = find_group(org, reference)?.ok_or_else(|| {
+            invalid(
+                format!("escalation.then_groups[{i}]"),
+                "no such group in this organisation",
+            )
+        })?;
+        then_groups.push(group.id);
+    }
+    Ok(Some(Escalation {
+        next_channel_after_seconds: spec.next_channel_after_seconds,
+        min_coming: spec.min_coming,
+        coming_within_seconds: spec.coming_within_seconds,
+        then_groups,
+        max_rounds: spec.max_rounds.unwrap_or(1),
+    }))
+}
+
+fn find_group(org: &OrgStore, reference: &str) -> Result<Option<crate::store::Group>, StoreError> {
+    if let Ok(id) = reference.parse::<Id>() {
+        if let Some(g) = org.group(id)? {
+            return Ok(Some(g));
+        }
+    }
+    org.group_by_name(reference)
+}
+
+fn find_user(org: &OrgStore, reference: &str) -> Result<Option<User>, StoreError> {
+    if let Ok(id) = reference.parse::<Id>() {
+        if let Some(u) = org.user(id)? {
+            return Ok(Some(u));
+        }
+    }
+    org.user_by_username(reference)
+}
+
+/// The channels a user is reached on for an alert: their own preference order
+/// where they set one, limited to the alert's channels and to what the user
+/// has an address for.
+pub fn channels_for(user: &User, alert_channels: &[Channel]) -> Vec<Channel> {
+    let preferred: Vec<Channel> = user
+        .channels
+        .iter()
+        .filter_map(|c| Channel::from_name(c))
+        .filter(|c| alert_channels.contains(c))
+        .collect();
+    // A preference never silences an alert: without overlap, the alert's own
+    // channels apply.
+    let order = if preferred.is_empty() {
+        alert_channels.to_vec()
+    } else {
+        preferred
+    };
+    order
+        .into_iter()
+        .filter(|c| user_reachable_on(user, *c))
+        .collect()
+}
+
+fn user_reachable_on(user: &User, channel: Channel) -> bool {
+    match channel {
+        Channel::App => user.password_hash.is_some(),
+        Channel::Sms | Channel::Voice => !user.phones.is_empty(),
+        Channel::Email => user.email.is_some(),
+        Channel::Tetra => user.tetra_issi.is_some(),
+    }
+}
+
+pub(crate) fn user_recipient(user: &User, channels: &[Channel], via: String) -> Recipient {
+    Recipient {
+        id: Id::new(),
+        alert_id: Id::SYSTEM,
+        user_id: Some(user.id),
+        name: user.name.clone(),
+        phone: user.phones.first().cloned(),
+        email: user.email.clone(),
+        issi: user.tetra_issi,
+        gssi: None,
+        channels: channels_for(user, channels),
+        channels_used: 0,
+        via,
+        response: None,
+    }
+}
+
+fn ad_hoc(name: String, via: &str, channels: Vec<Channel>) -> Recipient {
+    Recipient {
+        id: Id::new(),
+        alert_id: Id::SYSTEM,
+        user_id: None,
+        name,
+        phone: None,
+        email: None,
+        issi: None,
+        gssi: None,
+        channels,
+        channels_used: 0,
+        via: via.to_owned(),
+        response: None,
+    }
+}
+
+fn not_allowed(field: String, why: &str) -> AlertError {
+    AlertError::NotAllowed {
+        field,
+        why: why.to_owned(),
+    }
+}
+
+fn resolve(
+    org: &OrgStore,
+    access: &Access,
+    request: &AlertRequest,
+) -> Result<Vec<Recipient>, AlertError> {
+    let spec = &request.recipients;
+    let channels = &request.channels;
+    let restricted = access.alert_groups.is_some();
+    const ONLY_GROUPS: &str = "your role may alert only its own groups";
+    let mut seen_users: HashSet<Id> = HashSet::new();
+    let mut recipients = Vec::new();
+
+    if restricted {
+        if !spec.users.is_empty() {
+            return Err(not_allowed("recipients.users".into(), ONLY_GROUPS));
+        }
+        if !spec.roles.is_empty() {
+            return Err(not_allowed("recipients.roles".into(), ONLY_GROUPS));
+        }
+        if !(spec.phones.is_empty()
+            && spec.emails.is_empty()
+            && spec.tetra_issi.is_empty()
+            && spec.tetra_gssi.is_empty())
+        {
+            return Err(not_allowed("recipients".into(), ONLY_GROUPS));
+        }
+    }
+    for (i, reference) in spec.users.iter().enumerate() {
+        let user = find_user(org, reference)?.ok_or_else(|| {
+            invalid(
+                format!("recipients.users[{i}]"),
+                "no such user in this organisation",
+            )
+        })?;
+        if seen_users.insert(user.id) {
+            recipients.push(user_recipient(&user, channels, "user".to_owned()));
+        }
+    }
+    if !spec.groups.is_empty() {
+        let users: BTreeMap<Id, User> = org.users()?.into_iter().map(|u| (u.id, u)).collect();
+        for (i, reference) in spec.groups.iter().enumerate() {
+            let field = format!("recipients.groups[{i}]");
+            let group = find_group(org, reference)?
+                .ok_or_else(|| invalid(field.clone(), "no such group in this organisation"))?;
+            if !access.may_alert_group(group.id) {
+                return Err(not_allowed(field, "your role may not alert this group"));
+            }
+            for member in &group.members {
+                if let Some(user) = users.get(member) {
+                    if seen_users.insert(user.id) {
+                        recipients.push(user_recipient(
+                            user,
+                            channels,
+                            format!("group:{}", group.name),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !spec.roles.is_empty() {
+        let users = org.users()?;
+        for (i, role) in spec.roles.iter().enumerate() {
+            if org.role_by_name(role)?.is_none() {
+                return Err(invalid(
+                    format!("recipients.roles[{i}]"),
+                    "no such role in this organisation",
+                ));
+            }
+            for user in users.iter().filter(|u| u.roles.contains(role)) {
+                if seen_users.insert(user.id) {
+                    recipients.push(user_recipient(user, channels, format!("role:{role}")));
+                }
+            }
+        }
+    }
+    let known_phones: HashSet<String> = recipients.iter().filter_map(|r| r.phone.clone()).collect();
+    for phone in unique(&spec.phones) {
+        if known_phones.contains(phone) {
+            continue;
+        }
+        let usable: Vec<Channel> = channels
+            .iter()
+            .copied()
+            .filter(|c| matches!(c, Channel::Sms | Channel::Voice))
+            .collect();
+        let mut r = ad_hoc(phone.clone(), "phone", usable);
+        r.phone = Some(phone.clone());
+        recipients.push(r);
+    }
+    let known_emails: HashSet<String> = recipients.iter().filter_map(|r| r.email.clone()).collect();
+    for email in unique(&spec.emails) {
+        if known_emails.contains(email) {
+            continue;
+        }
+        let usable: Vec<Channel> = channels
+            .iter()
+            .copied()
+            .filter(|c| *c == Channel::Email)
+            .collect();
+        let mut r = ad_hoc(email.clone(), "email", usable);
+        r.email = Some(email.clone());
+        recipients.push(r);
+    }
+    let known_issi: HashSet<u32> = recipients.iter().filter_map(|r| r.issi).collect();
+    for issi in unique(&spec.tetra_issi) {
+        if known_issi.contains(issi) {
+            continue;
+        }
+        let usable: Vec<Channel> = channels
+            .iter()
+            .copied()
+            .filter(|c| *c == Channel::Tetra)
+            .collect();
+        let mut r = ad_hoc(format!("ISSI {issi}"), "tetra_issi", usable);
+        r.issi = Some(*issi);
+        recipients.push(r);
+    }
+    for gssi in unique(&spec.tetra_gssi) {
+        let usable: Vec<Channel> = channels
+            .iter()
+            .copied()
+            .filter(|c| *c == Channel::Tetra)
+            .collect();
+        let mut r = ad_hoc(format!("talk group {gssi}"), "tetra_gssi", usable);
+        r.gssi = Some(*gssi);
+        recipients.push(r);
+    }
+    Ok(recipients)
+}
+
+fn unique<T: Eq + std::hash::Hash>(items: &[T]) -> impl Iterator<Item = &T> {
+    let mut seen = HashSet::new();
+    items.iter().filter(move |i| seen.insert(*i))
+}
+
+/// Cancels an alert: pending deliveries stop.
+pub fn cancel(
+    org: &OrgStore,
+    alert: Id,
+    by: &Actor,
+    now: OffsetDateTime,
+) -> Result<Alert, AlertError> {
+    let current = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
+    if current.state == AlertState::Cancelled {
+        return Err(AlertError::Conflict("the alert is already cancelled"));
+    }
+    let cancelled = org.cancel_alert(alert, now)?;
+    org.add_alert_event(
+        alert,
+        &AlertEvent {
+            id: Id::new(),
+            at: now,
+            kind: "cancelled".to_owned(),
+            detail: serde_json::json!({ "by": by.name }),
+        },
+    )?;
+    Ok(cancelled)
+}

@@ -1,0 +1,70 @@
+//! Channels carry deliveries to people. Each channel owns its device; the
+//! dispatcher hands it one delivery at a time within the channel's limits.
+
+mod app;
+
+pub use app::AppChannel;
+
+use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};
+use futures_util::future::BoxFuture;
+
+/// What a channel can take: parallel sends and sends per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub concurrency: usize,
+    pub per_minute: u32,
+}
+
+/// One delivery to send, with what it is about and to whom.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub org: crate::ids::Id,
+    pub alert: Alert,
+    pub recipient: Recipient,
+    pub delivery: Delivery,
+}
+
+/// What a channel made of a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handed to the network; a delivery report may follow.
+    Sent,
+    /// The recipient's device has it.
+    Delivered,
+    /// Worth trying again later (network busy, device resetting).
+    Transient(String),
+    /// Will never work (bad number, unknown user).
+    Permanent(String),
+}
+
+pub trait Channel: Send + Sync {
+    fn name(&self) -> ChannelName;
+    fn limits(&self) -> Limits;
+    fn send(&self, job: Job) -> BoxFuture<'static, Outcome>;
+}
+
+/// A channel with no device behind it on this appliance: its deliveries fail
+/// at once with a reason the sender sees, while the other channels carry on.
+#[derive(Debug, Clone, Copy)]
+pub struct Unavailable(pub ChannelName);
+
+impl Channel for Unavailable {
+    fn name(&self) -> ChannelName {
+        self.0
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            concurrency: 16,
+            per_minute: u32::MAX,
+        }
+    }
+
+    fn send(&self, _job: Job) -> BoxFuture<'static, Outcome> {
+        let why = format!(
+            "no {} device or service is configured on this appliance",
+            self.0.name()
+        );
+        Box::pin(async move { Outcome::Permanent(why) })
+    }
+}

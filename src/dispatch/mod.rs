@@ -1,0 +1,275 @@
+//! The dispatcher: reads due deliveries from the outbox and feeds each channel
+//! within its limits, critical alerts first. Failures that may pass are
+//! retried with growing pauses; others end the delivery as `failed` with the
+//! reason. It also runs the escalation timers.
+//!
+//! Every claim (`queued → sending`) is flushed before the channel is asked to
+//! send, so after a crash the store knows what might have gone out; those
+//! deliveries are sent again at start (at-least-once).
+
+use crate::channels::{Channel, Job, Outcome};
+use crate::clock::SharedClock;
+use crate::live::Hub;
+use crate::store::{DeliveryRef, SendOutcome, Store, StoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::{Notify, Semaphore};
+
+/// Attempts before a delivery that keeps failing transiently is given up.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// How long an idle loop sleeps before looking again without being woken.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// The pause before attempt `attempts + 1`: 5 s, 15 s, 45 s, 135 s.
+pub fn backoff(attempts: u32) -> time::Duration {
+    let factor = 3i64.saturating_pow(attempts.saturating_sub(1));
+    time::Duration::seconds(5i64.saturating_mul(factor).min(3600))
+}
+
+/// Wakes the dispatcher when new work is stored.
+#[derive(Debug, Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn now(&self) {
+        self.0.notify_waiters();
+    }
+
+    async fn or_after(&self, pause: Duration) {
+        tokio::select! {
+            () = self.0.notified() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        StoreError::Sled(sled::Error::ReportableBug(format!(
+            "store task failed: {e}"
+        )))
+    })?
+}
+
+pub struct Dispatcher {
+    store: Store,
+    clock: SharedClock,
+    hub: Arc<Hub>,
+    wake: Wake,
+}
+
+impl Dispatcher {
+    /// Re-queues what a crash left in flight, then starts one loop per channel
+    /// and the timer loop on the current runtime.
+    pub async fn start(
+        store: Store,
+        clock: SharedClock,
+        hub: Arc<Hub>,
+        channels: Vec<Arc<dyn Channel>>,
+    ) -> Result<Wake, StoreError> {
+        let now = clock.now();
+        let requeue_store = store.clone();
+        let requeued = blocking(move || requeue_store.requeue_in_flight(now)).await?;
+        if requeued > 0 {
+            tracing::warn!(
+                requeued,
+                "deliveries interrupted by a restart are sent again"
+            );
+        }
+        let dispatcher = Arc::new(Dispatcher {
+            store,
+            clock,
+            hub,
+            wake: Wake::default(),
+        });
+        for channel in channels {
+            let d = dispatcher.clone();
+            actix_web::rt::spawn(async move { d.run_channel(channel).await });
+        }
+        let d = dispatcher.clone();
+        actix_web::rt::spawn(async move { d.run_timers().await });
+        Ok(dispatcher.wake.clone())
+    }
+
+    async fn run_channel(self: Arc<Self>, channel: Arc<dyn Channel>) {
+        let name = channel.name();
+        let limits = channel.limits();
+        let slots = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+        let spacing = match limits.per_minute {
+            0 | u32::MAX => Duration::ZERO,
+            n => Duration::from_secs(60) / n,
+        };
+        let mut next_slot = Instant::now();
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                if let Ok(permit) = slots.clone().acquire_owned().await {
+                    drop(permit);
+                }
+                continue;
+            }
+            let store = self.store.clone();
+            let now = self.clock.now();
+            let due = match blocking(move || store.due_deliveries(name, now, free.min(128))).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(channel = name.name(), error = %e, "cannot read the outbox");
+                    self.wake.or_after(IDLE_POLL * 4).await;
+                    continue;
+                }
+            };
+            if due.is_empty() {
+                self.wake.or_after(IDLE_POLL).await;
+                continue;
+            }
+            let claimed = match self.claim(due).await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::error!(channel = name.name(), error = %e, "cannot claim deliveries");
+                    self.wake.or_after(IDLE_POLL * 4).await;
+                    continue;
+                }
+            };
+            for job in claimed {
+                if !spacing.is_zero() {
+                    let wait = next_slot.saturating_duration_since(Instant::now());
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    next_slot = Instant::now() + spacing;
+                }
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let this = self.clone();
+                let channel = channel.clone();
+                actix_web::rt::spawn(async move {
+                    this.send(channel, job).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    /// Claims due deliveries and flushes the claims before anything is sent.
+    async fn claim(&self, due: Vec<DeliveryRef>) -> Result<Vec<Job>, StoreError> {
+        let store = self.store.clone();
+        let now = self.clock.now();
+        let jobs = blocking(move || {
+            let mut jobs = Vec::new();
+            for r in due {
+                if let Some((alert, recipient, delivery)) = store.claim_delivery(r, now)? {
+                    jobs.push(Job {
+                        org: r.org,
+                        alert,
+                        recipient,
+                        delivery,
+                    });
+                }
+            }
+            store.flush_blocking()?;
+            Ok(jobs)
+        })
+        .await?;
+        for job in &jobs {
+            self.hub.notify_alert(job.org, job.alert.id);
+        }
+        Ok(jobs)
+    }
+
+    async fn send(&self, channel: Arc<dyn Channel>, job: Job) {
+        let r = DeliveryRef {
+            org: job.org,
+            alert: job.alert.id,
+            delivery: job.delivery.id,
+        };
+        let attempts = job.delivery.attempts;
+        let outcome = channel.send(job).await;
+        let now = self.clock.now();
+        let result = to_send_outcome(outcome, attempts, now);
+        if let SendOutcome::Failed { error } = &result {
+            tracing::warn!(channel = channel.name().name(), delivery = %r.delivery, %error, "delivery failed");
+        }
+        let store = self.store.clone();
+        if let Err(e) = blocking(move || store.finish_delivery(r, &result, now)).await {
+            tracing::error!(delivery = %r.delivery, error = %e, "cannot record a delivery's outcome");
+        }
+        self.hub.notify_alert(r.org, r.alert);
+    }
+
+    async fn run_timers(self: Arc<Self>) {
+        loop {
+            let store = self.store.clone();
+            let now = self.clock.now();
+            let handled = blocking(move || {
+                let mut touched = Vec::new();
+                let mut added = false;
+                for timer in store.due_timers(now, 100)? {
+                    added |= crate::alerts::handle_timer(&store, &timer, now)?;
+                    touched.push((timer.org, timer.alert));
+                }
+                if !touched.is_empty() {
+                    store.flush_blocking()?;
+                }
+                Ok((touched, added))
+            })
+            .await;
+            match handled {
+                Ok((touched, added)) => {
+                    for (org, alert) in &touched {
+                        self.hub.notify_alert(*org, *alert);
+                    }
+                    if added {
+                        self.wake.now();
+                    }
+                    if touched.is_empty() {
+                        tokio::time::sleep(IDLE_POLL).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "escalation timers failed");
+                    tokio::time::sleep(IDLE_POLL * 4).await;
+                }
+            }
+        }
+    }
+}
+
+fn to_send_outcome(outcome: Outcome, attempts: u32, now: OffsetDateTime) -> SendOutcome {
+    match outcome {
+        Outcome::Sent => SendOutcome::Sent,
+        Outcome::Delivered => SendOutcome::Delivered,
+        Outcome::Permanent(error) => SendOutcome::Failed { error },
+        Outcome::Transient(error) if attempts >= MAX_ATTEMPTS => SendOutcome::Failed {
+            error: format!("gave up after {attempts} attempts: {error}"),
+        },
+        Outcome::Transient(error) => SendOutcome::Retry {
+            at: now + backoff(attempts),
+            error,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_transient_failures_end() {
+        assert_eq!(backoff(1), time::Duration::seconds(5));
+        assert_eq!(backoff(2), time::Duration::seconds(15));
+        assert_eq!(backoff(4), time::Duration::seconds(135));
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert!(matches!(
+            to_send_outcome(Outcome::Transient("busy".into()), 1, now),
+            SendOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            to_send_outcome(Outcome::Transient("busy".into()), MAX_ATTEMPTS, now),
+            SendOutcome::Failed { .. }
+        ));
+    }
+}

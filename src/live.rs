@@ -1,0 +1,82 @@
+//! Live notifications inside the daemon: members' app streams get their new
+//! deliveries, and whoever follows an alert learns that it changed. Nothing
+//! here is durable; streams that reconnect catch up from the store.
+
+use crate::ids::Id;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+
+/// A new app delivery for a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberEvent {
+    pub delivery: Id,
+    pub alert: Id,
+}
+
+type Subscribers<T> = Mutex<HashMap<(Id, Id), Vec<mpsc::Sender<T>>>>;
+
+#[derive(Debug, Default)]
+pub struct Hub {
+    members: Subscribers<MemberEvent>,
+    alerts: Subscribers<()>,
+}
+
+/// Per-stream buffer: a stream that falls this far behind is dropped and
+/// catches up from the store when its client reconnects.
+const MEMBER_BUFFER: usize = 256;
+
+fn subscribe<T>(map: &Subscribers<T>, key: (Id, Id), capacity: usize) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel(capacity);
+    if let Ok(mut map) = map.lock() {
+        map.entry(key).or_default().push(tx);
+    }
+    rx
+}
+
+fn publish<T: Clone>(map: &Subscribers<T>, key: (Id, Id), event: T, drop_when_full: bool) -> usize {
+    let Ok(mut map) = map.lock() else {
+        return 0;
+    };
+    let Some(senders) = map.get_mut(&key) else {
+        return 0;
+    };
+    senders.retain(|tx| match tx.try_send(event.clone()) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => !drop_when_full,
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    });
+    let reached = senders.len();
+    if senders.is_empty() {
+        map.remove(&key);
+    }
+    reached
+}
+
+impl Hub {
+    pub fn subscribe_member(&self, org: Id, user: Id) -> mpsc::Receiver<MemberEvent> {
+        subscribe(&self.members, (org, user), MEMBER_BUFFER)
+    }
+
+    /// Returns how many of the member's streams got the event.
+    pub fn notify_member(&self, org: Id, user: Id, event: MemberEvent) -> usize {
+        publish(&self.members, (org, user), event, true)
+    }
+
+    /// Changes to an alert arrive as a wake-up; one pending wake-up is enough,
+    /// since the follower reads the alert's current state.
+    pub fn subscribe_alert(&self, org: Id, alert: Id) -> mpsc::Receiver<()> {
+        subscribe(&self.alerts, (org, alert), 1)
+    }
+
+    pub fn notify_alert(&self, org: Id, alert: Id) {
+        publish(&self.alerts, (org, alert), (), false);
+    }
+
+    pub fn connected_members(&self) -> usize {
+        self.members
+            .lock()
+            .map(|m| m.values().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,861 @@
+//! Alerts, their recipients and deliveries, the outbox the dispatcher reads,
+//! and the escalation timers.
+//!
+//! An alert with all its recipients, deliveries, outbox entries and timers is
+//! written as one atomic batch. Deliveries move `queued → sending → sent →
+//! delivered` or `failed`, each step persisted before the next; a delivery in
+//! `sending` is also listed under "in flight", so after a crash it is found and
+//! sent again (at-least-once: a duplicate SMS is better than a missed alarm).
+//!
+//! Keys (all in the records tree):
+//! - `org | Alert | alert`, `org | Recipient | alert | recipient`,
+//!   `org | Delivery | alert | delivery`, `org | AlertEvent | alert | event`
+//! - `org | UserFeed | user | delivery` → alert: a member's app feed
+//! - `org | RecipientOfUser | alert | user` → recipient
+//! - `SYSTEM | Outbox | channel | priority | due ms | org | alert | delivery`
+//! - `SYSTEM | InFlight | org | alert | delivery`
+//! - `SYSTEM | Timer | due ms | org | alert | timer` → the timer's action
+
+use super::keys::{self, IndexKind, Kind};
+use super::{decode, Actor, OrgStore, Result, Store, StoreError};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError;
+use sled::Batch;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    App,
+    Sms,
+    Voice,
+    Email,
+    Tetra,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::App,
+        Channel::Sms,
+        Channel::Voice,
+        Channel::Email,
+        Channel::Tetra,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::App => "app",
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+            Channel::Email => "email",
+            Channel::Tetra => "tetra",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Channel::App => 1,
+            Channel::Sms => 2,
+            Channel::Voice => 3,
+            Channel::Email => 4,
+            Channel::Tetra => 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    /// Outbox order: critical alerts go ahead of everything else.
+    pub fn priority(self) -> u8 {
+        match self {
+            Severity::Critical => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Active,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// Without an answer this long, a recipient is tried on their next channel.
+    pub next_channel_after_seconds: Option<u32>,
+    /// With fewer "coming" answers than this after `coming_within_seconds`,
+    /// `then_groups` are alerted too.
+    pub min_coming: Option<u32>,
+    pub coming_within_seconds: Option<u32>,
+    #[serde(default)]
+    pub then_groups: Vec<Id>,
+    /// How many times the group step may repeat.
+    #[serde(default)]
+    pub max_rounds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: Id,
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    pub channels: Vec<Channel>,
+    /// Answer options; the first one counts as "coming".
+    pub responses: Vec<String>,
+    pub allow_eta: bool,
+    pub allow_text: bool,
+    pub escalation: Option<Escalation>,
+    pub state: AlertState,
+    pub created_by: Actor,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub cancelled_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub id: Id,
+    pub alert_id: Id,
+    pub user_id: Option<Id>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub issi: Option<u32>,
+    pub gssi: Option<u32>,
+    /// The channels this recipient is reached on, in the order tried.
+    pub channels: Vec<Channel>,
+    /// How many of `channels` have been used so far.
+    pub channels_used: usize,
+    /// How the recipient was chosen: "user", "group:crew", "phone", ...
+    pub via: String,
+    pub response: Option<Response>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub choice: String,
+    pub eta_minutes: Option<u32>,
+    pub text: Option<String>,
+    pub channel: Channel,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Failed,
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            DeliveryState::Delivered | DeliveryState::Failed | DeliveryState::Cancelled
+        )
+    }
+
+    pub fn reached(self) -> bool {
+        matches!(self, DeliveryState::Sent | DeliveryState::Delivered)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: Id,
+    pub alert_id: Id,
+    pub recipient_id: Id,
+    pub channel: Channel,
+    /// Phone number, email address, ISSI/GSSI or user id, as the channel needs.
+    pub address: String,
+    pub state: DeliveryState,
+    pub priority: u8,
+    pub attempts: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
+}
+
+/// One entry of an alert's timeline, streamed to whoever follows the alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    pub id: Id,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimerAction {
+    /// Try the recipient's next channel unless they answered.
+    NextChannel { recipient: Id },
+    /// Alert more groups unless enough are coming.
+    GroupShortfall { round: u32 },
+}
+
+/// A timer that fell due.
+#[derive(Debug, Clone)]
+pub struct DueTimer {
+    key: Vec<u8>,
+    pub org: Id,
+    pub alert: Id,
+    pub action: TimerAction,
+}
+
+/// Where a delivery sits, for the dispatcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryRef {
+    pub org: Id,
+    pub alert: Id,
+    pub delivery: Id,
+}
+
+/// What a channel did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent,
+    Delivered,
+    Retry { at: OffsetDateTime, error: String },
+    Failed { error: String },
+}
+
+fn millis(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+fn child(org: Id, kind: Kind, parent: Id, id: Id) -> Vec<u8> {
+    let mut key = keys::kind_prefix(org, kind);
+    key.extend_from_slice(&parent.to_bytes());
+    key.extend_from_slice(&id.to_bytes());
+    key
+}
+
+fn children_prefix(org: Id, kind: Kind, parent: Id) -> Vec<u8> {
+    let mut key = keys::kind_prefix(org, kind);
+    key.extend_from_slice(&parent.to_bytes());
+    key
+}
+
+fn outbox_key(org: Id, d: &Delivery) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
+    key.push(d.channel.code());
+    key.push(d.priority);
+    key.extend_from_slice(&millis(d.next_attempt_at).to_be_bytes());
+    key.extend_from_slice(&org.to_bytes());
+    key.extend_from_slice(&d.alert_id.to_bytes());
+    key.extend_from_slice(&d.id.to_bytes());
+    key
+}
+
+fn in_flight_key(org: Id, alert: Id, delivery: Id) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, Kind::InFlight);
+    key.extend_from_slice(&org.to_bytes());
+    key.extend_from_slice(&alert.to_bytes());
+    key.extend_from_slice(&delivery.to_bytes());
+    key
+}
+
+fn timer_key(at: OffsetDateTime, org: Id, alert: Id) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, Kind::Timer);
+    key.extend_from_slice(&millis(at).to_be_bytes());
+    key.extend_from_slice(&org.to_bytes());
+    key.extend_from_slice(&alert.to_bytes());
+    key.extend_from_slice(&Id::new().to_bytes());
+    key
+}
+
+/// The three ids at the end of an outbox or in-flight key.
+fn trailing_ref(key: &[u8]) -> Option<DeliveryRef> {
+    let start = key.len().checked_sub(48)?;
+    let tail = key.get(start..)?;
+    Some(DeliveryRef {
+        org: Id::from_slice(tail.get(0..16)?)?,
+        alert: Id::from_slice(tail.get(16..32)?)?,
+        delivery: Id::from_slice(tail.get(32..48)?)?,
+    })
+}
+
+fn encode<R: Serialize>(kind: Kind, record: &R) -> Result<Vec<u8>> {
+    serde_json::to_vec(record).map_err(|source| StoreError::Corrupt {
+        kind: kind.name(),
+        source,
+    })
+}
+
+/// A new alert with everything that goes with it.
+#[derive(Debug, Default)]
+pub struct NewAlertBatch {
+    pub recipients: Vec<Recipient>,
+    pub deliveries: Vec<Delivery>,
+    pub timers: Vec<(OffsetDateTime, TimerAction)>,
+    pub events: Vec<AlertEvent>,
+}
+
+impl OrgStore {
+    fn stage(&self, batch: &mut Batch, alert: Id, new: &NewAlertBatch) -> Result<()> {
+        for r in &new.recipients {
+            batch.insert(
+                child(self.org, Kind::Recipient, alert, r.id),
+                encode(Kind::Recipient, r)?,
+            );
+            if let Some(user) = r.user_id {
+                batch.insert(
+                    child(self.org, Kind::RecipientOfUser, alert, user),
+                    &r.id.to_bytes(),
+                );
+            }
+        }
+        for d in &new.deliveries {
+            batch.insert(
+                child(self.org, Kind::Delivery, alert, d.id),
+                encode(Kind::Delivery, d)?,
+            );
+            batch.insert(outbox_key(self.org, d), &[]);
+            if d.channel == Channel::App {
+                if let Ok(user) = d.address.parse::<Id>() {
+                    batch.insert(
+                        child(self.org, Kind::UserFeed, user, d.id),
+                        &alert.to_bytes(),
+                    );
+                }
+            }
+        }
+        for (at, action) in &new.timers {
+            batch.insert(
+                timer_key(*at, self.org, alert),
+                encode(Kind::Timer, action)?,
+            );
+        }
+        for e in &new.events {
+            batch.insert(
+                child(self.org, Kind::AlertEvent, alert, e.id),
+                encode(Kind::AlertEvent, e)?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes an alert and all its recipients, deliveries, outbox entries and
+    /// timers atomically (not yet flushed).
+    pub fn create_alert(&self, alert: &Alert, new: &NewAlertBatch) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.insert(
+            keys::record(self.org, Kind::Alert, alert.id),
+            encode(Kind::Alert, alert)?,
+        );
+        self.stage(&mut batch, alert.id, new)?;
+        self.store.records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Adds or updates recipients and adds deliveries and timers (escalation),
+    /// atomically with removing the timer that caused it.
+    pub fn extend_alert(
+        &self,
+        alert: Id,
+        new: &NewAlertBatch,
+        done: Option<&DueTimer>,
+    ) -> Result<()> {
+        let mut batch = Batch::default();
+        self.stage(&mut batch, alert, new)?;
+        if let Some(timer) = done {
+            batch.remove(timer.key.as_slice());
+        }
+        self.store.records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Reserves an idempotency key for an alert; returns the alert that
+    /// already holds it, if one does.
+    pub fn claim_idempotency_key(&self, key: &str, alert: Id) -> Result<Option<Id>> {
+        let index_key = keys::index(self.org, IndexKind::Idempotency, key);
+        loop {
+            let current = self.store.index.get(&index_key)?;
+            if let Some(existing) = current.as_ref().and_then(|v| Id::from_slice(v)) {
+                // A claim whose alert never got written (a crash in between)
+                // is free again.
+                if existing != alert && self.alert(existing)?.is_some() {
+                    return Ok(Some(existing));
+                }
+            }
+            let swapped = self.store.index.compare_and_swap(
+                &index_key,
+                current,
+                Some(&alert.to_bytes()[..]),
+            )?;
+            if swapped.is_ok() {
+                return Ok(None);
+            }
+        }
+    }
+
+    pub fn alert(&self, id: Id) -> Result<Option<Alert>> {
+        self.store.get(self.org, Kind::Alert, id)
+    }
+
+    /// Newest first.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<Alert>> {
+        self.store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Alert))
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(Kind::Alert, &v?))
+            .collect()
+    }
+
+    fn children<R: serde::de::DeserializeOwned>(&self, kind: Kind, parent: Id) -> Result<Vec<R>> {
+        self.store
+            .records
+            .scan_prefix(children_prefix(self.org, kind, parent))
+            .values()
+            .map(|v| decode(kind, &v?))
+            .collect()
+    }
+
+    pub fn recipients(&self, alert: Id) -> Result<Vec<Recipient>> {
+        self.children(Kind::Recipient, alert)
+    }
+
+    pub fn deliveries(&self, alert: Id) -> Result<Vec<Delivery>> {
+        self.children(Kind::Delivery, alert)
+    }
+
+    pub fn alert_events(&self, alert: Id) -> Result<Vec<AlertEvent>> {
+        self.children(Kind::AlertEvent, alert)
+    }
+
+    pub fn recipient(&self, alert: Id, id: Id) -> Result<Option<Recipient>> {
+        match self
+            .store
+            .records
+            .get(child(self.org, Kind::Recipient, alert, id))?
+        {
+            Some(v) => decode(Kind::Recipient, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn recipient_of_user(&self, alert: Id, user: Id) -> Result<Option<Recipient>> {
+        let Some(id) = self
+            .store
+            .records
+            .get(child(self.org, Kind::RecipientOfUser, alert, user))?
+            .and_then(|v| Id::from_slice(&v))
+        else {
+            return Ok(None);
+        };
+        self.recipient(alert, id)
+    }
+
+    pub fn delivery(&self, alert: Id, id: Id) -> Result<Option<Delivery>> {
+        match self
+            .store
+            .records
+            .get(child(self.org, Kind::Delivery, alert, id))?
+        {
+            Some(v) => decode(Kind::Delivery, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A member's app deliveries after `after` (oldest first): (delivery, alert).
+    pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+        let prefix = children_prefix(self.org, Kind::UserFeed, user);
+        let start = match after {
+            Some(after) => {
+                let mut key = child(self.org, Kind::UserFeed, user, after);
+                key.push(0);
+                key
+            }
+            None => prefix.clone(),
+        };
+        let mut feed = Vec::new();
+        for entry in self.store.records.range(start..) {
+            let (key, value) = entry?;
+            if !key.starts_with(&prefix) || feed.len() >= limit {
+                break;
+            }
+            let delivery = key.get(prefix.len()..).and_then(Id::from_slice);
+            if let (Some(delivery), Some(alert)) = (delivery, Id::from_slice(&value)) {
+                feed.push((delivery, alert));
+            }
+        }
+        Ok(feed)
+    }
+
+    pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
+        self.store.records.insert(
+            child(self.org, Kind::AlertEvent, alert, event.id),
+            encode(Kind::AlertEvent, event)?,
+        )?;
+        Ok(())
+    }
+
+    /// Stores an answer; the first answer's time is kept when it changes.
+    pub fn record_response(
+        &self,
+        alert: Id,
+        recipient: Id,
+        response: Response,
+    ) -> Result<Recipient> {
+        let key = child(self.org, Kind::Recipient, alert, recipient);
+        let updated = self.store.records.transaction(|tx| {
+            let Some(bytes) = tx.get(&key)? else {
+                return Err(ConflictableTransactionError::Abort(StoreError::NotFound {
+                    what: "recipient",
+                }));
+            };
+            let mut r: Recipient =
+                decode(Kind::Recipient, &bytes).map_err(ConflictableTransactionError::Abort)?;
+            let mut answer = response.clone();
+            if let Some(previous) = &r.response {
+                answer.first_at = previous.first_at;
+            }
+            r.response = Some(answer);
+            tx.insert(
+                key.as_slice(),
+                encode(Kind::Recipient, &r).map_err(ConflictableTransactionError::Abort)?,
+            )?;
+            Ok(r)
+        });
+        updated.map_err(flatten)
+    }
+
+    /// Cancels an alert: its queued deliveries stop; returns the alert.
+    pub fn cancel_alert(&self, id: Id, now: OffsetDateTime) -> Result<Alert> {
+        let mut alert = self
+            .alert(id)?
+            .ok_or(StoreError::NotFound { what: "alert" })?;
+        let mut batch = Batch::default();
+        for mut d in self.deliveries(id)? {
+            if d.state == DeliveryState::Queued {
+                batch.remove(outbox_key(self.org, &d));
+                d.state = DeliveryState::Cancelled;
+                d.updated_at = now;
+                batch.insert(
+                    child(self.org, Kind::Delivery, id, d.id),
+                    encode(Kind::Delivery, &d)?,
+                );
+            }
+        }
+        alert.state = AlertState::Cancelled;
+        alert.cancelled_at = Some(now);
+        batch.insert(
+            keys::record(self.org, Kind::Alert, id),
+            encode(Kind::Alert, &alert)?,
+        );
+        self.store.records.apply_batch(batch)?;
+        Ok(alert)
+    }
+
+    /// Marks an app delivery received (and read) by the member's client.
+    pub fn mark_received(
+        &self,
+        alert: Id,
+        delivery: Id,
+        read: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>> {
+        let key = child(self.org, Kind::Delivery, alert, delivery);
+        let changed = self.store.records.transaction(|tx| {
+            let Some(bytes) = tx.get(&key)? else {
+                return Ok(None);
+            };
+            let mut d: Delivery =
+                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
+            let before = (d.state, d.read_at);
+            if matches!(
+                d.state,
+                DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
+            ) {
+                d.state = DeliveryState::Delivered;
+            }
+            if read && d.read_at.is_none() {
+                d.read_at = Some(now);
+            }
+            if (d.state, d.read_at) == before {
+                return Ok(None);
+            }
+            d.updated_at = now;
+            tx.insert(
+                key.as_slice(),
+                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
+            )?;
+            Ok(Some(d))
+        });
+        changed.map_err(flatten)
+    }
+}
+
+fn flatten(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+impl Store {
+    /// Deliveries of `channel` due by `now`, critical first, oldest first.
+    pub fn due_deliveries(
+        &self,
+        channel: Channel,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRef>> {
+        let now = millis(now);
+        let mut due = Vec::new();
+        for priority in 0..=2u8 {
+            let mut prefix = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
+            prefix.push(channel.code());
+            prefix.push(priority);
+            for key in self.records.scan_prefix(&prefix).keys() {
+                let key = key?;
+                let at = key
+                    .get(prefix.len()..prefix.len() + 8)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(u64::MAX);
+                if at > now || due.len() >= limit {
+                    break;
+                }
+                if let Some(r) = trailing_ref(&key) {
+                    due.push(r);
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    /// When the next delivery of `channel` falls due, if any is queued.
+    pub fn next_due(&self, channel: Channel) -> Result<Option<OffsetDateTime>> {
+        let mut earliest: Option<u64> = None;
+        for priority in 0..=2u8 {
+            let mut prefix = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
+            prefix.push(channel.code());
+            prefix.push(priority);
+            if let Some(key) = self.records.scan_prefix(&prefix).keys().next() {
+                let at = key?
+                    .get(prefix.len()..prefix.len() + 8)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes);
+                earliest = match (earliest, at) {
+                    (Some(e), Some(a)) => Some(e.min(a)),
+                    (e, a) => e.or(a),
+                };
+            }
+        }
+        Ok(earliest.and_then(|ms| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        }))
+    }
+
+    /// Queued → sending, in one step with leaving the outbox and entering the
+    /// in-flight list. `None` if the delivery is no longer queued or its alert
+    /// was cancelled (then it is marked cancelled).
+    pub fn claim_delivery(
+        &self,
+        r: DeliveryRef,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Alert, Recipient, Delivery)>> {
+        let org = self.org(r.org);
+        let Some(alert) = org.alert(r.alert)? else {
+            return Ok(None);
+        };
+        let key = child(r.org, Kind::Delivery, r.alert, r.delivery);
+        let claimed = self.records.transaction(|tx| {
+            let Some(bytes) = tx.get(&key)? else {
+                return Ok(None);
+            };
+            let mut d: Delivery =
+                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
+            if d.state != DeliveryState::Queued {
+                return Ok(None);
+            }
+            tx.remove(outbox_key(r.org, &d))?;
+            d.updated_at = now;
+            if alert.state == AlertState::Cancelled {
+                d.state = DeliveryState::Cancelled;
+                tx.insert(
+                    key.as_slice(),
+                    encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
+                )?;
+                return Ok(None);
+            }
+            d.state = DeliveryState::Sending;
+            d.attempts += 1;
+            tx.insert(
+                key.as_slice(),
+                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
+            )?;
+            tx.insert(in_flight_key(r.org, r.alert, r.delivery), &[])?;
+            Ok(Some(d))
+        });
+        let Some(delivery) = claimed.map_err(flatten)? else {
+            return Ok(None);
+        };
+        let Some(recipient) = org.recipient(r.alert, delivery.recipient_id)? else {
+            return Ok(None);
+        };
+        Ok(Some((alert, recipient, delivery)))
+    }
+
+    /// Records what the channel did: sent, delivered, retry later or failed.
+    pub fn finish_delivery(
+        &self,
+        r: DeliveryRef,
+        outcome: &SendOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>> {
+        let key = child(r.org, Kind::Delivery, r.alert, r.delivery);
+        let finished = self.records.transaction(|tx| {
+            let Some(bytes) = tx.get(&key)? else {
+                return Ok(None);
+            };
+            let mut d: Delivery =
+                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
+            if d.state != DeliveryState::Sending {
+                return Ok(None);
+            }
+            tx.remove(in_flight_key(r.org, r.alert, r.delivery))?;
+            d.updated_at = now;
+            match outcome {
+                SendOutcome::Sent => d.state = DeliveryState::Sent,
+                SendOutcome::Delivered => d.state = DeliveryState::Delivered,
+                SendOutcome::Failed { error } => {
+                    d.state = DeliveryState::Failed;
+                    d.last_error = Some(error.clone());
+                }
+                SendOutcome::Retry { at, error } => {
+                    d.state = DeliveryState::Queued;
+                    d.last_error = Some(error.clone());
+                    d.next_attempt_at = *at;
+                    tx.insert(outbox_key(r.org, &d), &[])?;
+                }
+            }
+            tx.insert(
+                key.as_slice(),
+                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
+            )?;
+            Ok(Some(d))
+        });
+        finished.map_err(flatten)
+    }
+
+    /// After a crash: every delivery left in `sending` is queued again, due
+    /// now. Returns how many.
+    pub fn requeue_in_flight(&self, now: OffsetDateTime) -> Result<usize> {
+        let prefix = keys::kind_prefix(Id::SYSTEM, Kind::InFlight);
+        let refs: Vec<DeliveryRef> = self
+            .records
+            .scan_prefix(&prefix)
+            .keys()
+            .filter_map(|k| k.ok().and_then(|k| trailing_ref(&k)))
+            .collect();
+        let mut requeued = 0;
+        for r in refs {
+            let outcome = SendOutcome::Retry {
+                at: now,
+                error: "interrupted by a restart; sent again".to_owned(),
+            };
+            if self.finish_delivery(r, &outcome, now)?.is_some() {
+                requeued += 1;
+            } else {
+                self.records
+                    .remove(in_flight_key(r.org, r.alert, r.delivery))?;
+            }
+        }
+        Ok(requeued)
+    }
+
+    /// How many deliveries wait in each channel's outbox.
+    pub fn outbox_depth(&self, channel: Channel) -> usize {
+        let mut prefix = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
+        prefix.push(channel.code());
+        self.records.scan_prefix(prefix).keys().count()
+    }
+
+    pub fn due_timers(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<DueTimer>> {
+        let prefix = keys::kind_prefix(Id::SYSTEM, Kind::Timer);
+        let now = millis(now);
+        let mut due = Vec::new();
+        for entry in self.records.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let at = key
+                .get(prefix.len()..prefix.len() + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(u64::MAX);
+            if at > now || due.len() >= limit {
+                break;
+            }
+            let ids = key.get(prefix.len() + 8..);
+            let org = ids.and_then(|i| i.get(0..16)).and_then(Id::from_slice);
+            let alert = ids.and_then(|i| i.get(16..32)).and_then(Id::from_slice);
+            if let (Some(org), Some(alert)) = (org, alert) {
+                due.push(DueTimer {
+                    key: key.to_vec(),
+                    org,
+                    alert,
+                    action: decode(Kind::Timer, &value)?,
+                });
+            }
+        }
+        Ok(due)
+    }
+
+    pub fn next_timer(&self) -> Result<Option<OffsetDateTime>> {
+        let prefix = keys::kind_prefix(Id::SYSTEM, Kind::Timer);
+        let Some(key) = self.records.scan_prefix(&prefix).keys().next() else {
+            return Ok(None);
+        };
+        let ms = key?
+            .get(prefix.len()..prefix.len() + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes);
+        Ok(ms.and_then(|ms| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        }))
+    }
+
+    /// Removes a timer that was handled, together with what handling it wrote.
+    pub fn complete_timer(&self, timer: &DueTimer) -> Result<()> {
+        self.records.remove(&timer.key)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,567 @@
+//! Sending alerts and following them; members' live feed and their answers.
+
+use crate::alerts::{
+    self, AlertError, AlertRequest, AlertView, EscalationSpec, RecipientSpec, ResponseInput,
+};
+use crate::auth::Permission;
+use crate::ids::Id;
+use crate::live::MemberEvent;
+use crate::store::{Alert, Channel, OrgStore, Outcome, Severity, StoreError};
+use crate::web::extract::{ApiJson, Principal};
+use crate::web::problem::ApiError;
+use crate::web::{blocking, AppState};
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+/// Comment lines keep idle streams open through proxies and show a dead
+/// connection within this time.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+impl From<AlertError> for ApiError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::Invalid { field, why } => ApiError::InvalidField { field, detail: why },
+            AlertError::NotAllowed { field, why } => ApiError::NotAllowed { field, detail: why },
+            AlertError::Conflict(why) => ApiError::Refused(why),
+            AlertError::NotFound(what) => ApiError::NotFound(what),
+            AlertError::Store(e) => ApiError::from(e),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipientsBody {
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    phones: Vec<String>,
+    #[serde(default)]
+    emails: Vec<String>,
+    #[serde(default)]
+    tetra_issi: Vec<u32>,
+    #[serde(default)]
+    tetra_gssi: Vec<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationBody {
+    next_channel_after_seconds: Option<u32>,
+    min_coming: Option<u32>,
+    coming_within_seconds: Option<u32>,
+    #[serde(default)]
+    then_groups: Vec<String>,
+    max_rounds: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertBody {
+    title: String,
+    #[serde(default)]
+    body: String,
+    severity: Severity,
+    channels: Vec<Channel>,
+    recipients: RecipientsBody,
+    #[serde(default)]
+    responses: Vec<String>,
+    #[serde(default)]
+    allow_eta: bool,
+    #[serde(default)]
+    allow_text: bool,
+    escalation: Option<EscalationBody>,
+}
+
+#[post("/alerts")]
+async fn send_alert(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<AlertBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let idempotency_key = match req.headers().get("Idempotency-Key") {
+        Some(v) => {
+            let key = v
+                .to_str()
+                .map_err(|_| ApiError::field("Idempotency-Key", "must be printable ASCII"))?;
+            if key.is_empty() || key.len() > 200 {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "must be 1 to 200 characters",
+                ));
+            }
+            Some(key.to_owned())
+        }
+        None => None,
+    };
+    let r = body.recipients;
+    let request = AlertRequest {
+        title: body.title,
+        body: body.body,
+        severity: body.severity,
+        channels: body.channels,
+        recipients: RecipientSpec {
+            users: r.users,
+            groups: r.groups,
+            roles: r.roles,
+            phones: r.phones,
+            emails: r.emails,
+            tetra_issi: r.tetra_issi,
+            tetra_gssi: r.tetra_gssi,
+        },
+        responses: body.responses,
+        allow_eta: body.allow_eta,
+        allow_text: body.allow_text,
+        escalation: body.escalation.map(|e| EscalationSpec {
+            next_channel_after_seconds: e.next_channel_after_seconds,
+            min_coming: e.min_coming,
+            coming_within_seconds: e.coming_within_seconds,
+            then_groups: e.then_groups,
+            max_rounds: e.max_rounds,
+        }),
+    };
+    let now = state.clock.now();
+    let created = blocking(move || {
+        let result = alerts::create(
+            &principal.org,
+            &principal.access,
+            principal.actor.clone(),
+            request,
+            idempotency_key,
+            now,
+        );
+        match &result {
+            Ok(c) if !c.existing => principal
+                .audit("alert.sent", Outcome::Success)
+                .target(c.alert.id)
+                .detail(format!("{} ({} recipients)", c.alert.title, c.recipients))
+                .write(&principal.org, now)?,
+            Err(AlertError::NotAllowed { field, .. }) => principal
+                .audit("alert.sent", Outcome::Denied)
+                .detail(format!("{field} not allowed"))
+                .write(&principal.org, now)?,
+            _ => {}
+        }
+        Ok::<_, StoreError>(result)
+    })
+    .await??;
+    // On disk before anyone is told the alert exists.
+    state.store.flush().await?;
+    state.wake.now();
+    let deliveries: HashMap<&str, usize> = created
+        .deliveries
+        .iter()
+        .map(|(c, n)| (c.name(), *n))
+        .collect();
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/alerts/{}", created.alert.id),
+        ))
+        .json(json!({
+            "id": created.alert.id,
+            "recipients": created.recipients,
+            "deliveries": deliveries,
+            "unreachable": created.unreachable,
+            "duplicate": created.existing,
+        })))
+}
+
+fn summary(alert: &Alert) -> Value {
+    json!({
+        "id": alert.id, "title": alert.title, "body": alert.body, "severity": alert.severity,
+        "channels": alert.channels, "responses": alert.responses, "allow_eta": alert.allow_eta,
+        "allow_text": alert.allow_text, "state": alert.state, "created_at": rfc3339(alert.created_at),
+        "created_by": alert.created_by.name,
+    })
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<usize>,
+}
+
+#[get("/alerts")]
+async fn list_alerts(
+    principal: Principal,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let org = principal.org.clone();
+    let alerts = blocking(move || org.alerts(limit)).await?;
+    let list: Vec<Value> = alerts.iter().map(summary).collect();
+    Ok(HttpResponse::Ok().json(json!({ "alerts": list })))
+}
+
+fn parse_id(raw: &str, what: &'static str) -> Result<Id, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(what))
+}
+
+#[get("/alerts/{id}")]
+async fn get_alert(principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let id = parse_id(&id, "alert")?;
+    let org = principal.org.clone();
+    let view = blocking(move || AlertView::load(&org, id))
+        .await?
+        .ok_or(ApiError::NotFound("alert"))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[post("/alerts/{id}/cancel")]
+async fn cancel_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let id = parse_id(&id, "alert")?;
+    let now = state.clock.now();
+    let org_id = principal.org.org_id();
+    let alert = blocking(move || {
+        let result = alerts::cancel(&principal.org, id, &principal.actor, now);
+        if result.is_ok() {
+            principal
+                .audit("alert.cancelled", Outcome::Success)
+                .target(id)
+                .write(&principal.org, now)?;
+        }
+        Ok::<_, StoreError>(result)
+    })
+    .await??;
+    state.store.flush().await?;
+    state.hub.notify_alert(org_id, id);
+    Ok(HttpResponse::Ok().json(summary(&alert)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseBody {
+    choice: String,
+    eta_minutes: Option<u32>,
+    text: Option<String>,
+}
+
+/// A member answers an alert they received.
+#[post("/alerts/{id}/response")]
+async fn answer(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<ResponseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let id = parse_id(&id, "alert")?;
+    let now = state.clock.now();
+    let org = principal.org.clone();
+    let recipient = blocking(move || {
+        let Some(recipient) = org.recipient_of_user(id, user)? else {
+            return Ok(Err(ApiError::NotFound("alert")));
+        };
+        let input = ResponseInput {
+            choice: body.choice,
+            eta_minutes: body.eta_minutes,
+            text: body.text,
+        };
+        Ok::<_, StoreError>(
+            alerts::respond(&org, id, recipient.id, input, Channel::App, now)
+                .map_err(ApiError::from),
+        )
+    })
+    .await??;
+    state.store.flush().await?;
+    state.hub.notify_alert(principal.org.org_id(), id);
+    Ok(HttpResponse::Ok().json(json!({"recipient": recipient.id, "response": recipient.response})))
+}
+
+/// Who follows an alert gets its whole state first, then what changed.
+#[get("/alerts/{id}/events")]
+async fn alert_events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let id = parse_id(&id, "alert")?;
+    let org = principal.org.clone();
+    let first = {
+        let org = org.clone();
+        blocking(move || AlertView::load(&org, id))
+            .await?
+            .ok_or(ApiError::NotFound("alert"))?
+    };
+    let wake = state.hub.subscribe_alert(org.org_id(), id);
+    let stream = futures_util::stream::unfold(
+        AlertStream {
+            org,
+            alert: id,
+            wake,
+            first: Some(first),
+            sent: HashMap::new(),
+            last_totals: None,
+        },
+        |mut s| async move {
+            let chunk = s.next_chunk().await?;
+            Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), s))
+        },
+    );
+    Ok(sse(stream))
+}
+
+fn sse<S>(stream: S) -> HttpResponse
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static,
+{
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream)
+}
+
+struct AlertStream {
+    org: OrgStore,
+    alert: Id,
+    wake: tokio::sync::mpsc::Receiver<()>,
+    first: Option<AlertView>,
+    /// What was last sent per recipient, to send only changes.
+    sent: HashMap<Id, Value>,
+    last_totals: Option<Value>,
+}
+
+impl AlertStream {
+    async fn next_chunk(&mut self) -> Option<String> {
+        if let Some(view) = self.first.take() {
+            return Some(format!("retry: 3000\n{}", self.render("snapshot", &view)));
+        }
+        loop {
+            match tokio::time::timeout(HEARTBEAT, self.wake.recv()).await {
+                Ok(None) => return None,
+                Err(_) => return Some(": keep-alive\n\n".to_owned()),
+                Ok(Some(())) => {}
+            }
+            // Changes come in bursts; one look after a short pause covers many.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let org = self.org.clone();
+            let alert = self.alert;
+            let view = match tokio::task::spawn_blocking(move || AlertView::load(&org, alert)).await
+            {
+                Ok(Ok(Some(view))) => view,
+                _ => return None,
+            };
+            let chunk = self.render("update", &view);
+            if !chunk.is_empty() {
+                return Some(chunk);
+            }
+        }
+    }
+
+    fn render(&mut self, kind: &str, view: &AlertView) -> String {
+        let mut changed = Vec::new();
+        for r in &view.recipients {
+            let value = json!({
+                "id": r.recipient.id, "name": r.recipient.name, "via": r.recipient.via,
+                "user_id": r.recipient.user_id, "response": r.recipient.response,
+                "deliveries": r.deliveries.iter().map(|d| json!({
+                    "id": d.id, "channel": d.channel, "state": d.state, "attempts": d.attempts,
+                    "last_error": d.last_error, "read": d.read_at.is_some(),
+                })).collect::<Vec<_>>(),
+            });
+            if self.sent.get(&r.recipient.id) != Some(&value) {
+                self.sent.insert(r.recipient.id, value.clone());
+                changed.push(value);
+            }
+        }
+        let totals = serde_json::to_value(&view.totals).unwrap_or(Value::Null);
+        if changed.is_empty() && self.last_totals.as_ref() == Some(&totals) && kind == "update" {
+            return String::new();
+        }
+        self.last_totals = Some(totals.clone());
+        let data = json!({"alert": summary(&view.alert), "totals": totals, "recipients": changed});
+        format!("event: {kind}\ndata: {data}\n\n")
+    }
+}
+
+/// A member's own alerts, newest first.
+#[get("/me/alerts")]
+async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let org = principal.org.clone();
+    let items = blocking(move || {
+        let feed = org.user_feed(user, None, 10_000)?;
+        let mut items = Vec::new();
+        for (delivery, alert) in feed.into_iter().rev().take(50) {
+            if let Some(item) = member_item(&org, user, delivery, alert)? {
+                items.push(item);
+            }
+        }
+        Ok::<_, StoreError>(items)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "alerts": items })))
+}
+
+fn member_item(
+    org: &OrgStore,
+    user: Id,
+    delivery: Id,
+    alert: Id,
+) -> Result<Option<Value>, StoreError> {
+    let (Some(a), Some(d)) = (org.alert(alert)?, org.delivery(alert, delivery)?) else {
+        return Ok(None);
+    };
+    let response = org.recipient_of_user(alert, user)?.and_then(|r| r.response);
+    Ok(Some(json!({
+        "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": response,
+    })))
+}
+
+#[post("/me/alerts/{id}/read")]
+async fn mark_read(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let alert = parse_id(&id, "alert")?;
+    let now = state.clock.now();
+    let org = principal.org.clone();
+    let marked = blocking(move || {
+        let mut marked = 0;
+        for d in org.deliveries(alert)? {
+            if d.channel == Channel::App
+                && d.address == user.to_string()
+                && org.mark_received(alert, d.id, true, now)?.is_some()
+            {
+                marked += 1;
+            }
+        }
+        Ok::<_, StoreError>(marked)
+    })
+    .await?;
+    if marked > 0 {
+        state.hub.notify_alert(principal.org.org_id(), alert);
+    }
+    Ok(HttpResponse::Ok().json(json!({ "marked": marked })))
+}
+
+/// The member's live feed: Server-Sent Events, one per alert delivered to the
+/// app, resumable with `Last-Event-ID`. An event handed to the client marks
+/// the delivery `delivered`.
+#[get("/me/alerts/stream")]
+async fn my_stream(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let last = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Id>().ok());
+    let org = principal.org.clone();
+    // Subscribe before reading the backlog so nothing falls in between.
+    let live = state.hub.subscribe_member(org.org_id(), user);
+    let backlog = {
+        let org = org.clone();
+        blocking(move || org.user_feed(user, last, 1000)).await?
+    };
+    let stream = futures_util::stream::unfold(
+        MemberStream {
+            org,
+            user,
+            state: state.clone(),
+            backlog: backlog.into_iter().collect(),
+            live,
+            last,
+            opened: false,
+        },
+        |mut s| async move {
+            let chunk = s.next_chunk().await?;
+            Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), s))
+        },
+    );
+    Ok(sse(stream))
+}
+
+struct MemberStream {
+    org: OrgStore,
+    user: Id,
+    state: web::Data<AppState>,
+    backlog: VecDeque<(Id, Id)>,
+    live: tokio::sync::mpsc::Receiver<MemberEvent>,
+    last: Option<Id>,
+    opened: bool,
+}
+
+impl MemberStream {
+    async fn next_chunk(&mut self) -> Option<String> {
+        if !self.opened {
+            self.opened = true;
+            return Some("retry: 3000\n: connected\n\n".to_owned());
+        }
+        loop {
+            let (delivery, alert) = match self.backlog.pop_front() {
+                Some(item) => item,
+                None => match tokio::time::timeout(HEARTBEAT, self.live.recv()).await {
+                    Ok(Some(e)) => (e.delivery, e.alert),
+                    Ok(None) => return None,
+                    Err(_) => return Some(": keep-alive\n\n".to_owned()),
+                },
+            };
+            // Live events may repeat what the backlog already sent.
+            if self.last.is_some_and(|last| delivery <= last) {
+                continue;
+            }
+            self.last = Some(delivery);
+            let org = self.org.clone();
+            let user = self.user;
+            let now = self.state.clock.now();
+            let loaded = tokio::task::spawn_blocking(move || {
+                let item = member_item(&org, user, delivery, alert)?;
+                if item.is_some() {
+                    org.mark_received(alert, delivery, false, now)?;
+                }
+                Ok::<_, StoreError>(item)
+            })
+            .await;
+            match loaded {
+                Ok(Ok(Some(item))) => {
+                    self.state.hub.notify_alert(self.org.org_id(), alert);
+                    return Some(format!("id: {delivery}\nevent: alert\ndata: {item}\n\n"));
+                }
+                Ok(Ok(None)) => continue,
+                _ => return None,
+            }
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(send_alert)
+        .service(list_alerts)
+        .service(get_alert)
+        .service(cancel_alert)
+        .service(answer)
+        .service(alert_events)
+        .service(my_alerts)
+        .service(mark_read)
+        .service(my_stream);
+}

@@ -1,0 +1,395 @@
+//! Alerts end to end through the app channel: fan-out, live streams, answers,
+//! totals, escalation, idempotency, permissions and bad input.
+
+use crate::inprocess::{Server, PASSWORD};
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn an_alert_reaches_every_connected_member_and_answers_show_in_the_totals() {
+    let server = Server::start();
+    let admin = server.admin();
+    for name in ["aino", "elias", "linnea", "oliver"] {
+        admin.create_member(name, &["member"]);
+    }
+    // oliver prefers SMS, then the app: the escalation tries his next channel.
+    let pref = admin.patch(
+        "/api/v1/users/oliver",
+        json!({"phones": ["+358401000004"], "channels": ["app", "sms"]}),
+    );
+    assert_eq!(pref.status, 200, "{}", pref.body);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "crew", "members": ["elias", "linnea"]})
+            )
+            .status,
+        201
+    );
+
+    let members: Vec<_> = ["aino", "elias", "linnea", "oliver"]
+        .iter()
+        .map(|n| server.login("acme", n, PASSWORD))
+        .collect();
+    let streams: Vec<_> = members
+        .iter()
+        .map(|m| m.stream("/api/v1/me/alerts/stream", None))
+        .collect();
+
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({
+            "title": "Fire at depot 3", "body": "Report to station 2", "severity": "critical",
+            "channels": ["app", "sms"],
+            "recipients": {"users": ["aino", "oliver", "elias"], "groups": ["crew"]},
+            "allow_eta": true,
+            "escalation": {"next_channel_after_seconds": 60},
+        }),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let created = sent.json();
+    assert_eq!(
+        created["recipients"], 4,
+        "elias is in the group and named: once"
+    );
+    assert_eq!(
+        created["deliveries"]["app"], 4,
+        "app first for everyone: {created}"
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+    let follow = admin.stream(&format!("/api/v1/alerts/{id}/events"), None);
+    let snapshot = follow.wait_for("snapshot", WAIT, |_| true);
+    assert_eq!(snapshot.data["totals"]["recipients"], 4);
+
+    for stream in &streams {
+        let event = stream.wait_for("alert", WAIT, |d| d["alert"]["id"] == id.as_str());
+        assert_eq!(event.data["alert"]["title"], "Fire at depot 3");
+        assert_eq!(event.data["alert"]["severity"], "critical");
+        assert!(event.id.is_some(), "events carry ids for Last-Event-ID");
+    }
+
+    let coming = members[0].post(
+        &format!("/api/v1/alerts/{id}/response"),
+        json!({"choice": "Coming", "eta_minutes": 7}),
+    );
+    assert_eq!(coming.status, 200, "{}", coming.body);
+    let not_coming = members[1].post(
+        &format!("/api/v1/alerts/{id}/response"),
+        json!({"choice": "not coming"}),
+    );
+    assert_eq!(not_coming.status, 200);
+    assert_eq!(
+        members[1]
+            .post(
+                &format!("/api/v1/alerts/{id}/response"),
+                json!({"choice": "Maybe"})
+            )
+            .json()["field"],
+        "choice"
+    );
+    assert_eq!(
+        members[1]
+            .post(
+                &format!("/api/v1/alerts/{id}/response"),
+                json!({"choice": "Coming", "text": "x"})
+            )
+            .json()["field"],
+        "text"
+    );
+
+    let update = follow.wait_for("update", WAIT, |d| d["totals"]["responded"] == 2);
+    assert_eq!(update.data["totals"]["coming"], 1);
+    assert_eq!(update.data["totals"]["not_coming"], 1);
+    assert_eq!(update.data["totals"]["no_answer"], 2);
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    assert_eq!(view["totals"]["reached"], 4, "{}", view["totals"]);
+    assert_eq!(
+        view["totals"]["deliveries"]["delivered"], 4,
+        "streams received them: {}",
+        view["totals"]
+    );
+
+    // Oliver and Linnea don't answer: a minute later their next channel is used.
+    server.advance(Duration::from_secs(61));
+    let escalated = follow.wait_for("update", WAIT, |d| {
+        d["recipients"].as_array().is_some_and(|rs| {
+            rs.iter().any(|r| {
+                r["name"] == "Member oliver"
+                    && r["deliveries"]
+                        .as_array()
+                        .is_some_and(|ds| ds.iter().any(|x| x["channel"] == "sms"))
+            })
+        })
+    });
+    let oliver = escalated.data["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Member oliver")
+        .unwrap()
+        .clone();
+    assert_eq!(oliver["deliveries"].as_array().unwrap().len(), 2);
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    let aino = view["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Member aino")
+        .unwrap();
+    assert_eq!(
+        aino["deliveries"].as_array().unwrap().len(),
+        1,
+        "an answer stops escalation"
+    );
+    assert_eq!(aino["response"]["eta_minutes"], 7);
+    let linnea = view["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Member linnea")
+        .unwrap();
+    assert_eq!(
+        linnea["deliveries"].as_array().unwrap().len(),
+        1,
+        "linnea has no phone: no next channel"
+    );
+    let timeline = server
+        .store
+        .org(server.store.org_by_slug("acme").unwrap().unwrap().id)
+        .alert_events(id.parse().unwrap())
+        .unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "response").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"escalation"), "{kinds:?}");
+
+    // The member's own list, and marking as read.
+    let mine = members[3].get("/api/v1/me/alerts").json();
+    assert_eq!(mine["alerts"][0]["alert"]["id"], id.as_str());
+    assert_eq!(mine["alerts"][0]["read"], false);
+    assert_eq!(
+        members[3]
+            .post(&format!("/api/v1/me/alerts/{id}/read"), json!({}))
+            .json()["marked"],
+        1
+    );
+    assert_eq!(
+        members[3].get("/api/v1/me/alerts").json()["alerts"][0]["read"],
+        true
+    );
+}
+
+#[test]
+fn a_stream_resumes_after_the_last_event_it_saw() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let aino = server.login("acme", "aino", PASSWORD);
+    let send = |title: &str| {
+        let r = admin.post("/api/v1/alerts", json!({"title": title, "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}));
+        assert_eq!(r.status, 202, "{}", r.body);
+    };
+    send("first");
+    let stream = aino.stream("/api/v1/me/alerts/stream", None);
+    let first = stream.wait_for("alert", WAIT, |d| d["alert"]["title"] == "first");
+    drop(stream);
+    send("second");
+    send("third");
+    let resumed = aino.stream("/api/v1/me/alerts/stream", first.id.as_deref());
+    assert_eq!(
+        resumed.wait_for("alert", WAIT, |_| true).data["alert"]["title"],
+        "second"
+    );
+    assert_eq!(
+        resumed.wait_for("alert", WAIT, |_| true).data["alert"]["title"],
+        "third"
+    );
+    assert!(
+        resumed.next(Duration::from_millis(500)).is_none(),
+        "nothing is sent twice"
+    );
+}
+
+#[test]
+fn the_same_idempotency_key_gives_one_alert() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let body = json!({"title": "Once", "severity": "warning", "channels": ["app"], "recipients": {"users": ["aino"]}});
+    let send = || {
+        server.send(
+            "POST",
+            "/api/v1/alerts",
+            &[
+                ("Cookie", &admin.cookie),
+                ("X-CSRF-Token", &admin.csrf),
+                ("Idempotency-Key", "cad-4711"),
+            ],
+            Some(body.clone()),
+        )
+    };
+    let first = send();
+    let second = send();
+    assert_eq!(first.status, 202);
+    assert_eq!(second.status, 202);
+    assert_eq!(first.json()["id"], second.json()["id"]);
+    assert_eq!(second.json()["duplicate"], true);
+    assert_eq!(
+        admin.get("/api/v1/alerts").json()["alerts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_alerts_name_the_field_and_store_nothing() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let base = json!({"title": "T", "severity": "critical", "channels": ["app"], "recipients": {"users": ["aino"]}});
+    let with = |path: &[&str], value: serde_json::Value| {
+        let mut body = base.clone();
+        let mut at = &mut body;
+        for key in &path[..path.len() - 1] {
+            at = &mut at[*key];
+        }
+        at[path[path.len() - 1]] = value;
+        body
+    };
+    let cases = [
+        (
+            with(&["recipients", "groups"], json!(["nosuch"])),
+            "recipients.groups[0]",
+        ),
+        (
+            with(&["recipients", "phones"], json!(["+358401234567", "0401"])),
+            "recipients.phones[1]",
+        ),
+        (with(&["recipients"], json!({})), "recipients"),
+        (
+            with(&["recipients", "users"], json!(["ghost"])),
+            "recipients.users[0]",
+        ),
+        (with(&["channels"], json!(["app", "fax"])), "channels[1]"),
+        (with(&["channels"], json!([])), "channels"),
+        (with(&["severity"], json!("apocalyptic")), "severity"),
+        (with(&["title"], json!("")), "title"),
+        (with(&["responses"], json!(["", "No"])), "responses[0]"),
+        (
+            with(&["recipients", "tetra_issi"], json!([0])),
+            "recipients.tetra_issi[0]",
+        ),
+        (
+            with(&["escalation"], json!({"min_coming": 3})),
+            "escalation.min_coming",
+        ),
+    ];
+    for (body, field) in cases {
+        let response = admin.post("/api/v1/alerts", body.clone());
+        assert_eq!(response.status, 422, "{body}: {}", response.body);
+        assert_eq!(response.json()["field"], field, "{body}");
+    }
+    let huge = with(&["body"], json!("x".repeat(1024 * 1024)));
+    assert_eq!(admin.post("/api/v1/alerts", huge).status, 413);
+    assert_eq!(
+        admin.get("/api/v1/alerts").json()["alerts"],
+        json!([]),
+        "nothing stored"
+    );
+}
+
+#[test]
+fn only_permitted_roles_send_and_group_limits_hold() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    admin.create_member("elias", &["member"]);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "crew-x", "members": ["aino"]})
+            )
+            .status,
+        201
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "crew-y", "members": ["elias"]})
+            )
+            .status,
+        201
+    );
+    assert_eq!(
+        admin.post("/api/v1/roles", json!({"name": "x-dispatcher", "permissions": ["send_alerts"], "alert_groups": ["crew-x"]})).status,
+        201
+    );
+    admin.create_member("disp", &["x-dispatcher"]);
+    let member = server.login("acme", "elias", PASSWORD);
+    let dispatcher = server.login("acme", "disp", PASSWORD);
+    let to = |group: &str| json!({"title": "T", "severity": "warning", "channels": ["app"], "recipients": {"groups": [group]}});
+
+    let refused = member.post("/api/v1/alerts", to("crew-x"));
+    assert_eq!(refused.status, 403, "members have no send_alerts");
+    let wrong_group = dispatcher.post("/api/v1/alerts", to("crew-y"));
+    assert_eq!(wrong_group.status, 403);
+    assert_eq!(wrong_group.json()["field"], "recipients.groups[0]");
+    let direct = dispatcher.post("/api/v1/alerts", json!({"title": "T", "severity": "info", "channels": ["app"], "recipients": {"users": ["elias"]}}));
+    assert_eq!(
+        direct.status, 403,
+        "a group-limited role can't go around its groups"
+    );
+    assert_eq!(admin.get("/api/v1/alerts").json()["alerts"], json!([]));
+    assert_eq!(dispatcher.post("/api/v1/alerts", to("crew-x")).status, 202);
+    let audit = admin.get("/api/v1/audit?action=alert.sent").json();
+    let outcomes: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        outcomes.contains(&"denied") && outcomes.contains(&"success"),
+        "{outcomes:?}"
+    );
+}
+
+#[test]
+fn a_cancelled_alert_stops_and_takes_no_answers() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let aino = server.login("acme", "aino", PASSWORD);
+    let sent = admin.post("/api/v1/alerts", json!({"title": "Drill", "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}));
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/alerts/{id}/cancel"), json!({}))
+            .json()["state"],
+        "cancelled"
+    );
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/alerts/{id}/cancel"), json!({}))
+            .status,
+        409
+    );
+    assert_eq!(
+        aino.post(
+            &format!("/api/v1/alerts/{id}/response"),
+            json!({"choice": "Coming"})
+        )
+        .status,
+        409
+    );
+}
