@@ -7,6 +7,8 @@ DEMO_LISTEN ?= 127.0.0.1:8443
 
 # Debian packages the build and the tests need.
 SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
+# A real SMTP server for the email tests.
+TEST_PACKAGES := python3-aiosmtpd
 # What building and checking the Debian package needs on top.
 PACKAGE_TEST_PACKAGES := lintian curl adduser systemd
 
@@ -31,6 +33,7 @@ lint: deps
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 unit: deps
+	@scripts/install-packages $(TEST_PACKAGES)
 	$(CARGO) test --locked
 
 # The package test installs, upgrades and purges the package on this machine,

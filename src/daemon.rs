@@ -48,6 +48,8 @@ pub enum StartError {
     Server(std::io::Error),
     #[error("a start-up task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Email(#[from] crate::channels::EmailSetupError),
 }
 
 impl StartError {
@@ -63,6 +65,7 @@ impl StartError {
             StartError::Tls(_) => exit::CONFIG,
             StartError::Bind { .. } => exit::UNAVAILABLE,
             StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
+            StartError::Email(_) => exit::CONFIG,
         }
     }
 }
@@ -104,7 +107,10 @@ impl Daemon {
             Arc::new(crate::channels::AppChannel::new(hub.clone())),
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
-            Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
+            match &config.email {
+                Some(email) => crate::channels::EmailChannel::new(email, &config.http.public_url)?,
+                None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
+            },
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
         ];
         let wake =

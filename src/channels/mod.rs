@@ -2,8 +2,10 @@
 //! dispatcher hands it one delivery at a time within the channel's limits.
 
 mod app;
+mod email;
 
 pub use app::AppChannel;
+pub use email::{EmailChannel, EmailSetupError};
 
 use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};
 use futures_util::future::BoxFuture;

@@ -71,6 +71,8 @@ pub struct LogConfig {
 pub struct EmailConfig {
     pub smtp_url: Secret,
     pub from: String,
+    /// Messages per minute the relay accepts from the appliance.
+    pub per_minute: u32,
 }
 
 /// A value that must never reach a log line (PINs, URLs with passwords).
@@ -471,6 +473,16 @@ fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {
                 .then(|| s.to_owned())
         },
     );
+    let per_minute = r
+        .integer(
+            t,
+            "per_minute",
+            1,
+            100_000,
+            "a number of messages per minute from 1 to 100000",
+        )
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(600);
     if smtp_url.is_none() && !t.has("smtp_url") {
         r.missing(t, "smtp_url");
     }
@@ -480,6 +492,7 @@ fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {
     Some(EmailConfig {
         smtp_url: smtp_url?,
         from: from?,
+        per_minute,
     })
 }
 

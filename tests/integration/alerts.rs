@@ -393,3 +393,80 @@ fn a_cancelled_alert_stops_and_takes_no_answers() {
         409
     );
 }
+
+#[test]
+fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
+    let smtp = crate::smtp::SmtpServer::start();
+    let server = Server::start_with(|config| {
+        config.email = Some(tocsin::config::EmailConfig {
+            smtp_url: tocsin::config::Secret::new(smtp.url()),
+            from: "Tocsin <alerts@acme.example>".to_owned(),
+            per_minute: 600,
+        });
+    });
+    let admin = server.admin();
+    for name in ["aino", "elias", "oliver"] {
+        admin.create_member(name, &["member"]);
+        assert_eq!(
+            admin
+                .patch(
+                    &format!("/api/v1/users/{name}"),
+                    json!({"email": format!("{name}@acme.example")})
+                )
+                .status,
+            200
+        );
+    }
+    let members: Vec<_> = ["aino", "elias", "oliver"]
+        .iter()
+        .map(|n| server.login("acme", n, PASSWORD))
+        .collect();
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Gas leak", "body": "Hall B", "severity": "critical", "channels": ["app", "email"],
+               "recipients": {"users": ["aino", "elias", "oliver"]}, "escalation": {"next_channel_after_seconds": 30}}),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    for m in &members[..2] {
+        assert_eq!(
+            m.post(
+                &format!("/api/v1/alerts/{id}/response"),
+                json!({"choice": "Coming"})
+            )
+            .status,
+            200
+        );
+    }
+    assert!(
+        smtp.wait_for(1, Duration::from_millis(800)).is_empty(),
+        "no email before the escalation"
+    );
+    server.advance(Duration::from_secs(31));
+    let mails = smtp.wait_for(1, WAIT);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, "oliver@acme.example");
+    assert_eq!(mails[0].subject, "[CRITICAL] Gas leak");
+    assert!(mails[0].body.contains("Hall B"), "{}", mails[0].body);
+    std::thread::sleep(Duration::from_millis(300));
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    let oliver = view["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Member oliver")
+        .unwrap()
+        .clone();
+    let email = oliver["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"] == "email")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        email["state"], "sent",
+        "email is sent, never claimed delivered: {email}"
+    );
+    assert_eq!(view["totals"]["coming"], 2);
+}

@@ -27,8 +27,14 @@ pub struct Server {
 impl Server {
     /// A server with organisation "acme" and its admin "root".
     pub fn start() -> Server {
+        Self::start_with(|_| {})
+    }
+
+    /// Like [`Server::start`], with the config changed first.
+    pub fn start_with(change: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        change(&mut config);
         let clock = ManualClock::starting_at(OffsetDateTime::now_utc());
         let shared: SharedClock = Arc::new(clock.clone());
         let (ready_tx, ready_rx) = mpsc::channel();

@@ -6,11 +6,13 @@
 mod alerts;
 mod api;
 mod cli;
+mod crash;
 mod durability;
 mod fixtures;
 mod identity;
 mod inprocess;
 mod isolation;
+mod smtp;
 mod support;
 mod systemd;
 mod tls;
