@@ -124,6 +124,7 @@ impl Daemon {
                 config.http.login_attempts_per_address,
                 std::time::Duration::from_secs(300),
             )),
+            alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
             hub,
             wake,
         };

@@ -21,11 +21,12 @@ use crate::store::{
     NewAlertBatch, OrgStore, Recipient, Severity, StoreError, TimerAction, User,
 };
 use crate::validate;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use time::OffsetDateTime;
 
 pub const MAX_RECIPIENTS: usize = 50_000;
-static IDEMPOTENT_CREATES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SERIALISED_CREATES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub const DEFAULT_RESPONSES: [&str; 2] = ["Coming", "Not coming"];
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +50,10 @@ fn invalid(field: impl Into<String>, why: impl Into<String>) -> AlertError {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Who an alert goes to. Names or ids of users, groups and roles; numbers,
+/// addresses and radio ids of people without an account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RecipientSpec {
     pub users: Vec<String>,
     pub groups: Vec<String>,
@@ -60,24 +64,33 @@ pub struct RecipientSpec {
     pub tetra_gssi: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EscalationSpec {
     pub next_channel_after_seconds: Option<u32>,
     pub min_coming: Option<u32>,
     pub coming_within_seconds: Option<u32>,
+    #[serde(default)]
     pub then_groups: Vec<String>,
     pub max_rounds: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+/// An alert to send: the body of `POST /api/v1/alerts`, and what a template
+/// holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlertRequest {
     pub title: String,
+    #[serde(default)]
     pub body: String,
     pub severity: Severity,
     pub channels: Vec<Channel>,
     pub recipients: RecipientSpec,
+    #[serde(default)]
     pub responses: Vec<String>,
+    #[serde(default)]
     pub allow_eta: bool,
+    #[serde(default)]
     pub allow_text: bool,
     pub escalation: Option<EscalationSpec>,
 }
@@ -102,15 +115,28 @@ pub fn create(
     idempotency_key: Option<String>,
     now: OffsetDateTime,
 ) -> Result<Created, AlertError> {
-    check_request(&request)?;
-    let alert_id = Id::new();
     // Two requests with one key must not both see it free: creation with a
     // key is serialised (the store allows one process, so a lock suffices).
-    let _serialised = idempotency_key.as_ref().map(|_| {
-        IDEMPOTENT_CREATES
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    });
+    let _serialised = idempotency_key.as_ref().map(|_| serialise());
+    create_serialised(org, access, actor, request, idempotency_key, now)
+}
+
+fn serialise() -> std::sync::MutexGuard<'static, ()> {
+    SERIALISED_CREATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn create_serialised(
+    org: &OrgStore,
+    access: &Access,
+    actor: Actor,
+    request: AlertRequest,
+    idempotency_key: Option<String>,
+    now: OffsetDateTime,
+) -> Result<Created, AlertError> {
+    check_request(&request)?;
+    let alert_id = Id::new();
     if let Some(key) = &idempotency_key {
         if let Some(existing) = org.claim_idempotency_key(key, alert_id)? {
             return existing_alert(org, existing);
@@ -274,7 +300,7 @@ pub(crate) fn new_delivery(
     }
 }
 
-fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
+pub fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
     let title = r.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(invalid("title", "must be 1 to 200 characters"));
@@ -609,26 +635,161 @@ fn unique<T: Eq + std::hash::Hash>(items: &[T]) -> impl Iterator<Item = &T> {
     items.iter().filter(move |i| seen.insert(*i))
 }
 
-/// Cancels an alert: pending deliveries stop.
+/// Cancels an alert: its pending deliveries stop. With `all_clear`, everyone
+/// the alert reached hears that it is over, on the channels that reached
+/// them; returns the all-clear alert too.
 pub fn cancel(
     org: &OrgStore,
     alert: Id,
     by: &Actor,
+    all_clear: bool,
     now: OffsetDateTime,
-) -> Result<Alert, AlertError> {
+) -> Result<(Alert, Option<Alert>), AlertError> {
     let current = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
     if current.state == AlertState::Cancelled {
         return Err(AlertError::Conflict("the alert is already cancelled"));
     }
     let cancelled = org.cancel_alert(alert, now)?;
+    let follow_up = if all_clear {
+        send_all_clear(org, &cancelled, by, now)?
+    } else {
+        None
+    };
     org.add_alert_event(
         alert,
         &AlertEvent {
             id: Id::new(),
             at: now,
             kind: "cancelled".to_owned(),
-            detail: serde_json::json!({ "by": by.name }),
+            detail: serde_json::json!({ "by": by.name, "all_clear": follow_up.as_ref().map(|a| a.id) }),
         },
     )?;
-    Ok(cancelled)
+    Ok((cancelled, follow_up))
+}
+
+fn send_all_clear(
+    org: &OrgStore,
+    original: &Alert,
+    by: &Actor,
+    now: OffsetDateTime,
+) -> Result<Option<Alert>, AlertError> {
+    let deliveries = org.deliveries(original.id)?;
+    let all_clear = Alert {
+        id: Id::new(),
+        title: format!("All clear: {}", original.title),
+        body: format!(
+            "The alert \"{}\" is over. No action is needed.",
+            original.title
+        ),
+        severity: original.severity,
+        channels: original.channels.clone(),
+        responses: vec!["OK".to_owned()],
+        allow_eta: false,
+        allow_text: false,
+        escalation: None,
+        state: AlertState::Active,
+        created_by: by.clone(),
+        created_at: now,
+        cancelled_at: None,
+        idempotency_key: None,
+    };
+    let mut batch = NewAlertBatch::default();
+    for r in org.recipients(original.id)? {
+        let reached: Vec<Channel> = r
+            .channels
+            .iter()
+            .copied()
+            .filter(|c| {
+                deliveries
+                    .iter()
+                    .any(|d| d.recipient_id == r.id && d.channel == *c && d.state.reached())
+            })
+            .collect();
+        if reached.is_empty() {
+            continue;
+        }
+        let recipient = Recipient {
+            id: Id::new(),
+            alert_id: all_clear.id,
+            channels_used: reached.len(),
+            channels: reached,
+            response: None,
+            ..r
+        };
+        for channel in &recipient.channels {
+            batch
+                .deliveries
+                .push(new_delivery(&all_clear, &recipient, *channel, now));
+        }
+        batch.recipients.push(recipient);
+    }
+    if batch.recipients.is_empty() {
+        return Ok(None);
+    }
+    batch.events.push(AlertEvent {
+        id: Id::new(),
+        at: now,
+        kind: "created".to_owned(),
+        detail: serde_json::json!({ "by": by.name, "all_clear_for": original.id, "recipients": batch.recipients.len() }),
+    });
+    org.create_alert(&all_clear, &batch)?;
+    Ok(Some(all_clear))
+}
+
+/// What firing a template did.
+#[derive(Debug)]
+pub struct FiredTemplate {
+    pub created: Created,
+    /// True when the trigger joined the alert the template sent moments ago.
+    pub merged: bool,
+}
+
+/// Fires a template: a new alert, or, inside the template's merge window
+/// while its last alert is still active, that same alert.
+pub fn fire_template(
+    org: &OrgStore,
+    access: &Access,
+    actor: Actor,
+    template: Id,
+    now: OffsetDateTime,
+) -> Result<FiredTemplate, AlertError> {
+    let _serialised = serialise();
+    let template = org
+        .template(template)?
+        .ok_or(AlertError::NotFound("template"))?;
+    if let Some(last) = &template.last_fired {
+        let window = seconds(template.merge_window_seconds);
+        let active = org
+            .alert(last.alert)?
+            .is_some_and(|a| a.state == AlertState::Active);
+        if active && now - last.at < window {
+            org.add_alert_event(
+                last.alert,
+                &AlertEvent {
+                    id: Id::new(),
+                    at: now,
+                    kind: "trigger_merged".to_owned(),
+                    detail: serde_json::json!({ "by": actor.name, "template": template.name }),
+                },
+            )?;
+            return Ok(FiredTemplate {
+                created: existing_alert(org, last.alert)?,
+                merged: true,
+            });
+        }
+    }
+    let request: AlertRequest = serde_json::from_value(template.alert.clone())
+        .map_err(|e| invalid("template.alert", e.to_string()))?;
+    let created = create_serialised(org, access, actor, request, None, now)?;
+    org.set_template_fired(
+        template.id,
+        crate::store::Fired {
+            alert: created.alert.id,
+            at: now,
+        },
+    )?;
+    Ok(FiredTemplate {
+        created,
+        merged: false,
+    })
 }

@@ -28,6 +28,7 @@ pub(super) enum Kind {
     InFlight = 17,
     /// Under [`Id::SYSTEM`]: escalation timers by due time.
     Timer = 18,
+    Template = 19,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -53,6 +54,7 @@ impl Kind {
             Kind::Outbox => "outbox entry",
             Kind::InFlight => "in-flight entry",
             Kind::Timer => "timer",
+            Kind::Template => "template",
             Kind::Probe => "probe",
         }
     }
@@ -66,6 +68,7 @@ pub(super) enum IndexKind {
     GroupName = 3,
     RoleName = 4,
     Idempotency = 5,
+    TemplateName = 6,
 }
 
 pub(super) fn record(org: Id, kind: Kind, id: Id) -> Vec<u8> {

@@ -24,6 +24,7 @@ mod orgs;
 mod roles;
 mod schema;
 mod sessions;
+mod templates;
 mod throttle;
 mod users;
 
@@ -39,6 +40,7 @@ pub use orgs::{OrgSettings, Organisation};
 pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
 pub use sessions::{SessionRecord, SessionStage};
+pub use templates::{Fired, Template};
 pub use throttle::LoginThrottle;
 pub use users::{NewUser, TotpState, User, UserChange};
 

@@ -35,6 +35,9 @@ pub struct OrgSettings {
     pub session_lifetime_hours: u32,
     /// Roles whose holders must use a second factor.
     pub require_second_factor_for: Vec<String>,
+    /// Alerts integrations (API keys) may send per minute before the rate
+    /// guard refuses more: a runaway integration must not cause an alarm storm.
+    pub max_automated_alerts_per_minute: u32,
 }
 
 impl Default for OrgSettings {
@@ -46,6 +49,7 @@ impl Default for OrgSettings {
             session_idle_minutes: 30,
             session_lifetime_hours: 12,
             require_second_factor_for: Vec::new(),
+            max_automated_alerts_per_minute: 10,
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<ratelimit::LoginLimiter>,
+    pub alert_guard: Arc<ratelimit::AlertRateGuard>,
     pub hub: Arc<crate::live::Hub>,
     /// Tells the dispatcher that new deliveries wait.
     pub wake: crate::dispatch::Wake,

@@ -36,6 +36,10 @@ pub enum ApiError {
     Refused(&'static str),
     #[error("{field}: {detail}")]
     NotAllowed { field: String, detail: String },
+    #[error(
+        "this organisation's integrations may send {0} alerts per minute; wait and send again"
+    )]
+    RateGuard(u32),
     #[error("this needs the {0:?} permission")]
     Forbidden(Permission),
     #[error("{0} not found")]
@@ -72,6 +76,7 @@ impl ApiError {
             ApiError::Unfinished(_) => "second_factor_enrolment_required",
             ApiError::Refused(_) => "refused",
             ApiError::NotAllowed { .. } => "not_allowed",
+            ApiError::RateGuard(_) => "rate_guard",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
@@ -121,7 +126,7 @@ impl ResponseError for ApiError {
             | ApiError::LoginRefused
             | ApiError::SecondFactorRequired
             | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
-            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Throttled(_) | ApiError::RateGuard(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NeedsLogin
             | ApiError::Csrf
             | ApiError::Unfinished(_)
@@ -160,6 +165,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Throttled(seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            ApiError::RateGuard(_) => {
+                response.insert_header((header::RETRY_AFTER, "60"));
             }
             // The wipe order: the browser deletes everything this origin stored.
             ApiError::DeviceWiped => {

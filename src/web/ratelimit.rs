@@ -72,3 +72,31 @@ mod tests {
         assert!(limiter.attempt(ip, start + Duration::from_secs(61)).is_ok());
     }
 }
+
+/// Alerts sent by integrations per organisation in the last minute: a guard
+/// against alarm storms from a runaway integration.
+#[derive(Debug, Default)]
+pub struct AlertRateGuard {
+    sent: Mutex<HashMap<crate::ids::Id, std::collections::VecDeque<Instant>>>,
+}
+
+impl AlertRateGuard {
+    /// Counts an alert and says whether it is within `per_minute`.
+    pub fn allow(&self, org: crate::ids::Id, per_minute: u32, now: Instant) -> bool {
+        let Ok(mut sent) = self.sent.lock() else {
+            return true;
+        };
+        let recent = sent.entry(org).or_default();
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= usize::try_from(per_minute).unwrap_or(usize::MAX) {
+            return false;
+        }
+        recent.push_back(now);
+        true
+    }
+}

@@ -365,19 +365,24 @@ fn only_permitted_roles_send_and_group_limits_hold() {
 }
 
 #[test]
-fn a_cancelled_alert_stops_and_takes_no_answers() {
+fn a_cancelled_alert_stops_takes_no_answers_and_sends_an_all_clear() {
     let server = Server::start();
     let admin = server.admin();
     admin.create_member("aino", &["member"]);
     let aino = server.login("acme", "aino", PASSWORD);
+    let stream = aino.stream("/api/v1/me/alerts/stream", None);
     let sent = admin.post("/api/v1/alerts", json!({"title": "Drill", "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}));
     let id = sent.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        admin
-            .post(&format!("/api/v1/alerts/{id}/cancel"), json!({}))
-            .json()["state"],
-        "cancelled"
+    stream.wait_for("alert", WAIT, |d| d["alert"]["title"] == "Drill");
+    let cancelled = admin.post(&format!("/api/v1/alerts/{id}/cancel"), json!({}));
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    assert!(
+        cancelled.json()["all_clear"].is_string(),
+        "{}",
+        cancelled.body
     );
+    let all_clear = stream.wait_for("alert", WAIT, |d| d["alert"]["title"] == "All clear: Drill");
+    assert_eq!(all_clear.data["alert"]["responses"], json!(["OK"]));
     assert_eq!(
         admin
             .post(&format!("/api/v1/alerts/{id}/cancel"), json!({}))
@@ -392,6 +397,13 @@ fn a_cancelled_alert_stops_and_takes_no_answers() {
         .status,
         409
     );
+    let quiet = admin.post("/api/v1/alerts", json!({"title": "Quiet", "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}));
+    let quiet_id = quiet.json()["id"].as_str().unwrap().to_owned();
+    let without = admin.post(
+        &format!("/api/v1/alerts/{quiet_id}/cancel?all_clear=false"),
+        json!({}),
+    );
+    assert!(without.json()["all_clear"].is_null());
 }
 
 #[test]
@@ -469,4 +481,105 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
         "email is sent, never claimed delivered: {email}"
     );
     assert_eq!(view["totals"]["coming"], 2);
+}
+
+#[test]
+fn a_one_click_template_fired_twice_in_its_window_gives_one_alert() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "guards", "members": ["aino"]})
+            )
+            .status,
+        201
+    );
+    let bad = admin.post("/api/v1/templates", json!({"name": "threat", "alert": {"title": "Threat", "severity": "critical", "channels": ["fax"], "recipients": {}}}));
+    assert_eq!(bad.json()["field"], "alert.channels[0]", "{}", bad.body);
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "threat", "button": "Threat", "merge_window_seconds": 120,
+               "alert": {"title": "Threat at the main door", "severity": "critical", "channels": ["app"], "recipients": {"groups": ["guards"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let first = admin.post("/api/v1/oneclick/threat", json!({}));
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert_eq!(first.json()["merged"], false);
+    let second = admin.post("/api/v1/oneclick/threat", json!({}));
+    assert_eq!(second.json()["merged"], true);
+    assert_eq!(second.json()["id"], first.json()["id"]);
+    assert_eq!(
+        admin.get("/api/v1/alerts").json()["alerts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    server.advance(Duration::from_secs(121));
+    let later = admin.post("/api/v1/oneclick/threat", json!({}));
+    assert_eq!(
+        later.json()["merged"],
+        false,
+        "outside the window it alarms again"
+    );
+    assert_ne!(later.json()["id"], first.json()["id"]);
+}
+
+#[test]
+fn the_rate_guard_stops_an_alarm_storm_from_an_integration() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    assert_eq!(
+        admin
+            .patch(
+                "/api/v1/settings",
+                json!({"max_automated_alerts_per_minute": 3})
+            )
+            .status,
+        200
+    );
+    let key = admin
+        .post("/api/v1/apikeys", json!({"name": "cad", "role": "sender"}))
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {key}");
+    let body = json!({"title": "Automatic", "severity": "warning", "channels": ["app"], "recipients": {"users": ["aino"]}});
+    for _ in 0..3 {
+        assert_eq!(
+            server
+                .send(
+                    "POST",
+                    "/api/v1/alerts",
+                    &[("Authorization", &bearer)],
+                    Some(body.clone())
+                )
+                .status,
+            202
+        );
+    }
+    let stopped = server.send(
+        "POST",
+        "/api/v1/alerts",
+        &[("Authorization", &bearer)],
+        Some(body.clone()),
+    );
+    assert_eq!(stopped.status, 429);
+    assert_eq!(stopped.json()["code"], "rate_guard");
+    assert_eq!(stopped.header("retry-after"), Some("60"));
+    assert_eq!(
+        admin.post("/api/v1/alerts", body).status,
+        202,
+        "people are not rate-guarded"
+    );
+    let tripped = admin
+        .get("/api/v1/audit?action=alert.rate_guard_tripped")
+        .json();
+    assert_eq!(tripped["events"].as_array().unwrap().len(), 1);
 }

@@ -351,6 +351,12 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
             "must be from 1 to 1440",
         ));
     }
+    if !(1..=10_000).contains(&s.max_automated_alerts_per_minute) {
+        return Err(ApiError::field(
+            "max_automated_alerts_per_minute",
+            "must be from 1 to 10000",
+        ));
+    }
     if !(1..=720).contains(&s.session_lifetime_hours) {
         return Err(ApiError::field(
             "session_lifetime_hours",

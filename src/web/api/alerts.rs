@@ -1,13 +1,11 @@
 //! Sending alerts and following them; members' live feed and their answers.
 
-use crate::alerts::{
-    self, AlertError, AlertRequest, AlertView, EscalationSpec, RecipientSpec, ResponseInput,
-};
+use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput};
 use crate::auth::Permission;
 use crate::ids::Id;
 use crate::live::MemberEvent;
-use crate::store::{Alert, Channel, OrgStore, Outcome, Severity, StoreError};
-use crate::web::extract::{ApiJson, Principal};
+use crate::store::{Alert, Channel, OrgStore, Outcome, StoreError};
+use crate::web::extract::{ApiJson, Caller, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::http::header;
@@ -33,62 +31,15 @@ impl From<AlertError> for ApiError {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RecipientsBody {
-    #[serde(default)]
-    users: Vec<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    phones: Vec<String>,
-    #[serde(default)]
-    emails: Vec<String>,
-    #[serde(default)]
-    tetra_issi: Vec<u32>,
-    #[serde(default)]
-    tetra_gssi: Vec<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EscalationBody {
-    next_channel_after_seconds: Option<u32>,
-    min_coming: Option<u32>,
-    coming_within_seconds: Option<u32>,
-    #[serde(default)]
-    then_groups: Vec<String>,
-    max_rounds: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AlertBody {
-    title: String,
-    #[serde(default)]
-    body: String,
-    severity: Severity,
-    channels: Vec<Channel>,
-    recipients: RecipientsBody,
-    #[serde(default)]
-    responses: Vec<String>,
-    #[serde(default)]
-    allow_eta: bool,
-    #[serde(default)]
-    allow_text: bool,
-    escalation: Option<EscalationBody>,
-}
-
 #[post("/alerts")]
 async fn send_alert(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    ApiJson(body): ApiJson<AlertBody>,
+    ApiJson(body): ApiJson<AlertRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::SendAlerts)?;
+    guard_automated(&state, &principal).await?;
     let idempotency_key = match req.headers().get("Idempotency-Key") {
         Some(v) => {
             let key = v
@@ -104,32 +55,7 @@ async fn send_alert(
         }
         None => None,
     };
-    let r = body.recipients;
-    let request = AlertRequest {
-        title: body.title,
-        body: body.body,
-        severity: body.severity,
-        channels: body.channels,
-        recipients: RecipientSpec {
-            users: r.users,
-            groups: r.groups,
-            roles: r.roles,
-            phones: r.phones,
-            emails: r.emails,
-            tetra_issi: r.tetra_issi,
-            tetra_gssi: r.tetra_gssi,
-        },
-        responses: body.responses,
-        allow_eta: body.allow_eta,
-        allow_text: body.allow_text,
-        escalation: body.escalation.map(|e| EscalationSpec {
-            next_channel_after_seconds: e.next_channel_after_seconds,
-            min_coming: e.min_coming,
-            coming_within_seconds: e.coming_within_seconds,
-            then_groups: e.then_groups,
-            max_rounds: e.max_rounds,
-        }),
-    };
+    let request = body;
     let now = state.clock.now();
     let created = blocking(move || {
         let result = alerts::create(
@@ -177,7 +103,35 @@ async fn send_alert(
         })))
 }
 
-fn summary(alert: &Alert) -> Value {
+/// Integrations (API keys) pass the organisation's rate guard first; a trip
+/// is audited.
+pub(super) async fn guard_automated(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    if !matches!(principal.caller, Caller::ApiKey { .. }) {
+        return Ok(());
+    }
+    let org = principal.org.clone();
+    let limit = blocking(move || org.store().get_org(org.org_id()))
+        .await?
+        .map_or(10, |o| o.settings.max_automated_alerts_per_minute);
+    if state
+        .alert_guard
+        .allow(principal.org.org_id(), limit, std::time::Instant::now())
+    {
+        return Ok(());
+    }
+    let entry = principal
+        .audit("alert.rate_guard_tripped", Outcome::Denied)
+        .detail(format!("more than {limit} automated alerts in a minute"));
+    let (org, now) = (principal.org.clone(), state.clock.now());
+    blocking(move || entry.write(&org, now)).await?;
+    state.store.flush().await?;
+    Err(ApiError::RateGuard(limit))
+}
+
+pub(super) fn summary(alert: &Alert) -> Value {
     json!({
         "id": alert.id, "title": alert.title, "body": alert.body, "severity": alert.severity,
         "channels": alert.channels, "responses": alert.responses, "allow_eta": alert.allow_eta,
@@ -225,18 +179,26 @@ async fn get_alert(principal: Principal, id: web::Path<String>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelQuery {
+    all_clear: Option<bool>,
+}
+
 #[post("/alerts/{id}/cancel")]
 async fn cancel_alert(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
+    query: web::Query<CancelQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
+    let all_clear = query.all_clear.unwrap_or(true);
     let now = state.clock.now();
     let org_id = principal.org.org_id();
-    let alert = blocking(move || {
-        let result = alerts::cancel(&principal.org, id, &principal.actor, now);
+    let (alert, follow_up) = blocking(move || {
+        let result = alerts::cancel(&principal.org, id, &principal.actor, all_clear, now);
         if result.is_ok() {
             principal
                 .audit("alert.cancelled", Outcome::Success)
@@ -247,8 +209,11 @@ async fn cancel_alert(
     })
     .await??;
     state.store.flush().await?;
+    state.wake.now();
     state.hub.notify_alert(org_id, id);
-    Ok(HttpResponse::Ok().json(summary(&alert)))
+    let mut body = summary(&alert);
+    body["all_clear"] = json!(follow_up.map(|a| a.id));
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize)]

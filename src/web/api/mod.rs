@@ -4,6 +4,7 @@ mod access;
 mod alerts;
 mod directory;
 mod session;
+mod templates;
 
 use actix_web::{get, web, HttpResponse};
 
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(session::routes)
             .configure(directory::routes)
             .configure(access::routes)
-            .configure(alerts::routes),
+            .configure(alerts::routes)
+            .configure(templates::routes),
     );
 }

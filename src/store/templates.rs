@@ -1,0 +1,84 @@
+//! Alert templates: an alert defined once (text, recipients, channels,
+//! escalation) and fired with one call or one tap.
+
+use super::keys::{IndexKind, Kind};
+use super::{OrgStore, Result, StoreError};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: Id,
+    pub name: String,
+    /// The label of its one-click button, if it has one.
+    #[serde(default)]
+    pub button: Option<String>,
+    /// The alert it sends, as the `POST /api/v1/alerts` body.
+    pub alert: serde_json::Value,
+    /// Fired again within this many seconds of its last alert, the template
+    /// joins that alert instead of alarming twice.
+    pub merge_window_seconds: u32,
+    #[serde(default)]
+    pub last_fired: Option<Fired>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fired {
+    pub alert: Id,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+impl OrgStore {
+    pub fn create_template(&self, template: &Template) -> Result<()> {
+        self.store.transaction(|tx| {
+            tx.claim(
+                self.org,
+                IndexKind::TemplateName,
+                &template.name,
+                template.id,
+                "template",
+            )?;
+            tx.put(self.org, Kind::Template, template.id, template)
+        })
+    }
+
+    pub fn template(&self, id: Id) -> Result<Option<Template>> {
+        self.store.get(self.org, Kind::Template, id)
+    }
+
+    pub fn template_by_name(&self, name: &str) -> Result<Option<Template>> {
+        match self.store.lookup(self.org, IndexKind::TemplateName, name)? {
+            Some(id) => self.template(id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn templates(&self) -> Result<Vec<Template>> {
+        self.store.list(self.org, Kind::Template)
+    }
+
+    pub fn set_template_fired(&self, id: Id, fired: Fired) -> Result<Template> {
+        self.store
+            .modify(self.org, Kind::Template, id, |t: &mut Template| {
+                t.last_fired = Some(fired.clone());
+                Ok(())
+            })
+    }
+
+    pub fn delete_template(&self, id: Id) -> Result<()> {
+        self.store.transaction(|tx| {
+            let template: Template = tx
+                .get(self.org, Kind::Template, id)?
+                .ok_or(super::abort(StoreError::NotFound { what: "template" }))?;
+            tx.release(self.org, IndexKind::TemplateName, &template.name)?;
+            tx.remove(self.org, Kind::Template, id)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Alert templates and their one-click buttons.
+
+use super::alerts::{guard_automated, summary};
+use crate::alerts::{self, AlertRequest};
+use crate::auth::Permission;
+use crate::ids::Id;
+use crate::store::{Outcome, StoreError, Template};
+use crate::web::extract::{parse_json, ApiJson, Principal};
+use crate::web::problem::ApiError;
+use crate::web::{blocking, AppState};
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateBody {
+    name: String,
+    button: Option<String>,
+    alert: serde_json::Value,
+    merge_window_seconds: Option<u32>,
+}
+
+fn find(org: &crate::store::OrgStore, reference: &str) -> Result<Option<Template>, StoreError> {
+    if let Ok(id) = reference.parse::<Id>() {
+        if let Some(t) = org.template(id)? {
+            return Ok(Some(t));
+        }
+    }
+    org.template_by_name(reference)
+}
+
+#[post("/templates")]
+async fn create_template(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<TemplateBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageSettings)?;
+    crate::validate::handle(&body.name).map_err(|why| ApiError::field("name", why))?;
+    if let Some(button) = &body.button {
+        crate::validate::display_name(button).map_err(|why| ApiError::field("button", why))?;
+    }
+    let window = body.merge_window_seconds.unwrap_or(300);
+    if window > 86_400 {
+        return Err(ApiError::field(
+            "merge_window_seconds",
+            "must be at most 86400",
+        ));
+    }
+    // The alert must be one POST /api/v1/alerts would take.
+    let request: AlertRequest =
+        parse_json(body.alert.to_string().as_bytes()).map_err(|e| match e {
+            ApiError::InvalidField { field, detail } if field == "body" => {
+                ApiError::field("alert", detail)
+            }
+            ApiError::InvalidField { field, detail } => {
+                ApiError::field(format!("alert.{field}"), detail)
+            }
+            other => other,
+        })?;
+    alerts::check_request(&request).map_err(|e| match ApiError::from(e) {
+        ApiError::InvalidField { field, detail } => {
+            ApiError::field(format!("alert.{field}"), detail)
+        }
+        other => other,
+    })?;
+    let now = state.clock.now();
+    let template = Template {
+        id: Id::new(),
+        name: body.name,
+        button: body.button,
+        alert: serde_json::to_value(&request).map_err(|_| ApiError::Internal)?,
+        merge_window_seconds: window,
+        last_fired: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = template.clone();
+    blocking(move || {
+        principal.org.create_template(&stored)?;
+        principal
+            .audit("template.created", Outcome::Success)
+            .target(&stored.name)
+            .write(&principal.org, now)
+    })
+    .await?;
+    state.store.flush().await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/templates/{}", template.id),
+        ))
+        .json(template))
+}
+
+#[get("/templates")]
+async fn list_templates(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let org = principal.org.clone();
+    let templates = blocking(move || org.templates()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "templates": templates })))
+}
+
+#[get("/templates/{template}")]
+async fn get_template(
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let org = principal.org.clone();
+    let reference = reference.into_inner();
+    let template = blocking(move || find(&org, &reference))
+        .await?
+        .ok_or(ApiError::NotFound("template"))?;
+    Ok(HttpResponse::Ok().json(template))
+}
+
+#[delete("/templates/{template}")]
+async fn delete_template(
+    state: web::Data<AppState>,
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageSettings)?;
+    let reference = reference.into_inner();
+    let now = state.clock.now();
+    blocking(move || {
+        let Some(template) = find(&principal.org, &reference)? else {
+            return Ok(Err(ApiError::NotFound("template")));
+        };
+        principal.org.delete_template(template.id)?;
+        principal
+            .audit("template.deleted", Outcome::Success)
+            .target(&template.name)
+            .write(&principal.org, now)?;
+        Ok::<_, StoreError>(Ok(()))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One call or one tap fires the template.
+#[post("/oneclick/{template}")]
+async fn one_click(
+    state: web::Data<AppState>,
+    principal: Principal,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    guard_automated(&state, &principal).await?;
+    let reference = reference.into_inner();
+    let now = state.clock.now();
+    let fired = blocking(move || {
+        let Some(template) = find(&principal.org, &reference)? else {
+            return Ok(Err(ApiError::NotFound("template")));
+        };
+        let fired = alerts::fire_template(
+            &principal.org,
+            &principal.access,
+            principal.actor.clone(),
+            template.id,
+            now,
+        );
+        if let Ok(f) = &fired {
+            let action = if f.merged {
+                "alert.trigger_merged"
+            } else {
+                "alert.sent"
+            };
+            principal
+                .audit(action, Outcome::Success)
+                .target(f.created.alert.id)
+                .detail(format!("template {}", template.name))
+                .write(&principal.org, now)?;
+        }
+        Ok::<_, StoreError>(fired.map_err(ApiError::from))
+    })
+    .await??;
+    state.store.flush().await?;
+    state.wake.now();
+    Ok(HttpResponse::Accepted().json(json!({
+        "id": fired.created.alert.id,
+        "merged": fired.merged,
+        "recipients": fired.created.recipients,
+        "alert": summary(&fired.created.alert),
+    })))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_template)
+        .service(list_templates)
+        .service(get_template)
+        .service(delete_template)
+        .service(one_click);
+}
