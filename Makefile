@@ -52,3 +52,4 @@ package-test: deps
 
 bench: deps
 	$(CARGO) bench --locked --bench http
+	$(CARGO) bench --locked --bench alerts

@@ -72,6 +72,7 @@ impl StartError {
 
 pub struct Daemon {
     store: Store,
+    hub: Arc<crate::live::Hub>,
     server: JoinHandle<std::io::Result<()>>,
     handle: ServerHandle,
     local_addr: SocketAddr,
@@ -125,7 +126,7 @@ impl Daemon {
                 std::time::Duration::from_secs(300),
             )),
             alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
-            hub,
+            hub: hub.clone(),
             wake,
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
@@ -137,6 +138,7 @@ impl Daemon {
         tracing::info!(address = %local_addr, "listening for HTTPS");
         Ok(Daemon {
             store,
+            hub,
             server,
             handle,
             local_addr,
@@ -166,6 +168,7 @@ impl Daemon {
         };
         let Daemon {
             store,
+            hub,
             mut server,
             handle,
             local_addr,
@@ -195,6 +198,8 @@ impl Daemon {
                 false
             }
             None => {
+                // Live streams would hold the graceful stop for its whole grace.
+                hub.close_all();
                 handle.stop(true).await;
                 matches!(server.await, Ok(Ok(())))
             }
@@ -214,6 +219,7 @@ impl Daemon {
 
     /// Stops serving and flushes the store (used by tests and benchmarks).
     pub async fn stop(self) -> Result<(), StoreError> {
+        self.hub.close_all();
         self.handle.stop(true).await;
         let _ = self.server.await;
         self.store.flush().await

@@ -73,6 +73,17 @@ impl Hub {
         publish(&self.alerts, (org, alert), (), false);
     }
 
+    /// Ends every open stream (the daemon is stopping; clients reconnect and
+    /// catch up from the store).
+    pub fn close_all(&self) {
+        if let Ok(mut m) = self.members.lock() {
+            m.clear();
+        }
+        if let Ok(mut a) = self.alerts.lock() {
+            a.clear();
+        }
+    }
+
     pub fn connected_members(&self) -> usize {
         self.members
             .lock()

@@ -38,6 +38,7 @@ pub fn watchdog_interval() -> Option<Duration> {
 /// Pings the watchdog for as long as the daemon's health checks pass.
 pub async fn run_watchdog(interval: Duration, store: Store, listen: SocketAddr) {
     let mut ticker = tokio::time::interval(interval);
+    let mut healthy = true;
     loop {
         ticker.tick().await;
         let store = store.clone();
@@ -48,12 +49,24 @@ pub async fn run_watchdog(interval: Duration, store: Store, listen: SocketAddr) 
             Ok(())
         });
         match tokio::time::timeout(interval, check).await {
-            Ok(Ok(Ok(()))) => notify(&[("WATCHDOG", "1")]),
+            Ok(Ok(Ok(()))) => {
+                if !healthy {
+                    tracing::info!("health checks pass again");
+                    status(&format!("serving https on {listen}"));
+                    healthy = true;
+                }
+                notify(&[("WATCHDOG", "1")]);
+            }
             Ok(Ok(Err(why))) => {
                 tracing::error!(%why, "health check failed; not feeding the watchdog");
                 status(&format!("unhealthy: {why}"));
+                healthy = false;
             }
-            _ => tracing::error!("health check did not finish in time; not feeding the watchdog"),
+            _ => {
+                tracing::error!("health check did not finish in time; not feeding the watchdog");
+                status("unhealthy: the health check did not finish in time");
+                healthy = false;
+            }
         }
     }
 }

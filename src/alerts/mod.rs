@@ -11,7 +11,7 @@ mod respond;
 mod view;
 
 pub use escalate::handle_timer;
-pub use respond::{respond, ResponseInput};
+pub use respond::{parse_reply, respond, ResponseInput};
 pub use view::{AlertView, Totals};
 
 use crate::auth::Access;

@@ -31,15 +31,56 @@ fn config<'a>() -> Config<'a> {
     }
 }
 
+/// At most this many hashes run at once: each takes [`MEMORY_KIB`], and a
+/// burst of logins must queue rather than exhaust the service's memory.
+const PARALLEL_HASHES: usize = 4;
+
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+static SLOTS: Slots = Slots {
+    free: std::sync::Mutex::new(PARALLEL_HASHES),
+    freed: std::sync::Condvar::new(),
+};
+
+/// Runs `f` holding one of the hashing slots.
+fn in_slot<T>(f: impl FnOnce() -> T) -> T {
+    {
+        let mut free = SLOTS
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free == 0 {
+            free = SLOTS
+                .freed
+                .wait(free)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *free -= 1;
+    }
+    let result = f();
+    let mut free = SLOTS
+        .free
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *free += 1;
+    SLOTS.freed.notify_one();
+    result
+}
+
 pub fn hash(password: &str) -> Result<String, PasswordError> {
     let salt: [u8; 16] = super::random_bytes()?;
-    Ok(argon2::hash_encoded(password.as_bytes(), &salt, &config())?)
+    Ok(in_slot(|| {
+        argon2::hash_encoded(password.as_bytes(), &salt, &config())
+    })?)
 }
 
 /// False for a wrong password and for a hash that can't be read: either way the
 /// caller must refuse the login.
 pub fn verify(encoded: &str, password: &str) -> bool {
-    argon2::verify_encoded(encoded, password.as_bytes()).unwrap_or(false)
+    in_slot(|| argon2::verify_encoded(encoded, password.as_bytes())).unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use tokio::sync::{Notify, Semaphore};
 
 /// Attempts before a delivery that keeps failing transiently is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// Deliveries claimed (and flushed) together: one flush covers them all.
+const CLAIM_BATCH: usize = 128;
 /// How long an idle loop sleeps before looking again without being woken.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
@@ -113,7 +115,9 @@ impl Dispatcher {
             }
             let store = self.store.clone();
             let now = self.clock.now();
-            let due = match blocking(move || store.due_deliveries(name, now, free.min(128))).await {
+            let due = match blocking(move || store.due_deliveries(name, now, free.min(CLAIM_BATCH)))
+                .await
+            {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(channel = name.name(), error = %e, "cannot read the outbox");

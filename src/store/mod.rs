@@ -84,6 +84,8 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -104,6 +106,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let db = sled::Config::new()
             .path(path)
+            // sled's default is 1 GiB; the service runs in 2 GiB with argon2
+            // and live streams beside it.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|source| match &source {
                 sled::Error::Io(io) if is_lock_conflict(io) => StoreError::Locked {

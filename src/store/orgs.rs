@@ -38,6 +38,26 @@ pub struct OrgSettings {
     /// Alerts integrations (API keys) may send per minute before the rate
     /// guard refuses more: a runaway integration must not cause an alarm storm.
     pub max_automated_alerts_per_minute: u32,
+    /// Reply codes for SMS and radio answers: code → answer option (1 is the
+    /// first option, "coming"). "K 15" answers option 1 with an ETA of 15 min.
+    pub reply_codes: std::collections::BTreeMap<String, u8>,
+}
+
+/// Digits for the options in order, and the Finnish Kyllä / Ei.
+fn default_reply_codes() -> std::collections::BTreeMap<String, u8> {
+    [
+        ("1", 1),
+        ("2", 2),
+        ("3", 3),
+        ("4", 4),
+        ("5", 5),
+        ("6", 6),
+        ("K", 1),
+        ("E", 2),
+    ]
+    .into_iter()
+    .map(|(code, option)| (code.to_owned(), option))
+    .collect()
 }
 
 impl Default for OrgSettings {
@@ -50,6 +70,7 @@ impl Default for OrgSettings {
             session_lifetime_hours: 12,
             require_second_factor_for: Vec::new(),
             max_automated_alerts_per_minute: 10,
+            reply_codes: default_reply_codes(),
         }
     }
 }

@@ -30,6 +30,12 @@ pub(super) fn upgrade(store: &Store) -> Result<()> {
             return Ok(());
         }
     };
+    if found == 0 {
+        return Err(StoreError::Corrupt {
+            kind: "schema version",
+            source: serde::de::Error::custom("version 0 was never written by tocsin"),
+        });
+    }
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: store.path.clone(),

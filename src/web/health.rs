@@ -2,6 +2,7 @@
 //! reveal no data, and monitoring must work when logins don't.
 
 use super::{blocking, AppState};
+use crate::store::Channel;
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
@@ -39,9 +40,25 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
-    if let Ok(Ok(size)) = web::block(move || store.size_on_disk()).await {
-        state.metrics.set_store_size(size);
+    let measured = web::block(move || {
+        let depths: Vec<(Channel, usize)> = Channel::ALL
+            .iter()
+            .map(|c| (*c, store.outbox_depth(*c)))
+            .collect();
+        (store.size_on_disk(), depths)
+    })
+    .await;
+    if let Ok((size, depths)) = measured {
+        if let Ok(size) = size {
+            state.metrics.set_store_size(size);
+        }
+        for (channel, depth) in depths {
+            state.metrics.set_outbox_depth(channel.name(), depth);
+        }
     }
+    state
+        .metrics
+        .set_live_streams(state.hub.connected_members());
     match state.metrics.encode() {
         Some(text) => HttpResponse::Ok()
             .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")

@@ -26,6 +26,11 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelLabels {
+    pub channel: String,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
@@ -33,6 +38,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
     store_size: Gauge,
+    outbox: Family<ChannelLabels, Gauge>,
+    live_streams: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -63,6 +70,18 @@ impl Default for Metrics {
             "Size of the store on disk",
             store_size.clone(),
         );
+        let outbox = Family::<ChannelLabels, Gauge>::default();
+        registry.register(
+            "outbox_depth",
+            "Deliveries waiting for their channel",
+            outbox.clone(),
+        );
+        let live_streams = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Members' app streams open now",
+            live_streams.clone(),
+        );
         let build = Family::<Vec<(String, String)>, Gauge>::default();
         build
             .get_or_create(&vec![(
@@ -76,6 +95,8 @@ impl Default for Metrics {
             requests,
             latency,
             store_size,
+            outbox,
+            live_streams,
         }
     }
 }
@@ -100,6 +121,19 @@ impl Metrics {
     pub fn set_store_size(&self, bytes: u64) {
         self.store_size
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_outbox_depth(&self, channel: &str, depth: usize) {
+        self.outbox
+            .get_or_create(&ChannelLabels {
+                channel: channel.to_owned(),
+            })
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_live_streams(&self, streams: usize) {
+        self.live_streams
+            .set(i64::try_from(streams).unwrap_or(i64::MAX));
     }
 
     /// Lets a subsystem add its own metric families.

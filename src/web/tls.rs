@@ -84,6 +84,19 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     })
 }
 
+/// Checks that a certificate and key belong together, as `serve` will need.
+pub fn check_pair(cert: &Path, key: &Path) -> Result<(), String> {
+    let certs = load_certs(cert)?;
+    let key = load_key(&credential_or(key, KEY_CREDENTIAL))?;
+    ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map(|_| ())
+        .map_err(|e| format!("does not match http.tls_cert ({e})"))
+}
+
 /// Where the self-signed certificate lives when none is configured.
 pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
     let dir = data_dir.join("tls");
@@ -110,7 +123,8 @@ pub fn server_config(config: &Config) -> Result<ServerConfig, TlsError> {
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_no_client_auth()
         .with_single_cert(certs, key)?;
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: offering h2 without serving it would strand h2-only clients.
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)
 }
 

@@ -583,3 +583,82 @@ fn the_rate_guard_stops_an_alarm_storm_from_an_integration() {
         .json();
     assert_eq!(tripped["events"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn too_few_coming_brings_in_the_next_group_but_not_twice() {
+    let server = Server::start();
+    let admin = server.admin();
+    for name in ["aino", "elias", "linnea", "oliver"] {
+        admin.create_member(name, &["member"]);
+    }
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "first", "members": ["aino", "elias"]})
+            )
+            .status,
+        201
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/groups",
+                json!({"name": "reserve", "members": ["elias", "linnea", "oliver"]})
+            )
+            .status,
+        201
+    );
+    let linnea = server.login("acme", "linnea", PASSWORD);
+    let reserve = linnea.stream("/api/v1/me/alerts/stream", None);
+    let aino = server.login("acme", "aino", PASSWORD);
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Need crew", "severity": "critical", "channels": ["app"], "recipients": {"groups": ["first"]},
+               "escalation": {"min_coming": 2, "coming_within_seconds": 120, "then_groups": ["reserve"], "max_rounds": 1}}),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        aino.post(
+            &format!("/api/v1/alerts/{id}/response"),
+            json!({"choice": "Coming"})
+        )
+        .status,
+        200
+    );
+    assert!(
+        reserve.next(Duration::from_millis(700)).is_none(),
+        "the reserve waits while there is time"
+    );
+
+    server.advance(Duration::from_secs(121));
+    let got = reserve.wait_for("alert", WAIT, |d| d["alert"]["id"] == id.as_str());
+    assert_eq!(got.data["alert"]["title"], "Need crew");
+    std::thread::sleep(Duration::from_millis(300));
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    assert_eq!(
+        view["totals"]["recipients"], 4,
+        "elias was already alerted: {}",
+        view["totals"]
+    );
+    let vias: Vec<&str> = view["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["via"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        vias.iter().filter(|v| **v == "escalation:reserve").count(),
+        2,
+        "{vias:?}"
+    );
+
+    server.advance(Duration::from_secs(121));
+    std::thread::sleep(Duration::from_millis(600));
+    let again = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    assert_eq!(
+        again["totals"]["recipients"], 4,
+        "max_rounds 1: no further rounds"
+    );
+}

@@ -220,6 +220,8 @@ fn health_readiness_metrics_and_openapi() {
         "tocsin_http_requests_total{method=\"GET\",route=\"/api/v1/users\",status=\"200\"} 1",
         "tocsin_http_request_duration_seconds_bucket{",
         "tocsin_store_size_bytes ",
+        "tocsin_outbox_depth{channel=\"sms\"} 0",
+        "tocsin_live_streams 0",
         "tocsin_build_info{version=",
     ] {
         assert!(
@@ -251,6 +253,13 @@ fn health_readiness_metrics_and_openapi() {
         "/api/v1/devices/{id}/wipe",
         "/api/v1/audit",
         "/api/v1/settings",
+        "/api/v1/alerts",
+        "/api/v1/alerts/{id}",
+        "/api/v1/alerts/{id}/events",
+        "/api/v1/alerts/{id}/response",
+        "/api/v1/me/alerts/stream",
+        "/api/v1/templates",
+        "/api/v1/oneclick/{template}",
         "/healthz",
         "/readyz",
         "/metrics",

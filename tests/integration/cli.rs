@@ -145,3 +145,29 @@ fn cli_refuses_a_store_the_running_daemon_holds() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn check_config_refuses_a_key_that_does_not_match_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_a = rcgen::KeyPair::generate().unwrap();
+    let key_b = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key_a)
+        .unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key_b.serialize_pem()).unwrap();
+    let path = dir.path().join("tocsin.toml");
+    std::fs::write(
+        &path,
+        "[http]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+    )
+    .unwrap();
+    let out = tocsin(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(":3: http.tls_key does not match http.tls_cert"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -357,6 +357,18 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
             "must be from 1 to 10000",
         ));
     }
+    for (code, option) in &s.reply_codes {
+        let ok_code = (1..=8).contains(&code.len())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() && !c.is_ascii_lowercase());
+        if !ok_code || !(1..=6).contains(option) {
+            return Err(ApiError::field(
+                format!("reply_codes.{code}"),
+                "codes are 1 to 8 uppercase letters or digits, for options 1 to 6",
+            ));
+        }
+    }
     if !(1..=720).contains(&s.session_lifetime_hours) {
         return Err(ApiError::field(
             "session_lifetime_hours",

@@ -1,0 +1,297 @@
+//! Alert engine figures on the real server over TLS, in one process:
+//! - how long `POST /api/v1/alerts` takes to accept, durably, an alert to
+//!   10,000 recipients on 3 channels (30,000 deliveries);
+//! - how long from that request until 5,000 members connected to their live
+//!   app streams each have the alert;
+//! - the process's peak memory (server and all clients together).
+//!
+//! BENCH_RECIPIENTS, BENCH_MEMBERS and BENCH_ROUNDS tune it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::sync::{mpsc, Arc, Barrier};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tocsin::config::Config;
+use tocsin::daemon::Daemon;
+use tocsin::ids::Id;
+use tocsin::store::{DeviceRecord, NewGroup, NewUser, SessionRecord, SessionStage, Store};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const PASSWORD: &str = "violet tractor ladder 42 umbrella";
+
+fn main() {
+    let recipients = env_number("BENCH_RECIPIENTS", 10_000);
+    let members = env_number("BENCH_MEMBERS", 5_000);
+    let rounds = env_number("BENCH_ROUNDS", 10);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+    config.http.login_attempts_per_address = 100_000;
+
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let clock = tocsin::clock::system();
+            let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
+            tocsin::provisioning::create_admin(daemon.store(), &clock, "bench", "admin", PASSWORD)
+                .unwrap();
+            let key = tocsin::provisioning::create_api_key(
+                daemon.store(),
+                &clock,
+                "bench",
+                "bench",
+                "admin",
+                None,
+            )
+            .unwrap();
+            ready_tx
+                .send((daemon.local_addr(), key, daemon.store().clone()))
+                .unwrap();
+            let _ = actix_web::rt::task::spawn_blocking(move || stop_rx.recv()).await;
+            daemon.stop().await.unwrap();
+        });
+    });
+    let (addr, key, store) = ready_rx.recv().unwrap();
+    let tls = Arc::new(client_tls(dir.path()));
+    let agent = ureq::AgentBuilder::new().tls_config(tls.clone()).build();
+    let org = store.org_by_slug("bench").unwrap().unwrap().id;
+    // One integration sends every alert here; the rate guard would stop it.
+    let mut settings = store.get_org(org).unwrap().unwrap().settings;
+    settings.max_automated_alerts_per_minute = 10_000;
+    store.set_org_settings(org, &settings).unwrap();
+
+    let started = Instant::now();
+    let cookies = seed(&store, org, recipients, members);
+    println!(
+        "tocsin alert benchmark: {recipients} recipients x 3 channels, {members} live app members, {rounds} rounds (setup {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Accepting a big alert: durable before the 202.
+    let mut accept = Vec::new();
+    for round in 0..rounds {
+        let sent = Instant::now();
+        let response = agent
+            .post(&format!("https://{addr}/api/v1/alerts"))
+            .set("Authorization", &format!("Bearer {key}"))
+            .send_json(serde_json::json!({
+                "title": format!("Big alert {round}"), "severity": "warning",
+                "channels": ["app", "sms", "email"], "recipients": {"groups": ["everyone"]},
+            }))
+            .unwrap();
+        accept.push(sent.elapsed());
+        let body: serde_json::Value = response.into_json().unwrap();
+        assert_eq!(body["recipients"].as_u64(), Some(recipients as u64));
+        // Let the dispatcher drain before the next round.
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    report("accept 10k x 3 (202, flushed)", &mut accept);
+
+    // 5,000 members on their live streams.
+    let (tx, rx) = mpsc::channel::<(usize, Instant)>();
+    let connected = Arc::new(Barrier::new(members + 1));
+    for (i, cookie) in cookies.into_iter().enumerate() {
+        let tx = tx.clone();
+        let connected = connected.clone();
+        let agent = ureq::AgentBuilder::new()
+            .tls_config(tls.clone())
+            .timeout_read(Duration::from_secs(120))
+            .build();
+        std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || {
+                let response = agent
+                    .get(&format!("https://{addr}/api/v1/me/alerts/stream"))
+                    .set("Cookie", &format!("tocsin_session={cookie}"))
+                    .call()
+                    .unwrap();
+                let mut lines = BufReader::new(response.into_reader()).lines();
+                // The stream opens with a comment; then this member is live.
+                for line in lines.by_ref() {
+                    if line.unwrap().starts_with(": connected") {
+                        break;
+                    }
+                }
+                connected.wait();
+                for line in lines {
+                    let Ok(line) = line else { return };
+                    if line.starts_with("event: alert") && tx.send((i, Instant::now())).is_err() {
+                        return;
+                    }
+                }
+            })
+            .unwrap();
+    }
+    connected.wait();
+    println!("{members} streams connected");
+    let mut reach = Vec::new();
+    for round in 0..3 {
+        let sent = Instant::now();
+        agent
+            .post(&format!("https://{addr}/api/v1/alerts"))
+            .set("Authorization", &format!("Bearer {key}"))
+            .send_json(serde_json::json!({
+                "title": format!("Live {round}"), "severity": "critical",
+                "channels": ["app"], "recipients": {"groups": ["live"]},
+            }))
+            .unwrap();
+        let mut got = 0;
+        while got < members {
+            let (_, at) = rx
+                .recv_timeout(Duration::from_secs(120))
+                .expect("members did not all get the alert");
+            reach.push(at.duration_since(sent));
+            got += 1;
+        }
+    }
+    report("202 → on 5,000 member streams", &mut reach);
+    println!(
+        "peak memory (server and clients): {} MiB",
+        peak_rss_kib() / 1024
+    );
+    stop_tx.send(()).unwrap();
+    let _ = server.join();
+    std::process::exit(0);
+}
+
+/// Users with accounts, a group of all, a group of the live members, and a
+/// session per live member (minted directly: logging 5,000 people in through
+/// argon2 would measure password hashing).
+fn seed(store: &Store, org: Id, recipients: usize, members: usize) -> Vec<String> {
+    let handle = store.org(org);
+    let now = OffsetDateTime::now_utc();
+    let hash = tocsin::auth::password::hash(PASSWORD).unwrap();
+    let mut ids = Vec::with_capacity(recipients);
+    for i in 0..recipients {
+        let user = handle
+            .create_user(
+                NewUser {
+                    username: format!("member-{i}"),
+                    name: format!("Member {i}"),
+                    phones: vec![format!("+35840{i:07}")],
+                    email: Some(format!("member{i}@bench.example")),
+                    password_hash: Some(hash.clone()),
+                    roles: vec!["member".to_owned()],
+                    ..NewUser::default()
+                },
+                now,
+            )
+            .unwrap();
+        ids.push(user.id);
+    }
+    handle
+        .create_group(
+            NewGroup {
+                name: "everyone".into(),
+                members: ids.clone(),
+            },
+            now,
+        )
+        .unwrap();
+    // The live members are other people, so their feeds hold only the live
+    // alerts and each event seen is the one being measured.
+    let mut live = Vec::with_capacity(members);
+    for i in 0..members {
+        let user = handle
+            .create_user(
+                NewUser {
+                    username: format!("live-{i}"),
+                    name: format!("Live member {i}"),
+                    password_hash: Some(hash.clone()),
+                    roles: vec!["member".to_owned()],
+                    ..NewUser::default()
+                },
+                now,
+            )
+            .unwrap();
+        live.push(user.id);
+    }
+    handle
+        .create_group(
+            NewGroup {
+                name: "live".into(),
+                members: live.clone(),
+            },
+            now,
+        )
+        .unwrap();
+    let mut cookies = Vec::with_capacity(members);
+    for user in live {
+        let issued = tocsin::auth::token::issue("session", org).unwrap();
+        let device = DeviceRecord {
+            id: Id::new(),
+            user_id: user,
+            name: "bench".into(),
+            platform: "bench".into(),
+            created_at: now,
+            last_seen_at: now,
+            blocked_at: None,
+            wipe_requested_at: None,
+            wipe_delivered_at: None,
+        };
+        handle.put_device(&device).unwrap();
+        handle
+            .put_session(&SessionRecord {
+                id: issued.id,
+                user_id: user,
+                device_id: device.id,
+                secret_sha256: issued.secret_sha256,
+                csrf_token: String::new(),
+                stage: SessionStage::Full,
+                created_at: now,
+                last_seen_at: now,
+                source: None,
+                user_agent: None,
+            })
+            .unwrap();
+        cookies.push(issued.token);
+    }
+    store.flush_blocking().unwrap();
+    cookies
+}
+
+fn report(name: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let pick = |q: f64| {
+        samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<36} n={:<6} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms",
+        samples.len(),
+        pick(0.5),
+        pick(0.99),
+        pick(1.0)
+    );
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
