@@ -105,7 +105,6 @@ impl Daemon {
         })?;
         let hub = Arc::new(crate::live::Hub::default());
         let channels: Vec<Arc<dyn crate::channels::Channel>> = vec![
-            Arc::new(crate::channels::AppChannel::new(hub.clone())),
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
             match &config.email {

@@ -63,6 +63,13 @@ impl Hub {
         publish(&self.members, (org, user), event, true)
     }
 
+    /// Announces stored app deliveries on their members' streams.
+    pub fn announce(&self, org: Id, notices: &[(Id, MemberEvent)]) {
+        for (user, event) in notices {
+            self.notify_member(org, *user, *event);
+        }
+    }
+
     /// Changes to an alert arrive as a wake-up; one pending wake-up is enough,
     /// since the follower reads the alert's current state.
     pub fn subscribe_alert(&self, org: Id, alert: Id) -> mpsc::Receiver<()> {

@@ -15,16 +15,24 @@ use crate::store::{
 };
 use time::OffsetDateTime;
 
-/// Applies one due timer; returns true when it added deliveries.
+/// What a timer did: deliveries queued for the dispatcher, and app deliveries
+/// to announce on members' streams once flushed.
+#[derive(Debug, Default)]
+pub struct TimerOutcome {
+    pub queued: bool,
+    pub app: Vec<super::AppNotice>,
+}
+
+/// Applies one due timer.
 pub fn handle_timer(
     store: &Store,
     timer: &DueTimer,
     now: OffsetDateTime,
-) -> Result<bool, StoreError> {
+) -> Result<TimerOutcome, StoreError> {
     let org = store.org(timer.org);
     let Some(alert) = org.alert(timer.alert)? else {
         store.complete_timer(timer)?;
-        return Ok(false);
+        return Ok(TimerOutcome::default());
     };
     let Some(policy) = alert
         .escalation
@@ -32,14 +40,14 @@ pub fn handle_timer(
         .filter(|_| alert.state == AlertState::Active)
     else {
         store.complete_timer(timer)?;
-        return Ok(false);
+        return Ok(TimerOutcome::default());
     };
     let mut batch = NewAlertBatch::default();
     match &timer.action {
         TimerAction::NextChannel { recipient } => {
             let Some(mut r) = org.recipient(alert.id, *recipient)? else {
                 store.complete_timer(timer)?;
-                return Ok(false);
+                return Ok(TimerOutcome::default());
             };
             let Some(channel) = r
                 .channels
@@ -48,7 +56,7 @@ pub fn handle_timer(
                 .filter(|_| r.response.is_none())
             else {
                 store.complete_timer(timer)?;
-                return Ok(false);
+                return Ok(TimerOutcome::default());
             };
             batch
                 .deliveries
@@ -84,7 +92,7 @@ pub fn handle_timer(
             let wanted = usize::try_from(policy.min_coming.unwrap_or(0)).unwrap_or(usize::MAX);
             if coming >= wanted {
                 store.complete_timer(timer)?;
-                return Ok(false);
+                return Ok(TimerOutcome::default());
             }
             let present: std::collections::HashSet<Id> =
                 recipients.iter().filter_map(|r| r.user_id).collect();
@@ -144,7 +152,12 @@ pub fn handle_timer(
             });
         }
     }
-    let added = !batch.deliveries.is_empty();
     org.extend_alert(alert.id, &batch, Some(timer))?;
-    Ok(added)
+    Ok(TimerOutcome {
+        queued: batch
+            .deliveries
+            .iter()
+            .any(|d| d.state == crate::store::DeliveryState::Queued),
+        app: super::app_notices(&batch.deliveries),
+    })
 }

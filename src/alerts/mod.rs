@@ -10,7 +10,7 @@ mod escalate;
 mod respond;
 mod view;
 
-pub use escalate::handle_timer;
+pub use escalate::{handle_timer, TimerOutcome};
 pub use respond::{parse_reply, respond, ResponseInput};
 pub use view::{AlertView, Totals};
 
@@ -104,6 +104,29 @@ pub struct Created {
     pub unreachable: usize,
     /// True when the idempotency key named an alert that already existed.
     pub existing: bool,
+    /// App deliveries to announce on members' open streams once flushed.
+    pub app: Vec<AppNotice>,
+}
+
+/// A member and the app delivery their open streams should show.
+pub type AppNotice = (Id, crate::live::MemberEvent);
+
+/// The app deliveries among `deliveries`, as notices for the members' streams.
+pub fn app_notices(deliveries: &[Delivery]) -> Vec<AppNotice> {
+    deliveries
+        .iter()
+        .filter(|d| d.channel == Channel::App && d.state == DeliveryState::Sent)
+        .filter_map(|d| {
+            let user = d.address.parse::<Id>().ok()?;
+            Some((
+                user,
+                crate::live::MemberEvent {
+                    delivery: d.id,
+                    alert: d.alert_id,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Checks, resolves and stores a new alert (not yet flushed).
@@ -240,6 +263,7 @@ fn create_serialised(
     });
     org.create_alert(&alert, &batch)?;
     Ok(Created {
+        app: app_notices(&batch.deliveries),
         alert,
         recipients: recipient_count,
         deliveries: per_channel,
@@ -261,6 +285,7 @@ fn existing_alert(org: &OrgStore, id: Id) -> Result<Created, AlertError> {
         recipients: recipients.len(),
         deliveries: per_channel,
         existing: true,
+        app: Vec::new(),
     })
 }
 
@@ -283,17 +308,28 @@ pub(crate) fn new_delivery(
             .map(|i| i.to_string())
             .or_else(|| recipient.gssi.map(|g| format!("group:{g}"))),
     };
+    // The app channel has no device to wait for: the member's feed entry,
+    // stored with the alert, is the message. So an app delivery is sent once
+    // stored, and delivered when a stream hands it to the member's client.
+    let (state, last_error) = match (channel, &address) {
+        (Channel::App, Some(_)) => (DeliveryState::Sent, None),
+        (Channel::App, None) => (
+            DeliveryState::Failed,
+            Some("the recipient has no app account".to_owned()),
+        ),
+        _ => (DeliveryState::Queued, None),
+    };
     Delivery {
         id: Id::new(),
         alert_id: alert.id,
         recipient_id: recipient.id,
         channel,
         address: address.unwrap_or_default(),
-        state: DeliveryState::Queued,
+        state,
         priority: alert.severity.priority(),
         attempts: 0,
         next_attempt_at: now,
-        last_error: None,
+        last_error,
         created_at: now,
         updated_at: now,
         read_at: None,
@@ -644,7 +680,7 @@ pub fn cancel(
     by: &Actor,
     all_clear: bool,
     now: OffsetDateTime,
-) -> Result<(Alert, Option<Alert>), AlertError> {
+) -> Result<(Alert, Option<(Alert, Vec<AppNotice>)>), AlertError> {
     let current = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
     if current.state == AlertState::Cancelled {
         return Err(AlertError::Conflict("the alert is already cancelled"));
@@ -661,7 +697,7 @@ pub fn cancel(
             id: Id::new(),
             at: now,
             kind: "cancelled".to_owned(),
-            detail: serde_json::json!({ "by": by.name, "all_clear": follow_up.as_ref().map(|a| a.id) }),
+            detail: serde_json::json!({ "by": by.name, "all_clear": follow_up.as_ref().map(|(a, _)| a.id) }),
         },
     )?;
     Ok((cancelled, follow_up))
@@ -672,7 +708,7 @@ fn send_all_clear(
     original: &Alert,
     by: &Actor,
     now: OffsetDateTime,
-) -> Result<Option<Alert>, AlertError> {
+) -> Result<Option<(Alert, Vec<AppNotice>)>, AlertError> {
     let deliveries = org.deliveries(original.id)?;
     let all_clear = Alert {
         id: Id::new(),
@@ -733,7 +769,7 @@ fn send_all_clear(
         detail: serde_json::json!({ "by": by.name, "all_clear_for": original.id, "recipients": batch.recipients.len() }),
     });
     org.create_alert(&all_clear, &batch)?;
-    Ok(Some(all_clear))
+    Ok(Some((all_clear, app_notices(&batch.deliveries))))
 }
 
 /// What firing a template did.

@@ -1,10 +1,8 @@
 //! Channels carry deliveries to people. Each channel owns its device; the
 //! dispatcher hands it one delivery at a time within the channel's limits.
 
-mod app;
 mod email;
 
-pub use app::AppChannel;
 pub use email::{EmailChannel, EmailSetupError};
 
 use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};

@@ -210,23 +210,29 @@ impl Dispatcher {
             let now = self.clock.now();
             let handled = blocking(move || {
                 let mut touched = Vec::new();
-                let mut added = false;
+                let mut queued = false;
+                let mut app = Vec::new();
                 for timer in store.due_timers(now, 100)? {
-                    added |= crate::alerts::handle_timer(&store, &timer, now)?;
+                    let outcome = crate::alerts::handle_timer(&store, &timer, now)?;
+                    queued |= outcome.queued;
+                    app.push((timer.org, outcome.app));
                     touched.push((timer.org, timer.alert));
                 }
                 if !touched.is_empty() {
                     store.flush_blocking()?;
                 }
-                Ok((touched, added))
+                Ok((touched, queued, app))
             })
             .await;
             match handled {
-                Ok((touched, added)) => {
+                Ok((touched, queued, app)) => {
+                    for (org, notices) in &app {
+                        self.hub.announce(*org, notices);
+                    }
                     for (org, alert) in &touched {
                         self.hub.notify_alert(*org, *alert);
                     }
-                    if added {
+                    if queued {
                         self.wake.now();
                     }
                     if touched.is_empty() {

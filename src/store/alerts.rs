@@ -344,7 +344,9 @@ impl OrgStore {
                 child(self.org, Kind::Delivery, alert, d.id),
                 encode(Kind::Delivery, d)?,
             );
-            batch.insert(outbox_key(self.org, d), &[]);
+            if d.state == DeliveryState::Queued {
+                batch.insert(outbox_key(self.org, d), &[]);
+            }
             if d.channel == Channel::App {
                 if let Ok(user) = d.address.parse::<Id>() {
                     batch.insert(

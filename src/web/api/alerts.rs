@@ -56,6 +56,7 @@ async fn send_alert(
         None => None,
     };
     let request = body;
+    let org_id = principal.org.org_id();
     let now = state.clock.now();
     let created = blocking(move || {
         let result = alerts::create(
@@ -84,6 +85,7 @@ async fn send_alert(
     // On disk before anyone is told the alert exists.
     state.store.flush().await?;
     state.wake.now();
+    state.hub.announce(org_id, &created.app);
     let deliveries: HashMap<&str, usize> = created
         .deliveries
         .iter()
@@ -212,7 +214,12 @@ async fn cancel_alert(
     state.wake.now();
     state.hub.notify_alert(org_id, id);
     let mut body = summary(&alert);
-    body["all_clear"] = json!(follow_up.map(|a| a.id));
+    if let Some((all_clear, notices)) = &follow_up {
+        state.hub.announce(org_id, notices);
+        body["all_clear"] = json!(all_clear.id);
+    } else {
+        body["all_clear"] = Value::Null;
+    }
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -153,6 +153,7 @@ async fn one_click(
     guard_automated(&state, &principal).await?;
     let reference = reference.into_inner();
     let now = state.clock.now();
+    let org_id = principal.org.org_id();
     let fired = blocking(move || {
         let Some(template) = find(&principal.org, &reference)? else {
             return Ok(Err(ApiError::NotFound("template")));
@@ -181,6 +182,7 @@ async fn one_click(
     .await??;
     state.store.flush().await?;
     state.wake.now();
+    state.hub.announce(org_id, &fired.created.app);
     Ok(HttpResponse::Accepted().json(json!({
         "id": fired.created.alert.id,
         "merged": fired.merged,
