@@ -111,6 +111,9 @@ pub struct Created {
 /// A member and the app delivery their open streams should show.
 pub type AppNotice = (Id, crate::live::MemberEvent);
 
+/// An alert sent after another (the all-clear), with its app notices.
+pub type FollowUp = (Alert, Vec<AppNotice>);
+
 /// The app deliveries among `deliveries`, as notices for the members' streams.
 pub fn app_notices(deliveries: &[Delivery]) -> Vec<AppNotice> {
     deliveries
@@ -680,7 +683,7 @@ pub fn cancel(
     by: &Actor,
     all_clear: bool,
     now: OffsetDateTime,
-) -> Result<(Alert, Option<(Alert, Vec<AppNotice>)>), AlertError> {
+) -> Result<(Alert, Option<FollowUp>), AlertError> {
     let current = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
     if current.state == AlertState::Cancelled {
         return Err(AlertError::Conflict("the alert is already cancelled"));
@@ -708,7 +711,7 @@ fn send_all_clear(
     original: &Alert,
     by: &Actor,
     now: OffsetDateTime,
-) -> Result<Option<(Alert, Vec<AppNotice>)>, AlertError> {
+) -> Result<Option<FollowUp>, AlertError> {
     let deliveries = org.deliveries(original.id)?;
     let all_clear = Alert {
         id: Id::new(),
