@@ -430,7 +430,7 @@ fn resolve_escalation(
     };
     let mut then_groups = Vec::new();
     for (i, reference) in spec.then_groups.iter().enumerate() {
-        let group = find_group(org, reference)?.ok_or_else(|| {
+        let group = org.find_group(reference)?.ok_or_else(|| {
             invalid(
                 format!("escalation.then_groups[{i}]"),
                 "no such group in this organisation",
@@ -445,24 +445,6 @@ fn resolve_escalation(
         then_groups,
         max_rounds: spec.max_rounds.unwrap_or(1),
     }))
-}
-
-fn find_group(org: &OrgStore, reference: &str) -> Result<Option<crate::store::Group>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(g) = org.group(id)? {
-            return Ok(Some(g));
-        }
-    }
-    org.group_by_name(reference)
-}
-
-fn find_user(org: &OrgStore, reference: &str) -> Result<Option<User>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(u) = org.user(id)? {
-            return Ok(Some(u));
-        }
-    }
-    org.user_by_username(reference)
 }
 
 /// The channels a user is reached on for an alert: their own preference order
@@ -566,7 +548,7 @@ fn resolve(
         }
     }
     for (i, reference) in spec.users.iter().enumerate() {
-        let user = find_user(org, reference)?.ok_or_else(|| {
+        let user = org.find_user(reference)?.ok_or_else(|| {
             invalid(
                 format!("recipients.users[{i}]"),
                 "no such user in this organisation",
@@ -580,7 +562,8 @@ fn resolve(
         let users: BTreeMap<Id, User> = org.users()?.into_iter().map(|u| (u.id, u)).collect();
         for (i, reference) in spec.groups.iter().enumerate() {
             let field = format!("recipients.groups[{i}]");
-            let group = find_group(org, reference)?
+            let group = org
+                .find_group(reference)?
                 .ok_or_else(|| invalid(field.clone(), "no such group in this organisation"))?;
             if !access.may_alert_group(group.id) {
                 return Err(not_allowed(field, "your role may not alert this group"));
@@ -690,7 +673,12 @@ pub fn cancel(
     }
     let cancelled = org.cancel_alert(alert, now)?;
     let follow_up = if all_clear {
-        send_all_clear(org, &cancelled, by, now)?
+        let title = format!("All clear: {}", cancelled.title);
+        let body = format!(
+            "The alert \"{}\" is over. No action is needed.",
+            cancelled.title
+        );
+        send_follow_up(org, &cancelled, title, body, by, now)?
     } else {
         None
     };
@@ -706,20 +694,21 @@ pub fn cancel(
     Ok((cancelled, follow_up))
 }
 
-fn send_all_clear(
+/// Sends a follow-up (all-clear or update) to everyone `original` reached, on
+/// the channels that reached them.
+fn send_follow_up(
     org: &OrgStore,
     original: &Alert,
+    title: String,
+    body: String,
     by: &Actor,
     now: OffsetDateTime,
 ) -> Result<Option<FollowUp>, AlertError> {
     let deliveries = org.deliveries(original.id)?;
-    let all_clear = Alert {
+    let follow_up = Alert {
         id: Id::new(),
-        title: format!("All clear: {}", original.title),
-        body: format!(
-            "The alert \"{}\" is over. No action is needed.",
-            original.title
-        ),
+        title,
+        body,
         severity: original.severity,
         channels: original.channels.clone(),
         responses: vec!["OK".to_owned()],
@@ -749,7 +738,7 @@ fn send_all_clear(
         }
         let recipient = Recipient {
             id: Id::new(),
-            alert_id: all_clear.id,
+            alert_id: follow_up.id,
             channels_used: reached.len(),
             channels: reached,
             response: None,
@@ -758,7 +747,7 @@ fn send_all_clear(
         for channel in &recipient.channels {
             batch
                 .deliveries
-                .push(new_delivery(&all_clear, &recipient, *channel, now));
+                .push(new_delivery(&follow_up, &recipient, *channel, now));
         }
         batch.recipients.push(recipient);
     }
@@ -769,10 +758,10 @@ fn send_all_clear(
         id: Id::new(),
         at: now,
         kind: "created".to_owned(),
-        detail: serde_json::json!({ "by": by.name, "all_clear_for": original.id, "recipients": batch.recipients.len() }),
+        detail: serde_json::json!({ "by": by.name, "follow_up_of": original.id, "recipients": batch.recipients.len() }),
     });
-    org.create_alert(&all_clear, &batch)?;
-    Ok(Some((all_clear, app_notices(&batch.deliveries))))
+    org.create_alert(&follow_up, &batch)?;
+    Ok(Some((follow_up, app_notices(&batch.deliveries))))
 }
 
 /// What firing a template did.
@@ -831,4 +820,51 @@ pub fn fire_template(
         created,
         merged: false,
     })
+}
+
+/// Changes an active alert's text and tells everyone it reached, on the same
+/// channels, with an "Update:" message; answers still go to the alert itself.
+pub fn update(
+    org: &OrgStore,
+    alert: Id,
+    title: Option<String>,
+    body: Option<String>,
+    by: &Actor,
+    now: OffsetDateTime,
+) -> Result<(Alert, Option<FollowUp>), AlertError> {
+    let current = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
+    if current.state == AlertState::Cancelled {
+        return Err(AlertError::Conflict("the alert was cancelled"));
+    }
+    let title = title
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_else(|| current.title.clone());
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(invalid("title", "must be 1 to 200 characters"));
+    }
+    let body = body
+        .map(|b| b.trim().to_owned())
+        .unwrap_or_else(|| current.body.clone());
+    if body.chars().count() > 4000 {
+        return Err(invalid("body", "must be at most 4000 characters"));
+    }
+    let updated = org.update_alert_text(alert, &title, &body)?;
+    let follow_up = send_follow_up(
+        org,
+        &updated,
+        format!("Update: {title}"),
+        body.clone(),
+        by,
+        now,
+    )?;
+    org.add_alert_event(
+        alert,
+        &AlertEvent {
+            id: Id::new(),
+            at: now,
+            kind: "updated".to_owned(),
+            detail: serde_json::json!({ "by": by.name, "title": title, "body": body, "follow_up": follow_up.as_ref().map(|(a, _)| a.id) }),
+        },
+    )?;
+    Ok((updated, follow_up))
 }

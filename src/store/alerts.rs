@@ -559,6 +559,15 @@ impl OrgStore {
         updated.map_err(flatten)
     }
 
+    pub fn update_alert_text(&self, id: Id, title: &str, body: &str) -> Result<Alert> {
+        self.store
+            .modify(self.org, Kind::Alert, id, |a: &mut Alert| {
+                a.title = title.to_owned();
+                a.body = body.to_owned();
+                Ok(())
+            })
+    }
+
     /// Cancels an alert: its queued deliveries stop; returns the alert.
     pub fn cancel_alert(&self, id: Id, now: OffsetDateTime) -> Result<Alert> {
         let mut alert = self

@@ -69,6 +69,16 @@ impl OrgStore {
         }
     }
 
+    /// A group by id or by name.
+    pub fn find_group(&self, reference: &str) -> Result<Option<Group>> {
+        if let Ok(id) = reference.parse::<Id>() {
+            if let Some(group) = self.group(id)? {
+                return Ok(Some(group));
+            }
+        }
+        self.group_by_name(reference)
+    }
+
     pub fn groups(&self) -> Result<Vec<Group>> {
         self.store.list(self.org, Kind::Group)
     }

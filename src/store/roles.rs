@@ -71,6 +71,16 @@ impl OrgStore {
         }
     }
 
+    /// A role by id or by name.
+    pub fn find_role(&self, reference: &str) -> Result<Option<RoleRecord>> {
+        if let Ok(id) = reference.parse::<Id>() {
+            if let Some(role) = self.role(id)? {
+                return Ok(Some(role));
+            }
+        }
+        self.role_by_name(reference)
+    }
+
     pub fn roles(&self) -> Result<Vec<RoleRecord>> {
         self.store.list(self.org, Kind::Role)
     }

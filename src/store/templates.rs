@@ -59,6 +59,16 @@ impl OrgStore {
         }
     }
 
+    /// A template by id or by name.
+    pub fn find_template(&self, reference: &str) -> Result<Option<Template>> {
+        if let Ok(id) = reference.parse::<Id>() {
+            if let Some(t) = self.template(id)? {
+                return Ok(Some(t));
+            }
+        }
+        self.template_by_name(reference)
+    }
+
     pub fn templates(&self) -> Result<Vec<Template>> {
         self.store.list(self.org, Kind::Template)
     }

@@ -181,6 +181,16 @@ impl OrgStore {
         }
     }
 
+    /// A user by id or by username.
+    pub fn find_user(&self, reference: &str) -> Result<Option<User>> {
+        if let Ok(id) = reference.parse::<Id>() {
+            if let Some(user) = self.user(id)? {
+                return Ok(Some(user));
+            }
+        }
+        self.user_by_username(reference)
+    }
+
     pub fn users(&self) -> Result<Vec<User>> {
         self.store.list(self.org, Kind::User)
     }

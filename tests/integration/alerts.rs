@@ -365,7 +365,7 @@ fn only_permitted_roles_send_and_group_limits_hold() {
 }
 
 #[test]
-fn a_cancelled_alert_stops_takes_no_answers_and_sends_an_all_clear() {
+fn an_update_and_a_cancel_reach_everyone_the_alert_reached() {
     let server = Server::start();
     let admin = server.admin();
     admin.create_member("aino", &["member"]);
@@ -374,6 +374,20 @@ fn a_cancelled_alert_stops_takes_no_answers_and_sends_an_all_clear() {
     let sent = admin.post("/api/v1/alerts", json!({"title": "Drill", "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}));
     let id = sent.json()["id"].as_str().unwrap().to_owned();
     stream.wait_for("alert", WAIT, |d| d["alert"]["title"] == "Drill");
+    let update = admin.patch(
+        &format!("/api/v1/alerts/{id}"),
+        json!({"body": "Use the north gate"}),
+    );
+    assert_eq!(update.status, 200, "{}", update.body);
+    assert_eq!(update.json()["body"], "Use the north gate");
+    let told = stream.wait_for("alert", WAIT, |d| d["alert"]["title"] == "Update: Drill");
+    assert_eq!(told.data["alert"]["body"], "Use the north gate");
+    assert_eq!(
+        admin
+            .patch(&format!("/api/v1/alerts/{id}"), json!({"title": ""}))
+            .json()["field"],
+        "title"
+    );
     let cancelled = admin.post(&format!("/api/v1/alerts/{id}/cancel"), json!({}));
     assert_eq!(cancelled.json()["state"], "cancelled");
     assert!(

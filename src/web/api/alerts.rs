@@ -1,5 +1,6 @@
 //! Sending alerts and following them; members' live feed and their answers.
 
+use super::rfc3339;
 use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput};
 use crate::auth::Permission;
 use crate::ids::Id;
@@ -9,7 +10,7 @@ use crate::web::extract::{ApiJson, Caller, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -142,11 +143,6 @@ pub(super) fn summary(alert: &Alert) -> Value {
     })
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
@@ -220,6 +216,56 @@ async fn cancel_alert(
     } else {
         body["all_clear"] = Value::Null;
     }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    title: Option<String>,
+    body: Option<String>,
+}
+
+#[patch("/alerts/{id}")]
+async fn update_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let id = parse_id(&id, "alert")?;
+    let now = state.clock.now();
+    let org_id = principal.org.org_id();
+    let (alert, follow_up) = blocking(move || {
+        let result = alerts::update(
+            &principal.org,
+            id,
+            body.title,
+            body.body,
+            &principal.actor,
+            now,
+        );
+        if result.is_ok() {
+            principal
+                .audit("alert.updated", Outcome::Success)
+                .target(id)
+                .write(&principal.org, now)?;
+        }
+        Ok::<_, StoreError>(result)
+    })
+    .await??;
+    state.store.flush().await?;
+    state.wake.now();
+    state.hub.notify_alert(org_id, id);
+    let mut body = summary(&alert);
+    body["update"] = match &follow_up {
+        Some((update, notices)) => {
+            state.hub.announce(org_id, notices);
+            json!(update.id)
+        }
+        None => Value::Null,
+    };
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -531,6 +577,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list_alerts)
         .service(get_alert)
         .service(cancel_alert)
+        .service(update_alert)
         .service(answer)
         .service(alert_events)
         .service(my_alerts)

@@ -3,8 +3,8 @@
 use crate::auth::{password, policy, Permission};
 use crate::ids::Id;
 use crate::store::{
-    Group, GroupChange, NewGroup, NewUser, OrgStore, Outcome, RoleChange, RoleRecord, StoreError,
-    User, UserChange,
+    Group, GroupChange, NewGroup, NewUser, OrgStore, Outcome, RoleChange, StoreError, User,
+    UserChange,
 };
 use crate::validate;
 use crate::web::extract::{ApiJson, Principal};
@@ -224,7 +224,7 @@ async fn create_user(
         let org = &principal.org;
         let mut groups = Vec::new();
         for (i, reference) in f.groups.iter().enumerate() {
-            match find_group(org, reference)? {
+            match org.find_group(reference)? {
                 Some(group) => groups.push(group.id),
                 None => {
                     return Ok(Err(ApiError::field(
@@ -278,7 +278,7 @@ async fn change_user(
     let org = principal.org.clone();
     let reference = reference.into_inner();
     let (user, fields) = blocking(move || {
-        let Some(user) = find_user(&org, &reference)? else {
+        let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
         Ok::<_, StoreError>(fields.validate(&org)?.map(|()| (user, fields)))
@@ -337,7 +337,7 @@ async fn delete_user(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(user) = find_user(org, &reference)? else {
+        let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
         if principal.user().is_ok_and(|me| me.id == user.id) {
@@ -367,7 +367,7 @@ async fn end_user_sessions(
     let now = state.clock.now();
     let ended = blocking(move || {
         let org = &principal.org;
-        let Some(user) = find_user(org, &reference)? else {
+        let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
         let ended = org.end_sessions_of(user.id, None)?;
@@ -395,7 +395,7 @@ async fn reset_second_factor(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(user) = find_user(org, &reference)? else {
+        let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
         let change = UserChange {
@@ -414,34 +414,6 @@ async fn reset_second_factor(
     .await??;
     state.store.flush().await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Finds a group by id or name within the organisation.
-fn find_group(org: &OrgStore, reference: &str) -> Result<Option<Group>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(group) = org.group(id)? {
-            return Ok(Some(group));
-        }
-    }
-    org.group_by_name(reference)
-}
-
-fn find_user(org: &OrgStore, reference: &str) -> Result<Option<User>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(user) = org.user(id)? {
-            return Ok(Some(user));
-        }
-    }
-    org.user_by_username(reference)
-}
-
-fn find_role(org: &OrgStore, reference: &str) -> Result<Option<RoleRecord>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(role) = org.role(id)? {
-            return Ok(Some(role));
-        }
-    }
-    org.role_by_name(reference)
 }
 
 #[get("/users")]
@@ -478,7 +450,7 @@ async fn get_user(
     let view = blocking(move || {
         let org = &principal.org;
         let groups = org.groups()?;
-        let found = find_user(org, &reference)?;
+        let found = org.find_user(&reference)?;
         if let Some(user) = &found {
             principal.audit_read(&user.username, now)?;
         }
@@ -523,7 +495,7 @@ fn resolve_members(
 ) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
     let mut members = Vec::new();
     for (i, reference) in references.iter().enumerate() {
-        match find_user(org, reference)? {
+        match org.find_user(reference)? {
             Some(user) => members.push(user.id),
             None => {
                 return Ok(Err(ApiError::field(
@@ -583,7 +555,7 @@ async fn change_group(
     let now = state.clock.now();
     let group = blocking(move || {
         let org = &principal.org;
-        let Some(group) = find_group(org, &reference)? else {
+        let Some(group) = org.find_group(&reference)? else {
             return Ok(Err(ApiError::NotFound("group")));
         };
         let members = match body
@@ -625,7 +597,7 @@ async fn delete_group(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(group) = find_group(org, &reference)? else {
+        let Some(group) = org.find_group(&reference)? else {
             return Ok(Err(ApiError::NotFound("group")));
         };
         org.delete_group(group.id)?;
@@ -657,7 +629,7 @@ async fn get_group(
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
-    let group = blocking(move || find_group(&org, &reference))
+    let group = blocking(move || org.find_group(&reference))
         .await?
         .ok_or(ApiError::NotFound("group"))?;
     Ok(HttpResponse::Ok().json(GroupView::from(group)))
@@ -680,7 +652,7 @@ fn resolve_groups(
 ) -> Result<Result<Vec<Id>, ApiError>, StoreError> {
     let mut ids = Vec::new();
     for (i, reference) in references.iter().enumerate() {
-        match find_group(org, reference)? {
+        match org.find_group(reference)? {
             Some(group) => ids.push(group.id),
             None => {
                 return Ok(Err(ApiError::field(
@@ -709,7 +681,7 @@ async fn get_role(
     principal.require(Permission::ReadDirectory)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
-    let role = blocking(move || find_role(&org, &reference))
+    let role = blocking(move || org.find_role(&reference))
         .await?
         .ok_or(ApiError::NotFound("role"))?;
     Ok(HttpResponse::Ok().json(role))
@@ -779,7 +751,7 @@ async fn change_role(
     let now = state.clock.now();
     let role = blocking(move || {
         let org = &principal.org;
-        let Some(role) = find_role(org, &reference)? else {
+        let Some(role) = org.find_role(&reference)? else {
             return Ok(Err(ApiError::NotFound("role")));
         };
         let alert_groups = match body.alert_groups {
@@ -828,7 +800,7 @@ async fn delete_role(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(role) = find_role(org, &reference)? else {
+        let Some(role) = org.find_role(&reference)? else {
             return Ok(Err(ApiError::NotFound("role")));
         };
         org.delete_role(role.id)?;

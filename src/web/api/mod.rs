@@ -10,6 +10,12 @@ use actix_web::{get, web, HttpResponse};
 
 pub use directory::CHANNELS;
 
+/// Times on the wire are RFC 3339, UTC.
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 const OPENAPI: &str = include_str!("openapi.json");
 
 #[get("/openapi.json")]

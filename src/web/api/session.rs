@@ -1,6 +1,7 @@
 //! Logging in and out, and what a logged-in user does for themself: password,
 //! sessions, second factor.
 
+use super::rfc3339;
 use crate::auth::login::{self, Attempt, Outcome};
 use crate::auth::session::COOKIE;
 use crate::auth::{password, policy, second_factor};
@@ -90,11 +91,6 @@ async fn log_in(
             "idle_timeout_seconds": u64::from(done.org.settings.session_idle_minutes) * 60,
         }))),
     }
-}
-
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[delete("/session")]

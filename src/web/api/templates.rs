@@ -22,15 +22,6 @@ struct TemplateBody {
     merge_window_seconds: Option<u32>,
 }
 
-fn find(org: &crate::store::OrgStore, reference: &str) -> Result<Option<Template>, StoreError> {
-    if let Ok(id) = reference.parse::<Id>() {
-        if let Some(t) = org.template(id)? {
-            return Ok(Some(t));
-        }
-    }
-    org.template_by_name(reference)
-}
-
 #[post("/templates")]
 async fn create_template(
     state: web::Data<AppState>,
@@ -111,7 +102,7 @@ async fn get_template(
     principal.require(Permission::SendAlerts)?;
     let org = principal.org.clone();
     let reference = reference.into_inner();
-    let template = blocking(move || find(&org, &reference))
+    let template = blocking(move || org.find_template(&reference))
         .await?
         .ok_or(ApiError::NotFound("template"))?;
     Ok(HttpResponse::Ok().json(template))
@@ -127,7 +118,7 @@ async fn delete_template(
     let reference = reference.into_inner();
     let now = state.clock.now();
     blocking(move || {
-        let Some(template) = find(&principal.org, &reference)? else {
+        let Some(template) = principal.org.find_template(&reference)? else {
             return Ok(Err(ApiError::NotFound("template")));
         };
         principal.org.delete_template(template.id)?;
@@ -155,7 +146,7 @@ async fn one_click(
     let now = state.clock.now();
     let org_id = principal.org.org_id();
     let fired = blocking(move || {
-        let Some(template) = find(&principal.org, &reference)? else {
+        let Some(template) = principal.org.find_template(&reference)? else {
             return Ok(Err(ApiError::NotFound("template")));
         };
         let fired = alerts::fire_template(
