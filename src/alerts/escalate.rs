@@ -8,7 +8,7 @@
 //! Each timer's effect is written in one batch with the timer's removal, so a
 //! crash never applies a step twice or loses it.
 
-use super::{new_delivery, seconds, user_recipient};
+use super::{first_step, reach, seconds, user_recipient};
 use crate::ids::Id;
 use crate::store::{
     AlertEvent, AlertState, DueTimer, NewAlertBatch, Store, StoreError, TimerAction,
@@ -49,28 +49,14 @@ pub fn handle_timer(
                 store.complete_timer(timer)?;
                 return Ok(TimerOutcome::default());
             };
-            let Some(channel) = r
-                .channels
-                .get(r.channels_used)
-                .copied()
-                .filter(|_| r.response.is_none())
-            else {
+            if r.response.is_some() {
+                store.complete_timer(timer)?;
+                return Ok(TimerOutcome::default());
+            }
+            let Some(channel) = reach(&alert, &mut r, 1, now, &mut batch).first().copied() else {
                 store.complete_timer(timer)?;
                 return Ok(TimerOutcome::default());
             };
-            batch
-                .deliveries
-                .push(new_delivery(&alert, &r, channel, now));
-            r.channels_used += 1;
-            if let (Some(after), true) = (
-                policy.next_channel_after_seconds,
-                r.channels_used < r.channels.len(),
-            ) {
-                batch.timers.push((
-                    now + seconds(after),
-                    TimerAction::NextChannel { recipient: r.id },
-                ));
-            }
             batch.events.push(AlertEvent {
                 id: Id::new(),
                 at: now,
@@ -114,25 +100,7 @@ pub fn handle_timer(
                         format!("escalation:{}", group.name),
                     );
                     r.alert_id = alert.id;
-                    let now_channels: Vec<_> = match policy.next_channel_after_seconds {
-                        Some(_) => r.channels.iter().take(1).copied().collect(),
-                        None => r.channels.clone(),
-                    };
-                    for channel in &now_channels {
-                        batch
-                            .deliveries
-                            .push(new_delivery(&alert, &r, *channel, now));
-                    }
-                    r.channels_used = now_channels.len();
-                    if let (Some(after), true) = (
-                        policy.next_channel_after_seconds,
-                        r.channels_used < r.channels.len(),
-                    ) {
-                        batch.timers.push((
-                            now + seconds(after),
-                            TimerAction::NextChannel { recipient: r.id },
-                        ));
-                    }
+                    reach(&alert, &mut r, first_step(&alert), now, &mut batch);
                     batch.recipients.push(r);
                 }
             }

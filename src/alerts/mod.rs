@@ -210,36 +210,15 @@ fn create_serialised(
         r.alert_id = alert_id;
     }
     let mut batch = NewAlertBatch::default();
-    let stepwise = alert
-        .escalation
-        .as_ref()
-        .and_then(|e| e.next_channel_after_seconds);
     let mut per_channel: BTreeMap<Channel, usize> = BTreeMap::new();
     let mut unreachable = 0;
     for mut recipient in recipients {
-        let now_channels: Vec<Channel> = match stepwise {
-            Some(_) => recipient.channels.iter().take(1).copied().collect(),
-            None => recipient.channels.clone(),
-        };
-        if now_channels.is_empty() {
+        let reached = reach(&alert, &mut recipient, first_step(&alert), now, &mut batch);
+        if reached.is_empty() {
             unreachable += 1;
         }
-        for channel in &now_channels {
-            batch
-                .deliveries
-                .push(new_delivery(&alert, &recipient, *channel, now));
-            *per_channel.entry(*channel).or_default() += 1;
-        }
-        recipient.channels_used = now_channels.len();
-        if let Some(after) = stepwise {
-            if recipient.channels.len() > recipient.channels_used {
-                batch.timers.push((
-                    now + seconds(after),
-                    TimerAction::NextChannel {
-                        recipient: recipient.id,
-                    },
-                ));
-            }
+        for channel in reached {
+            *per_channel.entry(channel).or_default() += 1;
         }
         batch.recipients.push(recipient);
     }
@@ -290,6 +269,57 @@ fn existing_alert(org: &OrgStore, id: Id) -> Result<Created, AlertError> {
         existing: true,
         app: Vec::new(),
     })
+}
+
+/// How many of a recipient's channels are used at first: one when the alert
+/// escalates channel by channel, all of them otherwise.
+pub(crate) fn first_step(alert: &Alert) -> usize {
+    match alert
+        .escalation
+        .as_ref()
+        .and_then(|e| e.next_channel_after_seconds)
+    {
+        Some(_) => 1,
+        None => usize::MAX,
+    }
+}
+
+/// Reaches a recipient on their next `count` unused channels, and when the
+/// alert escalates channel by channel and channels remain, sets the timer for
+/// the next. Returns the channels used.
+pub(crate) fn reach(
+    alert: &Alert,
+    recipient: &mut Recipient,
+    count: usize,
+    now: OffsetDateTime,
+    batch: &mut NewAlertBatch,
+) -> Vec<Channel> {
+    let channels: Vec<Channel> = recipient
+        .channels
+        .iter()
+        .skip(recipient.channels_used)
+        .take(count)
+        .copied()
+        .collect();
+    for channel in &channels {
+        batch
+            .deliveries
+            .push(new_delivery(alert, recipient, *channel, now));
+    }
+    recipient.channels_used += channels.len();
+    let after = alert
+        .escalation
+        .as_ref()
+        .and_then(|e| e.next_channel_after_seconds);
+    if let (Some(after), true) = (after, recipient.channels_used < recipient.channels.len()) {
+        batch.timers.push((
+            now + seconds(after),
+            TimerAction::NextChannel {
+                recipient: recipient.id,
+            },
+        ));
+    }
+    channels
 }
 
 pub(crate) fn seconds(n: u32) -> time::Duration {
