@@ -181,7 +181,8 @@ impl Config {
                     .span()
                     .map(|s| reader::line_of(text, s.start))
                     .unwrap_or(1),
-                message: e.message().trim().to_owned(),
+                // One line per problem, whatever the parser's layout.
+                message: e.message().trim().replace('\n', "; "),
             })?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut r = Reader::new(path, text, base_dir);
@@ -202,10 +203,7 @@ impl Config {
 
         let mut modems = Vec::new();
         let modem_tables = r.array_of_tables(&mut root, "modems");
-        r.unique_names(
-            "modems",
-            modem_tables.iter().filter_map(|t| t.peek_str("name")),
-        );
+        r.unique_names(&modem_tables);
         for mut t in modem_tables {
             if let Some(m) = read_modem(&mut r, &mut t) {
                 modems.push(m);
@@ -214,10 +212,7 @@ impl Config {
         }
         let mut radios = Vec::new();
         let radio_tables = r.array_of_tables(&mut root, "radios");
-        r.unique_names(
-            "radios",
-            radio_tables.iter().filter_map(|t| t.peek_str("name")),
-        );
+        r.unique_names(&radio_tables);
         for mut t in radio_tables {
             if let Some(radio) = read_radio(&mut r, &mut t) {
                 radios.push(radio);
@@ -234,9 +229,24 @@ impl Config {
             None => LogConfig::default(),
         };
 
+        let public_url_set = document
+            .as_table()
+            .get("http")
+            .and_then(|h| h.as_table_like())
+            .is_some_and(|h| h.get("public_url").is_some());
         let email = match r.table(&mut root, "email") {
             Some(mut t) => {
                 let email = read_email(&mut r, &mut t);
+                // Links in messages must reach the appliance from people's
+                // phones, which a guess from the listen address can't.
+                if !public_url_set {
+                    r.problem_at(
+                        &t,
+                        "smtp_url",
+                        "needs http.public_url too, so links in emails reach the appliance"
+                            .to_owned(),
+                    );
+                }
                 r.finish(t);
                 email
             }

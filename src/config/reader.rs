@@ -236,14 +236,21 @@ impl<'t> Reader<'t> {
         })
     }
 
-    pub(super) fn unique_names<'n>(&mut self, section: &str, names: impl Iterator<Item = &'n str>) {
+    /// Reports a `name` that an earlier table of the same array already uses.
+    pub(super) fn unique_names(&mut self, tables: &[TableCursor]) {
         let mut seen: Vec<&str> = Vec::new();
-        for name in names {
+        for t in tables {
+            let Some(name) = t.peek_str("name") else {
+                continue;
+            };
             if seen.contains(&name) {
+                let line = self.line_of_value(t, "name");
                 self.push(
-                    None,
-                    format!("{section}.name"),
-                    format!("{name:?} is used more than once; names must be unique"),
+                    line,
+                    t.full_key("name"),
+                    format!(
+                        "is {name:?}, which an earlier entry already uses; names must be unique"
+                    ),
                 );
             }
             seen.push(name);

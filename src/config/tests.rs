@@ -188,9 +188,7 @@ fn required_keys_and_duplicate_names() {
         "{found:#?}"
     );
     assert!(
-        found
-            .iter()
-            .any(|p| p.contains("modems.name \"gsm0\" is used more than once")),
+        found.contains(&"/etc/tocsin/tocsin.toml:4: modems[1].name is \"gsm0\", which an earlier entry already uses; names must be unique".to_owned()),
         "{found:#?}"
     );
 }
@@ -218,5 +216,15 @@ fn syntax_errors_name_the_line() {
     assert!(
         err.starts_with("/etc/tocsin/tocsin.toml:2: the config file is not valid TOML"),
         "{err}"
+    );
+}
+
+#[test]
+fn email_needs_a_public_url_for_its_links() {
+    let found =
+        problems("[email]\nsmtp_url = \"smtp://relay.example.org:25\"\nfrom = \"a@example.org\"\n");
+    assert_eq!(
+        found,
+        vec!["/etc/tocsin/tocsin.toml:2: email.smtp_url needs http.public_url too, so links in emails reach the appliance"]
     );
 }

@@ -13,7 +13,10 @@ use tocsin::store::{DeliveryState, Store};
 fn sigkill_mid_alert_loses_nothing_and_duplicates_only_what_was_in_flight() {
     let smtp = SmtpServer::start();
     let mut appliance = Appliance::new();
-    let mut config = std::fs::read_to_string(&appliance.config).unwrap();
+    let mut config = std::fs::read_to_string(&appliance.config).unwrap().replace(
+        "[http]\n",
+        "[http]\npublic_url = \"https://tocsin.acme.example:8443\"\n",
+    );
     config.push_str(&format!(
         "[email]\nsmtp_url = \"{}\"\nfrom = \"Tocsin <alerts@acme.example>\"\nper_minute = 6000\n",
         smtp.url()
