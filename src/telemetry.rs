@@ -41,14 +41,24 @@ fn filter(level: &str) -> EnvFilter {
 /// Logging for the daemon.
 pub fn init_daemon(log: &LogConfig) -> Result<LogGuard, TelemetryError> {
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let stderr = fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false);
     let stderr = if under_journald {
-        stderr.without_time().boxed()
+        // The journal adds its own timestamp and reads the priority from a
+        // "<N>" prefix (sd-daemon(3)), so errors show as errors.
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .event_format(JournalPriority(
+                fmt::format()
+                    .without_time()
+                    .with_target(false)
+                    .with_ansi(false),
+            ))
+            .boxed()
     } else {
-        stderr.boxed()
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_target(false)
+            .boxed()
     };
     let (file_layer, guard) = match &log.dir {
         Some(dir) => {
@@ -79,6 +89,32 @@ pub fn init_daemon(log: &LogConfig) -> Result<LogGuard, TelemetryError> {
         .try_init()
         .map_err(|_| TelemetryError::AlreadySet)?;
     Ok(LogGuard { _file: guard })
+}
+
+/// Prefixes each line with its syslog priority for the journal.
+struct JournalPriority<F>(F);
+
+impl<S, N, F> fmt::FormatEvent<S, N> for JournalPriority<F>
+where
+    F: fmt::FormatEvent<S, N>,
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &fmt::FmtContext<'_, S, N>,
+        mut writer: fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let priority = match *event.metadata().level() {
+            tracing::Level::ERROR => 3,
+            tracing::Level::WARN => 4,
+            tracing::Level::INFO => 6,
+            _ => 7,
+        };
+        write!(writer, "<{priority}>")?;
+        self.0.format_event(ctx, writer, event)
+    }
 }
 
 /// Logging for one-shot commands: warnings and errors on stderr only.

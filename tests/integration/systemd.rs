@@ -54,3 +54,25 @@ fn sigterm_says_stopping_and_exits_zero() {
     // terminate() sends a second SIGTERM, which the stopping daemon ignores.
     assert_eq!(appliance.terminate(), Some(0));
 }
+
+#[test]
+fn journal_lines_carry_their_priority() {
+    let mut appliance = Appliance::new();
+    appliance
+        .env
+        .push(("JOURNAL_STREAM".into(), "8:12345".into()));
+    appliance.start();
+    assert_eq!(appliance.terminate(), Some(0));
+    let log = appliance.stderr();
+    let listening = log
+        .lines()
+        .find(|l| l.contains("listening for HTTPS"))
+        .expect(&log);
+    assert!(listening.starts_with("<6>"), "{listening}");
+    assert!(
+        log.lines()
+            .filter(|l| !l.is_empty())
+            .all(|l| l.starts_with('<')),
+        "{log}"
+    );
+}
