@@ -72,6 +72,8 @@ const GROUPS: &[&str] = &["firefighters", "officers", "first-responders"];
 
 pub struct DemoLogin {
     pub admin_password: String,
+    /// The password every demo member logs in to the app with.
+    pub member_password: String,
     pub api_key: String,
 }
 
@@ -82,11 +84,24 @@ pub fn prepare(store: &Store, clock: &SharedClock) -> Result<DemoLogin, Provisio
     if created.org_created {
         seed_members(store, clock, created.org.id)?;
     }
+    let member_password = generate_password()?;
+    let hash = crate::auth::password::hash(&member_password)?;
+    let handle = store.org(created.org.id);
+    for member in MEMBERS {
+        if let Some(user) = handle.user_by_username(member.username)? {
+            let change = crate::store::UserChange {
+                password_hash: Some(Some(hash.clone())),
+                ..crate::store::UserChange::default()
+            };
+            handle.change_user(user.id, &change, clock.now())?;
+        }
+    }
     let stamp = clock.now().unix_timestamp();
     let api_key =
         provisioning::create_api_key(store, clock, ORG, &format!("demo-{stamp}"), "admin", None)?;
     Ok(DemoLogin {
         admin_password,
+        member_password,
         api_key,
     })
 }
@@ -145,16 +160,23 @@ fn generate_password() -> Result<String, getrandom::Error> {
 }
 
 pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String {
+    let members: Vec<&str> = MEMBERS.iter().map(|m| m.username).collect();
     format!(
         "\nTocsin demo is running on https://{listen} (self-signed certificate)\n\n\
-         \x20 Appliance:   {public_url}/\n\
-         \x20 Health:      {public_url}/healthz\n\
-         \x20 Admin login: organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
-         \x20              (one-time: a new password is made at every start)\n\
-         \x20 API key:     {key}\n\n\
-         \x20 Try:  curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/users\n\n\
+         \x20 Health:        {public_url}/healthz\n\
+         \x20 Admin login:   organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
+         \x20 Member logins: organisation \"{ORG}\", usernames {members}, password \"{member_password}\"\n\
+         \x20                (one-time: new passwords are made at every start)\n\
+         \x20 API key:       {key}\n\n\
+         \x20 Follow aino's alerts:\n\
+         \x20   curl -k -c jar -H 'Content-Type: application/json' -d '{{\"org\":\"{ORG}\",\"username\":\"aino\",\"password\":\"{member_password}\"}}' {public_url}/api/v1/session\n\
+         \x20   curl -k -N -b jar {public_url}/api/v1/me/alerts/stream\n\
+         \x20 Send an alert to the firefighters:\n\
+         \x20   curl -k -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"title\":\"Fire at depot 3\",\"severity\":\"critical\",\"channels\":[\"app\"],\"recipients\":{{\"groups\":[\"firefighters\"]}}}}' {public_url}/api/v1/alerts\n\n\
          Stop with Ctrl-C.\n",
+        members = members.join(", "),
         password = login.admin_password,
+        member_password = login.member_password,
         key = login.api_key,
     )
 }
