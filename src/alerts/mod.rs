@@ -523,6 +523,7 @@ pub(crate) fn user_recipient(user: &User, channels: &[Channel], via: String) -> 
         channels_used: 0,
         via,
         response: None,
+        deliveries: Vec::new(),
     }
 }
 
@@ -540,6 +541,7 @@ fn ad_hoc(name: String, via: &str, channels: Vec<Channel>) -> Recipient {
         channels_used: 0,
         via: via.to_owned(),
         response: None,
+        deliveries: Vec::new(),
     }
 }
 

@@ -2,9 +2,9 @@
 //! the totals.
 
 use crate::ids::Id;
-use crate::store::{Alert, Delivery, OrgStore, Recipient, StoreError};
+use crate::store::{Alert, OrgStore, Recipient, StoreError};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -21,17 +21,11 @@ pub struct Totals {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RecipientView {
-    #[serde(flatten)]
-    pub recipient: Recipient,
-    pub deliveries: Vec<Delivery>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct AlertView {
     pub alert: Alert,
     pub totals: Totals,
-    pub recipients: Vec<RecipientView>,
+    /// Each recipient with their deliveries and answer.
+    pub recipients: Vec<Recipient>,
 }
 
 impl AlertView {
@@ -40,25 +34,19 @@ impl AlertView {
             return Ok(None);
         };
         let recipients = org.recipients(id)?;
-        let mut by_recipient: HashMap<Id, Vec<Delivery>> = HashMap::new();
-        for d in org.deliveries(id)? {
-            by_recipient.entry(d.recipient_id).or_default().push(d);
-        }
         let mut totals = Totals {
             recipients: recipients.len(),
             ..Totals::default()
         };
-        let mut views = Vec::with_capacity(recipients.len());
-        for r in recipients {
-            let deliveries = by_recipient.remove(&r.id).unwrap_or_default();
-            for d in &deliveries {
+        for r in &recipients {
+            for d in &r.deliveries {
                 let state = serde_json::to_value(d.state)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
                 *totals.deliveries.entry(state).or_default() += 1;
             }
-            if deliveries.iter().any(|d| d.state.reached()) {
+            if r.deliveries.iter().any(|d| d.state.reached()) {
                 totals.reached += 1;
             }
             match &r.response {
@@ -72,15 +60,11 @@ impl AlertView {
                 }
                 None => totals.no_answer += 1,
             }
-            views.push(RecipientView {
-                recipient: r,
-                deliveries,
-            });
         }
         Ok(Some(AlertView {
             alert,
             totals,
-            recipients: views,
+            recipients,
         }))
     }
 }

@@ -188,6 +188,7 @@ impl Dispatcher {
         let r = DeliveryRef {
             org: job.org,
             alert: job.alert.id,
+            recipient: job.recipient.id,
             delivery: job.delivery.id,
         };
         let attempts = job.delivery.attempts;

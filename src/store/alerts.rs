@@ -148,6 +148,10 @@ pub struct Recipient {
     /// How the recipient was chosen: "user", "group:crew", "phone", ...
     pub via: String,
     pub response: Option<Response>,
+    /// One per channel used so far. Kept inside the recipient's record: an
+    /// alert to thousands writes one record per person, not one per message.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +245,7 @@ pub struct DueTimer {
 pub struct DeliveryRef {
     pub org: Id,
     pub alert: Id,
+    pub recipient: Id,
     pub delivery: Id,
 }
 
@@ -277,15 +282,17 @@ fn outbox_key(org: Id, d: &Delivery) -> Vec<u8> {
     key.extend_from_slice(&millis(d.next_attempt_at).to_be_bytes());
     key.extend_from_slice(&org.to_bytes());
     key.extend_from_slice(&d.alert_id.to_bytes());
+    key.extend_from_slice(&d.recipient_id.to_bytes());
     key.extend_from_slice(&d.id.to_bytes());
     key
 }
 
-fn in_flight_key(org: Id, alert: Id, delivery: Id) -> Vec<u8> {
+fn in_flight_key(r: DeliveryRef) -> Vec<u8> {
     let mut key = keys::kind_prefix(Id::SYSTEM, Kind::InFlight);
-    key.extend_from_slice(&org.to_bytes());
-    key.extend_from_slice(&alert.to_bytes());
-    key.extend_from_slice(&delivery.to_bytes());
+    key.extend_from_slice(&r.org.to_bytes());
+    key.extend_from_slice(&r.alert.to_bytes());
+    key.extend_from_slice(&r.recipient.to_bytes());
+    key.extend_from_slice(&r.delivery.to_bytes());
     key
 }
 
@@ -298,15 +305,51 @@ fn timer_key(at: OffsetDateTime, org: Id, alert: Id) -> Vec<u8> {
     key
 }
 
-/// The three ids at the end of an outbox or in-flight key.
+/// The four ids at the end of an outbox or in-flight key.
 fn trailing_ref(key: &[u8]) -> Option<DeliveryRef> {
-    let start = key.len().checked_sub(48)?;
+    let start = key.len().checked_sub(64)?;
     let tail = key.get(start..)?;
     Some(DeliveryRef {
         org: Id::from_slice(tail.get(0..16)?)?,
         alert: Id::from_slice(tail.get(16..32)?)?,
-        delivery: Id::from_slice(tail.get(32..48)?)?,
+        recipient: Id::from_slice(tail.get(32..48)?)?,
+        delivery: Id::from_slice(tail.get(48..64)?)?,
     })
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<StoreError>>;
+
+fn tx_abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+/// Changes one recipient record (and its deliveries) in a transaction on the
+/// records tree, with whatever else `f` writes in the same transaction.
+/// `None` when the recipient doesn't exist.
+fn update_recipient<T>(
+    records: &sled::Tree,
+    org: Id,
+    alert: Id,
+    recipient: Id,
+    f: impl Fn(&mut Recipient, &sled::transaction::TransactionalTree) -> TxResult<Option<T>>,
+) -> Result<Option<T>> {
+    let key = child(org, Kind::Recipient, alert, recipient);
+    records
+        .transaction(|tx| {
+            let Some(bytes) = tx.get(&key)? else {
+                return Ok(None);
+            };
+            let mut r: Recipient = decode(Kind::Recipient, &bytes).map_err(tx_abort)?;
+            let out = f(&mut r, tx)?;
+            if out.is_some() {
+                tx.insert(
+                    key.as_slice(),
+                    encode(Kind::Recipient, &r).map_err(tx_abort)?,
+                )?;
+            }
+            Ok(out)
+        })
+        .map_err(flatten)
 }
 
 fn encode<R: Serialize>(kind: Kind, record: &R) -> Result<Vec<u8>> {
@@ -326,12 +369,10 @@ pub struct NewAlertBatch {
 }
 
 impl OrgStore {
-    fn stage(&self, batch: &mut Batch, alert: Id, new: &NewAlertBatch) -> Result<()> {
+    /// The index entries, outbox entries, timers and events of new
+    /// deliveries, recipients and timers.
+    fn stage_indexes(&self, batch: &mut Batch, alert: Id, new: &NewAlertBatch) -> Result<()> {
         for r in &new.recipients {
-            batch.insert(
-                child(self.org, Kind::Recipient, alert, r.id),
-                encode(Kind::Recipient, r)?,
-            );
             if let Some(user) = r.user_id {
                 batch.insert(
                     child(self.org, Kind::RecipientOfUser, alert, user),
@@ -340,10 +381,6 @@ impl OrgStore {
             }
         }
         for d in &new.deliveries {
-            batch.insert(
-                child(self.org, Kind::Delivery, alert, d.id),
-                encode(Kind::Delivery, d)?,
-            );
             if d.state == DeliveryState::Queued {
                 batch.insert(outbox_key(self.org, d), &[]);
             }
@@ -371,6 +408,21 @@ impl OrgStore {
         Ok(())
     }
 
+    /// The recipients of a batch with their new deliveries put inside them.
+    fn with_deliveries(new: &NewAlertBatch) -> Vec<Recipient> {
+        let mut recipients = new.recipients.clone();
+        let mut at: std::collections::HashMap<Id, usize> = std::collections::HashMap::new();
+        for (i, r) in recipients.iter().enumerate() {
+            at.insert(r.id, i);
+        }
+        for d in &new.deliveries {
+            if let Some(r) = at.get(&d.recipient_id).and_then(|i| recipients.get_mut(*i)) {
+                r.deliveries.push(d.clone());
+            }
+        }
+        recipients
+    }
+
     /// Writes an alert and all its recipients, deliveries, outbox entries and
     /// timers atomically (not yet flushed).
     pub fn create_alert(&self, alert: &Alert, new: &NewAlertBatch) -> Result<()> {
@@ -379,26 +431,76 @@ impl OrgStore {
             keys::record(self.org, Kind::Alert, alert.id),
             encode(Kind::Alert, alert)?,
         );
-        self.stage(&mut batch, alert.id, new)?;
+        for r in Self::with_deliveries(new) {
+            batch.insert(
+                child(self.org, Kind::Recipient, alert.id, r.id),
+                encode(Kind::Recipient, &r)?,
+            );
+        }
+        self.stage_indexes(&mut batch, alert.id, new)?;
         self.store.records.apply_batch(batch)?;
         Ok(())
     }
 
-    /// Adds or updates recipients and adds deliveries and timers (escalation),
-    /// atomically with removing the timer that caused it.
+    /// Escalation: adds recipients, or to existing recipients their next
+    /// deliveries and `channels_used`, with the timers and index entries, in
+    /// one transaction with removing the timer that caused it. Existing
+    /// recipients are changed inside the transaction, so a delivery the
+    /// dispatcher finishes at the same moment is not overwritten.
     pub fn extend_alert(
         &self,
         alert: Id,
         new: &NewAlertBatch,
         done: Option<&DueTimer>,
     ) -> Result<()> {
-        let mut batch = Batch::default();
-        self.stage(&mut batch, alert, new)?;
-        if let Some(timer) = done {
-            batch.remove(timer.key.as_slice());
+        let recipients = Self::with_deliveries(new);
+        let mut extra = Batch::default();
+        self.stage_indexes(&mut extra, alert, new)?;
+        let mut encoded = Vec::new();
+        for r in &recipients {
+            encoded.push((child(self.org, Kind::Recipient, alert, r.id), r));
         }
-        self.store.records.apply_batch(batch)?;
-        Ok(())
+        let new_deliveries: std::collections::HashMap<Id, Vec<Delivery>> = recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.id,
+                    r.deliveries
+                        .iter()
+                        .filter(|d| new.deliveries.iter().any(|n| n.id == d.id))
+                        .cloned()
+                        .collect(),
+                )
+            })
+            .collect();
+        self.store
+            .records
+            .transaction(|tx| {
+                for (key, r) in &encoded {
+                    let merged = match tx.get(key)? {
+                        Some(bytes) => {
+                            let mut current: Recipient =
+                                decode(Kind::Recipient, &bytes).map_err(tx_abort)?;
+                            current.channels_used = current.channels_used.max(r.channels_used);
+                            current
+                                .deliveries
+                                .extend(new_deliveries.get(&r.id).cloned().unwrap_or_default());
+                            current
+                        }
+                        None => (*r).clone(),
+                    };
+                    tx.insert(
+                        key.as_slice(),
+                        encode(Kind::Recipient, &merged).map_err(tx_abort)?,
+                    )?;
+                }
+                tx.apply_batch(&extra)?;
+                if let Some(timer) = done {
+                    tx.remove(timer.key.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(flatten)
     }
 
     /// Reserves an idempotency key for an alert; returns the alert that
@@ -454,8 +556,13 @@ impl OrgStore {
         self.children(Kind::Recipient, alert)
     }
 
+    /// Every delivery of an alert, recipient by recipient.
     pub fn deliveries(&self, alert: Id) -> Result<Vec<Delivery>> {
-        self.children(Kind::Delivery, alert)
+        Ok(self
+            .recipients(alert)?
+            .into_iter()
+            .flat_map(|r| r.deliveries)
+            .collect())
     }
 
     pub fn alert_events(&self, alert: Id) -> Result<Vec<AlertEvent>> {
@@ -483,17 +590,6 @@ impl OrgStore {
             return Ok(None);
         };
         self.recipient(alert, id)
-    }
-
-    pub fn delivery(&self, alert: Id, id: Id) -> Result<Option<Delivery>> {
-        match self
-            .store
-            .records
-            .get(child(self.org, Kind::Delivery, alert, id))?
-        {
-            Some(v) => decode(Kind::Delivery, &v).map(Some),
-            None => Ok(None),
-        }
     }
 
     /// A member's app deliveries after `after` (oldest first): (delivery, alert).
@@ -536,27 +632,15 @@ impl OrgStore {
         recipient: Id,
         response: Response,
     ) -> Result<Recipient> {
-        let key = child(self.org, Kind::Recipient, alert, recipient);
-        let updated = self.store.records.transaction(|tx| {
-            let Some(bytes) = tx.get(&key)? else {
-                return Err(ConflictableTransactionError::Abort(StoreError::NotFound {
-                    what: "recipient",
-                }));
-            };
-            let mut r: Recipient =
-                decode(Kind::Recipient, &bytes).map_err(ConflictableTransactionError::Abort)?;
+        update_recipient(&self.store.records, self.org, alert, recipient, |r, _| {
             let mut answer = response.clone();
             if let Some(previous) = &r.response {
                 answer.first_at = previous.first_at;
             }
             r.response = Some(answer);
-            tx.insert(
-                key.as_slice(),
-                encode(Kind::Recipient, &r).map_err(ConflictableTransactionError::Abort)?,
-            )?;
-            Ok(r)
-        });
-        updated.map_err(flatten)
+            Ok(Some(r.clone()))
+        })?
+        .ok_or(StoreError::NotFound { what: "recipient" })
     }
 
     pub fn update_alert_text(&self, id: Id, title: &str, body: &str) -> Result<Alert> {
@@ -573,25 +657,29 @@ impl OrgStore {
         let mut alert = self
             .alert(id)?
             .ok_or(StoreError::NotFound { what: "alert" })?;
-        let mut batch = Batch::default();
-        for mut d in self.deliveries(id)? {
-            if d.state == DeliveryState::Queued {
-                batch.remove(outbox_key(self.org, &d));
-                d.state = DeliveryState::Cancelled;
-                d.updated_at = now;
-                batch.insert(
-                    child(self.org, Kind::Delivery, id, d.id),
-                    encode(Kind::Delivery, &d)?,
-                );
-            }
-        }
         alert.state = AlertState::Cancelled;
         alert.cancelled_at = Some(now);
-        batch.insert(
+        // Cancelled first, so the dispatcher claims nothing more of it.
+        self.store.records.insert(
             keys::record(self.org, Kind::Alert, id),
             encode(Kind::Alert, &alert)?,
-        );
-        self.store.records.apply_batch(batch)?;
+        )?;
+        for r in self.recipients(id)? {
+            update_recipient(&self.store.records, self.org, id, r.id, |r, tx| {
+                let mut changed = false;
+                for d in r
+                    .deliveries
+                    .iter_mut()
+                    .filter(|d| d.state == DeliveryState::Queued)
+                {
+                    tx.remove(outbox_key(self.org, d))?;
+                    d.state = DeliveryState::Cancelled;
+                    d.updated_at = now;
+                    changed = true;
+                }
+                Ok(changed.then_some(()))
+            })?;
+        }
         Ok(alert)
     }
 
@@ -599,38 +687,37 @@ impl OrgStore {
     pub fn mark_received(
         &self,
         alert: Id,
+        recipient: Id,
         delivery: Id,
         read: bool,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        let key = child(self.org, Kind::Delivery, alert, delivery);
-        let changed = self.store.records.transaction(|tx| {
-            let Some(bytes) = tx.get(&key)? else {
-                return Ok(None);
-            };
-            let mut d: Delivery =
-                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
-            let before = (d.state, d.read_at);
-            if matches!(
-                d.state,
-                DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
-            ) {
-                d.state = DeliveryState::Delivered;
-            }
-            if read && d.read_at.is_none() {
-                d.read_at = Some(now);
-            }
-            if (d.state, d.read_at) == before {
-                return Ok(None);
-            }
-            d.updated_at = now;
-            tx.insert(
-                key.as_slice(),
-                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
-            )?;
-            Ok(Some(d))
-        });
-        changed.map_err(flatten)
+        Ok(update_recipient(
+            &self.store.records,
+            self.org,
+            alert,
+            recipient,
+            |r, _| {
+                let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
+                    return Ok(None);
+                };
+                let before = (d.state, d.read_at);
+                if matches!(
+                    d.state,
+                    DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
+                ) {
+                    d.state = DeliveryState::Delivered;
+                }
+                if read && d.read_at.is_none() {
+                    d.read_at = Some(now);
+                }
+                if (d.state, d.read_at) == before {
+                    return Ok(None);
+                }
+                d.updated_at = now;
+                Ok(Some(d.clone()))
+            },
+        )?)
     }
 }
 
@@ -704,46 +791,32 @@ impl Store {
         r: DeliveryRef,
         now: OffsetDateTime,
     ) -> Result<Option<(Alert, Recipient, Delivery)>> {
-        let org = self.org(r.org);
-        let Some(alert) = org.alert(r.alert)? else {
+        let Some(alert) = self.org(r.org).alert(r.alert)? else {
             return Ok(None);
         };
-        let key = child(r.org, Kind::Delivery, r.alert, r.delivery);
-        let claimed = self.records.transaction(|tx| {
-            let Some(bytes) = tx.get(&key)? else {
+        let cancelled = alert.state == AlertState::Cancelled;
+        let claimed = update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+            let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
-            let mut d: Delivery =
-                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
             if d.state != DeliveryState::Queued {
                 return Ok(None);
             }
-            tx.remove(outbox_key(r.org, &d))?;
+            tx.remove(outbox_key(r.org, d))?;
             d.updated_at = now;
-            if alert.state == AlertState::Cancelled {
+            if cancelled {
                 d.state = DeliveryState::Cancelled;
-                tx.insert(
-                    key.as_slice(),
-                    encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
-                )?;
-                return Ok(None);
+                return Ok(Some(None));
             }
             d.state = DeliveryState::Sending;
             d.attempts += 1;
-            tx.insert(
-                key.as_slice(),
-                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
-            )?;
-            tx.insert(in_flight_key(r.org, r.alert, r.delivery), &[])?;
-            Ok(Some(d))
-        });
-        let Some(delivery) = claimed.map_err(flatten)? else {
-            return Ok(None);
-        };
-        let Some(recipient) = org.recipient(r.alert, delivery.recipient_id)? else {
-            return Ok(None);
-        };
-        Ok(Some((alert, recipient, delivery)))
+            let claimed = d.clone();
+            tx.insert(in_flight_key(r), &[])?;
+            Ok(Some(Some((rec.clone(), claimed))))
+        })?;
+        Ok(claimed
+            .flatten()
+            .map(|(recipient, delivery)| (alert, recipient, delivery)))
     }
 
     /// Records what the channel did: sent, delivered, retry later or failed.
@@ -753,17 +826,14 @@ impl Store {
         outcome: &SendOutcome,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        let key = child(r.org, Kind::Delivery, r.alert, r.delivery);
-        let finished = self.records.transaction(|tx| {
-            let Some(bytes) = tx.get(&key)? else {
+        update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+            let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
-            let mut d: Delivery =
-                decode(Kind::Delivery, &bytes).map_err(ConflictableTransactionError::Abort)?;
             if d.state != DeliveryState::Sending {
                 return Ok(None);
             }
-            tx.remove(in_flight_key(r.org, r.alert, r.delivery))?;
+            tx.remove(in_flight_key(r))?;
             d.updated_at = now;
             match outcome {
                 SendOutcome::Sent => d.state = DeliveryState::Sent,
@@ -776,16 +846,11 @@ impl Store {
                     d.state = DeliveryState::Queued;
                     d.last_error = Some(error.clone());
                     d.next_attempt_at = *at;
-                    tx.insert(outbox_key(r.org, &d), &[])?;
+                    tx.insert(outbox_key(r.org, d), &[])?;
                 }
             }
-            tx.insert(
-                key.as_slice(),
-                encode(Kind::Delivery, &d).map_err(ConflictableTransactionError::Abort)?,
-            )?;
-            Ok(Some(d))
-        });
-        finished.map_err(flatten)
+            Ok(Some(d.clone()))
+        })
     }
 
     /// After a crash: every delivery left in `sending` is queued again, due
@@ -807,8 +872,7 @@ impl Store {
             if self.finish_delivery(r, &outcome, now)?.is_some() {
                 requeued += 1;
             } else {
-                self.records
-                    .remove(in_flight_key(r.org, r.alert, r.delivery))?;
+                self.records.remove(in_flight_key(r))?;
             }
         }
         Ok(requeued)

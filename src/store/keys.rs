@@ -18,7 +18,7 @@ pub(super) enum Kind {
     LoginThrottle = 9,
     Alert = 10,
     Recipient = 11,
-    Delivery = 12,
+    // 12 held deliveries before they moved inside their recipient's record.
     AlertEvent = 13,
     UserFeed = 14,
     RecipientOfUser = 15,
@@ -47,7 +47,6 @@ impl Kind {
             Kind::LoginThrottle => "login throttle",
             Kind::Alert => "alert",
             Kind::Recipient => "recipient",
-            Kind::Delivery => "delivery",
             Kind::AlertEvent => "alert event",
             Kind::UserFeed => "feed entry",
             Kind::RecipientOfUser => "recipient index",

@@ -394,15 +394,15 @@ impl AlertStream {
         let mut changed = Vec::new();
         for r in &view.recipients {
             let value = json!({
-                "id": r.recipient.id, "name": r.recipient.name, "via": r.recipient.via,
-                "user_id": r.recipient.user_id, "response": r.recipient.response,
+                "id": r.id, "name": r.name, "via": r.via,
+                "user_id": r.user_id, "response": r.response,
                 "deliveries": r.deliveries.iter().map(|d| json!({
                     "id": d.id, "channel": d.channel, "state": d.state, "attempts": d.attempts,
                     "last_error": d.last_error, "read": d.read_at.is_some(),
                 })).collect::<Vec<_>>(),
             });
-            if self.sent.get(&r.recipient.id) != Some(&value) {
-                self.sent.insert(r.recipient.id, value.clone());
+            if self.sent.get(&r.id) != Some(&value) {
+                self.sent.insert(r.id, value.clone());
                 changed.push(value);
             }
         }
@@ -441,12 +441,14 @@ fn member_item(
     delivery: Id,
     alert: Id,
 ) -> Result<Option<Value>, StoreError> {
-    let (Some(a), Some(d)) = (org.alert(alert)?, org.delivery(alert, delivery)?) else {
+    let (Some(a), Some(r)) = (org.alert(alert)?, org.recipient_of_user(alert, user)?) else {
         return Ok(None);
     };
-    let response = org.recipient_of_user(alert, user)?.and_then(|r| r.response);
+    let Some(d) = r.deliveries.iter().find(|d| d.id == delivery) else {
+        return Ok(None);
+    };
     Ok(Some(json!({
-        "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": response,
+        "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": r.response,
     })))
 }
 
@@ -462,12 +464,11 @@ async fn mark_read(
     let org = principal.org.clone();
     let marked = blocking(move || {
         let mut marked = 0;
-        for d in org.deliveries(alert)? {
-            if d.channel == Channel::App
-                && d.address == user.to_string()
-                && org.mark_received(alert, d.id, true, now)?.is_some()
-            {
-                marked += 1;
+        if let Some(r) = org.recipient_of_user(alert, user)? {
+            for d in r.deliveries.iter().filter(|d| d.channel == Channel::App) {
+                if org.mark_received(alert, r.id, d.id, true, now)?.is_some() {
+                    marked += 1;
+                }
             }
         }
         Ok::<_, StoreError>(marked)
@@ -555,7 +556,9 @@ impl MemberStream {
             let loaded = tokio::task::spawn_blocking(move || {
                 let item = member_item(&org, user, delivery, alert)?;
                 if item.is_some() {
-                    org.mark_received(alert, delivery, false, now)?;
+                    if let Some(r) = org.recipient_of_user(alert, user)? {
+                        org.mark_received(alert, r.id, delivery, false, now)?;
+                    }
                 }
                 Ok::<_, StoreError>(item)
             })
