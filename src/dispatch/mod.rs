@@ -105,6 +105,7 @@ impl Dispatcher {
             n => Duration::from_secs(60) / n,
         };
         let mut next_slot = Instant::now();
+        let mut cursors = crate::store::Cursors::new();
         loop {
             let free = slots.available_permits();
             if free == 0 {
@@ -115,10 +116,17 @@ impl Dispatcher {
             }
             let store = self.store.clone();
             let now = self.clock.now();
-            let due = match blocking(move || store.due_deliveries(name, now, free.min(CLAIM_BATCH)))
-                .await
-            {
-                Ok(due) => due,
+            let mut held = std::mem::take(&mut cursors);
+            let looked = blocking(move || {
+                let due = store.due_deliveries(name, now, free.min(CLAIM_BATCH), &mut held)?;
+                Ok((due, held))
+            })
+            .await;
+            let due = match looked {
+                Ok((due, held)) => {
+                    cursors = held;
+                    due
+                }
                 Err(e) => {
                     tracing::error!(channel = name.name(), error = %e, "cannot read the outbox");
                     self.wake.or_after(IDLE_POLL * 4).await;

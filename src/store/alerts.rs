@@ -240,6 +240,10 @@ pub struct DueTimer {
     pub action: TimerAction,
 }
 
+/// Where the dispatcher stopped in each work item, so it doesn't read a big
+/// alert's recipients from the start on every look.
+pub type Cursors = std::collections::HashMap<Vec<u8>, Id>;
+
 /// Where a delivery sits, for the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryRef {
@@ -284,6 +288,21 @@ fn outbox_key(org: Id, d: &Delivery) -> Vec<u8> {
     key.extend_from_slice(&d.alert_id.to_bytes());
     key.extend_from_slice(&d.recipient_id.to_bytes());
     key.extend_from_slice(&d.id.to_bytes());
+    key
+}
+
+/// One outbox entry standing for all the queued deliveries of one alert on
+/// one channel: a big alert adds a handful of entries, not one per message.
+/// Its recipient and delivery ids are [`Id::SYSTEM`].
+fn work_key(org: Id, alert: Id, channel: Channel, priority: u8, due: OffsetDateTime) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
+    key.push(channel.code());
+    key.push(priority);
+    key.extend_from_slice(&millis(due).to_be_bytes());
+    key.extend_from_slice(&org.to_bytes());
+    key.extend_from_slice(&alert.to_bytes());
+    key.extend_from_slice(&Id::SYSTEM.to_bytes());
+    key.extend_from_slice(&Id::SYSTEM.to_bytes());
     key
 }
 
@@ -380,10 +399,22 @@ impl OrgStore {
                 );
             }
         }
+        let mut work: std::collections::BTreeMap<(Channel, u8), OffsetDateTime> =
+            std::collections::BTreeMap::new();
+        for d in new
+            .deliveries
+            .iter()
+            .filter(|d| d.state == DeliveryState::Queued)
+        {
+            let due = work
+                .entry((d.channel, d.priority))
+                .or_insert(d.next_attempt_at);
+            *due = (*due).min(d.next_attempt_at);
+        }
+        for ((channel, priority), due) in work {
+            batch.insert(work_key(self.org, alert, channel, priority, due), &[]);
+        }
         for d in &new.deliveries {
-            if d.state == DeliveryState::Queued {
-                batch.insert(outbox_key(self.org, d), &[]);
-            }
             if d.channel == Channel::App {
                 if let Ok(user) = d.address.parse::<Id>() {
                     batch.insert(
@@ -692,32 +723,26 @@ impl OrgStore {
         read: bool,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        Ok(update_recipient(
-            &self.store.records,
-            self.org,
-            alert,
-            recipient,
-            |r, _| {
-                let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
-                    return Ok(None);
-                };
-                let before = (d.state, d.read_at);
-                if matches!(
-                    d.state,
-                    DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
-                ) {
-                    d.state = DeliveryState::Delivered;
-                }
-                if read && d.read_at.is_none() {
-                    d.read_at = Some(now);
-                }
-                if (d.state, d.read_at) == before {
-                    return Ok(None);
-                }
-                d.updated_at = now;
-                Ok(Some(d.clone()))
-            },
-        )?)
+        update_recipient(&self.store.records, self.org, alert, recipient, |r, _| {
+            let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
+                return Ok(None);
+            };
+            let before = (d.state, d.read_at);
+            if matches!(
+                d.state,
+                DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
+            ) {
+                d.state = DeliveryState::Delivered;
+            }
+            if read && d.read_at.is_none() {
+                d.read_at = Some(now);
+            }
+            if (d.state, d.read_at) == before {
+                return Ok(None);
+            }
+            d.updated_at = now;
+            Ok(Some(d.clone()))
+        })
     }
 }
 
@@ -735,8 +760,9 @@ impl Store {
         channel: Channel,
         now: OffsetDateTime,
         limit: usize,
+        cursors: &mut Cursors,
     ) -> Result<Vec<DeliveryRef>> {
-        let now = millis(now);
+        let now_ms = millis(now);
         let mut due = Vec::new();
         for priority in 0..=2u8 {
             let mut prefix = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
@@ -749,15 +775,74 @@ impl Store {
                     .and_then(|b| <[u8; 8]>::try_from(b).ok())
                     .map(u64::from_be_bytes)
                     .unwrap_or(u64::MAX);
-                if at > now || due.len() >= limit {
+                if at > now_ms || due.len() >= limit {
                     break;
                 }
-                if let Some(r) = trailing_ref(&key) {
+                let Some(r) = trailing_ref(&key) else {
+                    continue;
+                };
+                if r.recipient != Id::SYSTEM {
                     due.push(r);
+                    continue;
                 }
+                self.work_through(&key, r, channel, now, limit, cursors, &mut due)?;
             }
         }
         Ok(due)
+    }
+
+    /// Takes queued deliveries of a work item's alert and channel, from where
+    /// the last look stopped. The item goes only when a look finds nothing
+    /// left, so deliveries handed out but not yet claimed when the process
+    /// dies are found again after a restart (the cursor lives in memory).
+    #[allow(clippy::too_many_arguments)]
+    fn work_through(
+        &self,
+        key: &[u8],
+        item: DeliveryRef,
+        channel: Channel,
+        now: OffsetDateTime,
+        limit: usize,
+        cursors: &mut Cursors,
+        due: &mut Vec<DeliveryRef>,
+    ) -> Result<()> {
+        let prefix = children_prefix(item.org, Kind::Recipient, item.alert);
+        let start = match cursors.get(key) {
+            Some(after) => {
+                let mut k = child(item.org, Kind::Recipient, item.alert, *after);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        let mut found = false;
+        for entry in self.records.range(start..) {
+            let (k, v) = entry?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if due.len() >= limit {
+                return Ok(());
+            }
+            let r: Recipient = decode(Kind::Recipient, &v)?;
+            for d in r.deliveries.iter().filter(|d| {
+                d.channel == channel && d.state == DeliveryState::Queued && d.next_attempt_at <= now
+            }) {
+                due.push(DeliveryRef {
+                    org: item.org,
+                    alert: item.alert,
+                    recipient: r.id,
+                    delivery: d.id,
+                });
+                found = true;
+            }
+            cursors.insert(key.to_vec(), r.id);
+        }
+        if !found && due.len() < limit {
+            self.records.remove(key)?;
+            cursors.remove(key);
+        }
+        Ok(())
     }
 
     /// When the next delivery of `channel` falls due, if any is queued.
@@ -879,10 +964,32 @@ impl Store {
     }
 
     /// How many deliveries wait in each channel's outbox.
+    /// How many deliveries of `channel` wait to be sent.
     pub fn outbox_depth(&self, channel: Channel) -> usize {
         let mut prefix = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
         prefix.push(channel.code());
-        self.records.scan_prefix(prefix).keys().count()
+        let mut depth = 0;
+        for key in self.records.scan_prefix(prefix).keys().flatten() {
+            match trailing_ref(&key) {
+                Some(item) if item.recipient == Id::SYSTEM => {
+                    depth += self
+                        .org(item.org)
+                        .recipients(item.alert)
+                        .map(|rs| {
+                            rs.iter()
+                                .flat_map(|r| &r.deliveries)
+                                .filter(|d| {
+                                    d.channel == channel && d.state == DeliveryState::Queued
+                                })
+                                .count()
+                        })
+                        .unwrap_or(0);
+                }
+                Some(_) => depth += 1,
+                None => {}
+            }
+        }
+        depth
     }
 
     pub fn due_timers(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<DueTimer>> {

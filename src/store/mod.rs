@@ -29,8 +29,8 @@ mod throttle;
 mod users;
 
 pub use alerts::{
-    Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryRef, DeliveryState, DueTimer,
-    Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TimerAction,
+    Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
+    DueTimer, Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
