@@ -1,19 +1,26 @@
 //! Alerts, their recipients and deliveries, the outbox the dispatcher reads,
 //! and the escalation timers.
 //!
-//! An alert with all its recipients, deliveries, outbox entries and timers is
-//! written as one atomic batch. Deliveries move `queued → sending → sent →
-//! delivered` or `failed`, each step persisted before the next; a delivery in
-//! `sending` is also listed under "in flight", so after a crash it is found and
-//! sent again (at-least-once: a duplicate SMS is better than a missed alarm).
+//! An alert with all its recipients (each holding its deliveries), outbox
+//! entries and timers is written as one atomic batch. Deliveries move
+//! `queued → sending → sent → delivered` or `failed`, each step persisted
+//! before the next; a delivery in `sending` is also listed under "in flight",
+//! so after a crash it is found and sent again (at-least-once: a duplicate SMS
+//! is better than a missed alarm).
+//!
+//! The number of entries an alert writes is what limits how fast a big alert
+//! is accepted, so a person's deliveries live in their recipient record and
+//! the outbox holds one work item per (alert, channel) rather than one entry
+//! per message; only retries get entries of their own.
 //!
 //! Keys (all in the records tree):
 //! - `org | Alert | alert`, `org | Recipient | alert | recipient`,
-//!   `org | Delivery | alert | delivery`, `org | AlertEvent | alert | event`
+//!   `org | AlertEvent | alert | event`
 //! - `org | UserFeed | user | delivery` → alert: a member's app feed
 //! - `org | RecipientOfUser | alert | user` → recipient
-//! - `SYSTEM | Outbox | channel | priority | due ms | org | alert | delivery`
-//! - `SYSTEM | InFlight | org | alert | delivery`
+//! - `SYSTEM | Outbox | channel | priority | due ms | org | alert | recipient | delivery`
+//!   (recipient and delivery are [`Id::SYSTEM`] in a work item)
+//! - `SYSTEM | InFlight | org | alert | recipient | delivery`
 //! - `SYSTEM | Timer | due ms | org | alert | timer` → the timer's action
 
 use super::keys::{self, IndexKind, Kind};
