@@ -16,8 +16,8 @@
 //! Keys (all in the records tree):
 //! - `org | Alert | alert`, `org | Recipient | alert | recipient`,
 //!   `org | AlertEvent | alert | event`
-//! - `org | UserFeed | user | delivery` → alert: a member's app feed
-//! - `org | RecipientOfUser | alert | user` → recipient
+//! - `org | UserAlert | user | alert` → recipient (+ app delivery): finds a
+//!   person's record in an alert, and is their app feed
 //! - `SYSTEM | Outbox | channel | priority | due ms | org | alert | recipient | delivery`
 //!   (recipient and delivery are [`Id::SYSTEM`] in a work item)
 //! - `SYSTEM | InFlight | org | alert | recipient | delivery`
@@ -398,14 +398,6 @@ impl OrgStore {
     /// The index entries, outbox entries, timers and events of new
     /// deliveries, recipients and timers.
     fn stage_indexes(&self, batch: &mut Batch, alert: Id, new: &NewAlertBatch) -> Result<()> {
-        for r in &new.recipients {
-            if let Some(user) = r.user_id {
-                batch.insert(
-                    child(self.org, Kind::RecipientOfUser, alert, user),
-                    &r.id.to_bytes(),
-                );
-            }
-        }
         let mut work: std::collections::BTreeMap<(Channel, u8), OffsetDateTime> =
             std::collections::BTreeMap::new();
         for d in new
@@ -421,16 +413,6 @@ impl OrgStore {
         for ((channel, priority), due) in work {
             batch.insert(work_key(self.org, alert, channel, priority, due), &[]);
         }
-        for d in &new.deliveries {
-            if d.channel == Channel::App {
-                if let Ok(user) = d.address.parse::<Id>() {
-                    batch.insert(
-                        child(self.org, Kind::UserFeed, user, d.id),
-                        &alert.to_bytes(),
-                    );
-                }
-            }
-        }
         for (at, action) in &new.timers {
             batch.insert(
                 timer_key(*at, self.org, alert),
@@ -444,6 +426,17 @@ impl OrgStore {
             );
         }
         Ok(())
+    }
+
+    /// The entry that finds a user's recipient record in an alert and, for
+    /// their feed, their app delivery: `user | alert` → recipient (+ delivery).
+    fn user_index(&self, alert: Id, r: &Recipient) -> Option<(Vec<u8>, Vec<u8>)> {
+        let user = r.user_id?;
+        let mut value = r.id.to_bytes().to_vec();
+        if let Some(app) = r.deliveries.iter().find(|d| d.channel == Channel::App) {
+            value.extend_from_slice(&app.id.to_bytes());
+        }
+        Some((child(self.org, Kind::UserAlert, user, alert), value))
     }
 
     /// The recipients of a batch with their new deliveries put inside them.
@@ -470,6 +463,9 @@ impl OrgStore {
             encode(Kind::Alert, alert)?,
         );
         for r in Self::with_deliveries(new) {
+            if let Some((key, value)) = self.user_index(alert.id, &r) {
+                batch.insert(key, value);
+            }
             batch.insert(
                 child(self.org, Kind::Recipient, alert.id, r.id),
                 encode(Kind::Recipient, &r)?,
@@ -531,6 +527,9 @@ impl OrgStore {
                         key.as_slice(),
                         encode(Kind::Recipient, &merged).map_err(tx_abort)?,
                     )?;
+                    if let Some((index_key, value)) = self.user_index(alert, &merged) {
+                        tx.insert(index_key, value)?;
+                    }
                 }
                 tx.apply_batch(&extra)?;
                 if let Some(timer) = done {
@@ -622,20 +621,21 @@ impl OrgStore {
         let Some(id) = self
             .store
             .records
-            .get(child(self.org, Kind::RecipientOfUser, alert, user))?
-            .and_then(|v| Id::from_slice(&v))
+            .get(child(self.org, Kind::UserAlert, user, alert))?
+            .and_then(|v| v.get(..16).and_then(Id::from_slice))
         else {
             return Ok(None);
         };
         self.recipient(alert, id)
     }
 
-    /// A member's app deliveries after `after` (oldest first): (delivery, alert).
+    /// A member's app deliveries in alerts after `after` (oldest first):
+    /// (delivery, alert).
     pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
-        let prefix = children_prefix(self.org, Kind::UserFeed, user);
+        let prefix = children_prefix(self.org, Kind::UserAlert, user);
         let start = match after {
             Some(after) => {
-                let mut key = child(self.org, Kind::UserFeed, user, after);
+                let mut key = child(self.org, Kind::UserAlert, user, after);
                 key.push(0);
                 key
             }
@@ -647,8 +647,9 @@ impl OrgStore {
             if !key.starts_with(&prefix) || feed.len() >= limit {
                 break;
             }
-            let delivery = key.get(prefix.len()..).and_then(Id::from_slice);
-            if let (Some(delivery), Some(alert)) = (delivery, Id::from_slice(&value)) {
+            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
+            let delivery = value.get(16..32).and_then(Id::from_slice);
+            if let (Some(delivery), Some(alert)) = (delivery, alert) {
                 feed.push((delivery, alert));
             }
         }

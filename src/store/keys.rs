@@ -20,8 +20,8 @@ pub(super) enum Kind {
     Recipient = 11,
     // 12 held deliveries before they moved inside their recipient's record.
     AlertEvent = 13,
-    UserFeed = 14,
-    RecipientOfUser = 15,
+    // 14 and 15 held a feed and a user index, now one: `UserAlert`.
+    UserAlert = 20,
     /// Under [`Id::SYSTEM`]: deliveries waiting for their channel.
     Outbox = 16,
     /// Under [`Id::SYSTEM`]: deliveries being sent right now.
@@ -48,8 +48,7 @@ impl Kind {
             Kind::Alert => "alert",
             Kind::Recipient => "recipient",
             Kind::AlertEvent => "alert event",
-            Kind::UserFeed => "feed entry",
-            Kind::RecipientOfUser => "recipient index",
+            Kind::UserAlert => "user alert index",
             Kind::Outbox => "outbox entry",
             Kind::InFlight => "in-flight entry",
             Kind::Timer => "timer",

@@ -546,10 +546,11 @@ impl MemberStream {
                 },
             };
             // Live events may repeat what the backlog already sent.
-            if self.last.is_some_and(|last| delivery <= last) {
+            // Event ids are alert ids, which sort by time like the feed.
+            if self.last.is_some_and(|last| alert <= last) {
                 continue;
             }
-            self.last = Some(delivery);
+            self.last = Some(alert);
             let org = self.org.clone();
             let user = self.user;
             let now = self.state.clock.now();
@@ -566,7 +567,7 @@ impl MemberStream {
             match loaded {
                 Ok(Ok(Some(item))) => {
                     self.state.hub.notify_alert(self.org.org_id(), alert);
-                    return Some(format!("id: {delivery}\nevent: alert\ndata: {item}\n\n"));
+                    return Some(format!("id: {alert}\nevent: alert\ndata: {item}\n\n"));
                 }
                 Ok(Ok(None)) => continue,
                 _ => return None,
