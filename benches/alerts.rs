@@ -8,59 +8,28 @@
 //! BENCH_RECIPIENTS, BENCH_MEMBERS and BENCH_ROUNDS tune it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
+use support::{env_number, Bench, PASSWORD};
 use time::OffsetDateTime;
-use tocsin::config::Config;
-use tocsin::daemon::Daemon;
 use tocsin::ids::Id;
 use tocsin::store::{Channel, DeviceRecord, NewGroup, NewUser, SessionRecord, SessionStage, Store};
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-const PASSWORD: &str = "violet tractor ladder 42 umbrella";
 
 fn main() {
     let recipients = env_number("BENCH_RECIPIENTS", 10_000);
     let members = env_number("BENCH_MEMBERS", 5_000);
     let rounds = env_number("BENCH_ROUNDS", 10);
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
-    config.http.login_attempts_per_address = 100_000;
-
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let clock = tocsin::clock::system();
-            let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
-            tocsin::provisioning::create_admin(daemon.store(), &clock, "bench", "admin", PASSWORD)
-                .unwrap();
-            let key = tocsin::provisioning::create_api_key(
-                daemon.store(),
-                &clock,
-                "bench",
-                "bench",
-                "admin",
-                None,
-            )
-            .unwrap();
-            ready_tx
-                .send((daemon.local_addr(), key, daemon.store().clone()))
-                .unwrap();
-            let _ = actix_web::rt::task::spawn_blocking(move || stop_rx.recv()).await;
-            daemon.stop().await.unwrap();
-        });
-    });
-    let (addr, key, store) = ready_rx.recv().unwrap();
-    let tls = Arc::new(client_tls(dir.path()));
-    let agent = ureq::AgentBuilder::new().tls_config(tls.clone()).build();
+    let bench = Bench::start();
+    let (addr, key, store, tls) = (
+        bench.addr,
+        bench.key.clone(),
+        bench.store.clone(),
+        bench.tls.clone(),
+    );
+    let agent = bench.agent();
     let org = store.org_by_slug("bench").unwrap().unwrap().id;
     // One integration sends every alert here; the rate guard would stop it.
     let mut settings = store.get_org(org).unwrap().unwrap().settings;
@@ -98,7 +67,10 @@ fn main() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    report("accept 10k x 3 (202, flushed)", &mut accept);
+    report(
+        &format!("accept {recipients} x 3 (202, flushed)"),
+        &mut accept,
+    );
 
     // 5,000 members on their live streams.
     let (tx, rx) = mpsc::channel::<(usize, Instant)>();
@@ -157,13 +129,13 @@ fn main() {
             got += 1;
         }
     }
-    report("202 → on 5,000 member streams", &mut reach);
+    report(&format!("202 → on {members} member streams"), &mut reach);
     println!(
         "peak memory (server and clients): {} MiB",
         peak_rss_kib() / 1024
     );
-    stop_tx.send(()).unwrap();
-    let _ = server.join();
+    // 5,000 stream threads are still blocked reading: leave without joining them.
+    drop(bench);
     std::process::exit(0);
 }
 
@@ -286,18 +258,4 @@ fn peak_rss_kib() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
-}
-
-fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
-    use rustls::pki_types::pem::PemObject;
-    let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
 }

@@ -5,20 +5,12 @@
 //! BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 8) tune the run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tocsin::config::Config;
-use tocsin::daemon::Daemon;
-
-const PASSWORD: &str = "violet tractor ladder 42 umbrella";
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::{env_number, Bench, PASSWORD};
 
 struct Target {
     addr: std::net::SocketAddr,
@@ -27,39 +19,14 @@ struct Target {
 }
 
 fn main() {
-    let seconds = env_number("BENCH_SECONDS", 5);
-    let connections = env_number("BENCH_CONNECTIONS", 8) as usize;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
-    // One address makes every request here; the per-address login limit would
-    // measure itself instead of the login.
-    config.http.login_attempts_per_address = 100_000;
-
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let clock = tocsin::clock::system();
-            let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
-            tocsin::provisioning::create_admin(daemon.store(), &clock, "bench", "admin", PASSWORD)
-                .unwrap();
-            let key = tocsin::provisioning::create_api_key(
-                daemon.store(),
-                &clock,
-                "bench",
-                "bench",
-                "admin",
-                None,
-            )
-            .unwrap();
-            ready_tx.send((daemon.local_addr(), key)).unwrap();
-            let _ = actix_web::rt::task::spawn_blocking(move || stop_rx.recv()).await;
-            daemon.stop().await.unwrap();
-        });
+    let seconds = env_number("BENCH_SECONDS", 5) as u64;
+    let connections = env_number("BENCH_CONNECTIONS", 8);
+    let bench = Bench::start();
+    let target = Arc::new(Target {
+        addr: bench.addr,
+        key: bench.key.clone(),
+        tls: bench.tls.clone(),
     });
-    let (addr, key) = ready_rx.recv().unwrap();
-    let tls = Arc::new(client_tls(dir.path()));
-    let target = Arc::new(Target { addr, key, tls });
 
     println!("tocsin HTTP benchmark: {connections} keep-alive connections, {seconds} s per scenario, TLS 1.3, loopback");
     println!(
@@ -140,9 +107,6 @@ fn main() {
         tocsin::auth::password::PASSES,
         tocsin::auth::password::LANES
     );
-
-    stop_tx.send(()).unwrap();
-    server.join().unwrap();
 }
 
 fn describe(e: ureq::Error) -> String {
@@ -202,18 +166,4 @@ fn run(
         pick(0.99),
         pick(1.0)
     );
-}
-
-fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
-    use rustls::pki_types::pem::PemObject;
-    let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
 }

@@ -1,0 +1,100 @@
+//! What both benchmarks need: the real daemon in this process with an
+//! organisation, its admin and an API key, and a TLS client that trusts it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{mpsc, Arc};
+use tocsin::config::Config;
+use tocsin::daemon::Daemon;
+use tocsin::store::Store;
+
+pub const PASSWORD: &str = "violet tractor ladder 42 umbrella";
+
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A running appliance with organisation "bench", admin "admin" and an
+/// admin API key. Dropping it stops the daemon.
+pub struct Bench {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub key: String,
+    pub store: Store,
+    pub tls: Arc<rustls::ClientConfig>,
+    stop: Option<mpsc::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Bench {
+    pub fn start() -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        // One address makes every request here; the per-address login limit
+        // would measure itself instead of the login.
+        config.http.login_attempts_per_address = 100_000;
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let server = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let clock = tocsin::clock::system();
+                let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
+                let store = daemon.store().clone();
+                tocsin::provisioning::create_admin(&store, &clock, "bench", "admin", PASSWORD)
+                    .unwrap();
+                let key = tocsin::provisioning::create_api_key(
+                    &store, &clock, "bench", "bench", "admin", None,
+                )
+                .unwrap();
+                ready_tx.send((daemon.local_addr(), key, store)).unwrap();
+                let _ = actix_web::rt::task::spawn_blocking(move || stop_rx.recv()).await;
+                daemon.stop().await.unwrap();
+            });
+        });
+        let (addr, key, store) = ready_rx.recv().unwrap();
+        let tls = Arc::new(client_tls(dir.path()));
+        Bench {
+            dir,
+            addr,
+            key,
+            store,
+            tls,
+            stop: Some(stop_tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn agent(&self) -> ureq::Agent {
+        ureq::AgentBuilder::new()
+            .tls_config(self.tls.clone())
+            .build()
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
+}
+
+fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
