@@ -425,7 +425,7 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
         let feed = org.user_feed(user, None, 10_000)?;
         let mut items = Vec::new();
         for (delivery, alert) in feed.into_iter().rev().take(50) {
-            if let Some(item) = member_item(&org, user, delivery, alert)? {
+            if let Some((item, _)) = member_item(&org, user, delivery, alert)? {
                 items.push(item);
             }
         }
@@ -435,21 +435,24 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "alerts": items })))
 }
 
+/// What a member's app shows of one delivery, and the recipient record it
+/// belongs to.
 fn member_item(
     org: &OrgStore,
     user: Id,
     delivery: Id,
     alert: Id,
-) -> Result<Option<Value>, StoreError> {
+) -> Result<Option<(Value, Id)>, StoreError> {
     let (Some(a), Some(r)) = (org.alert(alert)?, org.recipient_of_user(alert, user)?) else {
         return Ok(None);
     };
     let Some(d) = r.deliveries.iter().find(|d| d.id == delivery) else {
         return Ok(None);
     };
-    Ok(Some(json!({
+    let item = json!({
         "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": r.response,
-    })))
+    });
+    Ok(Some((item, r.id)))
 }
 
 #[post("/me/alerts/{id}/read")]
@@ -555,13 +558,11 @@ impl MemberStream {
             let user = self.user;
             let now = self.state.clock.now();
             let loaded = tokio::task::spawn_blocking(move || {
-                let item = member_item(&org, user, delivery, alert)?;
-                if item.is_some() {
-                    if let Some(r) = org.recipient_of_user(alert, user)? {
-                        org.mark_received(alert, r.id, delivery, false, now)?;
-                    }
-                }
-                Ok::<_, StoreError>(item)
+                let Some((item, recipient)) = member_item(&org, user, delivery, alert)? else {
+                    return Ok(None);
+                };
+                org.mark_received(alert, recipient, delivery, false, now)?;
+                Ok::<_, StoreError>(Some(item))
             })
             .await;
             match loaded {
