@@ -634,11 +634,7 @@ fn resolve(
         if known_phones.contains(phone) {
             continue;
         }
-        let usable: Vec<Channel> = channels
-            .iter()
-            .copied()
-            .filter(|c| matches!(c, Channel::Sms | Channel::Voice))
-            .collect();
+        let usable = carried_by(channels, &[Channel::Sms, Channel::Voice]);
         let mut r = ad_hoc(phone.clone(), "phone", usable);
         r.phone = Some(phone.clone());
         recipients.push(r);
@@ -648,11 +644,7 @@ fn resolve(
         if known_emails.contains(email) {
             continue;
         }
-        let usable: Vec<Channel> = channels
-            .iter()
-            .copied()
-            .filter(|c| *c == Channel::Email)
-            .collect();
+        let usable = carried_by(channels, &[Channel::Email]);
         let mut r = ad_hoc(email.clone(), "email", usable);
         r.email = Some(email.clone());
         recipients.push(r);
@@ -662,26 +654,28 @@ fn resolve(
         if known_issi.contains(issi) {
             continue;
         }
-        let usable: Vec<Channel> = channels
-            .iter()
-            .copied()
-            .filter(|c| *c == Channel::Tetra)
-            .collect();
+        let usable = carried_by(channels, &[Channel::Tetra]);
         let mut r = ad_hoc(format!("ISSI {issi}"), "tetra_issi", usable);
         r.issi = Some(*issi);
         recipients.push(r);
     }
     for gssi in unique(&spec.tetra_gssi) {
-        let usable: Vec<Channel> = channels
-            .iter()
-            .copied()
-            .filter(|c| *c == Channel::Tetra)
-            .collect();
+        let usable = carried_by(channels, &[Channel::Tetra]);
         let mut r = ad_hoc(format!("talk group {gssi}"), "tetra_gssi", usable);
         r.gssi = Some(*gssi);
         recipients.push(r);
     }
     Ok(recipients)
+}
+
+/// The alert's channels that can carry an address of one kind (a phone
+/// number goes by SMS or voice, an ISSI by TETRA, ...).
+fn carried_by(channels: &[Channel], kinds: &[Channel]) -> Vec<Channel> {
+    channels
+        .iter()
+        .copied()
+        .filter(|c| kinds.contains(c))
+        .collect()
 }
 
 fn unique<T: Eq + std::hash::Hash>(items: &[T]) -> impl Iterator<Item = &T> {

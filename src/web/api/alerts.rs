@@ -206,16 +206,30 @@ async fn cancel_alert(
         Ok::<_, StoreError>(result)
     })
     .await??;
+    publish_change(&state, org_id, &alert, follow_up, "all_clear").await
+}
+
+/// After a cancel or an update is stored: flush it, let the dispatcher and
+/// followers know, announce the follow-up alert on members' streams, and
+/// answer with the alert and the follow-up's id under `follow_up_field`.
+async fn publish_change(
+    state: &AppState,
+    org_id: Id,
+    alert: &Alert,
+    follow_up: Option<alerts::FollowUp>,
+    follow_up_field: &str,
+) -> Result<HttpResponse, ApiError> {
     state.store.flush().await?;
     state.wake.now();
-    state.hub.notify_alert(org_id, id);
-    let mut body = summary(&alert);
-    if let Some((all_clear, notices)) = &follow_up {
-        state.hub.announce(org_id, notices);
-        body["all_clear"] = json!(all_clear.id);
-    } else {
-        body["all_clear"] = Value::Null;
-    }
+    state.hub.notify_alert(org_id, alert.id);
+    let mut body = summary(alert);
+    body[follow_up_field] = match &follow_up {
+        Some((next, notices)) => {
+            state.hub.announce(org_id, notices);
+            json!(next.id)
+        }
+        None => Value::Null,
+    };
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -255,18 +269,7 @@ async fn update_alert(
         Ok::<_, StoreError>(result)
     })
     .await??;
-    state.store.flush().await?;
-    state.wake.now();
-    state.hub.notify_alert(org_id, id);
-    let mut body = summary(&alert);
-    body["update"] = match &follow_up {
-        Some((update, notices)) => {
-            state.hub.announce(org_id, notices);
-            json!(update.id)
-        }
-        None => Value::Null,
-    };
-    Ok(HttpResponse::Ok().json(body))
+    publish_change(&state, org_id, &alert, follow_up, "update").await
 }
 
 #[derive(Debug, Deserialize)]
