@@ -52,6 +52,28 @@ enum Command {
     /// API keys for integrations.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Run a simulated device on a pseudo-terminal, for trying the appliance
+    /// without hardware.
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SimulateCommand {
+    /// A GSM modem (Quectel EC25-like) speaking AT commands in PDU mode.
+    /// Reads commands from standard input: `sms <from> <text>`,
+    /// `fault hang|garbage|unplug <seconds>|cms <code> <times>|busy <times>|no-reports`.
+    Modem {
+        /// Where to put the symlink to the pseudo-terminal (the `device` of a `[[modems]]` section).
+        #[arg(long, value_name = "PATH")]
+        link: PathBuf,
+        /// Network time per message, from the PDU to `+CMGS`.
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        network_delay_ms: u64,
+        /// Time from `+CMGS` to the status report.
+        #[arg(long, value_name = "MS", default_value_t = 500)]
+        report_delay_ms: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +132,62 @@ pub fn run(cli: Cli) -> ExitCode {
             role,
             expires_in_days,
         }) => one_shot(|| apikey_create(&config.config, &org, &name, &role, expires_in_days)),
+        Command::Simulate(SimulateCommand::Modem {
+            link,
+            network_delay_ms,
+            report_delay_ms,
+        }) => one_shot(|| simulate_modem(&link, network_delay_ms, report_delay_ms)),
+    }
+}
+
+fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> Result<(), String> {
+    use crate::hw::sim::modem::{Fault, SimModem, SimModemConfig};
+    use std::time::Duration;
+    let config = SimModemConfig {
+        network_delay: Duration::from_millis(network_delay_ms),
+        report_delay: Duration::from_millis(report_delay_ms),
+        ..SimModemConfig::default()
+    };
+    let modem = SimModem::start(link, config).map_err(|e| {
+        format!(
+            "cannot start the simulated modem at {}: {e}",
+            link.display()
+        )
+    })?;
+    println!("simulated modem on {}", link.display());
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| format!("cannot read standard input: {e}"))?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let number = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok());
+        match words.as_slice() {
+            ["sms", from, ..] => {
+                let text = line
+                    .splitn(3, char::is_whitespace)
+                    .nth(2)
+                    .unwrap_or("")
+                    .to_owned();
+                modem.receive_sms(from, &text);
+            }
+            ["fault", "hang"] => modem.fault(Fault::Hang),
+            ["fault", "garbage"] => modem.fault(Fault::Garbage),
+            ["fault", "no-reports"] => modem.fault(Fault::DropReports),
+            ["fault", "unplug", _] => modem.fault(Fault::Unplug {
+                for_: Duration::from_secs(number(2).unwrap_or(5)),
+            }),
+            ["fault", "cms", _, _] => modem.fault(Fault::CmsError {
+                code: number(2).and_then(|n| u16::try_from(n).ok()).unwrap_or(500),
+                times: number(3).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
+            }),
+            ["fault", "busy", _] => modem.fault(Fault::SimBusy {
+                times: number(2).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
+            }),
+            [] => {}
+            _ => eprintln!("commands: sms <from> <text> | fault hang|garbage|no-reports|unplug <s>|cms <code> <times>|busy <times>"),
+        }
+    }
+    // Standard input closed: keep serving until the process is stopped.
+    loop {
+        std::thread::park();
     }
 }
 
@@ -155,7 +233,15 @@ fn serve(path: &Path) -> ExitCode {
 }
 
 fn run_demo(data_dir: &Path, listen: SocketAddr) -> ExitCode {
-    let config = Config::for_demo(data_dir, listen);
+    let mut config = Config::for_demo(data_dir, listen);
+    // The demo's modem is simulated; it lives as long as the demo.
+    let _modem = match demo::simulated_modem(&mut config) {
+        Ok(modem) => modem,
+        Err(e) => {
+            eprintln!("tocsin: {e}");
+            return ExitCode::from(exit::CANT_CREATE);
+        }
+    };
     run_daemon(&config, |daemon| {
         let clock = clock::system();
         let login = demo::prepare(daemon.store(), &clock).map_err(|e| e.to_string())?;

@@ -72,6 +72,7 @@ impl StartError {
 
 pub struct Daemon {
     store: Store,
+    hardware: Arc<crate::hw::Hardware>,
     hub: Arc<crate::live::Hub>,
     server: JoinHandle<std::io::Result<()>>,
     handle: ServerHandle,
@@ -104,8 +105,14 @@ impl Daemon {
             source,
         })?;
         let hub = Arc::new(crate::live::Hub::default());
+        let hardware = crate::hw::Hardware::start(config, &store, hub.clone(), clock.clone())
+            .map_err(|e| StartError::Task(format!("cannot start a device driver: {e}")))?;
+        let sms: Arc<dyn crate::channels::Channel> = match &hardware.sms {
+            Some(pool) => pool.clone(),
+            None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
+        };
         let channels: Vec<Arc<dyn crate::channels::Channel>> = vec![
-            Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
+            sms,
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
             match &config.email {
                 Some(email) => crate::channels::EmailChannel::new(email, &config.http.public_url)?,
@@ -127,6 +134,7 @@ impl Daemon {
             alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
             hub: hub.clone(),
             wake,
+            hardware: hardware.clone(),
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);
@@ -137,6 +145,7 @@ impl Daemon {
         tracing::info!(address = %local_addr, "listening for HTTPS");
         Ok(Daemon {
             store,
+            hardware,
             hub,
             server,
             handle,
@@ -150,6 +159,10 @@ impl Daemon {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn hardware(&self) -> &Arc<crate::hw::Hardware> {
+        &self.hardware
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully.
@@ -167,6 +180,7 @@ impl Daemon {
         };
         let Daemon {
             store,
+            hardware,
             hub,
             mut server,
             handle,
@@ -187,6 +201,7 @@ impl Daemon {
             ended = &mut server => Some(ended),
         };
         service_manager::stopping();
+        hardware.stop();
         if let Some(watchdog) = watchdog {
             watchdog.abort();
         }
@@ -218,6 +233,7 @@ impl Daemon {
 
     /// Stops serving and flushes the store (used by tests and benchmarks).
     pub async fn stop(self) -> Result<(), StoreError> {
+        self.hardware.stop();
         self.hub.close_all();
         self.handle.stop(true).await;
         let _ = self.server.await;

@@ -159,6 +159,28 @@ fn generate_password() -> Result<String, getrandom::Error> {
         .collect())
 }
 
+/// Starts the demo's simulated GSM modem on a pseudo-terminal in the data
+/// directory and adds it to the configuration, as a real one would be.
+pub fn simulated_modem(
+    config: &mut crate::config::Config,
+) -> Result<crate::hw::sim::modem::SimModem, String> {
+    let link = config.data_dir.join("sim-modem");
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let modem = crate::hw::sim::modem::SimModem::start(&link, Default::default())
+        .map_err(|e| format!("cannot start the simulated modem: {e}"))?;
+    let profile = crate::hw::gsm::profile::load("quectel-ec25", None).map_err(|e| e.to_string())?;
+    config.modems.push(crate::config::ModemConfig {
+        name: "sim-modem".to_owned(),
+        device: link,
+        baud: 115_200,
+        profile_name: "quectel-ec25".to_owned(),
+        profile,
+        sim_pin: None,
+    });
+    Ok(modem)
+}
+
 pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String {
     let members: Vec<&str> = MEMBERS.iter().map(|m| m.username).collect();
     format!(
@@ -171,8 +193,11 @@ pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String
          \x20 Follow aino's alerts:\n\
          \x20   curl -k -c jar -H 'Content-Type: application/json' -d '{{\"org\":\"{ORG}\",\"username\":\"aino\",\"password\":\"{member_password}\"}}' {public_url}/api/v1/session\n\
          \x20   curl -k -N -b jar {public_url}/api/v1/me/alerts/stream\n\
-         \x20 Send an alert to the firefighters:\n\
-         \x20   curl -k -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"title\":\"Fire at depot 3\",\"severity\":\"critical\",\"channels\":[\"app\"],\"recipients\":{{\"groups\":[\"firefighters\"]}}}}' {public_url}/api/v1/alerts\n\n\
+         \x20 Send an alert to the firefighters (app and SMS through the simulated modem):\n\
+         \x20   curl -k -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"title\":\"Fire at depot 3\",\"severity\":\"critical\",\"channels\":[\"app\",\"sms\"],\"recipients\":{{\"groups\":[\"firefighters\"]}}}}' {public_url}/api/v1/alerts\n\
+         \x20 The modem and what it received:\n\
+         \x20   curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/devices/hardware\n\
+         \x20   curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/inbound\n\n\
          Stop with Ctrl-C.\n",
         members = members.join(", "),
         password = login.admin_password,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod dispatch;
+pub mod hw;
 pub mod ids;
 pub mod live;
 pub mod provisioning;

@@ -52,11 +52,21 @@ pub enum Outcome {
     LoggedIn(Box<LoggedIn>),
     /// One answer for every wrong credential.
     Refused,
-    /// The password was right; the user must also give a code.
-    SecondFactorRequired,
+    /// The password was right; the user must also give a code. When the
+    /// user takes codes by SMS, one is issued here for the caller to send.
+    SecondFactorRequired {
+        sms: Option<SmsChallenge>,
+    },
     Locked {
         retry_after: Duration,
     },
+}
+
+/// A login code to send by SMS.
+#[derive(Debug)]
+pub struct SmsChallenge {
+    pub phone: String,
+    pub code: String,
 }
 
 #[derive(Debug)]
@@ -125,7 +135,21 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
 
     if second_factor::enrolled(&user) {
         let Some(code) = attempt.code.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Ok(Outcome::SecondFactorRequired);
+            let sms = match &user.sms_second_factor {
+                Some(phone) => {
+                    second_factor::issue_sms_code(&handle, &user, phone, now)?.map(|code| {
+                        SmsChallenge {
+                            phone: phone.clone(),
+                            code,
+                        }
+                    })
+                }
+                None => None,
+            };
+            if sms.is_some() {
+                audit_entry("login.sms_code_sent", AuditOutcome::Success).write(&handle, now)?;
+            }
+            return Ok(Outcome::SecondFactorRequired { sms });
         };
         match second_factor::verify(&handle, &user, code, now)? {
             Some(method) => {

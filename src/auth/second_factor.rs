@@ -1,9 +1,10 @@
 //! Second factors. TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps, one step of
-//! clock drift either way) and one-time recovery codes are built in; every
-//! method answers the same question, so SMS one-time codes plug in beside them.
+//! clock drift either way), one-time recovery codes, and one-time codes sent
+//! by SMS through the appliance's own modems. Every method answers the same
+//! question: is this code good for this user now?
 
 use super::token::sha256_hex;
-use crate::store::{OrgStore, StoreError, TotpState, User};
+use crate::store::{OrgStore, SmsCode, StoreError, TotpState, User, UserChange};
 use time::OffsetDateTime;
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -26,11 +27,90 @@ pub enum SecondFactorError {
 pub enum Accepted {
     Totp,
     RecoveryCode,
+    Sms,
 }
+
+/// How long an SMS code works: long enough for a slow network, short
+/// enough that a stolen phone's old messages are useless.
+const SMS_CODE_LIFETIME: time::Duration = time::Duration::minutes(5);
+/// A new code is not sent sooner than this after the last one.
+const SMS_RESEND_AFTER: time::Duration = time::Duration::seconds(30);
+/// Wrong guesses that end an SMS code.
+const SMS_CODE_TRIES: u32 = 5;
 
 /// True when the user has a second factor that must be asked for at login.
 pub fn enrolled(user: &User) -> bool {
-    user.totp.as_ref().is_some_and(|t| t.confirmed)
+    user.totp.as_ref().is_some_and(|t| t.confirmed) || user.sms_second_factor.is_some()
+}
+
+fn sms_code_hash(user: &User, code: &str) -> String {
+    sha256_hex(&format!("{}:{}", user.id, code.trim()))
+}
+
+/// Issues a six-digit code for `phone` and keeps only its hash. `None`
+/// when a code went out less than half a minute ago (it is still good).
+pub fn issue_sms_code(
+    org: &OrgStore,
+    user: &User,
+    phone: &str,
+    now: OffsetDateTime,
+) -> Result<Option<String>, SecondFactorError> {
+    if user.sms_code.as_ref().is_some_and(|c| {
+        c.phone == phone && now - c.sent_at < SMS_RESEND_AFTER && c.expires_at > now
+    }) {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes)?;
+    let code = format!("{:06}", u32::from_be_bytes(bytes) % 1_000_000);
+    let record = SmsCode {
+        hash: sms_code_hash(user, &code),
+        phone: phone.to_owned(),
+        sent_at: now,
+        expires_at: now + SMS_CODE_LIFETIME,
+        tries: 0,
+    };
+    org.change_user(
+        user.id,
+        &UserChange {
+            sms_code: Some(Some(record)),
+            ..UserChange::default()
+        },
+        now,
+    )?;
+    Ok(Some(code))
+}
+
+/// Checks and uses up the outstanding SMS code. Returns the number it was
+/// sent to when good.
+pub fn take_sms_code(
+    org: &OrgStore,
+    user: &User,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<String>, SecondFactorError> {
+    let Some(pending) = user.sms_code.as_ref() else {
+        return Ok(None);
+    };
+    let alive = pending.expires_at > now && pending.tries < SMS_CODE_TRIES;
+    let good = alive && super::token::same(&pending.hash, &sms_code_hash(user, code));
+    let next = if good || !alive {
+        None
+    } else {
+        Some(SmsCode {
+            tries: pending.tries + 1,
+            ..pending.clone()
+        })
+    };
+    org.change_user(
+        user.id,
+        &UserChange {
+            sms_code: Some(next),
+            ..UserChange::default()
+        },
+        now,
+    )?;
+    Ok(good.then(|| pending.phone.clone()))
 }
 
 fn totp_for(secret: &str, account: &str) -> Result<TOTP, SecondFactorError> {
@@ -91,6 +171,13 @@ pub fn verify(
                 .consume_totp_step(user.id, step)?
                 .then_some(Accepted::Totp));
         }
+    }
+    if user.sms_second_factor.is_some()
+        && code.trim().len() == 6
+        && code.trim().bytes().all(|b| b.is_ascii_digit())
+        && take_sms_code(org, user, code, now)?.is_some()
+    {
+        return Ok(Some(Accepted::Sms));
     }
     let normalized = normalize_recovery_code(code);
     if normalized.len() == 10 && org.consume_recovery_code(user.id, &sha256_hex(&normalized))? {

@@ -2,8 +2,10 @@
 //! dispatcher hands it one delivery at a time within the channel's limits.
 
 mod email;
+pub mod sms;
 
 pub use email::{EmailChannel, EmailSetupError};
+pub use sms::{SmsDesk, SmsPool};
 
 use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};
 use futures_util::future::BoxFuture;

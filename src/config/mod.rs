@@ -46,7 +46,8 @@ pub struct ModemConfig {
     pub name: String,
     pub device: PathBuf,
     pub baud: u32,
-    pub profile: String,
+    pub profile_name: String,
+    pub profile: crate::hw::gsm::profile::ModemProfile,
     pub sim_pin: Option<Secret>,
 }
 
@@ -411,15 +412,35 @@ fn read_modem(r: &mut Reader, t: &mut TableCursor) -> Option<ModemConfig> {
     let name = r.required_name(t);
     let device = r.required_path(t, "device");
     let baud = r.baud(t, 115_200);
-    let profile = r.required_name_key(t, "profile");
+    let profile_name = r.required_name_key(t, "profile");
+    let mut profile = profile_name.as_ref().and_then(|p| {
+        match crate::hw::gsm::profile::load(p, Some(r.base_dir())) {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                r.problem_at(t, "profile", format!("cannot be used: {e}"));
+                None
+            }
+        }
+    });
     let sim_pin = r.parsed(t, "sim_pin", "4 to 8 digits", |s| {
         ((4..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| Secret::new(s))
     });
+    let per_minute = r.integer(
+        t,
+        "per_minute",
+        1,
+        600,
+        "a rate from 1 to 600 messages a minute",
+    );
+    if let (Some(profile), Some(limit)) = (profile.as_mut(), per_minute) {
+        profile.per_minute = u32::try_from(limit).unwrap_or(profile.per_minute);
+    }
     Some(ModemConfig {
         name: name?,
         device: device?,
         baud: baud?,
+        profile_name: profile_name?,
         profile: profile?,
         sim_pin,
     })

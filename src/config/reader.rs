@@ -76,6 +76,12 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// The configuration file's folder: relative paths and local device
+    /// profiles are found from here.
+    pub(super) fn base_dir(&self) -> &'t Path {
+        self.base_dir
+    }
+
     pub(super) fn into_problems(mut self) -> Vec<Problem> {
         self.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
         self.problems

@@ -946,6 +946,38 @@ impl Store {
         })
     }
 
+    /// A delivery's final word from the network (a status report): `Ok` for
+    /// delivered, `Err` with the reason for failed. A report can beat the
+    /// dispatcher's own "sent" record, so a delivery still `sending` settles
+    /// too. `None` when there was nothing to change.
+    pub fn settle_delivery(
+        &self,
+        r: DeliveryRef,
+        result: &std::result::Result<(), String>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>> {
+        update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+            let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
+                return Ok(None);
+            };
+            if !matches!(d.state, DeliveryState::Sending | DeliveryState::Sent) {
+                return Ok(None);
+            }
+            if d.state == DeliveryState::Sending {
+                tx.remove(in_flight_key(r))?;
+            }
+            match result {
+                Ok(()) => d.state = DeliveryState::Delivered,
+                Err(reason) => {
+                    d.state = DeliveryState::Failed;
+                    d.last_error = Some(reason.clone());
+                }
+            }
+            d.updated_at = now;
+            Ok(Some(d.clone()))
+        })
+    }
+
     /// After a crash: every delivery left in `sending` is queued again, due
     /// now. Returns how many.
     pub fn requeue_in_flight(&self, now: OffsetDateTime) -> Result<usize> {

@@ -29,6 +29,22 @@ pub(super) enum Kind {
     /// Under [`Id::SYSTEM`]: escalation timers by due time.
     Timer = 18,
     Template = 19,
+    /// Under [`Id::SYSTEM`]: a sent SMS part by modem, number and network
+    /// reference, for matching its status report.
+    SmsTrack = 21,
+    /// Under [`Id::SYSTEM`]: parts of a multipart SMS delivered so far.
+    SmsPartsDelivered = 22,
+    /// Under [`Id::SYSTEM`]: who was texted about which alert, newest last,
+    /// for matching replies.
+    SmsPeer = 23,
+    /// Under [`Id::SYSTEM`]: received parts of a multipart SMS not yet complete.
+    SmsPart = 24,
+    /// A message received on any channel, under the organisation it concerns
+    /// (or [`Id::SYSTEM`] when nobody is known).
+    Inbound = 25,
+    /// Under [`Id::SYSTEM`]: fingerprints of received messages, so one read
+    /// twice (after a restart) is handled once.
+    InboundSeen = 26,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -53,6 +69,12 @@ impl Kind {
             Kind::InFlight => "in-flight entry",
             Kind::Timer => "timer",
             Kind::Template => "template",
+            Kind::SmsTrack => "sms tracking entry",
+            Kind::SmsPartsDelivered => "sms part counter",
+            Kind::SmsPeer => "sms peer",
+            Kind::SmsPart => "sms part",
+            Kind::Inbound => "inbound message",
+            Kind::InboundSeen => "inbound fingerprint",
             Kind::Probe => "probe",
         }
     }

@@ -39,6 +39,12 @@ pub struct User {
     /// SHA-256 of each unused recovery code.
     #[serde(default)]
     pub recovery_codes: Vec<String>,
+    /// The number login codes go to by SMS, once the user proved it reaches them.
+    #[serde(default)]
+    pub sms_second_factor: Option<String>,
+    /// The one SMS code outstanding (for login or for enrolling a number).
+    #[serde(default)]
+    pub sms_code: Option<SmsCode>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -54,6 +60,20 @@ pub struct TotpState {
     /// The last time step a code was accepted for, so no code works twice.
     #[serde(default)]
     pub last_step: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsCode {
+    /// SHA-256 of the user id and the code: the code itself is never stored.
+    pub hash: String,
+    /// The number it went to.
+    pub phone: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Wrong guesses so far; the code dies after a few.
+    pub tries: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -86,6 +106,8 @@ pub struct UserChange {
     pub must_change_password: Option<bool>,
     pub totp: Option<Option<TotpState>>,
     pub recovery_codes: Option<Vec<String>>,
+    pub sms_second_factor: Option<Option<String>>,
+    pub sms_code: Option<Option<SmsCode>>,
 }
 
 impl UserChange {
@@ -124,6 +146,12 @@ impl UserChange {
         if let Some(v) = &self.recovery_codes {
             user.recovery_codes = v.clone();
         }
+        if let Some(v) = &self.sms_second_factor {
+            user.sms_second_factor = v.clone();
+        }
+        if let Some(v) = &self.sms_code {
+            user.sms_code = v.clone();
+        }
         user.updated_at = now;
     }
 }
@@ -145,6 +173,8 @@ impl OrgStore {
             must_change_password: new.must_change_password,
             totp: None,
             recovery_codes: Vec::new(),
+            sms_second_factor: None,
+            sms_code: None,
             created_at: now,
             updated_at: now,
         };

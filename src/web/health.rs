@@ -26,9 +26,30 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => "failing: no answer within 5 s".to_owned(),
     };
     let ready = store_check == "ok";
+    // A device down degrades the appliance (its other channels still work),
+    // but only a failing store makes it unready.
+    let devices: serde_json::Map<String, serde_json::Value> = state
+        .hardware
+        .devices()
+        .into_iter()
+        .map(|d| {
+            let check = match (&d.state, &d.last_error) {
+                (crate::hw::status::DeviceState::Ready, _) => "ok".to_owned(),
+                (s, Some(e)) => format!("{}: {e}", s.name()),
+                (s, None) => s.name().to_owned(),
+            };
+            (d.name, json!(check))
+        })
+        .collect();
+    let degraded = devices.values().any(|v| v != "ok");
+    let status = match (ready, degraded) {
+        (false, _) => "not ready",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
     let body = json!({
-        "status": if ready { "ready" } else { "not ready" },
-        "checks": {"store": store_check},
+        "status": status,
+        "checks": {"store": store_check, "devices": devices},
     });
     if ready {
         HttpResponse::Ok().json(body)
@@ -59,6 +80,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     state
         .metrics
         .set_live_streams(state.hub.connected_members());
+    state.metrics.set_devices(&state.hardware.devices());
     match state.metrics.encode() {
         Some(text) => HttpResponse::Ok()
             .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")

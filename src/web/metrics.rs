@@ -31,6 +31,12 @@ pub struct ChannelLabels {
     pub channel: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeviceLabels {
+    pub device: String,
+    pub kind: String,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
@@ -40,6 +46,11 @@ pub struct Metrics {
     store_size: Gauge,
     outbox: Family<ChannelLabels, Gauge>,
     live_streams: Gauge,
+    device_up: Family<DeviceLabels, Gauge>,
+    device_signal: Family<DeviceLabels, Gauge>,
+    device_queue: Family<DeviceLabels, Gauge>,
+    device_sent: Family<DeviceLabels, Gauge>,
+    device_received: Family<DeviceLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -82,6 +93,36 @@ impl Default for Metrics {
             "Members' app streams open now",
             live_streams.clone(),
         );
+        let device_up = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_up",
+            "1 when the modem or radio is ready to send, 0 otherwise",
+            device_up.clone(),
+        );
+        let device_signal = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_signal_dbm",
+            "Received signal strength the device reports",
+            device_signal.clone(),
+        );
+        let device_queue = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_queue",
+            "Messages waiting for the device",
+            device_queue.clone(),
+        );
+        let device_sent = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_sent",
+            "Messages the device sent since the daemon started",
+            device_sent.clone(),
+        );
+        let device_received = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_received",
+            "Messages the device received since the daemon started",
+            device_received.clone(),
+        );
         let build = Family::<Vec<(String, String)>, Gauge>::default();
         build
             .get_or_create(&vec![(
@@ -97,6 +138,11 @@ impl Default for Metrics {
             store_size,
             outbox,
             live_streams,
+            device_up,
+            device_signal,
+            device_queue,
+            device_sent,
+            device_received,
         }
     }
 }
@@ -134,6 +180,31 @@ impl Metrics {
     pub fn set_live_streams(&self, streams: usize) {
         self.live_streams
             .set(i64::try_from(streams).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_devices(&self, devices: &[crate::hw::status::DeviceStatus]) {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        for d in devices {
+            let labels = DeviceLabels {
+                device: d.name.clone(),
+                kind: d.kind.to_owned(),
+            };
+            self.device_up
+                .get_or_create(&labels)
+                .set(i64::from(d.state == crate::hw::status::DeviceState::Ready));
+            if let Some(dbm) = d.signal_dbm {
+                self.device_signal
+                    .get_or_create(&labels)
+                    .set(i64::from(dbm));
+            }
+            self.device_queue
+                .get_or_create(&labels)
+                .set(count(d.queue as u64));
+            self.device_sent.get_or_create(&labels).set(count(d.sent));
+            self.device_received
+                .get_or_create(&labels)
+                .set(count(d.received));
+        }
     }
 
     /// Lets a subsystem add its own metric families.

@@ -33,6 +33,8 @@ pub struct AppState {
     pub hub: Arc<crate::live::Hub>,
     /// Tells the dispatcher that new deliveries wait.
     pub wake: crate::dispatch::Wake,
+    /// Modems and radios, for their state and for login codes by SMS.
+    pub hardware: Arc<crate::hw::Hardware>,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.

@@ -22,6 +22,10 @@ pub enum ApiError {
     LoginRefused,
     #[error("enter the code from your authenticator app or a recovery code")]
     SecondFactorRequired,
+    #[error("a login code was sent by SMS to the number ending {0}; enter it, or a recovery code")]
+    SmsCodeSent(String),
+    #[error("codes by SMS need a modem, and this appliance has none configured")]
+    NoModem,
     #[error("too many attempts; try again in {0} seconds")]
     Throttled(u64),
     #[error("this device was wiped and blocked by an administrator")]
@@ -67,7 +71,8 @@ impl ApiError {
             ApiError::BodyUnreadable => "body_unreadable",
             ApiError::Unauthorized => "unauthorized",
             ApiError::LoginRefused => "login_refused",
-            ApiError::SecondFactorRequired => "second_factor_required",
+            ApiError::SecondFactorRequired | ApiError::SmsCodeSent(_) => "second_factor_required",
+            ApiError::NoModem => "no_modem",
             ApiError::Throttled(_) => "throttled",
             ApiError::DeviceWiped => "device_wiped",
             ApiError::NeedsLogin => "needs_login",
@@ -125,7 +130,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized
             | ApiError::LoginRefused
             | ApiError::SecondFactorRequired
+            | ApiError::SmsCodeSent(_)
             | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
+            ApiError::NoModem => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Throttled(_) | ApiError::RateGuard(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NeedsLogin
             | ApiError::Csrf

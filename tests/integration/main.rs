@@ -12,6 +12,8 @@ mod fixtures;
 mod identity;
 mod inprocess;
 mod isolation;
+mod pdu_spec;
+mod sms;
 mod smtp;
 mod support;
 mod systemd;

@@ -306,6 +306,7 @@ async fn change_user(
             must_change_password: fields.must_change_password,
             totp: None,
             recovery_codes: None,
+            ..UserChange::default()
         };
         let changed = org.change_user(user.id, &change, now)?;
         let mut entry = principal

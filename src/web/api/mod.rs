@@ -3,6 +3,7 @@
 mod access;
 mod alerts;
 mod directory;
+mod hardware;
 mod session;
 mod templates;
 
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(openapi)
             .configure(session::routes)
             .configure(directory::routes)
+            .configure(hardware::routes)
             .configure(access::routes)
             .configure(alerts::routes)
             .configure(templates::routes),

@@ -78,7 +78,12 @@ async fn log_in(
     state.store.flush().await?;
     match outcome {
         Outcome::Refused => Err(ApiError::LoginRefused),
-        Outcome::SecondFactorRequired => Err(ApiError::SecondFactorRequired),
+        Outcome::SecondFactorRequired { sms: None } => Err(ApiError::SecondFactorRequired),
+        Outcome::SecondFactorRequired { sms: Some(challenge) } => {
+            let tail = last_digits(&challenge.phone);
+            send_code(&state, challenge.phone, &challenge.code)?;
+            Err(ApiError::SmsCodeSent(tail))
+        }
         Outcome::Locked { retry_after } => Err(ApiError::Throttled(retry_after.as_secs())),
         Outcome::LoggedIn(done) => Ok(HttpResponse::Ok().cookie(session_cookie(done.cookie)).json(json!({
             "csrf_token": done.session.csrf_token,
@@ -252,6 +257,122 @@ async fn end_my_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The last two digits, all a login page may show of a number.
+fn last_digits(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(2)..].iter().collect()
+}
+
+/// Sends a one-time code through the modem pool without holding the
+/// request: the code is stored already, and the person is waiting for it.
+fn send_code(state: &AppState, phone: String, code: &str) -> Result<(), ApiError> {
+    let pool = state.hardware.sms.clone().ok_or(ApiError::NoModem)?;
+    let request = crate::hw::gsm::modem::SmsRequest {
+        to: phone,
+        text: format!("Tocsin login code: {code}\nIt works once, for 5 minutes. Never share it."),
+        status_report: false,
+        tag: None,
+    };
+    actix_web::rt::spawn(async move {
+        let outcome = pool.send_text(request).await;
+        tracing::info!(?outcome, "login code by SMS");
+    });
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsFactorBody {
+    phone: String,
+}
+
+/// Starts SMS codes as the second factor: a code goes to one of the user's
+/// own numbers, and `confirm` with it proves the number reaches them.
+#[post("/me/sms-second-factor")]
+async fn begin_sms_factor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<SmsFactorBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    if second_factor::enrolled(&auth.user) {
+        return Err(ApiError::Refused(
+            "a second factor is already set up; remove it first",
+        ));
+    }
+    if !auth.user.phones.contains(&body.phone) {
+        return Err(ApiError::field(
+            "phone",
+            "must be one of your own phone numbers",
+        ));
+    }
+    if state.hardware.sms.is_none() {
+        return Err(ApiError::NoModem);
+    }
+    let (user, phone, now) = (auth.user.clone(), body.phone.clone(), state.clock.now());
+    let org = principal.org.clone();
+    let code = blocking(move || second_factor::issue_sms_code(&org, &user, &phone, now)).await?;
+    state.store.flush().await?;
+    if let Some(code) = code {
+        send_code(&state, body.phone.clone(), &code)?;
+    }
+    Ok(HttpResponse::Accepted().json(json!({"sent_to_number_ending": last_digits(&body.phone)})))
+}
+
+#[post("/me/sms-second-factor/confirm")]
+async fn confirm_sms_factor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    if second_factor::enrolled(&auth.user) {
+        return Err(ApiError::Refused("a second factor is already set up"));
+    }
+    let now = state.clock.now();
+    let (user, session, org_record) = (auth.user.clone(), auth.session.clone(), auth.org.clone());
+    let handle = principal.org.clone();
+    let (codes, hashes) = second_factor::new_recovery_codes()?;
+    let confirmed = blocking(move || {
+        let Some(phone) = second_factor::take_sms_code(&handle, &user, &body.code, now)? else {
+            return Ok::<_, ApiError>(None);
+        };
+        let user = handle.change_user(
+            user.id,
+            &UserChange {
+                sms_second_factor: Some(Some(phone)),
+                recovery_codes: Some(hashes),
+                ..UserChange::default()
+            },
+            now,
+        )?;
+        let access = login::access_of(&handle, &user)?;
+        let stage = if session.stage == SessionStage::MustEnrollSecondFactor {
+            login::stage_for(&org_record, &user, &access, now)
+        } else {
+            session.stage
+        };
+        handle.set_session_stage(session.id, stage)?;
+        principal
+            .audit("second_factor.enrolled", AuditOutcome::Success)
+            .target(&user.username)
+            .detail("sms")
+            .write(&handle, now)?;
+        Ok(Some(stage))
+    })
+    .await;
+    state.store.flush().await?;
+    match confirmed? {
+        Some(stage) => {
+            Ok(HttpResponse::Ok().json(json!({"recovery_codes": codes, "stage": stage})))
+        }
+        None => Err(ApiError::field(
+            "code",
+            "is not the code sent, or it expired",
+        )),
+    }
+}
+
 #[post("/me/totp")]
 async fn begin_totp(
     state: web::Data<AppState>,
@@ -388,5 +509,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(end_my_session)
         .service(begin_totp)
         .service(confirm_totp)
-        .service(remove_totp);
+        .service(remove_totp)
+        .service(begin_sms_factor)
+        .service(confirm_sms_factor);
 }

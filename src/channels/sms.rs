@@ -1,0 +1,438 @@
+//! The `sms` channel: a pool of GSM modems sharing the load, and the desk
+//! that takes what the modems hear back (status reports, replies).
+//!
+//! Each send goes to the ready modem with the shortest queue. A modem that
+//! fails or vanishes hands its queue back, and those messages go to the
+//! others at once; with no modem ready, a send waits a while for one before
+//! the dispatcher is told to retry later.
+
+use super::{Channel, Job, Limits, Outcome};
+use crate::alerts::{parse_reply, respond};
+use crate::clock::SharedClock;
+use crate::hw::gsm::modem::{FailureClass, ModemHandle, SmsEvents, SmsRequest};
+use crate::hw::gsm::pdu::{self, DeliveryStatus};
+use crate::ids::Id;
+use crate::live::Hub;
+use crate::store::{
+    AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling, InboundMessage,
+    Severity, Store, StoreError,
+};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How long a send waits for some modem to be ready before giving up for now.
+const WAIT_FOR_MODEM: Duration = Duration::from_secs(30);
+
+pub struct SmsPool {
+    modems: Vec<ModemHandle>,
+    store: Store,
+}
+
+impl SmsPool {
+    pub fn new(modems: Vec<ModemHandle>, store: Store) -> Arc<SmsPool> {
+        Arc::new(SmsPool { modems, store })
+    }
+
+    pub fn modems(&self) -> &[ModemHandle] {
+        &self.modems
+    }
+
+    /// Sends one text through the pool: used for alerts and for login codes.
+    pub async fn send_text(&self, request: SmsRequest) -> Outcome {
+        send_through(self.modems.clone(), request).await
+    }
+
+    /// Messages per minute the pool can really send now: each ready modem's
+    /// limit, or what its measured send time allows if that is lower.
+    pub fn capacity_per_minute(&self) -> f64 {
+        self.modems
+            .iter()
+            .filter(|m| m.is_ready())
+            .map(|m| {
+                let limit = f64::from(m.per_minute.max(1));
+                match m.status().avg_send_ms {
+                    Some(ms) if ms > 0 => limit.min(60_000.0 / ms as f64),
+                    _ => limit,
+                }
+            })
+            .fold(0.0, |total, rate| total + rate)
+    }
+
+    fn message(&self, job: &Job) -> String {
+        let tag = match job.alert.severity {
+            Severity::Critical => "CRITICAL: ",
+            Severity::Warning => "WARNING: ",
+            Severity::Info => "",
+        };
+        let codes = self
+            .store
+            .get_org(job.org)
+            .ok()
+            .flatten()
+            .map(|o| o.settings.reply_codes)
+            .unwrap_or_default();
+        let mut text = format!("{tag}{}", job.alert.title);
+        if !job.alert.body.is_empty() {
+            text.push('\n');
+            text.push_str(&job.alert.body);
+        }
+        let replies = reply_hint(&codes, &job.alert.responses);
+        if !replies.is_empty() {
+            text.push('\n');
+            text.push_str(&replies);
+        }
+        text
+    }
+}
+
+/// "Reply 1 = Coming, 2 = Not coming": the numeric code for each option.
+pub fn reply_hint(codes: &std::collections::BTreeMap<String, u8>, options: &[String]) -> String {
+    let hints: Vec<String> = options
+        .iter()
+        .enumerate()
+        .filter_map(|(i, option)| {
+            let wanted = u8::try_from(i + 1).ok()?;
+            let code = codes
+                .iter()
+                .filter(|(_, o)| **o == wanted)
+                .map(|(c, _)| c)
+                .min_by_key(|c| (!c.bytes().all(|b| b.is_ascii_digit()), c.len()))?;
+            Some(format!("{code} = {option}"))
+        })
+        .collect();
+    if hints.is_empty() {
+        String::new()
+    } else {
+        format!("Reply {}", hints.join(", "))
+    }
+}
+
+async fn send_through(modems: Vec<ModemHandle>, request: SmsRequest) -> Outcome {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_MODEM;
+    let mut tried: Vec<String> = Vec::new();
+    let mut last_down = String::new();
+    loop {
+        let candidate = modems
+            .iter()
+            .filter(|m| m.is_ready() && !tried.contains(&m.name))
+            .min_by_key(|m| m.waiting())
+            .cloned();
+        let Some(modem) = candidate else {
+            if !tried.is_empty() && modems.iter().all(|m| tried.contains(&m.name)) {
+                // Every modem failed this message once; let them recover.
+                tried.clear();
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let states = modems
+                    .iter()
+                    .map(|m| format!("{} {}", m.name, m.status().state.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let why = if modems.is_empty() {
+                    "no modem is configured".to_owned()
+                } else if last_down.is_empty() {
+                    format!("no modem is ready ({states})")
+                } else {
+                    format!("no modem is ready ({states}); last: {last_down}")
+                };
+                return Outcome::Transient(why);
+            }
+            // Modem states change rarely; a short poll keeps this simple.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        match modem.send(request.clone()).await {
+            Ok(_) => return Outcome::Sent,
+            Err(f) => match f.class {
+                FailureClass::Permanent => return Outcome::Permanent(f.reason),
+                FailureClass::RetryLater => return Outcome::Transient(f.reason),
+                FailureClass::DeviceDown => {
+                    tracing::warn!(modem = %modem.name, reason = %f.reason, "modem gave a message back; trying another");
+                    last_down = format!("{}: {}", modem.name, f.reason);
+                    tried.push(modem.name.clone());
+                }
+            },
+        }
+    }
+}
+
+impl Channel for SmsPool {
+    fn name(&self) -> ChannelName {
+        ChannelName::Sms
+    }
+
+    fn limits(&self) -> Limits {
+        // Each modem paces itself to its SIM's limit; the dispatcher only
+        // keeps every modem busy with one message and one waiting.
+        Limits {
+            concurrency: (self.modems.len() * 2).max(1),
+            per_minute: u32::MAX,
+        }
+    }
+
+    fn send(&self, job: Job) -> BoxFuture<'static, Outcome> {
+        let request = SmsRequest {
+            to: job.delivery.address.clone(),
+            text: self.message(&job),
+            status_report: true,
+            tag: Some(tag_of(DeliveryRef {
+                org: job.org,
+                alert: job.alert.id,
+                recipient: job.recipient.id,
+                delivery: job.delivery.id,
+            })),
+        };
+        let modems = self.modems.clone();
+        Box::pin(send_through(modems, request))
+    }
+}
+
+fn tag_of(r: DeliveryRef) -> String {
+    format!("{}:{}:{}:{}", r.org, r.alert, r.recipient, r.delivery)
+}
+
+fn ref_of(tag: &str) -> Option<DeliveryRef> {
+    let mut ids = tag.split(':').map(|s| s.parse::<Id>().ok());
+    Some(DeliveryRef {
+        org: ids.next()??,
+        alert: ids.next()??,
+        recipient: ids.next()??,
+        delivery: ids.next()??,
+    })
+}
+
+/// Takes what modems hear: reports settle deliveries, replies become answers.
+pub struct SmsDesk {
+    store: Store,
+    hub: Arc<Hub>,
+    clock: SharedClock,
+}
+
+impl SmsDesk {
+    pub fn new(store: Store, hub: Arc<Hub>, clock: SharedClock) -> Arc<SmsDesk> {
+        Arc::new(SmsDesk { store, hub, clock })
+    }
+
+    fn keep(
+        &self,
+        modem: &str,
+        message: &pdu::Deliver,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (text, parts) = match &message.concat {
+            Some(c) if c.total > 1 => {
+                let whole = self.store.sms_part(
+                    &message.from,
+                    c.reference,
+                    c.total,
+                    c.seq,
+                    &message.text,
+                    at,
+                )?;
+                self.store.flush_blocking()?;
+                match whole {
+                    Some(text) => (text, c.total),
+                    None => return Ok(()),
+                }
+            }
+            _ => (message.text.clone(), 1),
+        };
+        let peers = self.store.sms_peers(&message.from, at)?;
+        let org = match peers.first() {
+            Some(p) => p.org,
+            None => self.org_of_number(&message.from)?.unwrap_or(Id::SYSTEM),
+        };
+        let fresh = InboundMessage {
+            id: Id::new(),
+            channel: ChannelName::Sms,
+            from: message.from.clone(),
+            to: modem.to_owned(),
+            received_at: at,
+            text: text.clone(),
+            parts,
+            handling: Handling::Pending,
+        };
+        let fingerprint = format!(
+            "sms\u{0}{}\u{0}{}\u{0}{}",
+            message.from,
+            message.timestamp.as_deref().unwrap_or(""),
+            text
+        );
+        let (org, record) = match self.store.add_inbound(org, &fresh, &fingerprint)? {
+            None => (org, fresh),
+            Some((org, earlier)) if earlier.handling == Handling::Pending => (org, earlier),
+            Some(_) => {
+                tracing::info!(from = %message.from, "an SMS already handled was read again; ignored");
+                return Ok(());
+            }
+        };
+        self.store.flush_blocking()?;
+        let handling = self.handle(&record, &peers, org == Id::SYSTEM, at)?;
+        tracing::info!(from = %record.from, ?handling, "SMS received");
+        self.store.set_inbound_handling(org, record.id, handling)?;
+        self.store.flush_blocking()?;
+        Ok(())
+    }
+
+    fn org_of_number(&self, number: &str) -> Result<Option<Id>, StoreError> {
+        for org in self.store.orgs()? {
+            let known = self
+                .store
+                .org(org.id)
+                .users()?
+                .iter()
+                .any(|u| u.phones.iter().any(|p| p == number));
+            if known {
+                return Ok(Some(org.id));
+            }
+        }
+        Ok(None)
+    }
+
+    fn handle(
+        &self,
+        message: &InboundMessage,
+        peers: &[crate::store::SmsPeer],
+        unknown: bool,
+        at: OffsetDateTime,
+    ) -> Result<Handling, StoreError> {
+        for peer in peers {
+            let org = self.store.org(peer.org);
+            let Some(alert) = org.alert(peer.alert)? else {
+                continue;
+            };
+            if alert.state != AlertState::Active {
+                continue;
+            }
+            let codes = self
+                .store
+                .get_org(peer.org)?
+                .map(|o| o.settings.reply_codes)
+                .unwrap_or_default();
+            let reply = parse_reply(
+                &message.text,
+                &codes,
+                &alert.responses,
+                alert.allow_eta,
+                alert.allow_text,
+            );
+            let handling = match reply {
+                Some(input) => {
+                    match respond(&org, alert.id, peer.recipient, input, ChannelName::Sms, at) {
+                        Ok(recipient) => Handling::Response {
+                            alert: alert.id,
+                            recipient: peer.recipient,
+                            choice: recipient.response.map(|r| r.choice).unwrap_or_default(),
+                        },
+                        Err(e) => Handling::Ignored {
+                            why: format!("the reply could not be recorded: {e}"),
+                        },
+                    }
+                }
+                None => {
+                    org.add_alert_event(
+                        alert.id,
+                        &AlertEvent {
+                            id: Id::new(),
+                            at,
+                            kind: "note".to_owned(),
+                            detail: serde_json::json!({
+                                "recipient": peer.recipient, "channel": "sms",
+                                "from": message.from, "text": message.text,
+                            }),
+                        },
+                    )?;
+                    Handling::Note {
+                        alert: alert.id,
+                        recipient: peer.recipient,
+                    }
+                }
+            };
+            self.hub.notify_alert(peer.org, alert.id);
+            return Ok(handling);
+        }
+        Ok(Handling::Ignored {
+            why: if unknown {
+                "the sender is not known to any organisation".to_owned()
+            } else {
+                "no open alert was sent to this number".to_owned()
+            },
+        })
+    }
+}
+
+impl SmsEvents for SmsDesk {
+    fn received(
+        &self,
+        modem: &str,
+        message: &pdu::Deliver,
+        _at: OffsetDateTime,
+    ) -> Result<(), String> {
+        self.keep(modem, message, self.clock.now())
+            .map_err(|e| e.to_string())
+    }
+
+    fn sent(&self, modem: &str, request: &SmsRequest, references: &[u8]) {
+        let Some(r) = request.tag.as_deref().and_then(ref_of) else {
+            return;
+        };
+        if let Err(e) = self
+            .store
+            .track_sms(modem, &request.to, references, r, self.clock.now())
+        {
+            tracing::error!(error = %e, "cannot remember a sent SMS; its status report will be ignored");
+        }
+    }
+
+    fn report(&self, modem: &str, report: &pdu::StatusReport) {
+        let result = match pdu::status_meaning(report.status) {
+            DeliveryStatus::Delivered => Ok(()),
+            DeliveryStatus::Pending => return,
+            DeliveryStatus::Failed(why) => Err(format!("the network reports: {why}")),
+        };
+        match self.store.sms_report(
+            modem,
+            &report.recipient,
+            report.reference,
+            &result,
+            self.clock.now(),
+        ) {
+            Ok(Some(r)) => {
+                let _ = self.store.flush_blocking();
+                self.hub.notify_alert(r.org, r.alert);
+            }
+            Ok(None) => tracing::debug!(
+                modem,
+                reference = report.reference,
+                "status report for nothing tracked"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot apply a status report"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_hint_prefers_digits() {
+        let codes = crate::store::OrgSettings::default().reply_codes;
+        let hint = reply_hint(&codes, &["Coming".to_owned(), "Not coming".to_owned()]);
+        assert_eq!(hint, "Reply 1 = Coming, 2 = Not coming");
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        let r = DeliveryRef {
+            org: Id::new(),
+            alert: Id::new(),
+            recipient: Id::new(),
+            delivery: Id::new(),
+        };
+        assert_eq!(ref_of(&tag_of(r)), Some(r));
+        assert_eq!(ref_of("x:y"), None);
+    }
+}

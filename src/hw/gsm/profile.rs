@@ -1,0 +1,219 @@
+//! Modem profiles: what differs between models lives in data
+//! (`firmware-configs/modems/*.toml`), not in code. The profiles shipped with
+//! Tocsin are compiled in; a file of the same name in the configuration
+//! directory's `firmware-configs/modems/` replaces one or adds a new model.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "quectel-ec25",
+        include_str!("../../../firmware-configs/modems/quectel-ec25.toml"),
+    ),
+    (
+        "simcom-sim7600",
+        include_str!("../../../firmware-configs/modems/simcom-sim7600.toml"),
+    ),
+    (
+        "huawei-e3372",
+        include_str!("../../../firmware-configs/modems/huawei-e3372.toml"),
+    ),
+    (
+        "telit-le910",
+        include_str!("../../../firmware-configs/modems/telit-le910.toml"),
+    ),
+];
+
+/// How the modem hands over new messages or status reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Routing {
+    /// Kept in modem storage and announced (`+CMTI`, `+CDSI`): survives a
+    /// daemon restart between the announcement and the read.
+    Stored,
+    /// Given on the line at once (`+CMT`, `+CDS`).
+    Direct,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModemProfile {
+    pub model: String,
+    /// Sent after `ATE0`, `ATV1` and `AT+CMEE=1`; each must answer `OK`.
+    #[serde(default)]
+    pub init: Vec<String>,
+    /// Sent the same way; a refusal is logged and ignored.
+    #[serde(default)]
+    pub optional_init: Vec<String>,
+    /// Message storage for mem1..mem3 (`AT+CPMS`).
+    #[serde(default = "default_storage")]
+    pub storage: String,
+    /// The `AT+CNMI` settings matching `new_messages` and `status_reports`.
+    pub cnmi: String,
+    pub new_messages: Routing,
+    pub status_reports: Routing,
+    /// Direct (`+CMT`) messages must be acknowledged with `AT+CNMA`.
+    #[serde(default)]
+    pub acknowledge_direct: bool,
+    /// Vendor URC prefixes to route away from command answers.
+    #[serde(default)]
+    pub urcs: Vec<String>,
+    /// URC prefixes that mean the modem restarted and forgot its settings.
+    #[serde(default = "default_restart_urcs")]
+    pub restart_urcs: Vec<String>,
+    /// Sent (without waiting for an answer) before the port is reopened
+    /// after a hang.
+    #[serde(default)]
+    pub reset: Option<String>,
+    #[serde(default)]
+    pub hardware_flow: bool,
+    /// Messages per minute this SIM may send (operators flag faster bursts).
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
+    /// Validity period asked of the network for each message.
+    #[serde(default = "default_validity")]
+    pub validity_minutes: u32,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    pub command_s: u64,
+    pub prompt_s: u64,
+    /// From the PDU to `+CMGS: <mr>`: the network's part.
+    pub send_s: u64,
+    /// Quiet time after which the modem is asked how it is.
+    pub keepalive_s: u64,
+    /// Each `AT` probe when the modem seems hung.
+    pub probe_s: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            command_s: 5,
+            prompt_s: 10,
+            send_s: 20,
+            keepalive_s: 10,
+            probe_s: 2,
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn command(&self) -> Duration {
+        Duration::from_secs(self.command_s.max(1))
+    }
+    pub fn prompt(&self) -> Duration {
+        Duration::from_secs(self.prompt_s.max(1))
+    }
+    pub fn send(&self) -> Duration {
+        Duration::from_secs(self.send_s.max(1))
+    }
+    pub fn keepalive(&self) -> Duration {
+        Duration::from_secs(self.keepalive_s.max(1))
+    }
+    pub fn probe(&self) -> Duration {
+        Duration::from_secs(self.probe_s.max(1))
+    }
+}
+
+fn default_storage() -> String {
+    "ME".to_owned()
+}
+fn default_restart_urcs() -> Vec<String> {
+    vec!["RDY".to_owned(), "+CPIN: NOT READY".to_owned()]
+}
+fn default_per_minute() -> u32 {
+    20
+}
+fn default_validity() -> u32 {
+    24 * 60
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no modem profile \"{name}\" (built in: {known}; or add {path})")]
+    Unknown {
+        name: String,
+        known: String,
+        path: PathBuf,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// Finds a profile by name: the configuration directory first, then the
+/// profiles compiled in.
+pub fn load(name: &str, config_dir: Option<&Path>) -> Result<ModemProfile, ProfileError> {
+    let local = config_dir.map(|d| {
+        d.join("firmware-configs/modems")
+            .join(format!("{name}.toml"))
+    });
+    if let Some(path) = local.as_ref().filter(|p| p.is_file()) {
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Invalid {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        return parse(&path.display().to_string(), &text);
+    }
+    match BUILT_IN.iter().find(|(n, _)| *n == name) {
+        Some((n, text)) => parse(&format!("firmware-configs/modems/{n}.toml"), text),
+        None => Err(ProfileError::Unknown {
+            name: name.to_owned(),
+            known: BUILT_IN
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+            path: local
+                .unwrap_or_else(|| PathBuf::from(format!("firmware-configs/modems/{name}.toml"))),
+        }),
+    }
+}
+
+fn parse(file: &str, text: &str) -> Result<ModemProfile, ProfileError> {
+    toml_edit::de::from_str(text).map_err(|e| ProfileError::Invalid {
+        file: file.to_owned(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_profile_parses() {
+        for (name, _) in BUILT_IN {
+            let p = load(name, None).unwrap();
+            assert!(
+                !p.model.is_empty() && p.cnmi.starts_with("AT+CNMI="),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_profiles_and_keys_are_named() {
+        let e = load("nokia-3310", None).unwrap_err().to_string();
+        assert!(
+            e.contains("nokia-3310") && e.contains("quectel-ec25"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let modems = dir.path().join("firmware-configs/modems");
+        std::fs::create_dir_all(&modems).unwrap();
+        std::fs::write(
+            modems.join("odd.toml"),
+            "model = \"x\"\ncnmi = \"AT+CNMI=2,1,0,2,0\"\nnew_messages = \"stored\"\nstatus_reports = \"stored\"\nspeed = 3\n",
+        )
+        .unwrap();
+        let e = load("odd", Some(dir.path())).unwrap_err().to_string();
+        assert!(e.contains("odd.toml") && e.contains("speed"), "{e}");
+    }
+}

@@ -1,0 +1,1414 @@
+//! A simulated Quectel EC25-class GSM modem on a pseudo-terminal.
+//!
+//! Tests and the demo run the real serial driver against it, so it speaks the
+//! bytes a real modem speaks (3GPP TS 27.007 / 27.005, PDU mode): echo until
+//! `ATE0`, `\r\n`-framed answers, the `> ` prompt of `AT+CMGS`, URCs that
+//! arrive while a send is in the air, and on demand the faults real hardware
+//! shows: network refusals, hung firmware, a USB unplug, a busy SIM and noise.
+//!
+//! One thread owns the pty master; the handle talks to it over a channel and
+//! reads the sent log and storage under a mutex. The simulator keeps no fd of
+//! the slave open, so the master sees a hangup whenever the driver has the
+//! port closed. Each time the driver closes the port the modem moves to a
+//! fresh pty and repoints the link: the exclusive lock (TIOCEXCL) a serial
+//! driver takes outlives the close and would keep a non-root driver out.
+
+use crate::hw::gsm::pdu;
+use serialport::{SerialPort, TTYPort};
+use std::collections::{BTreeMap, VecDeque};
+use std::fs;
+use std::io::{self, ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Master read timeout: how late a timer or a control message may be served.
+const TICK: Duration = Duration::from_millis(20);
+/// Boot URCs wait this long after the port opens, so a driver that flushes its
+/// input right after opening does not throw them away.
+const BOOT_DELAY: Duration = Duration::from_millis(200);
+/// How long `AT+CFUN=1,1` keeps the modem silent if the port stays open.
+const REBOOT_TIME: Duration = Duration::from_secs(1);
+const PTY_RETRY: Duration = Duration::from_secs(1);
+/// Slots per storage; EC25 "ME" holds 255 and, like it, indexes start at 0.
+const CAPACITY: u16 = 255;
+const MAX_LINE: usize = 1024;
+/// A TPDU is at most 176 octets; more hex than this after the prompt is noise.
+const MAX_PDU_HEX: usize = 2 * 200;
+const REVISION: &str = "EC25EFAR06A08M4G";
+const CTRL_Z: u8 = 0x1A;
+const ESC: u8 = 0x1B;
+const BOOT: &[u8] = b"\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n";
+const NOISE_TAIL: &[u8] = b"\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QIND: \"cs";
+
+/// Answers that never change, by normalised command.
+const FIXED: &[(&str, &str)] = &[
+    ("+CGMI", "Quectel"),
+    ("+GMI", "Quectel"),
+    ("+CGMM", "EC25"),
+    ("+GMM", "EC25"),
+    ("+CGMR", REVISION),
+    ("+GMR", REVISION),
+    ("+CGSN", "867698041234567"),
+    ("+GSN", "867698041234567"),
+    ("+CIMI", "244051234567890"),
+    ("+CPIN?", "+CPIN: READY"),
+    ("+CSCA?", "+CSCA: \"+358400000000\",145"),
+    ("+CSMS?", "+CSMS: 0,1,1,1"),
+    ("+CSQ=?", "+CSQ: (0-31,99),(0-7,99)"),
+    ("+CNMI=?", "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"),
+    (
+        "+CPMS=?",
+        "+CPMS: (\"SM\",\"ME\",\"SR\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")",
+    ),
+    ("+CNMA", ""),
+];
+/// Settings accepted and ignored: `AT+CPIN=<pin>` succeeds, `AT+CSCA=` changes nothing.
+const IGNORED_SETS: &[&str] = &["+CPIN", "+COPS", "+CSCA", "+CMMS", "+CNMA", "+QURCCFG"];
+
+#[derive(Debug, Clone)]
+pub struct SimModemConfig {
+    /// Time from PDU + Ctrl-Z to `+CMGS: <mr>` (the air/network time per message).
+    pub network_delay: Duration,
+    /// Time after `+CMGS` until the status report URC, if the SUBMIT asked for one.
+    pub report_delay: Duration,
+    pub operator: String,
+    /// `AT+CSQ` rssi, 0..31.
+    pub signal: u8,
+}
+
+impl Default for SimModemConfig {
+    fn default() -> Self {
+        SimModemConfig {
+            network_delay: Duration::from_secs(1),
+            report_delay: Duration::from_millis(500),
+            operator: "Tocsin Sim".to_owned(),
+            signal: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The next `times` sends end with `+CMS ERROR: <code>` after the network delay.
+    CmsError {
+        code: u16,
+        times: u32,
+    },
+    /// Silent until the driver closes the port; then a reboot (settings
+    /// forgotten) and `RDY`, `+CPIN: READY`, `+QIND: SMS DONE` once reopened.
+    Hang,
+    /// Noise, unknown URCs and a partial line, written between commands.
+    Garbage,
+    /// The link vanishes and the port dies; after `for_` a new pty appears.
+    Unplug {
+        for_: Duration,
+    },
+    /// The next `times` SIM-touching commands answer `+CME ERROR: 14`.
+    SimBusy {
+        times: u32,
+    },
+    DropReports,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentPdu {
+    /// What the driver wrote after the prompt, without Ctrl-Z, uppercase.
+    pub hex: String,
+    /// The message reference the modem answered (`+CMGS: <mr>`).
+    pub reference: u8,
+    pub at: Instant,
+}
+
+enum Control {
+    Sms { from: String, text: String },
+    Fault(Fault),
+}
+
+struct Stored {
+    pdu: String,
+    read: bool,
+}
+
+#[derive(Default)]
+struct Storage(BTreeMap<u16, Stored>);
+
+impl Storage {
+    fn insert(&mut self, pdu: String) -> Option<u16> {
+        let index = (0..CAPACITY).find(|i| !self.0.contains_key(i))?;
+        self.0.insert(index, Stored { pdu, read: false });
+        Some(index)
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    sent: Vec<SentPdu>,
+    me: Storage,
+    sr: Storage,
+}
+
+/// A test that panicked while holding the lock must not take the modem down.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Handle to a running simulated modem; dropping it stops the modem.
+pub struct SimModem {
+    link: PathBuf,
+    /// Dropping the sender is what tells the thread to end.
+    control: Mutex<Option<Sender<Control>>>,
+    shared: Arc<Mutex<Shared>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SimModem {
+    /// Creates the pty, makes `link` a symlink to its slave (replacing an
+    /// existing symlink, never a file) and serves it on a thread.
+    pub fn start(link: &Path, config: SimModemConfig) -> io::Result<SimModem> {
+        if fs::symlink_metadata(link).is_ok_and(|m| !m.file_type().is_symlink()) {
+            let why = format!("{} exists and is not a symlink", link.display());
+            return Err(io::Error::new(ErrorKind::AlreadyExists, why));
+        }
+        let master = open_pty(link)?;
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (tx, rx) = mpsc::channel();
+        let engine = Engine::new(link, config, Arc::clone(&shared), rx, master);
+        let thread = std::thread::Builder::new()
+            .name("sim-modem".to_owned())
+            .spawn(move || engine.run())
+            .inspect_err(|_| drop(fs::remove_file(link)))?;
+        Ok(SimModem {
+            link: link.to_owned(),
+            control: Mutex::new(Some(tx)),
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// An SMS arrives from the network (in several parts if long).
+    pub fn receive_sms(&self, from: &str, text: &str) {
+        let (from, text) = (from.to_owned(), text.to_owned());
+        self.send(Control::Sms { from, text });
+    }
+
+    pub fn fault(&self, fault: Fault) {
+        self.send(Control::Fault(fault));
+    }
+
+    /// Every PDU the network accepted, in order.
+    pub fn sent(&self) -> Vec<SentPdu> {
+        lock(&self.shared).sent.clone()
+    }
+
+    /// Messages in storage: received SMS ("ME") plus stored status reports ("SR").
+    pub fn stored_count(&self) -> usize {
+        let shared = lock(&self.shared);
+        shared.me.0.len() + shared.sr.0.len()
+    }
+
+    pub fn link(&self) -> &Path {
+        &self.link
+    }
+
+    /// Ends the thread (the driver's port sees a hangup) and removes the link.
+    pub fn stop(&self) {
+        drop(lock(&self.control).take());
+        if let Some(thread) = lock(&self.thread).take() {
+            let _ = thread.join();
+            if fs::symlink_metadata(&self.link).is_ok_and(|m| m.file_type().is_symlink()) {
+                let _ = fs::remove_file(&self.link);
+            }
+        }
+    }
+
+    fn send(&self, message: Control) {
+        if let Some(tx) = lock(&self.control).as_ref() {
+            let _ = tx.send(message);
+        }
+    }
+}
+
+impl Drop for SimModem {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Makes a pty pair and points `link` at its slave.
+fn open_pty(link: &Path) -> io::Result<TTYPort> {
+    let (mut master, slave) = TTYPort::pair()?;
+    master.set_timeout(TICK)?;
+    let slave_path = slave
+        .name()
+        .ok_or_else(|| io::Error::other("pty slave without a name"))?;
+    // Holding the slave would hide the driver's closes from the master.
+    drop(slave);
+    // A new symlink renamed over the old one: the link is never missing.
+    let name = link.file_name().unwrap_or_default().to_string_lossy();
+    let fresh = link.with_file_name(format!(".{name}.new"));
+    let _ = fs::remove_file(&fresh);
+    std::os::unix::fs::symlink(&slave_path, &fresh)?;
+    fs::rename(&fresh, link)?;
+    tracing::debug!(link = %link.display(), pty = %slave_path, "sim modem port ready");
+    Ok(master)
+}
+
+struct Settings {
+    echo: bool,
+    cmee: u8,
+    /// `AT+CNMI` mode, mt, bm, ds, bfr.
+    cnmi: [u8; 5],
+    /// URC modes of `AT+CREG`, `AT+CGREG`, `AT+CEREG`.
+    reg: [u8; 3],
+    cfun: u8,
+    cmgf: u8,
+    /// `AT+CPMS` put mem1 on "SR": reads and deletes go to the status reports.
+    read_sr: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        // EC25 power-on state: echo on, numeric CME errors, nothing routed.
+        let (cnmi, reg) = ([0; 5], [0; 3]);
+        Settings {
+            echo: true,
+            cmee: 1,
+            cnmi,
+            reg,
+            cfun: 1,
+            cmgf: 0,
+            read_sr: false,
+        }
+    }
+}
+
+struct Prompt {
+    length: usize,
+    hex: String,
+    overflow: bool,
+}
+
+struct Accepted {
+    hex: String,
+    mr: u8,
+    to: String,
+    report: bool,
+}
+
+struct InFlight {
+    due: Instant,
+    outcome: Result<Accepted, u16>,
+}
+
+/// What a power cycle loses; storage and the sent log live in `Shared`.
+#[derive(Default)]
+struct Volatile {
+    settings: Settings,
+    /// Bytes read but not served yet: a send in the air blocks the command line.
+    input: VecDeque<u8>,
+    line: Vec<u8>,
+    prompt: Option<Prompt>,
+    in_flight: Option<InFlight>,
+    reports: Vec<(Instant, String)>,
+    /// URCs held back while the driver types a PDU.
+    held: Vec<String>,
+}
+
+#[derive(Default)]
+struct Faults {
+    cms_error: Option<(u16, u32)>,
+    sim_busy: u32,
+    drop_reports: bool,
+    garbage: bool,
+}
+
+enum Final {
+    Ok,
+    Error,
+    Cme(u16),
+    Cms(u16),
+    Prompt,
+}
+
+enum Op {
+    Exec,
+    Read,
+    Test,
+    Set(Vec<String>),
+}
+
+struct Engine {
+    link: PathBuf,
+    config: SimModemConfig,
+    shared: Arc<Mutex<Shared>>,
+    control: Receiver<Control>,
+    /// `None` while unplugged or between two ptys.
+    master: Option<TTYPort>,
+    replug_at: Option<Instant>,
+    /// The driver has the port open (the master sees no hangup).
+    connected: bool,
+    hung: bool,
+    /// When an `AT+CFUN=1,1` reboot ends on a port that stayed open.
+    wake_at: Option<Instant>,
+    boot_on_open: bool,
+    boot_at: Option<Instant>,
+    v: Volatile,
+    faults: Faults,
+    out: Vec<u8>,
+    next_mr: u8,
+    concat_ref: u8,
+    rng: u64,
+}
+
+impl Engine {
+    fn new(
+        link: &Path,
+        config: SimModemConfig,
+        shared: Arc<Mutex<Shared>>,
+        control: Receiver<Control>,
+        master: TTYPort,
+    ) -> Engine {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let rng = ((nanos as u64) ^ (u64::from(std::process::id()) << 32)) | 1;
+        let mut engine = Engine {
+            link: link.to_owned(),
+            config,
+            shared,
+            control,
+            master: Some(master),
+            replug_at: None,
+            connected: false,
+            hung: false,
+            wake_at: None,
+            boot_on_open: false,
+            boot_at: None,
+            v: Volatile::default(),
+            faults: Faults::default(),
+            out: Vec::new(),
+            next_mr: 0,
+            concat_ref: 0,
+            rng,
+        };
+        // Drivers must not assume references start at 0 or 1.
+        engine.next_mr = engine.random() as u8;
+        engine.concat_ref = engine.random() as u8;
+        engine
+    }
+
+    fn run(mut self) {
+        loop {
+            loop {
+                match self.control.try_recv() {
+                    Ok(Control::Sms { from, text }) => self.deliver(&from, &text),
+                    Ok(Control::Fault(fault)) => self.apply(fault),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            self.on_timers(Instant::now());
+            self.pump();
+            self.flush();
+            self.read();
+            self.pump();
+            self.flush();
+        }
+    }
+
+    fn read(&mut self) {
+        let Some(master) = self.master.as_mut() else {
+            std::thread::sleep(TICK);
+            return;
+        };
+        let mut buf = [0u8; 512];
+        match master.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                self.on_open();
+                let bytes = buf.get(..n).unwrap_or_default();
+                if self.hung {
+                    tracing::debug!(bytes = n, "sim modem hung: input discarded");
+                } else {
+                    tracing::debug!(input = ?String::from_utf8_lossy(bytes), "sim modem <-");
+                    self.v.input.extend(bytes);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut => self.on_open(),
+            // Hangup (BrokenPipe, EIO) or EOF: nobody has the port open.
+            Ok(_) | Err(_) => {
+                self.on_closed();
+                std::thread::sleep(TICK);
+            }
+        }
+    }
+
+    fn on_open(&mut self) {
+        if !self.connected {
+            self.connected = true;
+            tracing::debug!("sim modem port opened");
+            if std::mem::take(&mut self.boot_on_open) {
+                self.boot_at = Some(Instant::now() + BOOT_DELAY);
+            }
+        }
+    }
+
+    fn on_closed(&mut self) {
+        if self.hung {
+            tracing::warn!("sim modem: port closed while hung, rebooting");
+            self.reboot();
+            self.boot_on_open = true;
+        }
+        if self.connected {
+            self.connected = false;
+            tracing::debug!("sim modem port closed");
+            self.v.line.clear();
+            self.v.input.clear();
+            self.v.prompt = None;
+            self.boot_on_open |= self.boot_at.take().is_some();
+            // The old pty may carry the driver's exclusive lock.
+            self.master = None;
+            self.replug_at = Some(Instant::now());
+        }
+    }
+
+    fn reboot(&mut self) {
+        self.hung = false;
+        self.wake_at = None;
+        self.boot_at = None;
+        self.v = Volatile::default();
+        self.faults.garbage = false;
+    }
+
+    fn on_timers(&mut self, now: Instant) {
+        if self.replug_at.is_some_and(|t| t <= now) {
+            match open_pty(&self.link) {
+                Ok(master) => (self.master, self.replug_at) = (Some(master), None),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sim modem cannot make a new pty");
+                    self.replug_at = Some(now + PTY_RETRY);
+                }
+            }
+        }
+        if self.wake_at.is_some_and(|t| t <= now) {
+            self.reboot();
+            self.boot_at = Some(now);
+        }
+        if self.boot_at.is_some_and(|t| t <= now) {
+            self.boot_at = None;
+            self.out.extend_from_slice(BOOT);
+        }
+        if self.v.in_flight.as_ref().is_some_and(|f| f.due <= now) {
+            if let Some(flight) = self.v.in_flight.take() {
+                self.finish_send(flight.outcome, now);
+            }
+        }
+        let reports = std::mem::take(&mut self.v.reports);
+        let (due, later): (Vec<_>, _) = reports.into_iter().partition(|(t, _)| *t <= now);
+        self.v.reports = later;
+        for (_, report) in due {
+            self.emit_report(report);
+        }
+        let idle = self.v.prompt.is_none() && self.v.in_flight.is_none() && !self.hung;
+        if self.faults.garbage && idle && self.master.is_some() {
+            self.faults.garbage = false;
+            // High bytes: never a line end, never AT text, often invalid UTF-8.
+            for _ in 0..8 + self.random() % 8 {
+                let byte = 0x80 | self.random() as u8;
+                self.out.push(byte);
+            }
+            self.out.extend_from_slice(NOISE_TAIL);
+        }
+    }
+
+    fn apply(&mut self, fault: Fault) {
+        tracing::warn!(?fault, "sim modem fault");
+        match fault {
+            Fault::CmsError { code, times } => {
+                self.faults.cms_error = (times > 0).then_some((code, times));
+            }
+            Fault::Hang => {
+                self.reboot();
+                self.hung = true;
+            }
+            Fault::Garbage => self.faults.garbage = true,
+            Fault::Unplug { for_ } => {
+                // Link first: a driver whose port fails must not find the old link.
+                if let Err(e) = fs::remove_file(&self.link) {
+                    tracing::warn!(error = %e, "sim modem cannot remove its link");
+                }
+                self.master = None;
+                self.replug_at = Some(Instant::now() + for_);
+                self.connected = false;
+                self.boot_on_open = false;
+                self.reboot();
+            }
+            Fault::SimBusy { times } => self.faults.sim_busy = times,
+            Fault::DropReports => {
+                self.faults.drop_reports = true;
+                self.v.reports.clear();
+            }
+        }
+    }
+
+    /// xorshift64: for noise and start values only.
+    fn random(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    fn say(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    fn urc(&mut self, text: String) {
+        if self.hung {
+            tracing::debug!(%text, "sim modem hung: URC lost");
+        } else if self.v.prompt.is_some() {
+            self.v.held.push(text);
+        } else {
+            self.say(&format!("\r\n{text}\r\n"));
+        }
+    }
+
+    fn deliver(&mut self, from: &str, text: &str) {
+        let parts = pdu::encode_deliver(from, text, network_timestamp(), self.concat_ref);
+        self.concat_ref = self.concat_ref.wrapping_add(1);
+        let mt = self.v.settings.cnmi[1];
+        for part in parts {
+            // Direct delivery to a closed port would lose the message; store it instead.
+            if mt == 2 && self.connected && !self.hung {
+                self.urc(format!("+CMT: ,{}\r\n{part}", tpdu_len(&part)));
+                continue;
+            }
+            let index = lock(&self.shared).me.insert(part);
+            match index {
+                None => tracing::warn!(%from, "sim modem storage full: SMS dropped"),
+                Some(index) if mt == 1 || mt == 3 => self.urc(format!("+CMTI: \"ME\",{index}")),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn emit_report(&mut self, report: String) {
+        match self.v.settings.cnmi[3] {
+            _ if self.faults.drop_reports => {}
+            1 => self.urc(format!("+CDS: {}\r\n{report}", tpdu_len(&report))),
+            2 => {
+                let index = lock(&self.shared).sr.insert(report);
+                match index {
+                    Some(index) => self.urc(format!("+CDSI: \"SR\",{index}")),
+                    None => tracing::warn!("sim modem SR storage full: report dropped"),
+                }
+            }
+            _ => tracing::debug!("status report not routed (CNMI ds=0)"),
+        }
+    }
+
+    fn finish_send(&mut self, outcome: Result<Accepted, u16>, now: Instant) {
+        match outcome {
+            Ok(sent) => {
+                self.say(&format!("\r\n+CMGS: {}\r\n\r\nOK\r\n", sent.mr));
+                if sent.report && !self.faults.drop_reports {
+                    let report = pdu::encode_status_report(sent.mr, &sent.to, 0x00);
+                    self.v
+                        .reports
+                        .push((now + self.config.report_delay, report));
+                }
+                let (hex, reference) = (sent.hex, sent.mr);
+                lock(&self.shared).sent.push(SentPdu {
+                    hex,
+                    reference,
+                    at: now,
+                });
+            }
+            Err(code) => self.say(&format!("\r\n+CMS ERROR: {code}\r\n")),
+        }
+    }
+
+    fn flush(&mut self) {
+        let out = std::mem::take(&mut self.out);
+        let Some(master) = self.master.as_mut() else {
+            return;
+        };
+        if !out.is_empty() {
+            tracing::debug!(output = ?String::from_utf8_lossy(&out), "sim modem ->");
+            // Nobody reading (port closed, driver stuck): lost, as on a wire.
+            if let Err(e) = master.write_all(&out) {
+                tracing::debug!(error = %e, bytes = out.len(), "sim modem output lost");
+            }
+        }
+    }
+
+    /// Serves buffered input unless a send holds the command line.
+    fn pump(&mut self) {
+        while self.v.in_flight.is_none() && !self.hung {
+            let Some(byte) = self.v.input.pop_front() else {
+                break;
+            };
+            if self.v.prompt.is_some() {
+                self.prompt_byte(byte);
+            } else {
+                self.line_byte(byte);
+            }
+        }
+    }
+
+    fn echo(&mut self, byte: u8) {
+        if self.v.settings.echo {
+            self.out.push(byte);
+        }
+    }
+
+    fn line_byte(&mut self, byte: u8) {
+        match byte {
+            b'\r' => {
+                self.echo(byte);
+                let line = std::mem::take(&mut self.v.line);
+                self.execute(&String::from_utf8_lossy(&line));
+            }
+            // A stray line feed, or Ctrl-Z/ESC a driver sends to unstick a prompt.
+            b'\n' | CTRL_Z | ESC => {}
+            0x08 => {
+                if self.v.line.pop().is_some() {
+                    self.echo(byte);
+                }
+            }
+            _ => {
+                if self.v.line.len() < MAX_LINE {
+                    self.v.line.push(byte);
+                }
+                self.echo(byte);
+            }
+        }
+    }
+
+    fn prompt_byte(&mut self, byte: u8) {
+        match byte {
+            CTRL_Z | ESC => {
+                match self.v.prompt.take() {
+                    Some(prompt) if byte == CTRL_Z => self.submit(prompt),
+                    _ => self.say("\r\nOK\r\n"),
+                }
+                // URCs held during the prompt go out in the network time, before +CMGS.
+                for text in std::mem::take(&mut self.v.held) {
+                    self.urc(text);
+                }
+            }
+            b'\r' | b'\n' | b' ' => {}
+            _ => {
+                if let Some(prompt) = self.v.prompt.as_mut() {
+                    prompt.overflow |= prompt.hex.len() >= MAX_PDU_HEX;
+                    if !prompt.overflow {
+                        prompt.hex.push(char::from(byte).to_ascii_uppercase());
+                    }
+                }
+                self.echo(byte);
+            }
+        }
+    }
+
+    fn submit(&mut self, prompt: Prompt) {
+        let hex = prompt.hex;
+        let decoded = if prompt.overflow || tpdu_octets(&hex) != Some(prompt.length) {
+            Err(format!(
+                "the TPDU is not the {} octets announced",
+                prompt.length
+            ))
+        } else {
+            pdu::decode_submit(&hex).map_err(|e| e.to_string())
+        };
+        let submit = match decoded {
+            Ok(submit) => submit,
+            Err(why) => {
+                tracing::debug!(%hex, %why, "sim modem rejects the PDU");
+                return self.say("\r\n+CMS ERROR: 304\r\n");
+            }
+        };
+        let outcome = match self.faults.cms_error {
+            Some((code, times)) => {
+                tracing::warn!(code, "sim modem: the network refuses a send");
+                self.faults.cms_error = (times > 1).then_some((code, times - 1));
+                Err(code)
+            }
+            None => {
+                let mr = self.next_mr;
+                self.next_mr = mr.wrapping_add(1);
+                let (to, report) = (submit.to, submit.status_report);
+                Ok(Accepted {
+                    hex,
+                    mr,
+                    to,
+                    report,
+                })
+            }
+        };
+        let due = Instant::now() + self.config.network_delay;
+        self.v.in_flight = Some(InFlight { due, outcome });
+    }
+
+    fn execute(&mut self, raw: &str) {
+        let command = normalise(raw);
+        if command.is_empty() {
+            return;
+        }
+        let mut info = Vec::new();
+        let result = match command.strip_prefix("AT") {
+            Some(rest) => self.run_line(rest, &mut info),
+            None => Final::Error,
+        };
+        if !info.is_empty() {
+            self.say(&format!("\r\n{}\r\n", info.join("\r\n")));
+        }
+        match result {
+            Final::Ok => self.say("\r\nOK\r\n"),
+            Final::Cme(_) if self.v.settings.cmee == 0 => self.say("\r\nERROR\r\n"),
+            Final::Error => self.say("\r\nERROR\r\n"),
+            Final::Cme(14) if self.v.settings.cmee == 2 => self.say("\r\n+CME ERROR: SIM busy\r\n"),
+            Final::Cme(code) => self.say(&format!("\r\n+CME ERROR: {code}\r\n")),
+            Final::Cms(code) => self.say(&format!("\r\n+CMS ERROR: {code}\r\n")),
+            Final::Prompt => self.say("\r\n> "),
+        }
+    }
+
+    /// Basic commands chain without separators (`ATE0V1&C1`); extended ones
+    /// are separated by `;`.
+    fn run_line(&mut self, mut rest: &str, info: &mut Vec<String>) -> Final {
+        while !rest.is_empty() && !rest.starts_with(['+', ';']) {
+            let name_len = if rest.starts_with('&') { 2 } else { 1 };
+            let (Some(name), Some(after)) = (rest.get(..name_len), rest.get(name_len..)) else {
+                return Final::Error;
+            };
+            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let value: u32 = after
+                .get(..digits)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            rest = after.get(digits..).unwrap_or_default();
+            match (name, value) {
+                ("E", v) => self.v.settings.echo = v == 1,
+                ("Z", _) => self.v.settings = Settings::default(),
+                ("I", _) => info.extend(
+                    ["Quectel", "EC25", format!("Revision: {REVISION}").as_str()]
+                        .map(str::to_owned),
+                ),
+                ("V", 1) | ("Q", 0) | ("X", _) | ("&C" | "&D" | "&F" | "&W", _) => {}
+                _ => return Final::Error,
+            }
+        }
+        for part in split_unquoted(rest, ';')
+            .into_iter()
+            .filter(|p| !p.is_empty())
+        {
+            match self.extended(part, info) {
+                Final::Ok => {}
+                other => return other,
+            }
+        }
+        Final::Ok
+    }
+
+    fn extended(&mut self, part: &str, info: &mut Vec<String>) -> Final {
+        if let Some((_, answer)) = FIXED.iter().find(|(command, _)| *command == part) {
+            info.extend((!answer.is_empty()).then(|| (*answer).to_owned()));
+            return Final::Ok;
+        }
+        let cut = part.find(['=', '?']).unwrap_or(part.len());
+        let (name, tail) = part.split_at_checked(cut).unwrap_or((part, ""));
+        let op = match tail {
+            "" => Op::Exec,
+            "?" => Op::Read,
+            "=?" => Op::Test,
+            _ => match tail.strip_prefix('=') {
+                Some(args) => Op::Set(
+                    split_unquoted(args, ',')
+                        .iter()
+                        .map(|a| a.trim_matches('"').to_owned())
+                        .collect(),
+                ),
+                None => return Final::Error,
+            },
+        };
+        let touches_sim =
+            matches!(name, "+CPMS" | "+CMGS" | "+CMGL" | "+CMGR") && !matches!(op, Op::Test);
+        if touches_sim && self.faults.sim_busy > 0 {
+            self.faults.sim_busy -= 1;
+            tracing::warn!(command = name, "sim modem: SIM busy");
+            return Final::Cme(14);
+        }
+        let registration = ["+CREG", "+CGREG", "+CEREG"]
+            .iter()
+            .position(|r| *r == name);
+        let s = &mut self.v.settings;
+        match (name, op) {
+            (_, Op::Set(_)) if IGNORED_SETS.contains(&name) => {}
+            ("+CMEE", Op::Set(a)) => match arg(&a, 0) {
+                Some(n @ 0..=2) => s.cmee = n,
+                _ => return Final::Error,
+            },
+            ("+CMEE", Op::Read) => info.push(format!("+CMEE: {}", s.cmee)),
+            ("+CMGF", Op::Set(a)) => match arg(&a, 0) {
+                Some(n @ 0..=1) => s.cmgf = n,
+                _ => return Final::Error,
+            },
+            ("+CMGF", Op::Read) => info.push(format!("+CMGF: {}", s.cmgf)),
+            ("+CFUN", Op::Read) => info.push(format!("+CFUN: {}", s.cfun)),
+            ("+CFUN", Op::Set(a)) => {
+                match arg(&a, 0) {
+                    Some(fun @ (0 | 1 | 4)) => s.cfun = fun,
+                    _ => return Final::Error,
+                }
+                if arg::<u8>(&a, 1) == Some(1) {
+                    // OK first, then silence until the port closes or the reboot is over.
+                    self.hung = true;
+                    self.wake_at = Some(Instant::now() + REBOOT_TIME);
+                }
+            }
+            (_, Op::Set(a)) if registration.is_some() => {
+                match (arg(&a, 0), registration.and_then(|i| s.reg.get_mut(i))) {
+                    (Some(n @ 0..=2), Some(slot)) => *slot = n,
+                    _ => return Final::Error,
+                }
+            }
+            (_, Op::Test) if registration.is_some() => info.push(format!("{name}: (0-2)")),
+            (_, Op::Read) if registration.is_some() => {
+                let n = registration
+                    .and_then(|i| s.reg.get(i))
+                    .copied()
+                    .unwrap_or(0);
+                info.push(format!("{name}: {n},{}", u8::from(s.cfun == 1)));
+            }
+            ("+CSQ", Op::Exec) => info.push(format!("+CSQ: {},99", self.config.signal)),
+            ("+COPS", Op::Read) => info.push(format!("+COPS: 0,0,\"{}\",7", self.config.operator)),
+            ("+CSMS", Op::Set(_)) => info.push("+CSMS: 1,1,1".to_owned()),
+            ("+CNMI", Op::Set(a)) => {
+                for (i, (value, limit)) in a.iter().zip([3, 3, 3, 2, 1]).enumerate() {
+                    match (value.parse::<u8>(), s.cnmi.get_mut(i)) {
+                        _ if value.is_empty() => {}
+                        (Ok(v), Some(slot)) if v <= limit => *slot = v,
+                        _ => return Final::Error,
+                    }
+                }
+            }
+            ("+CNMI", Op::Read) => {
+                let [mode, mt, bm, ds, bfr] = s.cnmi;
+                info.push(format!("+CNMI: {mode},{mt},{bm},{ds},{bfr}"));
+            }
+            ("+CPMS", Op::Set(a)) => {
+                let memory = |i: usize| a.get(i).map(|m| m.to_ascii_uppercase());
+                let ok = |m: Option<String>| m.is_none_or(|m| m == "ME" || m == "SM" || m == "MT");
+                let read_sr = memory(0).as_deref() == Some("SR");
+                if a.len() > 3 || !(read_sr || ok(memory(0))) || !ok(memory(1)) || !ok(memory(2)) {
+                    return Final::Cms(302);
+                }
+                s.read_sr = read_sr;
+                let shared = lock(&self.shared);
+                let (me, sr) = (shared.me.0.len(), shared.sr.0.len());
+                let first = if read_sr { sr } else { me };
+                info.push(format!(
+                    "+CPMS: {first},{CAPACITY},{me},{CAPACITY},{me},{CAPACITY}"
+                ));
+            }
+            ("+CPMS", Op::Read) => {
+                let shared = lock(&self.shared);
+                let me = shared.me.0.len();
+                let (name, first) = if s.read_sr {
+                    ("SR", shared.sr.0.len())
+                } else {
+                    ("ME", me)
+                };
+                let me = format!("\"ME\",{me},{CAPACITY}");
+                info.push(format!("+CPMS: \"{name}\",{first},{CAPACITY},{me},{me}"));
+            }
+            ("+CMGS", Op::Set(a)) => match arg(&a, 0) {
+                Some(length @ 1..=176) => {
+                    self.v.prompt = Some(Prompt {
+                        length,
+                        hex: String::new(),
+                        overflow: false,
+                    });
+                    return Final::Prompt;
+                }
+                _ => return Final::Cms(304),
+            },
+            ("+CMGR", Op::Set(a)) => {
+                let Some(index) = arg(&a, 0) else {
+                    return Final::Error;
+                };
+                return self.with_store(|store| match store.0.get_mut(&index) {
+                    Some(stored) => {
+                        info.push(format!(
+                            "+CMGR: {},,{}",
+                            u8::from(stored.read),
+                            tpdu_len(&stored.pdu)
+                        ));
+                        info.push(stored.pdu.clone());
+                        stored.read = true;
+                        Final::Ok
+                    }
+                    None => Final::Cms(321),
+                });
+            }
+            ("+CMGL", Op::Exec) => self.list(0, info),
+            ("+CMGL", Op::Set(a)) => match arg(&a, 0) {
+                Some(stat @ 0..=4) => self.list(stat, info),
+                _ => return Final::Error,
+            },
+            ("+CMGD", Op::Set(a)) => {
+                let (Some(index), flag @ 0..=4) = (arg::<u16>(&a, 0), arg(&a, 1).unwrap_or(0u8))
+                else {
+                    return Final::Error;
+                };
+                self.with_store(|store| match flag {
+                    0 => drop(store.0.remove(&index)),
+                    1..=3 => store.0.retain(|_, m| !m.read),
+                    _ => store.0.clear(),
+                });
+            }
+            _ => return Final::Error,
+        }
+        Final::Ok
+    }
+
+    /// Runs `f` on the storage `AT+CPMS` chose for reading and deleting.
+    fn with_store<R>(&self, f: impl FnOnce(&mut Storage) -> R) -> R {
+        let mut shared = lock(&self.shared);
+        f(if self.v.settings.read_sr {
+            &mut shared.sr
+        } else {
+            &mut shared.me
+        })
+    }
+
+    /// `AT+CMGL=<stat>` (4: all); like a real modem, listing marks messages read.
+    fn list(&self, stat: u8, info: &mut Vec<String>) {
+        self.with_store(|store| {
+            for (index, stored) in store.0.iter_mut() {
+                let status = u8::from(stored.read);
+                if stat == 4 || stat == status {
+                    info.push(format!(
+                        "+CMGL: {index},{status},,{}",
+                        tpdu_len(&stored.pdu)
+                    ));
+                    info.push(stored.pdu.clone());
+                    stored.read = true;
+                }
+            }
+        });
+    }
+}
+
+fn arg<T: FromStr>(args: &[String], i: usize) -> Option<T> {
+    args.get(i)?.parse().ok()
+}
+
+/// Drops spaces and uppercases outside quotes: `at + cmgs = 23` is `AT+CMGS=23`.
+fn normalise(raw: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        quoted ^= c == '"';
+        if quoted || c == '"' {
+            out.push(c);
+        } else if !c.is_whitespace() && !c.is_control() {
+            out.push(c.to_ascii_uppercase());
+        }
+    }
+    out
+}
+
+fn split_unquoted(s: &str, separator: char) -> Vec<&str> {
+    let mut quoted = false;
+    s.split(|c| {
+        quoted ^= c == '"';
+        c == separator && !quoted
+    })
+    .collect()
+}
+
+/// Octets after the SMSC field, if `hex` is well-formed hex.
+fn tpdu_octets(hex: &str) -> Option<usize> {
+    if hex.len() % 2 == 1 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let smsc = u8::from_str_radix(hex.get(..2)?, 16).ok()?;
+    (hex.len() / 2).checked_sub(1 + usize::from(smsc))
+}
+
+/// The `<len>` of `+CMGR`, `+CMGL`, `+CMT` and `+CDS`.
+fn tpdu_len(hex: &str) -> usize {
+    tpdu_octets(hex).unwrap_or(0)
+}
+
+/// The service centre time stamp of an arriving SMS, in UTC.
+fn network_timestamp() -> (u8, u8, u8, u8, u8, u8) {
+    let now = time::OffsetDateTime::now_utc();
+    let year = u8::try_from(now.year().rem_euclid(100)).unwrap_or(0);
+    (
+        year,
+        now.month().into(),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook SUBMIT ("hellohello" to +46708251358); 23 octets after "00".
+    const SUBMIT: &str = "0011000B916407281553F80000AA0AE8329BFD4697D9EC37";
+    /// The same with TP-SRR set: a status report is wanted.
+    const SUBMIT_SRR: &str = "0031000B916407281553F80000AA0AE8329BFD4697D9EC37";
+
+    fn quick() -> SimModemConfig {
+        SimModemConfig {
+            network_delay: Duration::from_millis(150),
+            report_delay: Duration::from_millis(100),
+            ..SimModemConfig::default()
+        }
+    }
+
+    fn start(name: &str) -> (SimModem, TTYPort) {
+        let link = std::env::temp_dir().join(format!("tocsin-sim-{name}-{}", std::process::id()));
+        let modem = SimModem::start(&link, quick()).unwrap();
+        let port = open(&link);
+        (modem, port)
+    }
+
+    fn open(link: &Path) -> TTYPort {
+        serialport::new(link.to_string_lossy(), 115_200)
+            .timeout(Duration::from_millis(50))
+            .open_native()
+            .unwrap()
+    }
+
+    /// Reads until `needle` has arrived; returns everything read.
+    fn expect(port: &mut TTYPort, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&got).contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "waited for {needle:?}, got {:?}",
+                String::from_utf8_lossy(&got)
+            );
+            match port.read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::TimedOut => {}
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    /// Everything that arrives within `time`.
+    fn collect(port: &mut TTYPort, time: Duration) -> Vec<u8> {
+        let deadline = Instant::now() + time;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while Instant::now() < deadline {
+            if let Ok(n) = port.read(&mut buf) {
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        got
+    }
+
+    fn command(port: &mut TTYPort, line: &str, until: &str) -> String {
+        port.write_all(line.as_bytes()).unwrap();
+        expect(port, until)
+    }
+
+    fn echo_off(port: &mut TTYPort) {
+        command(port, "ATE0\r", "OK\r\n");
+    }
+
+    #[test]
+    fn echo_then_ate0_and_queries() {
+        let (_modem, mut port) = start("echo");
+        assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "AT\r\r\nOK\r\n");
+        assert_eq!(command(&mut port, "ATE0\r", "OK\r\n"), "ATE0\r\r\nOK\r\n");
+        assert_eq!(
+            command(&mut port, "at + csq\r\n", "OK\r\n"),
+            "\r\n+CSQ: 20,99\r\n\r\nOK\r\n"
+        );
+        assert_eq!(
+            command(&mut port, "AT+BOGUS\r", "ERROR\r\n"),
+            "\r\nERROR\r\n"
+        );
+        assert_eq!(
+            command(&mut port, "AT+COPS=3,0;+COPS?\r", "OK\r\n"),
+            "\r\n+COPS: 0,0,\"Tocsin Sim\",7\r\n\r\nOK\r\n"
+        );
+        assert_eq!(
+            command(&mut port, "AT+CGMI\r", "OK\r\n"),
+            "\r\nQuectel\r\n\r\nOK\r\n"
+        );
+        assert_eq!(
+            command(&mut port, "AT+CEREG?\r", "OK\r\n"),
+            "\r\n+CEREG: 0,1\r\n\r\nOK\r\n"
+        );
+    }
+
+    #[test]
+    fn cmgs_exchange_with_report_and_urc_routing() {
+        let (modem, mut port) = start("cmgs");
+        echo_off(&mut port);
+        command(&mut port, "AT+CNMI=2,1,0,1,0\r", "OK\r\n");
+        assert_eq!(command(&mut port, "AT+CMGS=23\r", "> "), "\r\n> ");
+        let sent_at = Instant::now();
+        port.write_all(format!("{}\x1a", SUBMIT_SRR.to_lowercase()).as_bytes())
+            .unwrap();
+        // An SMS arriving while the message is in the air is announced before +CMGS.
+        modem.receive_sms("+358401234567", "hi");
+        let answer = expect(&mut port, "OK\r\n");
+        assert!(
+            sent_at.elapsed() >= Duration::from_millis(150),
+            "answered too early"
+        );
+        let cmti = answer.find("\r\n+CMTI: \"ME\",0\r\n").expect("CMTI");
+        let cmgs = answer.find("\r\n+CMGS: ").expect("CMGS");
+        assert!(cmti < cmgs, "{answer:?}");
+        let mr: u8 = answer[cmgs + 9..]
+            .split("\r\n")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let sent = modem.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].hex.as_str(), sent[0].reference), (SUBMIT_SRR, mr));
+
+        let report = pdu::encode_status_report(mr, "+46708251358", 0);
+        let urc = expect(&mut port, &format!("{report}\r\n"));
+        assert_eq!(
+            urc,
+            format!("\r\n+CDS: {}\r\n{report}\r\n", report.len() / 2 - 1)
+        );
+
+        // The announced length must match the TPDU.
+        command(&mut port, "AT+CMGS=22\r", "> ");
+        assert_eq!(
+            command(&mut port, &format!("{SUBMIT}\x1a"), "\r\n"),
+            "\r\n+CMS ERROR: 304\r\n"
+        );
+        // ESC cancels at the prompt.
+        command(&mut port, "AT+CMGS=23\r", "> ");
+        assert_eq!(command(&mut port, "0011\x1b", "OK\r\n"), "\r\nOK\r\n");
+        // A network refusal comes after the network time; the next send goes through.
+        modem.fault(Fault::CmsError {
+            code: 500,
+            times: 1,
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        command(&mut port, "AT+CMGS=23\r", "> ");
+        assert_eq!(
+            command(&mut port, &format!("{SUBMIT}\x1a"), "500\r\n"),
+            "\r\n+CMS ERROR: 500\r\n"
+        );
+        command(&mut port, "AT+CMGS=23\r", "> ");
+        let answer = command(&mut port, &format!("{SUBMIT}\x1a"), "OK\r\n");
+        assert_eq!(
+            answer,
+            format!("\r\n+CMGS: {}\r\n\r\nOK\r\n", mr.wrapping_add(1))
+        );
+        assert_eq!(modem.sent().len(), 2);
+        // No report was asked for this time.
+        assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+        // Asked for, but the network has stopped reporting.
+        modem.fault(Fault::DropReports);
+        command(&mut port, "AT+CMGS=23\r", "> ");
+        command(&mut port, &format!("{SUBMIT_SRR}\x1a"), "OK\r\n");
+        assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+    }
+
+    #[test]
+    fn echoed_prompt_and_stored_reports() {
+        let (modem, mut port) = start("sr");
+        command(&mut port, "AT+CNMI=2,1,0,2,0\r", "OK\r\n");
+        command(&mut port, "AT+CMGS=23\r", "> ");
+        // With echo on the modem echoes the PDU as it is typed.
+        let answer = command(&mut port, &format!("{SUBMIT_SRR}\x1a"), "OK\r\n");
+        assert!(answer.starts_with(SUBMIT_SRR), "{answer:?}");
+        expect(&mut port, "\r\n+CDSI: \"SR\",0\r\n");
+        assert_eq!(modem.stored_count(), 1);
+        echo_off(&mut port);
+        command(&mut port, "AT+CPMS=\"SR\"\r", "OK\r\n");
+        let read = command(&mut port, "AT+CMGR=0\r", "OK\r\n");
+        assert!(read.starts_with("\r\n+CMGR: 0,,"), "{read:?}");
+        command(&mut port, "AT+CMGD=0\r", "OK\r\n");
+        assert_eq!(
+            command(&mut port, "AT+CPMS=\"ME\"\r", "OK\r\n"),
+            "\r\n+CPMS: 0,255,0,255,0,255\r\n\r\nOK\r\n"
+        );
+        assert_eq!(modem.stored_count(), 0);
+    }
+
+    #[test]
+    fn inbound_sms_is_announced_read_and_deleted() {
+        let (modem, mut port) = start("inbound");
+        echo_off(&mut port);
+        command(&mut port, "AT+CNMI=2,1,0,0,0\r", "OK\r\n");
+        modem.receive_sms("+358401234567", "Fire alarm acknowledged");
+        assert_eq!(
+            expect(&mut port, "\r\n+CMTI: \"ME\",0\r\n"),
+            "\r\n+CMTI: \"ME\",0\r\n"
+        );
+        assert_eq!(modem.stored_count(), 1);
+        let read = command(&mut port, "AT+CMGR=0\r", "OK\r\n");
+        let lines: Vec<&str> = read.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 3, "{read:?}");
+        let length: usize = lines[0]
+            .strip_prefix("+CMGR: 0,,")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(length, lines[1].len() / 2 - 1);
+        match pdu::decode_incoming(lines[1]).unwrap() {
+            pdu::Incoming::Deliver(d) => {
+                assert_eq!(
+                    (d.from.as_str(), d.text.as_str()),
+                    ("+358401234567", "Fire alarm acknowledged")
+                );
+            }
+            other => panic!("not a DELIVER: {other:?}"),
+        }
+        let listed = command(&mut port, "AT+CMGL=4\r", "OK\r\n");
+        assert_eq!(
+            listed,
+            format!("\r\n+CMGL: 0,1,,{length}\r\n{}\r\n\r\nOK\r\n", lines[1])
+        );
+        command(&mut port, "AT+CMGD=0\r", "OK\r\n");
+        assert_eq!(modem.stored_count(), 0);
+        assert_eq!(
+            command(&mut port, "AT+CMGR=0\r", "\r\n"),
+            "\r\n+CMS ERROR: 321\r\n"
+        );
+        // A long message arrives in parts, each stored and announced.
+        modem.receive_sms("+358401234567", &"x".repeat(200));
+        expect(&mut port, "\r\n+CMTI: \"ME\",0\r\n\r\n+CMTI: \"ME\",1\r\n");
+        assert_eq!(modem.stored_count(), 2);
+        command(&mut port, "AT+CMGD=0,4\r", "OK\r\n");
+        assert_eq!(modem.stored_count(), 0);
+        // mt=2: handed over directly, not stored.
+        command(&mut port, "AT+CNMI=2,2,0,0,0\r", "OK\r\n");
+        modem.receive_sms("+358401234567", "direct");
+        let cmt = String::from_utf8(collect(&mut port, Duration::from_millis(300))).unwrap();
+        let (length, hex) = cmt
+            .strip_prefix("\r\n+CMT: ,")
+            .and_then(|rest| rest.strip_suffix("\r\n"))
+            .and_then(|rest| rest.split_once("\r\n"))
+            .unwrap_or_else(|| panic!("{cmt:?}"));
+        assert_eq!(length.parse::<usize>().unwrap(), hex.len() / 2 - 1);
+        assert_eq!(modem.stored_count(), 0);
+    }
+
+    #[test]
+    fn hang_until_reopen_then_reboot() {
+        let (modem, mut port) = start("hang");
+        echo_off(&mut port);
+        // A plain close and reopen keeps the settings.
+        drop(port);
+        std::thread::sleep(Duration::from_millis(100));
+        let mut port = open(modem.link());
+        assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "\r\nOK\r\n");
+
+        modem.fault(Fault::Hang);
+        std::thread::sleep(Duration::from_millis(50));
+        port.write_all(b"AT\r").unwrap();
+        assert!(collect(&mut port, Duration::from_millis(400)).is_empty());
+        drop(port);
+        std::thread::sleep(Duration::from_millis(100));
+        let mut port = open(modem.link());
+        let boot = expect(&mut port, "+QIND: SMS DONE\r\n");
+        assert_eq!(
+            boot,
+            "\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n"
+        );
+        // Echo is back on after the reboot.
+        assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "AT\r\r\nOK\r\n");
+        // AT+CFUN=1,1 on a port that stays open: OK, silence, then the boot URCs.
+        echo_off(&mut port);
+        let reset = command(&mut port, "AT+CFUN=1,1\r", "OK\r\n");
+        assert_eq!(reset, "\r\nOK\r\n");
+        port.write_all(b"AT\r").unwrap();
+        let boot = expect(&mut port, "+QIND: SMS DONE\r\n");
+        assert_eq!(
+            boot,
+            "\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n"
+        );
+    }
+
+    #[test]
+    fn unplug_and_reappear() {
+        let (modem, mut port) = start("unplug");
+        echo_off(&mut port);
+        modem.receive_sms("+358401234567", "kept");
+        modem.fault(Fault::Unplug {
+            for_: Duration::from_millis(300),
+        });
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut buf = [0u8; 64];
+        loop {
+            match port.read(&mut buf) {
+                Err(e) if e.kind() != ErrorKind::TimedOut => break,
+                _ => assert!(Instant::now() < deadline, "the port never failed"),
+            }
+        }
+        assert!(
+            fs::symlink_metadata(modem.link()).is_err(),
+            "the link is still there"
+        );
+        drop(port);
+        while fs::symlink_metadata(modem.link()).is_err() {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(1),
+                "the link never came back"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut port = open(modem.link());
+        assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "AT\r\r\nOK\r\n");
+        assert_eq!(modem.stored_count(), 1);
+    }
+
+    #[test]
+    fn sim_busy_and_garbage() {
+        let (modem, mut port) = start("busy");
+        echo_off(&mut port);
+        modem.fault(Fault::SimBusy { times: 1 });
+        std::thread::sleep(Duration::from_millis(50));
+        let storage = "AT+CPMS=\"ME\",\"ME\",\"ME\"\r";
+        assert_eq!(
+            command(&mut port, storage, "\r\n"),
+            "\r\n+CME ERROR: 14\r\n"
+        );
+        assert_eq!(
+            command(&mut port, storage, "OK\r\n"),
+            "\r\n+CPMS: 0,255,0,255,0,255\r\n\r\nOK\r\n"
+        );
+        modem.fault(Fault::Garbage);
+        let noise = collect(&mut port, Duration::from_millis(200));
+        assert!(
+            noise
+                .iter()
+                .take_while(|b| **b != b'\r')
+                .all(|b| *b >= 0x80),
+            "{noise:?}"
+        );
+        // The partial line stays open; the next answer's line end closes it.
+        let text = String::from_utf8_lossy(&noise).into_owned()
+            + &command(&mut port, "AT+CSQ\r", "OK\r\n");
+        let tail = "\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QIND: \"cs\r\n+CSQ: 20,99\r\n\r\nOK\r\n";
+        assert!(text.ends_with(tail), "{text:?}");
+    }
+}

@@ -1,0 +1,228 @@
+//! What the SMS channel remembers between sending and hearing back: which
+//! delivery each sent part belongs to (status reports name only the modem's
+//! 8-bit reference and the number), who was texted about which alert
+//! (replies name only the number), and parts of long messages received so far.
+
+use super::alerts::DeliveryRef;
+use super::keys::{self, Kind};
+use super::{decode, Result, Store, StoreError};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// How far back a reply may still answer an alert it was texted about.
+const PEER_MEMORY: time::Duration = time::Duration::days(7);
+/// Incomplete multipart messages are given up after this long.
+pub const PART_MEMORY: time::Duration = time::Duration::hours(24);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Track {
+    org: Id,
+    alert: Id,
+    recipient: Id,
+    delivery: Id,
+    parts: usize,
+}
+
+/// An alert a number was texted about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsPeer {
+    pub org: Id,
+    pub alert: Id,
+    pub recipient: Id,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Part {
+    text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+fn millis(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+fn system_key(kind: Kind, parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, kind);
+    for part in parts {
+        key.extend_from_slice(part);
+        key.push(0);
+    }
+    key
+}
+
+fn track_key(modem: &str, number: &str, reference: u8) -> Vec<u8> {
+    system_key(
+        Kind::SmsTrack,
+        &[modem.as_bytes(), number.as_bytes(), &[reference]],
+    )
+}
+
+fn encode<R: Serialize>(kind: Kind, record: &R) -> Result<Vec<u8>> {
+    serde_json::to_vec(record).map_err(|source| StoreError::Corrupt {
+        kind: kind.name(),
+        source,
+    })
+}
+
+impl Store {
+    /// Remembers a sent message: each part's reference for its status
+    /// report, and the number's conversation for replies. A modem's
+    /// references wrap at 256, so a newer send replaces an older entry.
+    pub fn track_sms(
+        &self,
+        modem: &str,
+        number: &str,
+        references: &[u8],
+        r: DeliveryRef,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let track = encode(
+            Kind::SmsTrack,
+            &Track {
+                org: r.org,
+                alert: r.alert,
+                recipient: r.recipient,
+                delivery: r.delivery,
+                parts: references.len(),
+            },
+        )?;
+        for reference in references {
+            batch.insert(track_key(modem, number, *reference), track.clone());
+        }
+        batch.remove(system_key(
+            Kind::SmsPartsDelivered,
+            &[&r.delivery.to_bytes()],
+        ));
+        let peer = SmsPeer {
+            org: r.org,
+            alert: r.alert,
+            recipient: r.recipient,
+        };
+        batch.insert(
+            system_key(
+                Kind::SmsPeer,
+                &[
+                    number.as_bytes(),
+                    &millis(now).to_be_bytes(),
+                    &r.alert.to_bytes(),
+                ],
+            ),
+            encode(Kind::SmsPeer, &peer)?,
+        );
+        self.records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Applies a status report. Delivered parts are counted; the delivery
+    /// is delivered when every part is. A failed part fails the delivery.
+    /// Returns the delivery it settled, if any.
+    pub fn sms_report(
+        &self,
+        modem: &str,
+        number: &str,
+        reference: u8,
+        result: &std::result::Result<(), String>,
+        now: OffsetDateTime,
+    ) -> Result<Option<DeliveryRef>> {
+        let key = track_key(modem, number, reference);
+        let Some(bytes) = self.records.get(&key)? else {
+            return Ok(None);
+        };
+        let track: Track = decode(Kind::SmsTrack, &bytes)?;
+        self.records.remove(&key)?;
+        let r = DeliveryRef {
+            org: track.org,
+            alert: track.alert,
+            recipient: track.recipient,
+            delivery: track.delivery,
+        };
+        if result.is_ok() && track.parts > 1 {
+            let counter = system_key(Kind::SmsPartsDelivered, &[&track.delivery.to_bytes()]);
+            let done = self.records.update_and_fetch(&counter, |old| {
+                let n = old
+                    .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })?;
+            let count = done
+                .and_then(|b| b.as_ref().try_into().ok().map(u64::from_be_bytes))
+                .unwrap_or(0);
+            if count < track.parts as u64 {
+                return Ok(None);
+            }
+            self.records.remove(&counter)?;
+        }
+        Ok(self.settle_delivery(r, result, now)?.map(|_| r))
+    }
+
+    /// The alerts a number was texted about in the last week, newest first.
+    pub fn sms_peers(&self, number: &str, now: OffsetDateTime) -> Result<Vec<SmsPeer>> {
+        let prefix = system_key(Kind::SmsPeer, &[number.as_bytes()]);
+        let oldest = millis(now - PEER_MEMORY);
+        let mut peers = Vec::new();
+        for entry in self.records.scan_prefix(&prefix).rev() {
+            let (key, value) = entry?;
+            let at = key
+                .get(prefix.len()..prefix.len() + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_be_bytes);
+            if at < oldest {
+                self.records.remove(&key)?;
+                continue;
+            }
+            peers.push(decode(Kind::SmsPeer, &value)?);
+            if peers.len() >= 50 {
+                break;
+            }
+        }
+        Ok(peers)
+    }
+
+    /// Keeps one part of a long received message. When all parts are in,
+    /// returns the whole text and forgets the parts.
+    pub fn sms_part(
+        &self,
+        from: &str,
+        reference: u16,
+        total: u8,
+        seq: u8,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>> {
+        let prefix = system_key(
+            Kind::SmsPart,
+            &[from.as_bytes(), &reference.to_be_bytes(), &[total]],
+        );
+        let mut key = prefix.clone();
+        key.push(seq);
+        let part = Part {
+            text: text.to_owned(),
+            at: now,
+        };
+        self.records.insert(&key, encode(Kind::SmsPart, &part)?)?;
+        let mut parts = Vec::new();
+        for entry in self.records.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let part: Part = decode(Kind::SmsPart, &value)?;
+            if now - part.at > PART_MEMORY {
+                self.records.remove(&key)?;
+                continue;
+            }
+            parts.push((key.last().copied().unwrap_or(0), part.text));
+        }
+        if parts.len() < usize::from(total) {
+            return Ok(None);
+        }
+        parts.sort_by_key(|(seq, _)| *seq);
+        let whole = parts.into_iter().map(|(_, t)| t).collect::<String>();
+        let mut batch = sled::Batch::default();
+        for key in self.records.scan_prefix(&prefix).keys() {
+            batch.remove(key?);
+        }
+        self.records.apply_batch(batch)?;
+        Ok(Some(whole))
+    }
+}
