@@ -53,3 +53,4 @@ package-test: deps
 bench: deps
 	$(CARGO) bench --locked --bench http
 	$(CARGO) bench --locked --bench alerts
+	$(CARGO) bench --locked --bench sms

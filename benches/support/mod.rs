@@ -31,8 +31,15 @@ pub struct Bench {
 
 impl Bench {
     pub fn start() -> Bench {
+        Self::start_with(|_, _| {})
+    }
+
+    /// Like [`Bench::start`], with the config changed first (given the data
+    /// directory, e.g. for simulated devices' links).
+    pub fn start_with(change: impl FnOnce(&mut Config, &std::path::Path)) -> Bench {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        change(&mut config, dir.path());
         // One address makes every request here; the per-address login limit
         // would measure itself instead of the login.
         config.http.login_attempts_per_address = 100_000;

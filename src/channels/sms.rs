@@ -7,15 +7,17 @@
 //! the dispatcher is told to retry later.
 
 use super::{Channel, Job, Limits, Outcome};
-use crate::alerts::{parse_reply, respond};
+use crate::alerts::{fire_template, parse_reply, respond};
+use crate::audit::Entry;
+use crate::auth::{Access, Permission};
 use crate::clock::SharedClock;
 use crate::hw::gsm::modem::{FailureClass, ModemHandle, SmsEvents, SmsRequest};
 use crate::hw::gsm::pdu::{self, DeliveryStatus};
 use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
-    AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling, InboundMessage,
-    Severity, Store, StoreError,
+    Actor, ActorKind, AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling,
+    InboundMessage, Outcome as AuditOutcome, Severity, Store, StoreError,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -278,6 +280,9 @@ impl SmsDesk {
 
     fn org_of_number(&self, number: &str) -> Result<Option<Id>, StoreError> {
         for org in self.store.orgs()? {
+            if org.settings.sms_triggers.iter().any(|t| t.number == number) {
+                return Ok(Some(org.id));
+            }
             let known = self
                 .store
                 .org(org.id)
@@ -298,6 +303,9 @@ impl SmsDesk {
         unknown: bool,
         at: OffsetDateTime,
     ) -> Result<Handling, StoreError> {
+        if let Some(handling) = self.trigger(message, at)? {
+            return Ok(handling);
+        }
         for peer in peers {
             let org = self.store.org(peer.org);
             let Some(alert) = org.alert(peer.alert)? else {
@@ -360,6 +368,77 @@ impl SmsDesk {
                 "no open alert was sent to this number".to_owned()
             },
         })
+    }
+}
+
+impl SmsDesk {
+    /// "<PIN> <template> [words]" from a number an organisation allows fires
+    /// that template. `None` when the message is no trigger attempt.
+    fn trigger(
+        &self,
+        message: &InboundMessage,
+        at: OffsetDateTime,
+    ) -> Result<Option<Handling>, StoreError> {
+        let mut words = message.text.split_whitespace();
+        let (Some(pin), Some(name)) = (words.next(), words.next()) else {
+            return Ok(None);
+        };
+        if !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(None);
+        }
+        for org in self.store.orgs()? {
+            let Some(rule) = org
+                .settings
+                .sms_triggers
+                .iter()
+                .find(|t| t.number == message.from)
+            else {
+                continue;
+            };
+            let handle = self.store.org(org.id);
+            let actor = Actor {
+                kind: ActorKind::External,
+                id: None,
+                name: format!("SMS from {}", message.from),
+            };
+            let refuse = |why: String| -> Result<Option<Handling>, StoreError> {
+                Entry::new(actor.clone(), "sms_trigger.refused", AuditOutcome::Denied)
+                    .detail(why.clone())
+                    .write(&handle, at)?;
+                Ok(Some(Handling::Ignored { why }))
+            };
+            if !crate::auth::password::verify(&rule.pin_hash, pin) {
+                return refuse("an SMS trigger with a wrong PIN".to_owned());
+            }
+            let allowed = rule.templates.is_empty()
+                || rule.templates.iter().any(|t| t.eq_ignore_ascii_case(name));
+            let template = handle.template_by_name(name)?;
+            let Some(template) = template.filter(|_| allowed) else {
+                return refuse(format!(
+                    "this number may not fire a template named \"{name}\""
+                ));
+            };
+            let access = Access {
+                roles: vec!["sms-trigger".to_owned()],
+                permissions: vec![Permission::SendAlerts],
+                alert_groups: None,
+            };
+            return match fire_template(&handle, &access, actor.clone(), template.id, at) {
+                Ok(fired) => {
+                    Entry::new(actor, "alert.sent", AuditOutcome::Success)
+                        .target(fired.created.alert.id)
+                        .detail(format!("template {} by SMS", template.name))
+                        .write(&handle, at)?;
+                    self.store.flush_blocking()?;
+                    self.hub.announce(org.id, &fired.created.app);
+                    Ok(Some(Handling::Trigger {
+                        alert: fired.created.alert.id,
+                    }))
+                }
+                Err(e) => refuse(format!("the template could not fire: {e}")),
+            };
+        }
+        Ok(None)
     }
 }
 

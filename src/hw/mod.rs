@@ -6,6 +6,7 @@ pub mod gsm;
 pub mod serial;
 pub mod sim;
 pub mod status;
+pub mod tetra;
 
 use crate::channels::{SmsDesk, SmsPool};
 use crate::clock::SharedClock;

@@ -43,6 +43,9 @@ pub enum ActorKind {
     Shell,
     /// Someone not (yet) authenticated, e.g. a failed login.
     Anonymous,
+    /// A sender outside the appliance known only by an address: an SMS
+    /// number allowed to trigger alerts, a radio.
+    External,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

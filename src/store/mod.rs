@@ -39,7 +39,7 @@ pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage};
-pub use orgs::{OrgSettings, Organisation};
+pub use orgs::{OrgSettings, Organisation, SmsTrigger};
 pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
 pub use sessions::{SessionRecord, SessionStage};

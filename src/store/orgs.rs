@@ -41,6 +41,21 @@ pub struct OrgSettings {
     /// Reply codes for SMS and radio answers: code → answer option (1 is the
     /// first option, "coming"). "K 15" answers option 1 with an ETA of 15 min.
     pub reply_codes: std::collections::BTreeMap<String, u8>,
+    /// Numbers that may start alerts by SMS: "<PIN> <template> [words]".
+    pub sms_triggers: Vec<SmsTrigger>,
+}
+
+/// One number allowed to fire templates by SMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsTrigger {
+    /// E.164, as the network gives the sender.
+    pub number: String,
+    /// argon2id hash of the PIN the message must start with.
+    pub pin_hash: String,
+    /// Template names this number may fire; empty means any.
+    #[serde(default)]
+    pub templates: Vec<String>,
 }
 
 /// Digits for the options in order, and the Finnish Kyllä / Ei.
@@ -71,6 +86,7 @@ impl Default for OrgSettings {
             require_second_factor_for: Vec::new(),
             max_automated_alerts_per_minute: 10,
             reply_codes: default_reply_codes(),
+            sms_triggers: Vec::new(),
         }
     }
 }

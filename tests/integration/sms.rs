@@ -500,3 +500,58 @@ fn sms_login_codes_work_end_to_end_through_the_modem() {
     let replay = server.login_attempt("acme", "aino", PASSWORD, Some(&code));
     assert_eq!(replay.status, 401, "a code works once");
 }
+
+#[test]
+fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modems) = server_with_modems(&dir, &["gsm1"]);
+    let modem = &modems[0];
+    let admin = server.admin();
+    wait_ready(&admin, "gsm1");
+    admin.create_member("aino", &["member"]);
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "fire", "alert": {"title": "Fire alarm by SMS", "severity": "critical",
+               "channels": ["app"], "recipients": {"users": ["aino"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let bad_pin = admin.patch(
+        "/api/v1/settings",
+        json!({"sms_triggers": [{"number": "+358405550000", "pin": "12"}]}),
+    );
+    assert_eq!(bad_pin.status, 422);
+    assert_eq!(bad_pin.json()["field"], "sms_triggers[0].pin");
+    let set = admin.patch(
+        "/api/v1/settings",
+        json!({"sms_triggers": [{"number": "+358405550000", "pin": "4711", "templates": ["fire"]}]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert!(!set.body.contains("4711"), "the PIN is kept only hashed");
+
+    modem.receive_sms("+358405550000", "1234 fire wrong pin");
+    modem.receive_sms("+358405550000", "4711 fire Hall B");
+    let handled = wait_until("both handled", WAIT, || {
+        let list = admin.get("/api/v1/inbound").json();
+        let messages = list["messages"].as_array().unwrap().clone();
+        (messages.len() == 2 && messages.iter().all(|m| m["handling"]["kind"] != "pending"))
+            .then_some(messages)
+    });
+    let fired = handled
+        .iter()
+        .find(|m| m["text"] == "4711 fire Hall B")
+        .unwrap();
+    assert_eq!(fired["handling"]["kind"], "trigger", "{fired}");
+    let alert = fired["handling"]["alert"].as_str().unwrap();
+    let view = admin.get(&format!("/api/v1/alerts/{alert}")).json();
+    assert_eq!(view["alert"]["title"], "Fire alarm by SMS");
+    let refused = handled
+        .iter()
+        .find(|m| m["text"] == "1234 fire wrong pin")
+        .unwrap();
+    assert_eq!(
+        refused["handling"]["why"],
+        "an SMS trigger with a wrong PIN"
+    );
+    let audit = admin.get("/api/v1/audit?action=sms_trigger").json();
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
+}

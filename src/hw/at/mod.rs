@@ -490,6 +490,68 @@ mod tests {
         assert_eq!(fields("+CMGL: 1,0,,24"), vec!["1", "0", "", "24"]);
     }
 
+    /// A device on a pseudo-terminal answering the first command it reads
+    /// with `answer`.
+    fn device(answer: &'static [u8]) -> SerialLink {
+        use std::io::{Read, Write};
+        let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+        let path = serialport::SerialPort::name(&slave).unwrap();
+        let link = SerialLink::open(std::path::Path::new(&path), 115_200, false).unwrap();
+        drop(slave);
+        std::thread::spawn(move || {
+            let mut byte = [0u8; 1];
+            while master
+                .read(&mut byte)
+                .map(|n| n == 1 && byte[0] != b'\r')
+                .unwrap_or(true)
+            {}
+            master.write_all(answer).unwrap();
+            std::thread::sleep(Duration::from_secs(1));
+        });
+        link
+    }
+
+    #[tokio::test]
+    async fn urcs_inside_an_answer_are_routed_away_from_it() {
+        let link = device(
+            b"\r\n+CPIN: READY\r\n\r\n+CMT: ,24\r\n07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07\r\n+CSQ: 20,99\r\n\r\n+QIND: SMS DONE\r\n^RSSI: 12\r\n\r\nOK\r\n",
+        );
+        let mut at = AtEngine::new(link, UrcTable::new(&["+QIND:".to_owned()], &[]));
+        let lines = at
+            .command("AT+CSQ", None, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            lines,
+            vec!["+CSQ: 20,99", "^RSSI: 12"],
+            "an unknown line mid-answer stays with it"
+        );
+        let urcs: Vec<Urc> = std::iter::from_fn(|| at.queued_urc()).collect();
+        assert_eq!(urcs.len(), 3, "{urcs:?}");
+        assert_eq!(urcs[0].line, "+CPIN: READY");
+        assert_eq!(urcs[1].line, "+CMT: ,24");
+        assert!(urcs[1]
+            .data
+            .as_deref()
+            .is_some_and(|d| d.starts_with("07911326")));
+        assert_eq!(urcs[2].line, "+QIND: SMS DONE");
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_command_times_out_and_a_vanished_device_is_reported() {
+        let link = device(b"");
+        let mut at = AtEngine::new(link, UrcTable::new(&[], &[]));
+        let e = at
+            .command("AT", None, Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AtError::Timeout { .. }), "{e}");
+        let gone = tokio::time::timeout(Duration::from_secs(5), at.next_urc())
+            .await
+            .unwrap();
+        assert!(matches!(gone, Err(AtError::Closed(_))), "{gone:?}");
+    }
+
     #[test]
     fn urc_table_knows_data_lines() {
         let t = UrcTable::new(&["+QIND:".to_owned()], &[]);

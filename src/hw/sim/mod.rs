@@ -2,3 +2,4 @@
 //! pseudo-terminal, faults included.
 
 pub mod modem;
+pub mod radio;

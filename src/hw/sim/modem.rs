@@ -152,7 +152,7 @@ struct Shared {
 }
 
 /// A test that panicked while holding the lock must not take the modem down.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -238,8 +238,8 @@ impl Drop for SimModem {
     }
 }
 
-/// Makes a pty pair and points `link` at its slave.
-fn open_pty(link: &Path) -> io::Result<TTYPort> {
+/// Makes a pty pair and points `link` at its slave; shared by the simulators.
+pub(super) fn open_pty(link: &Path) -> io::Result<TTYPort> {
     let (mut master, slave) = TTYPort::pair()?;
     master.set_timeout(TICK)?;
     let slave_path = slave
@@ -253,7 +253,7 @@ fn open_pty(link: &Path) -> io::Result<TTYPort> {
     let _ = fs::remove_file(&fresh);
     std::os::unix::fs::symlink(&slave_path, &fresh)?;
     fs::rename(&fresh, link)?;
-    tracing::debug!(link = %link.display(), pty = %slave_path, "sim modem port ready");
+    tracing::debug!(link = %link.display(), pty = %slave_path, "simulated port ready");
     Ok(master)
 }
 
@@ -1008,7 +1008,7 @@ fn arg<T: FromStr>(args: &[String], i: usize) -> Option<T> {
 }
 
 /// Drops spaces and uppercases outside quotes: `at + cmgs = 23` is `AT+CMGS=23`.
-fn normalise(raw: &str) -> String {
+pub(super) fn normalise(raw: &str) -> String {
     let mut quoted = false;
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {

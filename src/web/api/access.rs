@@ -301,6 +301,10 @@ async fn change_settings(
     for (k, v) in fields {
         target.insert(k.clone(), v.clone());
     }
+    if let Some(triggers) = patch.get("sms_triggers").cloned() {
+        let hashed = blocking(move || hash_trigger_pins(triggers)).await??;
+        target.insert("sms_triggers".to_owned(), hashed);
+    }
     let settings: OrgSettings = crate::web::extract::parse_json(merged.to_string().as_bytes())?;
     validate_settings(&settings)?;
     let now = state.clock.now();
@@ -326,7 +330,52 @@ async fn change_settings(
     Ok(HttpResponse::Ok().json(json!({"settings": changed.settings})))
 }
 
+/// SMS trigger PINs arrive as `pin` and are kept only as argon2id hashes;
+/// entries sent back unchanged keep their `pin_hash`.
+fn hash_trigger_pins(
+    triggers: serde_json::Value,
+) -> Result<Result<serde_json::Value, ApiError>, StoreError> {
+    let Some(list) = triggers.as_array() else {
+        return Ok(Err(ApiError::field("sms_triggers", "must be a list")));
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, entry) in list.iter().enumerate() {
+        let Some(fields) = entry.as_object() else {
+            return Ok(Err(ApiError::field(
+                format!("sms_triggers[{i}]"),
+                "must be an object",
+            )));
+        };
+        let mut fields = fields.clone();
+        if let Some(pin) = fields.remove("pin") {
+            let pin = pin.as_str().unwrap_or_default().to_owned();
+            if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(Err(ApiError::field(
+                    format!("sms_triggers[{i}].pin"),
+                    "must be 4 to 8 digits",
+                )));
+            }
+            match crate::auth::password::hash(&pin) {
+                Ok(hash) => fields.insert("pin_hash".to_owned(), json!(hash)),
+                Err(e) => return Ok(Err(ApiError::from(e))),
+            };
+        }
+        out.push(serde_json::Value::Object(fields));
+    }
+    Ok(Ok(serde_json::Value::Array(out)))
+}
+
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
+    for (i, t) in s.sms_triggers.iter().enumerate() {
+        crate::validate::e164(&t.number)
+            .map_err(|why| ApiError::field(format!("sms_triggers[{i}].number"), why))?;
+        if !t.pin_hash.starts_with("$argon2id$") {
+            return Err(ApiError::field(
+                format!("sms_triggers[{i}].pin"),
+                "is required: 4 to 8 digits",
+            ));
+        }
+    }
     if !(8..=128).contains(&s.password_min_length) {
         return Err(ApiError::field(
             "password_min_length",

@@ -402,6 +402,8 @@ async fn reset_second_factor(
         let change = UserChange {
             totp: Some(None),
             recovery_codes: Some(Vec::new()),
+            sms_second_factor: Some(None),
+            sms_code: Some(None),
             ..UserChange::default()
         };
         org.change_user(user.id, &change, now)?;

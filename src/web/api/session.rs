@@ -484,6 +484,8 @@ async fn remove_totp(
             user.id,
             &UserChange {
                 totp: Some(None),
+                sms_second_factor: Some(None),
+                sms_code: Some(None),
                 recovery_codes: Some(Vec::new()),
                 ..UserChange::default()
             },
