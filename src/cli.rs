@@ -74,6 +74,24 @@ enum SimulateCommand {
         #[arg(long, value_name = "MS", default_value_t = 500)]
         report_delay_ms: u64,
     },
+    /// A TETRA terminal speaking PEI, with simulated radios behind it.
+    /// Reads commands from standard input: `text <issi> <text>`,
+    /// `status <issi> <hex value>`, `behaviour <issi> reports|received|off|accept|standby|reject`,
+    /// `group <gssi> <issi>...`, `fault hang|garbage|unplug <seconds>|cme <code> <times>`.
+    Radio {
+        /// Where to put the symlink to the pseudo-terminal (the `device` of a `[[radios]]` section).
+        #[arg(long, value_name = "PATH")]
+        link: PathBuf,
+        /// This terminal's own ISSI.
+        #[arg(long, default_value_t = 1_000_001)]
+        issi: u32,
+        /// Air time per SDS, to the radio's "sent over the air".
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        air_delay_ms: u64,
+        /// Time from that to the destination's report.
+        #[arg(long, value_name = "MS", default_value_t = 500)]
+        report_delay_ms: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +155,12 @@ pub fn run(cli: Cli) -> ExitCode {
             network_delay_ms,
             report_delay_ms,
         }) => one_shot(|| simulate_modem(&link, network_delay_ms, report_delay_ms)),
+        Command::Simulate(SimulateCommand::Radio {
+            link,
+            issi,
+            air_delay_ms,
+            report_delay_ms,
+        }) => one_shot(|| simulate_radio(&link, issi, air_delay_ms, report_delay_ms)),
     }
 }
 
@@ -232,11 +256,93 @@ fn serve(path: &Path) -> ExitCode {
     run_daemon(&config, |_| Ok(()))
 }
 
+fn simulate_radio(
+    link: &Path,
+    issi: u32,
+    air_delay_ms: u64,
+    report_delay_ms: u64,
+) -> Result<(), String> {
+    use crate::hw::sim::radio::{Behaviour, Fault, SimRadio, SimRadioConfig};
+    use std::time::Duration;
+    let config = SimRadioConfig {
+        air_delay: Duration::from_millis(air_delay_ms),
+        report_delay: Duration::from_millis(report_delay_ms),
+        own_issi: issi,
+        ..SimRadioConfig::default()
+    };
+    let radio = SimRadio::start(link, config).map_err(|e| {
+        format!(
+            "cannot start the simulated radio at {}: {e}",
+            link.display()
+        )
+    })?;
+    println!("simulated radio {issi} on {}", link.display());
+    let usage = "commands: text <issi> <text> | status <issi> <hex> | behaviour <issi> reports|received|off|accept|standby|reject | group <gssi> <issi>... | fault hang|garbage|unplug <s>|cme <code> <times>";
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| format!("cannot read standard input: {e}"))?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let number = |i: usize| words.get(i).and_then(|w| w.parse::<u32>().ok());
+        match words.as_slice() {
+            ["text", _, ..] => match number(1) {
+                Some(from) => {
+                    let text = line.splitn(3, char::is_whitespace).nth(2).unwrap_or("");
+                    radio.receive_text(from, text, true);
+                }
+                None => eprintln!("{usage}"),
+            },
+            ["status", _, value] => match (number(1), u16::from_str_radix(value, 16).ok()) {
+                (Some(from), Some(value)) => radio.receive_status(from, value),
+                _ => eprintln!("{usage}"),
+            },
+            ["behaviour", _, how] => {
+                let behaviour = match *how {
+                    "reports" => Some(Behaviour::Reports),
+                    "received" => Some(Behaviour::ReceivedOnly),
+                    "off" => Some(Behaviour::Off),
+                    "accept" => Some(Behaviour::Accept),
+                    "standby" => Some(Behaviour::Standby),
+                    "reject" => Some(Behaviour::Reject),
+                    _ => None,
+                };
+                match (number(1), behaviour) {
+                    (Some(issi), Some(b)) => radio.set_behaviour(issi, b),
+                    _ => eprintln!("{usage}"),
+                }
+            }
+            ["group", _, ..] => {
+                let members: Vec<u32> = words
+                    .iter()
+                    .skip(2)
+                    .filter_map(|w| w.parse().ok())
+                    .collect();
+                match number(1) {
+                    Some(gssi) => radio.set_group(gssi, &members),
+                    None => eprintln!("{usage}"),
+                }
+            }
+            ["fault", "hang"] => radio.fault(Fault::Hang),
+            ["fault", "garbage"] => radio.fault(Fault::Garbage),
+            ["fault", "unplug", _] => radio.fault(Fault::Unplug {
+                for_: Duration::from_secs(u64::from(number(2).unwrap_or(5))),
+            }),
+            ["fault", "cme", _, _] => radio.fault(Fault::CmeError {
+                code: number(2).and_then(|n| u16::try_from(n).ok()).unwrap_or(42),
+                times: number(3).unwrap_or(1),
+            }),
+            [] => {}
+            _ => eprintln!("{usage}"),
+        }
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
 fn run_demo(data_dir: &Path, listen: SocketAddr) -> ExitCode {
     let mut config = Config::for_demo(data_dir, listen);
-    // The demo's modem is simulated; it lives as long as the demo.
-    let _modem = match demo::simulated_modem(&mut config) {
-        Ok(modem) => modem,
+    // The demo's modem and radio are simulated; they live as long as the demo.
+    let _devices = match demo::simulated_devices(&mut config) {
+        Ok(devices) => devices,
         Err(e) => {
             eprintln!("tocsin: {e}");
             return ExitCode::from(exit::CANT_CREATE);

@@ -118,7 +118,10 @@ impl Daemon {
                 Some(email) => crate::channels::EmailChannel::new(email, &config.http.public_url)?,
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
             },
-            Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
+            match &hardware.tetra {
+                Some(radios) => radios.clone(),
+                None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
+            },
         ];
         let wake =
             crate::dispatch::Dispatcher::start(store.clone(), clock.clone(), hub.clone(), channels)

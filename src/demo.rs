@@ -159,26 +159,64 @@ fn generate_password() -> Result<String, getrandom::Error> {
         .collect())
 }
 
-/// Starts the demo's simulated GSM modem on a pseudo-terminal in the data
-/// directory and adds it to the configuration, as a real one would be.
-pub fn simulated_modem(
-    config: &mut crate::config::Config,
-) -> Result<crate::hw::sim::modem::SimModem, String> {
-    let link = config.data_dir.join("sim-modem");
+/// The demo's simulated hardware; dropping it stops the devices.
+pub struct SimulatedDevices {
+    pub modem: crate::hw::sim::modem::SimModem,
+    pub radio: crate::hw::sim::radio::SimRadio,
+}
+
+/// The ISSI of the demo's own radio terminal.
+pub const RADIO_ISSI: u32 = 1_000_001;
+
+/// Starts the demo's simulated GSM modem and TETRA radio on pseudo-terminals
+/// in the data directory and adds them to the configuration, as real ones
+/// would be. Members' radios answer call-outs (aino accepts, elias rejects).
+pub fn simulated_devices(config: &mut crate::config::Config) -> Result<SimulatedDevices, String> {
+    use crate::hw::sim::radio::{Behaviour, SimRadio, SimRadioConfig};
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
-    let modem = crate::hw::sim::modem::SimModem::start(&link, Default::default())
+    let modem_link = config.data_dir.join("sim-modem");
+    let modem = crate::hw::sim::modem::SimModem::start(&modem_link, Default::default())
         .map_err(|e| format!("cannot start the simulated modem: {e}"))?;
     let profile = crate::hw::gsm::profile::load("quectel-ec25", None).map_err(|e| e.to_string())?;
     config.modems.push(crate::config::ModemConfig {
         name: "sim-modem".to_owned(),
-        device: link,
+        device: modem_link,
         baud: 115_200,
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
     });
-    Ok(modem)
+    let radio_link = config.data_dir.join("sim-radio");
+    let radio = SimRadio::start(
+        &radio_link,
+        SimRadioConfig {
+            own_issi: RADIO_ISSI,
+            ..SimRadioConfig::default()
+        },
+    )
+    .map_err(|e| format!("cannot start the simulated radio: {e}"))?;
+    for (i, member) in MEMBERS.iter().enumerate() {
+        radio.set_behaviour(
+            member.issi,
+            if i % 2 == 0 {
+                Behaviour::Accept
+            } else {
+                Behaviour::Reject
+            },
+        );
+    }
+    let profile =
+        crate::hw::tetra::profile::load("sepura-srg3900", None).map_err(|e| e.to_string())?;
+    config.radios.push(crate::config::RadioConfig {
+        name: "sim-radio".to_owned(),
+        device: radio_link,
+        baud: 38_400,
+        profile_name: "sepura-srg3900".to_owned(),
+        profile,
+        issi: RADIO_ISSI,
+    });
+    Ok(SimulatedDevices { modem, radio })
 }
 
 pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String {
@@ -195,7 +233,9 @@ pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String
          \x20   curl -k -N -b jar {public_url}/api/v1/me/alerts/stream\n\
          \x20 Send an alert to the firefighters (app and SMS through the simulated modem):\n\
          \x20   curl -k -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"title\":\"Fire at depot 3\",\"severity\":\"critical\",\"channels\":[\"app\",\"sms\"],\"recipients\":{{\"groups\":[\"firefighters\"]}}}}' {public_url}/api/v1/alerts\n\
-         \x20 The modem and what it received:\n\
+         \x20 As a TETRA call-out (aino's radio accepts, elias's rejects):\n\
+         \x20   curl -k -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"title\":\"B3 Hauptstr 5\",\"severity\":\"critical\",\"channels\":[\"tetra\"],\"tetra_callout\":{{}},\"recipients\":{{\"users\":[\"aino\",\"elias\"]}}}}' {public_url}/api/v1/alerts\n\
+         \x20 The modem, the radio and what they received:\n\
          \x20   curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/devices/hardware\n\
          \x20   curl -k -H 'Authorization: Bearer {key}' {public_url}/api/v1/inbound\n\n\
          Stop with Ctrl-C.\n",

@@ -18,7 +18,7 @@ use crate::auth::Access;
 use crate::ids::Id;
 use crate::store::{
     Actor, Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryState, Escalation,
-    NewAlertBatch, OrgStore, Recipient, Severity, StoreError, TimerAction, User,
+    NewAlertBatch, OrgStore, Recipient, Severity, StoreError, TetraCallout, TimerAction, User,
 };
 use crate::validate;
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,21 @@ pub struct AlertRequest {
     #[serde(default)]
     pub allow_text: bool,
     pub escalation: Option<EscalationSpec>,
+    /// Reach TETRA radios with a call-out (tone, text, Accept/Reject) instead
+    /// of a text SDS.
+    #[serde(default)]
+    pub tetra_callout: Option<TetraCalloutSpec>,
+    /// Send a TETRA status instead of a text: a label of the radio profile's
+    /// status table ("3") or four hex digits ("8005").
+    #[serde(default)]
+    pub tetra_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TetraCalloutSpec {
+    /// 1 (lowest) to 15 (highest); by default from the alert's severity.
+    pub severity: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -205,6 +220,26 @@ fn create_serialised(
         created_at: now,
         cancelled_at: None,
         idempotency_key,
+        tetra_callout: request.tetra_callout.as_ref().map(|spec| TetraCallout {
+            severity: spec.severity.unwrap_or(match request.severity {
+                Severity::Critical => 15,
+                Severity::Warning => 8,
+                Severity::Info => 3,
+            }),
+            // Spread over 1..=15 so alerts in flight together rarely share one.
+            number: u8::try_from(
+                alert_id
+                    .to_bytes()
+                    .iter()
+                    .map(|b| u32::from(*b))
+                    .sum::<u32>()
+                    % 15,
+            )
+            .unwrap_or(0)
+                + 1,
+            clear: false,
+        }),
+        tetra_status: request.tetra_status.clone(),
     };
     for r in &mut recipients {
         r.alert_id = alert_id;
@@ -370,6 +405,30 @@ pub(crate) fn new_delivery(
 }
 
 pub fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
+    if r.tetra_callout
+        .as_ref()
+        .and_then(|c| c.severity)
+        .is_some_and(|s| !(1..=15).contains(&s))
+    {
+        return Err(invalid("tetra_callout.severity", "must be from 1 to 15"));
+    }
+    if let Some(status) = &r.tetra_status {
+        if r.tetra_callout.is_some() {
+            return Err(invalid(
+                "tetra_status",
+                "a call-out and a status can't go together",
+            ));
+        }
+        let ok = !status.is_empty()
+            && status.len() <= 8
+            && status.chars().all(|c| c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(invalid(
+                "tetra_status",
+                "must be a status label such as \"3\" or four hex digits such as \"8005\"",
+            ));
+        }
+    }
     let title = r.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(invalid("title", "must be 1 to 200 characters"));
@@ -746,6 +805,10 @@ fn send_follow_up(
         created_at: now,
         cancelled_at: None,
         idempotency_key: None,
+        tetra_callout: original
+            .tetra_callout
+            .map(|c| TetraCallout { clear: true, ..c }),
+        tetra_status: None,
     };
     let mut batch = NewAlertBatch::default();
     for r in org.recipients(original.id)? {
@@ -805,6 +868,7 @@ pub fn fire_template(
     access: &Access,
     actor: Actor,
     template: Id,
+    detail: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<FiredTemplate, AlertError> {
     let _serialised = serialise();
@@ -823,7 +887,7 @@ pub fn fire_template(
                     id: Id::new(),
                     at: now,
                     kind: "trigger_merged".to_owned(),
-                    detail: serde_json::json!({ "by": actor.name, "template": template.name }),
+                    detail: serde_json::json!({ "by": actor.name, "template": template.name, "detail": detail }),
                 },
             )?;
             return Ok(FiredTemplate {
@@ -832,8 +896,18 @@ pub fn fire_template(
             });
         }
     }
-    let request: AlertRequest = serde_json::from_value(template.alert.clone())
+    let mut request: AlertRequest = serde_json::from_value(template.alert.clone())
         .map_err(|e| invalid("template.alert", e.to_string()))?;
+    // What the trigger said (an emergency centre's alarm text) goes with it,
+    // within the body's limit.
+    if let Some(detail) = detail.map(str::trim).filter(|d| !d.is_empty()) {
+        let joined = if request.body.trim().is_empty() {
+            detail.to_owned()
+        } else {
+            format!("{}\n{detail}", request.body.trim_end())
+        };
+        request.body = joined.chars().take(4000).collect();
+    }
     let created = create_serialised(org, access, actor, request, None, now)?;
     org.set_template_fired(
         template.id,

@@ -2,10 +2,13 @@
 //! dispatcher hands it one delivery at a time within the channel's limits.
 
 mod email;
+pub mod pool;
 pub mod sms;
+pub mod tetra;
 
 pub use email::{EmailChannel, EmailSetupError};
 pub use sms::{SmsDesk, SmsPool};
+pub use tetra::{TetraChannel, TetraDesk};
 
 use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};
 use futures_util::future::BoxFuture;

@@ -1,31 +1,24 @@
-//! The `sms` channel: a pool of GSM modems sharing the load, and the desk
-//! that takes what the modems hear back (status reports, replies).
-//!
-//! Each send goes to the ready modem with the shortest queue. A modem that
-//! fails or vanishes hands its queue back, and those messages go to the
-//! others at once; with no modem ready, a send waits a while for one before
-//! the dispatcher is told to retry later.
+//! The `sms` channel: a pool of GSM modems sharing the load (see
+//! [`super::pool`]), and the desk that takes what the modems hear back
+//! (status reports, replies, alerts started by SMS).
 
+use super::pool::{ref_of, send_through, tag_of, Member};
 use super::{Channel, Job, Limits, Outcome};
 use crate::alerts::{fire_template, parse_reply, respond};
 use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::clock::SharedClock;
-use crate::hw::gsm::modem::{FailureClass, ModemHandle, SmsEvents, SmsRequest};
+use crate::hw::gsm::modem::{ModemHandle, SmsEvents, SmsRequest};
 use crate::hw::gsm::pdu::{self, DeliveryStatus};
 use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
     Actor, ActorKind, AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling,
-    InboundMessage, Outcome as AuditOutcome, Severity, Store, StoreError,
+    InboundMessage, Outcome as AuditOutcome, Report, Severity, Store, StoreError,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
-use std::time::Duration;
 use time::OffsetDateTime;
-
-/// How long a send waits for some modem to be ready before giving up for now.
-const WAIT_FOR_MODEM: Duration = Duration::from_secs(30);
 
 pub struct SmsPool {
     modems: Vec<ModemHandle>,
@@ -43,7 +36,7 @@ impl SmsPool {
 
     /// Sends one text through the pool: used for alerts and for login codes.
     pub async fn send_text(&self, request: SmsRequest) -> Outcome {
-        send_through(self.modems.clone(), request).await
+        send_through(self.modems.clone(), "modem", request).await
     }
 
     /// Messages per minute the pool can really send now: each ready modem's
@@ -111,52 +104,26 @@ pub fn reply_hint(codes: &std::collections::BTreeMap<String, u8>, options: &[Str
     }
 }
 
-async fn send_through(modems: Vec<ModemHandle>, request: SmsRequest) -> Outcome {
-    let deadline = tokio::time::Instant::now() + WAIT_FOR_MODEM;
-    let mut tried: Vec<String> = Vec::new();
-    let mut last_down = String::new();
-    loop {
-        let candidate = modems
-            .iter()
-            .filter(|m| m.is_ready() && !tried.contains(&m.name))
-            .min_by_key(|m| m.waiting())
-            .cloned();
-        let Some(modem) = candidate else {
-            if !tried.is_empty() && modems.iter().all(|m| tried.contains(&m.name)) {
-                // Every modem failed this message once; let them recover.
-                tried.clear();
-            }
-            if tokio::time::Instant::now() >= deadline {
-                let states = modems
-                    .iter()
-                    .map(|m| format!("{} {}", m.name, m.status().state.name()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let why = if modems.is_empty() {
-                    "no modem is configured".to_owned()
-                } else if last_down.is_empty() {
-                    format!("no modem is ready ({states})")
-                } else {
-                    format!("no modem is ready ({states}); last: {last_down}")
-                };
-                return Outcome::Transient(why);
-            }
-            // Modem states change rarely; a short poll keeps this simple.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
-        match modem.send(request.clone()).await {
-            Ok(_) => return Outcome::Sent,
-            Err(f) => match f.class {
-                FailureClass::Permanent => return Outcome::Permanent(f.reason),
-                FailureClass::RetryLater => return Outcome::Transient(f.reason),
-                FailureClass::DeviceDown => {
-                    tracing::warn!(modem = %modem.name, reason = %f.reason, "modem gave a message back; trying another");
-                    last_down = format!("{}: {}", modem.name, f.reason);
-                    tried.push(modem.name.clone());
-                }
-            },
-        }
+impl Member for ModemHandle {
+    type Request = SmsRequest;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn is_ready(&self) -> bool {
+        ModemHandle::is_ready(self)
+    }
+    fn waiting(&self) -> usize {
+        ModemHandle::waiting(self)
+    }
+    fn state_name(&self) -> &'static str {
+        self.status().state.name()
+    }
+    fn send(
+        &self,
+        request: SmsRequest,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, crate::hw::SendFailure>> + Send {
+        ModemHandle::send(self, request)
     }
 }
 
@@ -187,22 +154,8 @@ impl Channel for SmsPool {
             })),
         };
         let modems = self.modems.clone();
-        Box::pin(send_through(modems, request))
+        Box::pin(send_through(modems, "modem", request))
     }
-}
-
-fn tag_of(r: DeliveryRef) -> String {
-    format!("{}:{}:{}:{}", r.org, r.alert, r.recipient, r.delivery)
-}
-
-fn ref_of(tag: &str) -> Option<DeliveryRef> {
-    let mut ids = tag.split(':').map(|s| s.parse::<Id>().ok());
-    Some(DeliveryRef {
-        org: ids.next()??,
-        alert: ids.next()??,
-        recipient: ids.next()??,
-        delivery: ids.next()??,
-    })
 }
 
 /// Takes what modems hear: reports settle deliveries, replies become answers.
@@ -241,7 +194,7 @@ impl SmsDesk {
             }
             _ => (message.text.clone(), 1),
         };
-        let peers = self.store.sms_peers(&message.from, at)?;
+        let peers = self.store.peers(&message.from, at)?;
         let org = match peers.first() {
             Some(p) => p.org,
             None => self.org_of_number(&message.from)?.unwrap_or(Id::SYSTEM),
@@ -299,7 +252,7 @@ impl SmsDesk {
     fn handle(
         &self,
         message: &InboundMessage,
-        peers: &[crate::store::SmsPeer],
+        peers: &[crate::store::Peer],
         unknown: bool,
         at: OffsetDateTime,
     ) -> Result<Handling, StoreError> {
@@ -386,6 +339,8 @@ impl SmsDesk {
         if !pin.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
         }
+        let rest: Vec<&str> = words.collect();
+        let detail = (!rest.is_empty()).then(|| rest.join(" "));
         for org in self.store.orgs()? {
             let Some(rule) = org
                 .settings
@@ -423,7 +378,14 @@ impl SmsDesk {
                 permissions: vec![Permission::SendAlerts],
                 alert_groups: None,
             };
-            return match fire_template(&handle, &access, actor.clone(), template.id, at) {
+            return match fire_template(
+                &handle,
+                &access,
+                actor.clone(),
+                template.id,
+                detail.as_deref(),
+                at,
+            ) {
                 Ok(fired) => {
                     Entry::new(actor, "alert.sent", AuditOutcome::Success)
                         .target(fired.created.alert.id)
@@ -459,7 +421,7 @@ impl SmsEvents for SmsDesk {
         };
         if let Err(e) = self
             .store
-            .track_sms(modem, &request.to, references, r, self.clock.now())
+            .track_sent(modem, &request.to, references, r, self.clock.now())
         {
             tracing::error!(error = %e, "cannot remember a sent SMS; its status report will be ignored");
         }
@@ -467,11 +429,13 @@ impl SmsEvents for SmsDesk {
 
     fn report(&self, modem: &str, report: &pdu::StatusReport) {
         let result = match pdu::status_meaning(report.status) {
-            DeliveryStatus::Delivered => Ok(()),
+            DeliveryStatus::Delivered => Report::Received {
+                more_to_come: false,
+            },
             DeliveryStatus::Pending => return,
-            DeliveryStatus::Failed(why) => Err(format!("the network reports: {why}")),
+            DeliveryStatus::Failed(why) => Report::Failed(format!("the network reports: {why}")),
         };
-        match self.store.sms_report(
+        match self.store.apply_report(
             modem,
             &report.recipient,
             report.reference,
@@ -501,17 +465,5 @@ mod tests {
         let codes = crate::store::OrgSettings::default().reply_codes;
         let hint = reply_hint(&codes, &["Coming".to_owned(), "Not coming".to_owned()]);
         assert_eq!(hint, "Reply 1 = Coming, 2 = Not coming");
-    }
-
-    #[test]
-    fn tags_round_trip() {
-        let r = DeliveryRef {
-            org: Id::new(),
-            alert: Id::new(),
-            recipient: Id::new(),
-            delivery: Id::new(),
-        };
-        assert_eq!(ref_of(&tag_of(r)), Some(r));
-        assert_eq!(ref_of("x:y"), None);
     }
 }

@@ -56,7 +56,8 @@ pub struct RadioConfig {
     pub name: String,
     pub device: PathBuf,
     pub baud: u32,
-    pub profile: String,
+    pub profile_name: String,
+    pub profile: crate::hw::tetra::profile::RadioProfile,
     pub issi: u32,
 }
 
@@ -450,7 +451,16 @@ fn read_radio(r: &mut Reader, t: &mut TableCursor) -> Option<RadioConfig> {
     let name = r.required_name(t);
     let device = r.required_path(t, "device");
     let baud = r.baud(t, 38_400);
-    let profile = r.required_name_key(t, "profile");
+    let profile_name = r.required_name_key(t, "profile");
+    let profile = profile_name.as_ref().and_then(|p| {
+        match crate::hw::tetra::profile::load(p, Some(r.base_dir())) {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                r.problem_at(t, "profile", format!("cannot be used: {e}"));
+                None
+            }
+        }
+    });
     let issi = r.required_integer(
         t,
         "issi",
@@ -462,6 +472,7 @@ fn read_radio(r: &mut Reader, t: &mut TableCursor) -> Option<RadioConfig> {
         name: name?,
         device: device?,
         baud: baud?,
+        profile_name: profile_name?,
         profile: profile?,
         issi: u32::try_from(issi?).ok()?,
     })

@@ -3,12 +3,39 @@
 
 pub mod at;
 pub mod gsm;
+pub mod profile;
 pub mod serial;
 pub mod sim;
 pub mod status;
 pub mod tetra;
 
-use crate::channels::{SmsDesk, SmsPool};
+/// Why a device could not send, sorted by what the caller should do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The modem is down or resetting: another modem can send it now.
+    DeviceDown,
+    /// The network is busy or the SIM is not ready: try again soon.
+    RetryLater,
+    /// This message will never go (bad number, barred).
+    Permanent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    pub class: FailureClass,
+    pub reason: String,
+}
+
+impl SendFailure {
+    pub fn down(reason: &str) -> SendFailure {
+        SendFailure {
+            class: FailureClass::DeviceDown,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+use crate::channels::{SmsDesk, SmsPool, TetraChannel, TetraDesk};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::live::Hub;
@@ -20,11 +47,12 @@ use tokio::sync::watch;
 /// The appliance's devices: started with the daemon, stopped with it.
 pub struct Hardware {
     pub sms: Option<Arc<SmsPool>>,
+    pub tetra: Option<Arc<TetraChannel>>,
     stop: watch::Sender<bool>,
 }
 
 impl Hardware {
-    /// Starts one driver thread per configured modem. A device that is
+    /// Starts one driver thread per configured modem and radio. A device that is
     /// missing now is waited for; it never stops the daemon from starting.
     pub fn start(
         config: &Config,
@@ -36,7 +64,7 @@ impl Hardware {
         let sms = if config.modems.is_empty() {
             None
         } else {
-            let desk = SmsDesk::new(store.clone(), hub, clock);
+            let desk = SmsDesk::new(store.clone(), hub.clone(), clock.clone());
             let mut modems = Vec::new();
             for m in &config.modems {
                 let spec = gsm::modem::ModemSpec {
@@ -50,15 +78,37 @@ impl Hardware {
             }
             Some(SmsPool::new(modems, store.clone()))
         };
-        Ok(Arc::new(Hardware { sms, stop }))
+        let tetra = if config.radios.is_empty() {
+            None
+        } else {
+            let desk = TetraDesk::new(store.clone(), hub, clock);
+            let mut radios = Vec::new();
+            for r in &config.radios {
+                let spec = tetra::radio::RadioSpec {
+                    name: r.name.clone(),
+                    device: r.device.clone(),
+                    baud: r.baud,
+                    issi: r.issi,
+                    profile: r.profile.clone(),
+                };
+                radios.push(tetra::radio::start(spec, desk.clone(), stopped.clone())?);
+            }
+            Some(TetraChannel::new(radios, store.clone()))
+        };
+        Ok(Arc::new(Hardware { sms, tetra, stop }))
     }
 
     /// Every device's state, modems first.
     pub fn devices(&self) -> Vec<DeviceStatus> {
-        self.sms
+        let modems = self
+            .sms
             .iter()
-            .flat_map(|pool| pool.modems().iter().map(|m| m.status()))
-            .collect()
+            .flat_map(|pool| pool.modems().iter().map(|m| m.status()));
+        let radios = self
+            .tetra
+            .iter()
+            .flat_map(|channel| channel.radios().iter().map(|r| r.status()));
+        modems.chain(radios).collect()
     }
 
     /// Asks every driver to close its port and end.
@@ -71,6 +121,10 @@ impl std::fmt::Debug for Hardware {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hardware")
             .field("modems", &self.sms.as_ref().map_or(0, |p| p.modems().len()))
+            .field(
+                "radios",
+                &self.tetra.as_ref().map_or(0, |t| t.radios().len()),
+            )
             .finish()
     }
 }

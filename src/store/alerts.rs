@@ -136,6 +136,26 @@ pub struct Alert {
     pub cancelled_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Sent to TETRA radios as a call-out rather than a text SDS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tetra_callout: Option<TetraCallout>,
+    /// Sent to TETRA radios as this status (a label of the radio profile's
+    /// status table, such as "3", or four hex digits) rather than a text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tetra_status: Option<String>,
+}
+
+/// How an alert goes out as a TETRA call-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TetraCallout {
+    /// 1 (lowest) to 15 (highest).
+    pub severity: u8,
+    /// The call-out number radios show (1 to 15); an all-clear reuses the
+    /// alert's own.
+    pub number: u8,
+    /// True for the follow-up that clears the call-out on the radios.
+    #[serde(default)]
+    pub clear: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,18 +32,19 @@ mod users;
 
 pub use alerts::{
     Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
-    DueTimer, Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TimerAction,
+    DueTimer, Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TetraCallout,
+    TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage};
-pub use orgs::{OrgSettings, Organisation, SmsTrigger};
+pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule};
 pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
 pub use sessions::{SessionRecord, SessionStage};
-pub use sms::SmsPeer;
+pub use sms::{Peer, Report};
 pub use templates::{Fired, Template};
 pub use throttle::LoginThrottle;
 pub use users::{NewUser, SmsCode, TotpState, User, UserChange};

@@ -43,6 +43,28 @@ pub struct OrgSettings {
     pub reply_codes: std::collections::BTreeMap<String, u8>,
     /// Numbers that may start alerts by SMS: "<PIN> <template> [words]".
     pub sms_triggers: Vec<SmsTrigger>,
+    /// TETRA status label (as the radio profile names it, "3") → answer
+    /// option it gives on the sender's open alert (1 = the first, Coming).
+    pub tetra_status_replies: std::collections::BTreeMap<String, u8>,
+    /// What TETRA messages from the emergency centre start which alerts.
+    pub tetra_rules: Vec<TetraRule>,
+}
+
+/// An inbound alarm rule: a message from one of `from` (any sender when
+/// empty) that is the status `status`, or a text matching `pattern`, fires
+/// `template`. Named groups in `pattern` ("(?P<address>...)") are added to
+/// the alert's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TetraRule {
+    pub name: String,
+    #[serde(default)]
+    pub from: Vec<u32>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    pub template: String,
 }
 
 /// One number allowed to fire templates by SMS.
@@ -87,6 +109,8 @@ impl Default for OrgSettings {
             max_automated_alerts_per_minute: 10,
             reply_codes: default_reply_codes(),
             sms_triggers: Vec::new(),
+            tetra_status_replies: [("3".to_owned(), 1)].into_iter().collect(),
+            tetra_rules: Vec::new(),
         }
     }
 }

@@ -1,7 +1,8 @@
-//! What the SMS channel remembers between sending and hearing back: which
-//! delivery each sent part belongs to (status reports name only the modem's
-//! 8-bit reference and the number), who was texted about which alert
-//! (replies name only the number), and parts of long messages received so far.
+//! What the SMS and TETRA channels remember between sending and hearing
+//! back: which delivery each sent part belongs to (status reports and SDS-TL
+//! reports name only the device's 8-bit reference and the address), who was
+//! sent which alert (replies name only the sender's address), and parts of
+//! long messages received so far.
 
 use super::alerts::DeliveryRef;
 use super::keys::{self, Kind};
@@ -24,12 +25,25 @@ struct Track {
     parts: usize,
 }
 
-/// An alert a number was texted about.
+/// An alert an address (phone number, radio) was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SmsPeer {
+pub struct Peer {
     pub org: Id,
     pub alert: Id,
     pub recipient: Id,
+}
+
+/// What a device heard about a sent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// The recipient's device has it; `more_to_come` when a "read" report
+    /// may follow.
+    Received {
+        more_to_come: bool,
+    },
+    /// The person opened it.
+    Read,
+    Failed(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,13 +81,13 @@ fn encode<R: Serialize>(kind: Kind, record: &R) -> Result<Vec<u8>> {
 }
 
 impl Store {
-    /// Remembers a sent message: each part's reference for its status
-    /// report, and the number's conversation for replies. A modem's
-    /// references wrap at 256, so a newer send replaces an older entry.
-    pub fn track_sms(
+    /// Remembers a sent message: each part's reference for its report, and
+    /// the address's conversation for replies. A device's references wrap at
+    /// 256, so a newer send replaces an older entry.
+    pub fn track_sent(
         &self,
-        modem: &str,
-        number: &str,
+        device: &str,
+        address: &str,
         references: &[u8],
         r: DeliveryRef,
         now: OffsetDateTime,
@@ -90,13 +104,34 @@ impl Store {
             },
         )?;
         for reference in references {
-            batch.insert(track_key(modem, number, *reference), track.clone());
+            batch.insert(track_key(device, address, *reference), track.clone());
         }
         batch.remove(system_key(
             Kind::SmsPartsDelivered,
             &[&r.delivery.to_bytes()],
         ));
-        let peer = SmsPeer {
+        self.stage_peer(&mut batch, address, r, now)?;
+        self.records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Remembers that `address` was sent alert `r.alert`, for matching what
+    /// comes back from it.
+    pub fn remember_peer(&self, address: &str, r: DeliveryRef, now: OffsetDateTime) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        self.stage_peer(&mut batch, address, r, now)?;
+        self.records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn stage_peer(
+        &self,
+        batch: &mut sled::Batch,
+        address: &str,
+        r: DeliveryRef,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let peer = Peer {
             org: r.org,
             alert: r.alert,
             recipient: r.recipient,
@@ -105,34 +140,53 @@ impl Store {
             system_key(
                 Kind::SmsPeer,
                 &[
-                    number.as_bytes(),
+                    address.as_bytes(),
                     &millis(now).to_be_bytes(),
                     &r.alert.to_bytes(),
                 ],
             ),
             encode(Kind::SmsPeer, &peer)?,
         );
-        self.records.apply_batch(batch)?;
         Ok(())
     }
 
-    /// Applies a status report. Delivered parts are counted; the delivery
-    /// is delivered when every part is. A failed part fails the delivery.
-    /// Returns the delivery it settled, if any.
-    pub fn sms_report(
+    /// Applies a report. Delivered parts are counted; the delivery is
+    /// delivered when every part is. A failed part fails the delivery; a
+    /// "read" report (TETRA's consumed) marks it read. Returns the delivery
+    /// it changed, if any.
+    pub fn apply_report(
         &self,
-        modem: &str,
-        number: &str,
+        device: &str,
+        address: &str,
         reference: u8,
-        result: &std::result::Result<(), String>,
+        report: &Report,
         now: OffsetDateTime,
     ) -> Result<Option<DeliveryRef>> {
-        let key = track_key(modem, number, reference);
+        let key = track_key(device, address, reference);
         let Some(bytes) = self.records.get(&key)? else {
             return Ok(None);
         };
         let track: Track = decode(Kind::SmsTrack, &bytes)?;
-        self.records.remove(&key)?;
+        // A radio reports "received" and later "read": keep the entry for that.
+        if !matches!(report, Report::Received { more_to_come: true }) {
+            self.records.remove(&key)?;
+        }
+        let result = match report {
+            Report::Received { .. } => Ok(()),
+            Report::Read => {
+                let r = DeliveryRef {
+                    org: track.org,
+                    alert: track.alert,
+                    recipient: track.recipient,
+                    delivery: track.delivery,
+                };
+                return Ok(self
+                    .org(track.org)
+                    .mark_received(track.alert, track.recipient, track.delivery, true, now)?
+                    .map(|_| r));
+            }
+            Report::Failed(why) => Err(why.clone()),
+        };
         let r = DeliveryRef {
             org: track.org,
             alert: track.alert,
@@ -155,12 +209,12 @@ impl Store {
             }
             self.records.remove(&counter)?;
         }
-        Ok(self.settle_delivery(r, result, now)?.map(|_| r))
+        Ok(self.settle_delivery(r, &result, now)?.map(|_| r))
     }
 
-    /// The alerts a number was texted about in the last week, newest first.
-    pub fn sms_peers(&self, number: &str, now: OffsetDateTime) -> Result<Vec<SmsPeer>> {
-        let prefix = system_key(Kind::SmsPeer, &[number.as_bytes()]);
+    /// The alerts an address was sent in the last week, newest first.
+    pub fn peers(&self, address: &str, now: OffsetDateTime) -> Result<Vec<Peer>> {
+        let prefix = system_key(Kind::SmsPeer, &[address.as_bytes()]);
         let oldest = millis(now - PEER_MEMORY);
         let mut peers = Vec::new();
         for entry in self.records.scan_prefix(&prefix).rev() {

@@ -2,6 +2,7 @@
 //! against the simulated modem, with the appliance in process. PDUs are
 //! checked by the independent decoder in `pdu_spec`.
 
+use crate::devices::{device_state, wait_ready, wait_until, WAIT};
 use crate::inprocess::{Login, Server, PASSWORD};
 use crate::pdu_spec::{decode_submit, join, SpecSubmit};
 use serde_json::{json, Value};
@@ -9,8 +10,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tocsin::config::ModemConfig;
 use tocsin::hw::sim::modem::{Fault, SimModem, SimModemConfig};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 fn quick_modem(link: &Path) -> SimModem {
     SimModem::start(
@@ -53,40 +52,6 @@ fn server_with_modems(dir: &tempfile::TempDir, names: &[&str]) -> (Server, Vec<S
         }
     });
     (server, modems)
-}
-
-fn wait_until<T>(what: &str, within: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn modem_state(admin: &Login<'_>, name: &str) -> String {
-    let hw = admin.get("/api/v1/devices/hardware").json();
-    hw["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == name)
-        .map(|d| d["state"].as_str().unwrap().to_owned())
-        .unwrap()
-}
-
-fn wait_ready(admin: &Login<'_>, name: &str) {
-    let deadline = Instant::now() + WAIT;
-    while modem_state(admin, name) != "ready" {
-        assert!(
-            Instant::now() < deadline,
-            "{name} not ready: {}",
-            admin.get("/api/v1/devices/hardware").body
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn member_with_phone(admin: &Login<'_>, name: &str, phone: &str) {
@@ -353,7 +318,7 @@ fn a_hung_modem_is_reset_and_an_unplugged_one_comes_back_without_losing_anything
     modem.fault(Fault::Hang);
     let during_hang = send_sms_alert(&admin, "During the hang", "", &["aino"]);
     wait_until("the hang noticed", Duration::from_secs(40), || {
-        (modem_state(&admin, "gsm1") != "ready").then_some(())
+        (device_state(&admin, "gsm1") != "ready").then_some(())
     });
     let detected = hung_at.elapsed();
     // The message given back by the hung modem is retried after its pause.
@@ -370,7 +335,7 @@ fn a_hung_modem_is_reset_and_an_unplugged_one_comes_back_without_losing_anything
         for_: Duration::from_secs(3),
     });
     wait_until("the unplug noticed", WAIT, || {
-        (modem_state(&admin, "gsm1") == "disconnected").then_some(())
+        (device_state(&admin, "gsm1") == "disconnected").then_some(())
     });
     let unplugged = send_sms_alert(&admin, "While unplugged", "", &["elias"]);
     let back_at = Instant::now() + Duration::from_secs(3);

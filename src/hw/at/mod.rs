@@ -85,39 +85,45 @@ pub struct UrcTable {
 impl UrcTable {
     /// The 3GPP codes common to modems and radios, plus the device profile's own.
     pub fn new(extra: &[String], with_data: &[String]) -> UrcTable {
-        let mut prefixes: Vec<(String, usize)> = [
-            "+CMTI:",
-            "+CDSI:",
-            "+CBMI:",
-            "RING",
-            "+CRING:",
-            "+CLIP:",
-            "+CREG:",
-            "+CGREG:",
-            "+CEREG:",
-            "+CPIN:",
-            "RDY",
-            "NO CARRIER",
-            "+CUSD:",
-            "+CIEV:",
-            "+CTSDSR:",
-            "+CTXD:",
-            "+CTICN:",
-            "+CTCR:",
-            "+CTXG:",
-            "+CTOM:",
-            "+CTSR:",
-        ]
-        .iter()
-        .map(|p| ((*p).to_owned(), 0))
-        .collect();
+        // The profile's own entries come first so they override the defaults
+        // (a radio's `+CTSDSR:` carries a data line).
+        let mut prefixes: Vec<(String, usize)> = with_data
+            .iter()
+            .map(|p| (p.clone(), 1))
+            .chain(extra.iter().map(|p| (p.clone(), 0)))
+            .collect();
+        prefixes.extend(
+            [
+                "+CMTI:",
+                "+CDSI:",
+                "+CBMI:",
+                "RING",
+                "+CRING:",
+                "+CLIP:",
+                "+CREG:",
+                "+CGREG:",
+                "+CEREG:",
+                "+CPIN:",
+                "RDY",
+                "NO CARRIER",
+                "+CUSD:",
+                "+CIEV:",
+                "+CTSDSR:",
+                "+CTXD:",
+                "+CTICN:",
+                "+CTCR:",
+                "+CTXG:",
+                "+CTOM:",
+                "+CTSR:",
+            ]
+            .iter()
+            .map(|p| ((*p).to_owned(), 0)),
+        );
         prefixes.extend(
             ["+CMT:", "+CDS:", "+CBM:"]
                 .iter()
                 .map(|p| ((*p).to_owned(), 1)),
         );
-        prefixes.extend(extra.iter().map(|p| (p.clone(), 0)));
-        prefixes.extend(with_data.iter().map(|p| (p.clone(), 1)));
         UrcTable { prefixes }
     }
 
@@ -244,6 +250,25 @@ impl AtEngine {
         let mut body = payload.as_bytes().to_vec();
         body.push(0x1a);
         self.link.write_all(&body)?;
+        self.finish(command, timeout).await
+    }
+
+    /// A command whose payload follows on the same write, as PEI's
+    /// `AT+CMGS=<dest>,<bits>\r\n<hex>\x1A` (no prompt). Nothing may
+    /// follow the Ctrl-Z: radios take a line end for a new, empty command.
+    pub async fn command_inline(
+        &mut self,
+        command: &str,
+        payload: &str,
+        prefix: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<String>, AtError> {
+        self.start(command, prefix)?;
+        let mut bytes = command.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(payload.as_bytes());
+        bytes.push(0x1a);
+        self.link.write_all(&bytes)?;
         self.finish(command, timeout).await
     }
 

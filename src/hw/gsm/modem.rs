@@ -13,6 +13,7 @@ use crate::config::Secret;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
+pub use crate::hw::{FailureClass, SendFailure};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -52,23 +53,6 @@ pub struct SmsRequest {
     pub text: String,
     pub status_report: bool,
     pub tag: Option<String>,
-}
-
-/// Why a send failed, sorted by what the caller should do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    /// The modem is down or resetting: another modem can send it now.
-    DeviceDown,
-    /// The network is busy or the SIM is not ready: try again soon.
-    RetryLater,
-    /// This message will never go (bad number, barred).
-    Permanent,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendFailure {
-    pub class: FailureClass,
-    pub reason: String,
 }
 
 type Reply = oneshot::Sender<Result<Vec<u8>, SendFailure>>;
@@ -169,10 +153,7 @@ pub fn start(
 }
 
 fn down(reason: &str) -> SendFailure {
-    SendFailure {
-        class: FailureClass::DeviceDown,
-        reason: reason.to_owned(),
-    }
+    SendFailure::down(reason)
 }
 
 /// Why serving stopped.

@@ -3,8 +3,9 @@
 //! Tocsin are compiled in; a file of the same name in the configuration
 //! directory's `firmware-configs/modems/` replaces one or adds a new model.
 
+pub use crate::hw::profile::ProfileError;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const BUILT_IN: &[(&str, &str)] = &[
@@ -135,52 +136,10 @@ fn default_validity() -> u32 {
     24 * 60
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("no modem profile \"{name}\" (built in: {known}; or add {path})")]
-    Unknown {
-        name: String,
-        known: String,
-        path: PathBuf,
-    },
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
-}
-
-/// Finds a profile by name: the configuration directory first, then the
-/// profiles compiled in.
+/// Finds a modem profile by name: the configuration directory first, then
+/// the profiles compiled in.
 pub fn load(name: &str, config_dir: Option<&Path>) -> Result<ModemProfile, ProfileError> {
-    let local = config_dir.map(|d| {
-        d.join("firmware-configs/modems")
-            .join(format!("{name}.toml"))
-    });
-    if let Some(path) = local.as_ref().filter(|p| p.is_file()) {
-        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Invalid {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        return parse(&path.display().to_string(), &text);
-    }
-    match BUILT_IN.iter().find(|(n, _)| *n == name) {
-        Some((n, text)) => parse(&format!("firmware-configs/modems/{n}.toml"), text),
-        None => Err(ProfileError::Unknown {
-            name: name.to_owned(),
-            known: BUILT_IN
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", "),
-            path: local
-                .unwrap_or_else(|| PathBuf::from(format!("firmware-configs/modems/{name}.toml"))),
-        }),
-    }
-}
-
-fn parse(file: &str, text: &str) -> Result<ModemProfile, ProfileError> {
-    toml_edit::de::from_str(text).map_err(|e| ProfileError::Invalid {
-        file: file.to_owned(),
-        message: e.to_string().trim().replace('\n', " "),
-    })
+    crate::hw::profile::load("modems", BUILT_IN, name, config_dir)
 }
 
 #[cfg(test)]

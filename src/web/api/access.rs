@@ -310,6 +310,14 @@ async fn change_settings(
     let now = state.clock.now();
     let changed = blocking(move || {
         let org = &principal.org;
+        for (i, rule) in settings.tetra_rules.iter().enumerate() {
+            if org.template_by_name(&rule.template)?.is_none() {
+                return Ok(Err(ApiError::field(
+                    format!("tetra_rules[{i}].template"),
+                    "no such template",
+                )));
+            }
+        }
         for (i, role) in settings.require_second_factor_for.iter().enumerate() {
             if org.role_by_name(role)?.is_none() {
                 return Ok(Err(ApiError::field(
@@ -366,6 +374,36 @@ fn hash_trigger_pins(
 }
 
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
+    for (label, option) in &s.tetra_status_replies {
+        if !(1..=6).contains(option) {
+            return Err(ApiError::field(
+                format!("tetra_status_replies.{label}"),
+                "must be an answer option from 1 to 6",
+            ));
+        }
+    }
+    for (i, rule) in s.tetra_rules.iter().enumerate() {
+        if rule.name.trim().is_empty() {
+            return Err(ApiError::field(
+                format!("tetra_rules[{i}].name"),
+                "is required",
+            ));
+        }
+        if rule.status.is_none() && rule.pattern.is_none() && rule.from.is_empty() {
+            return Err(ApiError::field(
+                format!("tetra_rules[{i}]"),
+                "needs a sender (from), a status or a pattern, or it would match everything",
+            ));
+        }
+        if let Some(pattern) = &rule.pattern {
+            regex::Regex::new(pattern).map_err(|e| {
+                ApiError::field(
+                    format!("tetra_rules[{i}].pattern"),
+                    format!("is not a valid pattern: {e}"),
+                )
+            })?;
+        }
+    }
     for (i, t) in s.sms_triggers.iter().enumerate() {
         crate::validate::e164(&t.number)
             .map_err(|why| ApiError::field(format!("sms_triggers[{i}].number"), why))?;

@@ -171,10 +171,21 @@ async fn get_alert(principal: Principal, id: web::Path<String>) -> Result<HttpRe
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
     let org = principal.org.clone();
-    let view = blocking(move || AlertView::load(&org, id))
-        .await?
-        .ok_or(ApiError::NotFound("alert"))?;
-    Ok(HttpResponse::Ok().json(view))
+    let (view, timeline) = blocking(move || {
+        let view = AlertView::load(&org, id)?;
+        let timeline = match &view {
+            Some(_) => org.alert_events(id)?,
+            None => Vec::new(),
+        };
+        Ok::<_, crate::store::StoreError>((view, timeline))
+    })
+    .await?;
+    let view = view.ok_or(ApiError::NotFound("alert"))?;
+    // The timeline (escalations, notes from replies, how groups were
+    // reached) rides along; the live stream carries only states.
+    let mut body = serde_json::to_value(&view).map_err(|_| ApiError::Internal)?;
+    body["timeline"] = json!(timeline);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize)]

@@ -154,6 +154,7 @@ async fn one_click(
             &principal.access,
             principal.actor.clone(),
             template.id,
+            None,
             now,
         );
         if let Ok(f) = &fired {
