@@ -54,3 +54,4 @@ bench: deps
 	$(CARGO) bench --locked --bench http
 	$(CARGO) bench --locked --bench alerts
 	$(CARGO) bench --locked --bench sms
+	$(CARGO) bench --locked --bench tetra
