@@ -435,7 +435,7 @@ enum Choice {
     Text(String),
 }
 
-fn rule_matches(rule: &TetraRule, heard: &Heard) -> bool {
+pub fn rule_matches(rule: &TetraRule, heard: &Heard) -> bool {
     if !rule.from.is_empty() && !rule.from.contains(&heard.from) {
         return false;
     }
@@ -452,18 +452,29 @@ fn rule_matches(rule: &TetraRule, heard: &Heard) -> bool {
     }
 }
 
-/// "\ncode: B3, address: Hauptstr 5" from a rule's named groups.
-fn extract_fields(pattern: &str, text: &str) -> Option<String> {
-    let re = regex::Regex::new(pattern).ok()?;
-    let captures = re.captures(text)?;
-    let fields: Vec<String> = re
-        .capture_names()
+/// The named groups of a rule's pattern in a text: ("code", "B3"), ...
+pub fn named_fields(pattern: &str, text: &str) -> Vec<(String, String)> {
+    let Ok(re) = regex::Regex::new(pattern) else {
+        return Vec::new();
+    };
+    let Some(captures) = re.captures(text) else {
+        return Vec::new();
+    };
+    re.capture_names()
         .flatten()
         .filter_map(|name| {
             captures
                 .name(name)
-                .map(|m| format!("{name}: {}", m.as_str()))
+                .map(|m| (name.to_owned(), m.as_str().to_owned()))
         })
+        .collect()
+}
+
+/// "\ncode: B3, address: Hauptstr 5" from a rule's named groups.
+fn extract_fields(pattern: &str, text: &str) -> Option<String> {
+    let fields: Vec<String> = named_fields(pattern, text)
+        .into_iter()
+        .map(|(name, value)| format!("{name}: {value}"))
         .collect();
     (!fields.is_empty()).then(|| format!("\n{}", fields.join(", ")))
 }

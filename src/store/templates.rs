@@ -81,6 +81,21 @@ impl OrgStore {
             })
     }
 
+    /// Changes a template's button, alert or merge window (not its name).
+    pub fn change_template(
+        &self,
+        id: Id,
+        change: impl Fn(&mut Template),
+        now: OffsetDateTime,
+    ) -> Result<Template> {
+        self.store
+            .modify(self.org, Kind::Template, id, |t: &mut Template| {
+                change(t);
+                t.updated_at = now;
+                Ok(())
+            })
+    }
+
     pub fn delete_template(&self, id: Id) -> Result<()> {
         self.store.transaction(|tx| {
             let template: Template = tx

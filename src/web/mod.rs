@@ -2,6 +2,7 @@
 //! headers and metrics on every response, JSON API under `/api/v1`.
 
 pub mod api;
+mod console;
 pub mod extract;
 mod headers;
 mod health;
@@ -72,6 +73,7 @@ pub fn serve(
             .app_data(web::PayloadConfig::new(256 * 1024))
             .configure(health::routes)
             .configure(api::routes)
+            .configure(console::routes)
             .default_service(web::to(problem::not_found))
             .wrap(headers::security_headers())
             .wrap_fn(move |req, srv| {

@@ -5,7 +5,9 @@
 
 mod alerts;
 mod api;
+mod browser;
 mod cli;
+mod console;
 mod crash;
 mod devices;
 mod durability;

@@ -378,3 +378,78 @@ fn radio_faults_are_retried_reported_and_survived() {
         (delivery(&admin, &after, "Member aino", "tetra")["state"] == "delivered").then_some(())
     });
 }
+
+#[test]
+fn rules_can_be_tried_and_a_radio_sent_a_test_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, radio) = server_with_radio(&dir);
+    let admin = server.admin();
+    wait_ready(&admin, "tetra1");
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "fire-alarm", "alert": {"title": "Fire alarm", "severity": "critical",
+               "channels": ["app"], "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let rules = admin.patch(
+        "/api/v1/settings",
+        json!({"tetra_rules": [
+            {"name": "ils", "from": [ECC], "pattern": r"^ALARM (?P<code>\S+) (?P<address>.+)$", "template": "fire-alarm"},
+            {"name": "siren", "status": "9", "template": "fire-alarm"}]}),
+    );
+    assert_eq!(rules.status, 200, "{}", rules.body);
+    let tried = admin.post(
+        "/api/v1/settings/tetra-rules/test",
+        json!({"from": ECC, "text": "ALARM B3 Hauptstr 5"}),
+    );
+    assert_eq!(tried.status, 200, "{}", tried.body);
+    let tried = tried.json();
+    assert_eq!(tried["rule"], "ils");
+    assert_eq!(tried["fields"]["address"], "Hauptstr 5");
+    let status = admin
+        .post(
+            "/api/v1/settings/tetra-rules/test",
+            json!({"from": 123, "status": "9"}),
+        )
+        .json();
+    assert_eq!(status["rule"], "siren");
+    let none = admin
+        .post(
+            "/api/v1/settings/tetra-rules/test",
+            json!({"from": 123, "text": "hello"}),
+        )
+        .json();
+    assert!(none["rule"].is_null(), "{none}");
+    assert_eq!(
+        admin.get("/api/v1/inbound").json()["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "trying a rule stores nothing"
+    );
+
+    let sent = admin.post(
+        "/api/v1/devices/hardware/tetra1/test",
+        json!({"to": "2001009", "text": "Radio check"}),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert!(sent_to(&radio, "2001009")
+        .iter()
+        .any(|(_, s)| matches!(s, sds::Sds::Text(t) if t.text == "Radio check")));
+    let bad = admin.post(
+        "/api/v1/devices/hardware/tetra1/test",
+        json!({"to": "+358401"}),
+    );
+    assert_eq!(bad.json()["field"], "to");
+    assert_eq!(
+        admin
+            .post("/api/v1/devices/hardware/nothing/test", json!({"to": "1"}))
+            .status,
+        404
+    );
+    let audit = admin
+        .get("/api/v1/audit?action=hardware.test_message")
+        .json();
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
+}

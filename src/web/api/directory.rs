@@ -65,26 +65,26 @@ impl UserView {
     }
 }
 
-fn check(field: &str, result: Result<(), &'static str>) -> Result<(), ApiError> {
+pub(super) fn check(field: &str, result: Result<(), &'static str>) -> Result<(), ApiError> {
     result.map_err(|why| ApiError::field(field, why))
 }
 
 /// The fields a user can be created or changed with, checked the same way.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UserFields {
-    name: Option<String>,
-    phones: Option<Vec<String>>,
+pub(super) struct UserFields {
+    pub(super) name: Option<String>,
+    pub(super) phones: Option<Vec<String>>,
     #[serde(default, with = "double_option")]
-    email: Option<Option<String>>,
+    pub(super) email: Option<Option<String>>,
     #[serde(default, with = "double_option")]
-    tetra_issi: Option<Option<u32>>,
+    pub(super) tetra_issi: Option<Option<u32>>,
     #[serde(default, with = "double_option")]
-    language: Option<Option<String>>,
-    channels: Option<Vec<String>>,
-    roles: Option<Vec<String>>,
-    password: Option<String>,
-    must_change_password: Option<bool>,
+    pub(super) language: Option<Option<String>>,
+    pub(super) channels: Option<Vec<String>>,
+    pub(super) roles: Option<Vec<String>>,
+    pub(super) password: Option<String>,
+    pub(super) must_change_password: Option<bool>,
 }
 
 /// Tells an absent field (leave as is) from an explicit null (clear it).
@@ -98,7 +98,7 @@ mod double_option {
 }
 
 impl UserFields {
-    fn validate(&self, org: &OrgStore) -> Result<Result<(), ApiError>, StoreError> {
+    pub(super) fn validate(&self, org: &OrgStore) -> Result<Result<(), ApiError>, StoreError> {
         let checks = || -> Result<(), ApiError> {
             if let Some(name) = &self.name {
                 check("name", validate::display_name(name))?;

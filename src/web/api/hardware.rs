@@ -7,7 +7,7 @@ use crate::store::{Channel, InboundFilter, Outcome, StoreError};
 use crate::web::extract::Principal;
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -17,8 +17,14 @@ async fn hardware(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageDevices)?;
-    let devices = state.hardware.devices();
+    // Senders see the SMS estimate before they send; device details are for
+    // those who manage devices.
+    principal.require(Permission::SendAlerts)?;
+    let devices = if principal.access.allows(Permission::ManageDevices) {
+        state.hardware.devices()
+    } else {
+        Vec::new()
+    };
     let store = state.store.clone();
     let queued = blocking(move || Ok::<_, StoreError>(store.outbox_depth(Channel::Sms))).await?;
     let sms = state.hardware.sms.as_ref().map(|pool| {
@@ -107,6 +113,165 @@ async fn inbound(
     Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestMessage {
+    /// A phone number for a modem, an ISSI for a radio.
+    to: String,
+    text: Option<String>,
+}
+
+/// Sends a test message through one device and waits for its answer, so an
+/// admin sees at once whether the modem or radio works.
+#[post("/devices/hardware/{name}/test")]
+async fn test_message(
+    state: web::Data<AppState>,
+    principal: Principal,
+    name: web::Path<String>,
+    body: crate::web::extract::ApiJson<TestMessage>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageDevices)?;
+    let body = body.0;
+    let text = body
+        .text
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| format!("Tocsin test message from {}", principal.actor.name));
+    if text.chars().count() > 500 {
+        return Err(ApiError::field("text", "must be at most 500 characters"));
+    }
+    let modem = state
+        .hardware
+        .sms
+        .as_ref()
+        .and_then(|p| p.modems().iter().find(|m| m.name == *name).cloned());
+    let radio = state
+        .hardware
+        .tetra
+        .as_ref()
+        .and_then(|t| t.radios().iter().find(|r| r.name == *name).cloned());
+    let result = match (modem, radio) {
+        (Some(modem), _) => {
+            crate::validate::e164(&body.to).map_err(|why| ApiError::field("to", why))?;
+            modem
+                .send(crate::hw::gsm::modem::SmsRequest {
+                    to: body.to.clone(),
+                    text,
+                    status_report: false,
+                    tag: None,
+                })
+                .await
+        }
+        (None, Some(radio)) => {
+            let issi = Some(body.to.as_str())
+                .filter(|to| !to.is_empty() && to.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|to| to.parse::<u32>().ok())
+                .filter(|i| crate::validate::tetra_ssi(*i).is_ok())
+                .ok_or_else(|| ApiError::field("to", "must be a TETRA ISSI"))?;
+            radio
+                .send(crate::hw::tetra::radio::SdsRequest {
+                    to: issi,
+                    group: false,
+                    payload: crate::hw::tetra::radio::SdsPayload::Text {
+                        text,
+                        immediate: false,
+                    },
+                    tag: None,
+                })
+                .await
+        }
+        (None, None) => return Err(ApiError::NotFound("device")),
+    };
+    let now = state.clock.now();
+    let outcome = if result.is_ok() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let (device, to) = (name.into_inner(), body.to.clone());
+    let detail = match &result {
+        Ok(_) => format!("to {to}"),
+        Err(f) => format!("to {to}: {}", f.reason),
+    };
+    blocking(move || {
+        principal
+            .audit("hardware.test_message", outcome)
+            .target(&device)
+            .detail(detail)
+            .write(&principal.org, now)
+    })
+    .await?;
+    state.store.flush().await?;
+    match result {
+        Ok(references) => {
+            Ok(HttpResponse::Accepted().json(json!({"sent": true, "references": references})))
+        }
+        Err(f) => Ok(HttpResponse::BadGateway().json(json!({"sent": false, "error": f.reason}))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleTest {
+    from: u32,
+    text: Option<String>,
+    status: Option<String>,
+}
+
+/// Which of the organisation's TETRA rules a message would fire, and what
+/// it would add to the alert; nothing is stored or sent.
+#[post("/settings/tetra-rules/test")]
+async fn test_rules(
+    principal: Principal,
+    body: crate::web::extract::ApiJson<RuleTest>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::hw::tetra::radio::{Heard, Received};
+    principal.require(Permission::ManageSettings)?;
+    let body = body.0;
+    let what = match (&body.text, &body.status) {
+        (Some(text), None) => Received::Text(text.clone()),
+        (None, Some(label)) => Received::Status {
+            value: 0,
+            label: Some(label.clone()),
+        },
+        _ => return Err(ApiError::field("text", "give either text or status")),
+    };
+    let heard = Heard {
+        from: body.from,
+        from_identity: body.from.to_string(),
+        to: String::new(),
+        what,
+    };
+    let org = principal.org.clone();
+    let record = blocking(move || org.store().get_org(org.org_id()))
+        .await?
+        .ok_or(ApiError::NotFound("organisation"))?;
+    let rule = record
+        .settings
+        .tetra_rules
+        .iter()
+        .find(|r| crate::channels::tetra::rule_matches(r, &heard));
+    let fields: serde_json::Map<String, serde_json::Value> = match (rule, &body.text) {
+        (Some(r), Some(text)) => r
+            .pattern
+            .as_deref()
+            .map(|p| crate::channels::tetra::named_fields(p, text))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, json!(v)))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "rule": rule.map(|r| r.name.clone()),
+        "template": rule.map(|r| r.template.clone()),
+        "fields": fields,
+    })))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(hardware).service(inbound);
+    cfg.service(hardware)
+        .service(inbound)
+        .service(test_message)
+        .service(test_rules);
 }

@@ -4,6 +4,7 @@ mod access;
 mod alerts;
 mod directory;
 mod hardware;
+mod import;
 mod session;
 mod templates;
 
@@ -32,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(openapi)
             .configure(session::routes)
             .configure(directory::routes)
+            .configure(import::routes)
             .configure(hardware::routes)
             .configure(access::routes)
             .configure(alerts::routes)

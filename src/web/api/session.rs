@@ -142,6 +142,7 @@ async fn me(principal: Principal) -> HttpResponse {
             "device": {"id": s.device.id, "name": s.device.name},
             "roles": principal.access.roles,
             "permissions": principal.access.permissions,
+            "idle_timeout_seconds": u64::from(s.org.settings.session_idle_minutes) * 60,
         })),
     }
 }

@@ -9,7 +9,7 @@ use crate::web::extract::{parse_json, ApiJson, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,33 +30,10 @@ async fn create_template(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ManageSettings)?;
     crate::validate::handle(&body.name).map_err(|why| ApiError::field("name", why))?;
-    if let Some(button) = &body.button {
-        crate::validate::display_name(button).map_err(|why| ApiError::field("button", why))?;
-    }
+    check_button(body.button.as_deref())?;
     let window = body.merge_window_seconds.unwrap_or(300);
-    if window > 86_400 {
-        return Err(ApiError::field(
-            "merge_window_seconds",
-            "must be at most 86400",
-        ));
-    }
-    // The alert must be one POST /api/v1/alerts would take.
-    let request: AlertRequest =
-        parse_json(body.alert.to_string().as_bytes()).map_err(|e| match e {
-            ApiError::InvalidField { field, detail } if field == "body" => {
-                ApiError::field("alert", detail)
-            }
-            ApiError::InvalidField { field, detail } => {
-                ApiError::field(format!("alert.{field}"), detail)
-            }
-            other => other,
-        })?;
-    alerts::check_request(&request).map_err(|e| match ApiError::from(e) {
-        ApiError::InvalidField { field, detail } => {
-            ApiError::field(format!("alert.{field}"), detail)
-        }
-        other => other,
-    })?;
+    check_window(window)?;
+    let request = check_alert(&body.alert)?;
     let now = state.clock.now();
     let template = Template {
         id: Id::new(),
@@ -84,6 +61,101 @@ async fn create_template(
             format!("/api/v1/templates/{}", template.id),
         ))
         .json(template))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateChange {
+    button: Option<String>,
+    alert: Option<serde_json::Value>,
+    merge_window_seconds: Option<u32>,
+}
+
+#[patch("/templates/{template}")]
+async fn change_template(
+    state: web::Data<AppState>,
+    principal: Principal,
+    reference: web::Path<String>,
+    ApiJson(body): ApiJson<TemplateChange>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageSettings)?;
+    check_button(body.button.as_deref())?;
+    if let Some(window) = body.merge_window_seconds {
+        check_window(window)?;
+    }
+    let alert = match &body.alert {
+        Some(alert) => {
+            Some(serde_json::to_value(check_alert(alert)?).map_err(|_| ApiError::Internal)?)
+        }
+        None => None,
+    };
+    let reference = reference.into_inner();
+    let now = state.clock.now();
+    let changed = blocking(move || {
+        let Some(template) = principal.org.find_template(&reference)? else {
+            return Ok(Err(ApiError::NotFound("template")));
+        };
+        let changed = principal.org.change_template(
+            template.id,
+            |t| {
+                if let Some(button) = &body.button {
+                    t.button = Some(button.clone());
+                }
+                if let Some(alert) = &alert {
+                    t.alert = alert.clone();
+                }
+                if let Some(window) = body.merge_window_seconds {
+                    t.merge_window_seconds = window;
+                }
+            },
+            now,
+        )?;
+        principal
+            .audit("template.changed", Outcome::Success)
+            .target(&changed.name)
+            .write(&principal.org, now)?;
+        Ok::<_, StoreError>(Ok(changed))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(HttpResponse::Ok().json(changed))
+}
+
+fn check_button(button: Option<&str>) -> Result<(), ApiError> {
+    if let Some(button) = button {
+        crate::validate::display_name(button).map_err(|why| ApiError::field("button", why))?;
+    }
+    Ok(())
+}
+
+fn check_window(window: u32) -> Result<(), ApiError> {
+    if window > 86_400 {
+        return Err(ApiError::field(
+            "merge_window_seconds",
+            "must be at most 86400",
+        ));
+    }
+    Ok(())
+}
+
+/// The alert must be one `POST /api/v1/alerts` would take.
+fn check_alert(alert: &serde_json::Value) -> Result<AlertRequest, ApiError> {
+    let request: AlertRequest = parse_json(alert.to_string().as_bytes()).map_err(|e| match e {
+        ApiError::InvalidField { field, detail } if field == "body" => {
+            ApiError::field("alert", detail)
+        }
+        ApiError::InvalidField { field, detail } => {
+            ApiError::field(format!("alert.{field}"), detail)
+        }
+        other => other,
+    })?;
+    alerts::check_request(&request).map_err(|e| match ApiError::from(e) {
+        ApiError::InvalidField { field, detail } => {
+            ApiError::field(format!("alert.{field}"), detail)
+        }
+        other => other,
+    })?;
+    Ok(request)
 }
 
 #[get("/templates")]
@@ -187,6 +259,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_template)
         .service(list_templates)
         .service(get_template)
+        .service(change_template)
         .service(delete_template)
         .service(one_click);
 }

@@ -1,0 +1,259 @@
+//! The admin console in real headless Chromium (Debian's chromium and
+//! chromium-driver) against the appliance in process, with a simulated modem
+//! delivering SMS. Screenshots of the main views are saved in
+//! `target/screenshots/` (1366×768 and a 768-wide tablet).
+
+use crate::browser::Browser;
+use crate::devices::{wait_ready, wait_until, WAIT};
+use crate::inprocess::{Server, PASSWORD};
+use serde_json::json;
+use std::time::Duration;
+use tocsin::config::ModemConfig;
+use tocsin::hw::sim::modem::{SimModem, SimModemConfig};
+
+fn server_with_modem(dir: &tempfile::TempDir) -> (Server, SimModem) {
+    let link = dir.path().join("gsm1");
+    let modem = SimModem::start(
+        &link,
+        SimModemConfig {
+            network_delay: Duration::from_millis(300),
+            report_delay: Duration::from_millis(500),
+            ..SimModemConfig::default()
+        },
+    )
+    .unwrap();
+    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
+    profile.per_minute = 600;
+    let config = ModemConfig {
+        name: "gsm1".to_owned(),
+        device: link,
+        baud: 115_200,
+        profile_name: "quectel-ec25".to_owned(),
+        profile,
+        sim_pin: None,
+    };
+    let server = Server::start_with(move |c| c.modems.push(config));
+    (server, modem)
+}
+
+fn log_in(browser: &Browser, server: &Server, username: &str) {
+    browser.goto(&format!("https://{}/", server.addr));
+    browser.type_into("[data-test=login-org]", "acme");
+    browser.type_into("[data-test=login-username]", username);
+    browser.type_into("[data-test=login-password]", PASSWORD);
+    browser.click("[data-test=login-submit]");
+    browser.find("[data-test=logout]");
+}
+
+fn count(browser: &Browser, test: &str) -> String {
+    browser
+        .text(&format!("[data-test={test}]"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn an_admin_builds_a_team_sends_from_a_template_and_follows_it_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modem) = server_with_modem(&dir);
+    let admin = server.admin();
+    wait_ready(&admin, "gsm1");
+    let browser = Browser::start(1366, 768);
+    log_in(&browser, &server, "root");
+
+    // People: two members, then a group with both.
+    browser.click("[data-test=nav-people]");
+    browser.find("[data-page=people]");
+    for (username, name, phone) in [
+        ("aino", "Aino Virtanen", "+358401000001"),
+        ("elias", "Elias Korhonen", "+358401000002"),
+    ] {
+        browser.type_into("[data-test=user-create-username]", username);
+        browser.type_into("[data-test=user-create-name]", name);
+        browser.type_into("[data-test=user-create-phones]", phone);
+        browser.click("[data-test=user-create-submit]");
+        browser.wait_for(
+            &format!("{username} listed"),
+            &format!("document.body.innerText.includes('{name}')"),
+        );
+    }
+    browser.click("[data-test=people-tab-groups]");
+    browser.type_into("[data-test=group-create-name]", "crew");
+    browser.type_into("[data-test=group-create-members]", "aino, elias");
+    browser.click("[data-test=group-create-submit]");
+    wait_until("the group stored", WAIT, || {
+        let groups = admin.get("/api/v1/groups").json();
+        groups["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "crew" && g["members"].as_array().is_some_and(|m| m.len() == 2))
+            .then_some(())
+    });
+    browser.click("[data-test=people-tab-users]");
+    browser.find("[data-test=users-table]");
+    browser.screenshot("console-people-1366");
+
+    // A template to send from.
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "crew-alarm", "alert": {"title": "Fire at depot 3", "body": "Report to station 2",
+               "severity": "critical", "channels": ["sms"], "recipients": {"groups": ["crew"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+
+    browser.click("[data-test=nav-send]");
+    browser.find("[data-page=send]");
+    browser.click("[data-test=template-crew-alarm]");
+    browser.wait_for(
+        "the template in the form",
+        "document.querySelector('[data-test=send-title]').value === 'Fire at depot 3'",
+    );
+    browser.screenshot("console-send-1366");
+    browser.click("[data-test=send-submit]");
+    browser.click("[data-test=send-confirm]");
+    browser.find("[data-page=live]");
+
+    // Both SMS go out and are reported delivered; aino answers "1".
+    browser.wait_for(
+        "both delivered",
+        "document.querySelectorAll('[data-test^=live-row-] [data-state=delivered]').length >= 2",
+    );
+    modem.receive_sms("+358401000001", "1");
+    browser.wait_for(
+        "aino coming",
+        "document.querySelector('[data-test=live-coming]').innerText.trim() === '1'",
+    );
+    assert_eq!(count(&browser, "live-reached"), "2");
+    assert_eq!(count(&browser, "live-no-answer"), "1");
+    browser.screenshot("console-live-1366");
+    browser.eval("document.querySelector('[data-test^=live-row-]').scrollIntoView({block: 'center'}); return true");
+    browser.screenshot("console-live-rows-1366");
+
+    browser.click("[data-test=cancel-alert]");
+    browser.click("[data-test=cancel-confirm]");
+    let alerts = wait_until("cancelled", WAIT, || {
+        let list = admin.get("/api/v1/alerts").json();
+        let cancelled = list["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Fire at depot 3" && a["state"] == "cancelled");
+        cancelled.then_some(list)
+    });
+    assert!(!alerts["alerts"].as_array().unwrap().is_empty());
+
+    browser.click("[data-test=nav-hardware]");
+    browser.find("[data-test=hardware-device-gsm1]");
+    browser.screenshot("console-hardware-1366");
+
+    // The tablet: the same views at 768 wide.
+    browser.resize(768, 1024);
+    for (nav, name) in [
+        ("nav-send", "send"),
+        ("nav-people", "people"),
+        ("nav-hardware", "hardware"),
+    ] {
+        browser.click(&format!("[data-test={nav}]"));
+        browser.find(&format!("[data-page={name}]"));
+        std::thread::sleep(Duration::from_millis(300));
+        browser.screenshot(&format!("console-{name}-768"));
+    }
+
+    // Every action taken in the console left an audit event.
+    let audit = admin.get("/api/v1/audit?limit=200").json();
+    let actions: Vec<String> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["name"] == "root")
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    println!("audit events of the console session: {actions:?}");
+    for wanted in [
+        "login.succeeded",
+        "user.created",
+        "group.created",
+        "alert.sent",
+        "alert.cancelled",
+        "hardware.read",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == wanted),
+            "no {wanted} in {actions:?}"
+        );
+    }
+    assert_eq!(actions.iter().filter(|a| *a == "user.created").count(), 2);
+}
+
+#[test]
+fn a_sender_sees_no_user_management() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _modem) = server_with_modem(&dir);
+    let admin = server.admin();
+    let created = admin.post(
+        "/api/v1/users",
+        json!({"username": "disp", "name": "Dispatcher", "password": PASSWORD, "roles": ["sender"]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let browser = Browser::start(1366, 768);
+    log_in(&browser, &server, "disp");
+    browser.find("[data-test=nav-send]");
+    for hidden in ["nav-people", "nav-access", "nav-audit", "nav-settings"] {
+        assert!(
+            browser.try_find(&format!("[data-test={hidden}]")).is_none(),
+            "a sender sees {hidden}"
+        );
+    }
+    browser.goto(&format!("https://{}/console/#/people", server.addr));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(browser
+        .try_find("[data-test=user-create-username]")
+        .is_none());
+    browser.screenshot("console-sender-1366");
+}
+
+#[test]
+fn a_csv_import_reports_both_bad_rows_and_imports_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _modem) = server_with_modem(&dir);
+    let admin = server.admin();
+    let browser = Browser::start(1366, 768);
+    log_in(&browser, &server, "root");
+    browser.click("[data-test=nav-people]");
+    browser.find("[data-page=people]");
+    browser.click("[data-test=people-tab-import]");
+    let csv = "username,name,phones,email\\n\
+               aino,Aino Virtanen,+358401000001,aino@example.org\\n\
+               bad user,Bad Name,+358401000002,\\n\
+               elias,Elias Korhonen,0401234,\\n\
+               linnea,Linnea Nieminen,+358401000004,\\n\
+               oliver,Oliver Lahtinen,,oliver@example.org";
+    browser.eval(&format!(
+        "const t = document.querySelector('[data-test=import-csv]'); t.value = \"{csv}\"; t.dispatchEvent(new Event('input', {{bubbles: true}})); return true"
+    ));
+    browser.click("[data-test=import-preview]");
+    browser.find("[data-test=import-row-3][data-ok=false]");
+    browser.find("[data-test=import-row-4][data-ok=false]");
+    browser.find("[data-test=import-row-2][data-ok=true]");
+    let row3 = browser.text("[data-test=import-row-3]");
+    assert!(row3.contains("username"), "{row3}");
+    let row4 = browser.text("[data-test=import-row-4]");
+    assert!(row4.contains("phones"), "{row4}");
+    browser.eval("document.querySelector('[data-test=import-row-3]').scrollIntoView({block: 'center'}); return true");
+    browser.screenshot("console-import-1366");
+    browser.click("[data-test=import-run]");
+    let users = wait_until("three imported", WAIT, || {
+        let users = admin.get("/api/v1/users").json();
+        let names: Vec<String> = users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect();
+        (names.len() == 4).then_some(names)
+    });
+    for u in ["aino", "linnea", "oliver"] {
+        assert!(users.iter().any(|n| n == u), "{users:?}");
+    }
+}
