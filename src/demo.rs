@@ -223,6 +223,7 @@ pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String
     let members: Vec<&str> = MEMBERS.iter().map(|m| m.username).collect();
     format!(
         "\nTocsin demo is running on https://{listen} (self-signed certificate)\n\n\
+         \x20 Console:       {public_url}/console/\n\
          \x20 Health:        {public_url}/healthz\n\
          \x20 Admin login:   organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
          \x20 Member logins: organisation \"{ORG}\", usernames {members}, password \"{member_password}\"\n\

@@ -147,8 +147,10 @@ impl Browser {
         self.call(
             "POST",
             "/execute/sync",
-            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'}); return true",
-                        "args": [{ ELEMENT: id }]})),
+            Some(
+                json!({"script": "arguments[0].scrollIntoView({block: 'center'}); return true",
+                        "args": [{ ELEMENT: id }]}),
+            ),
         );
         let deadline = Instant::now() + WAIT;
         loop {

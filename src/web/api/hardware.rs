@@ -26,7 +26,15 @@ async fn hardware(
         Vec::new()
     };
     let store = state.store.clone();
-    let queued = blocking(move || Ok::<_, StoreError>(store.outbox_depth(Channel::Sms))).await?;
+    let (outbox, storage) = blocking(move || {
+        let outbox: std::collections::BTreeMap<&str, usize> = Channel::ALL
+            .iter()
+            .map(|c| (c.name(), store.outbox_depth(*c)))
+            .collect();
+        Ok::<_, StoreError>((outbox, store.size_on_disk().ok()))
+    })
+    .await?;
+    let queued = outbox.get("sms").copied().unwrap_or(0);
     let sms = state.hardware.sms.as_ref().map(|pool| {
         let capacity = pool.capacity_per_minute();
         let waiting: usize = pool.modems().iter().map(|m| m.waiting()).sum();
@@ -46,7 +54,9 @@ async fn hardware(
             .write(&principal.org, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "devices": devices, "sms": sms })))
+    Ok(HttpResponse::Ok().json(json!({
+        "devices": devices, "sms": sms, "outbox": outbox, "storage_bytes": storage,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

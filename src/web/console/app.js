@@ -210,6 +210,7 @@
     "rules.save_triggers": "Save SMS triggers",
     "hardware.title": "Hardware", "hardware.health": "Health", "hardware.store": "Storage", "hardware.sms_queue": "SMS waiting",
     "hardware.capacity": "SMS capacity", "hardware.per_minute": "{n} / min", "hardware.no_modems": "No modems",
+    "hardware.outbox": "Waiting to be sent", "hardware.storage": "Storage",
     "hardware.to_empty": "Queue empty in", "hardware.none": "No modems or radios configured.", "hardware.auto": "Refresh every 30 s",
     "hardware.model": "Model", "hardware.port": "Port", "hardware.registration": "Network", "hardware.signal": "Signal",
     "hardware.queue": "Queue", "hardware.sent": "Sent", "hardware.received": "Received", "hardware.avg_send": "Average send time",
@@ -471,6 +472,7 @@
     "rules.save_triggers": "Tallenna tekstiviestilaukaisut",
     "hardware.title": "Laitteisto", "hardware.health": "Kunto", "hardware.store": "Tietovarasto",
     "hardware.sms_queue": "Tekstiviestejä jonossa", "hardware.capacity": "Tekstiviestikapasiteetti", "hardware.per_minute": "{n} / min",
+    "hardware.outbox": "Lähtevät jonossa", "hardware.storage": "Tallennustila",
     "hardware.no_modems": "Ei modeemeja", "hardware.to_empty": "Jonon purkuaika",
     "hardware.none": "Modeemeja tai radioita ei ole määritetty.", "hardware.auto": "Päivitä 30 s välein", "hardware.model": "Malli",
     "hardware.port": "Portti", "hardware.registration": "Verkko", "hardware.signal": "Signaali", "hardware.queue": "Jono",
@@ -738,6 +740,7 @@
     "rules.save_triggers": "Spara sms-utlösare",
     "hardware.title": "Utrustning", "hardware.health": "Hälsa", "hardware.store": "Lagring", "hardware.sms_queue": "Sms som väntar",
     "hardware.capacity": "Sms-kapacitet", "hardware.per_minute": "{n} / min", "hardware.no_modems": "Inga modem",
+    "hardware.outbox": "Väntar på att skickas", "hardware.storage": "Lagring",
     "hardware.to_empty": "Kön tömd om", "hardware.none": "Inga modem eller radioapparater konfigurerade.",
     "hardware.auto": "Uppdatera var 30:e sekund", "hardware.model": "Modell", "hardware.port": "Port", "hardware.registration": "Nät",
     "hardware.signal": "Signal", "hardware.queue": "Kö", "hardware.sent": "Skickade", "hardware.received": "Mottagna",
@@ -4158,7 +4161,14 @@
           el("span", { class: "stat-value", text: sms ? t("hardware.per_minute", { n: fmtNum(sms.capacity_per_minute) }) : t("hardware.no_modems") })),
         el("div", { class: "stat-card", test: "sms-empty" },
           el("span", { class: "stat-label", text: t("hardware.to_empty") }),
-          el("span", { class: "stat-value", text: !sms ? "–" : sms.estimated_seconds_to_empty == null ? t("send.no_modem") : fmtDuration(sms.estimated_seconds_to_empty) })));
+          el("span", { class: "stat-value", text: !sms ? "–" : sms.estimated_seconds_to_empty == null ? t("send.no_modem") : fmtDuration(sms.estimated_seconds_to_empty) })),
+        hw.outbox ? el("div", { class: "stat-card", test: "outbox" },
+          el("span", { class: "stat-label", text: t("hardware.outbox") }),
+          el("span", { class: "stat-value", text: fmtNum(Object.values(hw.outbox).reduce((a, b) => a + b, 0)) }),
+          el("span", { class: "hint", text: Object.entries(hw.outbox).map(([c, n]) => `${c} ${fmtNum(n)}`).join(" · ") })) : null,
+        hw.storage_bytes != null ? el("div", { class: "stat-card", test: "storage" },
+          el("span", { class: "stat-label", text: t("hardware.storage") }),
+          el("span", { class: "stat-value", text: `${(hw.storage_bytes / 1048576).toFixed(1)} MiB` })) : null);
       const devices = hw.devices || [];
       replace(devicesBox, devices.length ? devices.map(deviceCard) : el("p", { class: "muted", text: t("hardware.none") }));
     };
