@@ -1,6 +1,7 @@
 //! Channels carry deliveries to people. Each channel owns its device; the
 //! dispatcher hands it one delivery at a time within the channel's limits.
 
+mod answers;
 mod email;
 pub mod pool;
 pub mod sms;

@@ -2,9 +2,10 @@
 //! [`super::pool`]), and the desk that takes what the modems hear back
 //! (status reports, replies, alerts started by SMS).
 
+use super::answers;
 use super::pool::{ref_of, send_through, tag_of, Member};
 use super::{Channel, Job, Limits, Outcome};
-use crate::alerts::{fire_template, parse_reply, respond};
+use crate::alerts::{fire_template, parse_reply};
 use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::clock::SharedClock;
@@ -13,8 +14,8 @@ use crate::hw::gsm::pdu::{self, DeliveryStatus};
 use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
-    Actor, ActorKind, AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling,
-    InboundMessage, Outcome as AuditOutcome, Report, Severity, Store, StoreError,
+    Actor, ActorKind, Channel as ChannelName, DeliveryRef, Handling, InboundMessage,
+    Outcome as AuditOutcome, Report, Severity, Store, StoreError,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -259,68 +260,31 @@ impl SmsDesk {
         if let Some(handling) = self.trigger(message, at)? {
             return Ok(handling);
         }
-        for peer in peers {
-            let org = self.store.org(peer.org);
-            let Some(alert) = org.alert(peer.alert)? else {
-                continue;
-            };
-            if alert.state != AlertState::Active {
-                continue;
-            }
-            let codes = self
-                .store
-                .get_org(peer.org)?
-                .map(|o| o.settings.reply_codes)
-                .unwrap_or_default();
-            let reply = parse_reply(
-                &message.text,
-                &codes,
-                &alert.responses,
-                alert.allow_eta,
-                alert.allow_text,
-            );
-            let handling = match reply {
-                Some(input) => {
-                    match respond(&org, alert.id, peer.recipient, input, ChannelName::Sms, at) {
-                        Ok(recipient) => Handling::Response {
-                            alert: alert.id,
-                            recipient: peer.recipient,
-                            choice: recipient.response.map(|r| r.choice).unwrap_or_default(),
-                        },
-                        Err(e) => Handling::Ignored {
-                            why: format!("the reply could not be recorded: {e}"),
-                        },
-                    }
-                }
-                None => {
-                    org.add_alert_event(
-                        alert.id,
-                        &AlertEvent {
-                            id: Id::new(),
-                            at,
-                            kind: "note".to_owned(),
-                            detail: serde_json::json!({
-                                "recipient": peer.recipient, "channel": "sms",
-                                "from": message.from, "text": message.text,
-                            }),
-                        },
-                    )?;
-                    Handling::Note {
-                        alert: alert.id,
-                        recipient: peer.recipient,
-                    }
-                }
-            };
-            self.hub.notify_alert(peer.org, alert.id);
-            return Ok(handling);
-        }
-        Ok(Handling::Ignored {
-            why: if unknown {
-                "the sender is not known to any organisation".to_owned()
-            } else {
-                "no open alert was sent to this number".to_owned()
-            },
-        })
+        let Some((peer, org, alert)) = answers::open_alert(&self.store, peers)? else {
+            return Ok(answers::unanswered(unknown, "number"));
+        };
+        let codes = self
+            .store
+            .get_org(peer.org)?
+            .map(|o| o.settings.reply_codes)
+            .unwrap_or_default();
+        let input = parse_reply(
+            &message.text,
+            &codes,
+            &alert.responses,
+            alert.allow_eta,
+            alert.allow_text,
+        );
+        answers::answer_or_note(
+            &self.hub,
+            &org,
+            &alert,
+            peer.recipient,
+            input,
+            ChannelName::Sms,
+            serde_json::json!({"from": message.from, "text": message.text}),
+            at,
+        )
     }
 }
 

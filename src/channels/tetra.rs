@@ -4,9 +4,10 @@
 //! status, call-out replies), and alarms from the emergency centre, which the
 //! organisation's rules turn into alerts.
 
+use super::answers;
 use super::pool::{ref_of, send_through, tag_of, Member};
 use super::{Channel, Job, Limits, Outcome};
-use crate::alerts::{fire_template, parse_reply, respond, ResponseInput};
+use crate::alerts::{fire_template, parse_reply, ResponseInput};
 use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::clock::SharedClock;
@@ -16,9 +17,8 @@ use crate::hw::SendFailure;
 use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
-    Actor, ActorKind, AlertEvent, AlertState, Channel as ChannelName, DeliveryRef, Handling,
-    InboundMessage, Organisation, Outcome as AuditOutcome, Peer, Report, Severity, Store,
-    StoreError, TetraRule,
+    Actor, ActorKind, AlertEvent, Channel as ChannelName, DeliveryRef, Handling, InboundMessage,
+    Organisation, Outcome as AuditOutcome, Peer, Report, Severity, Store, StoreError, TetraRule,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -343,90 +343,50 @@ impl TetraDesk {
             }
             Received::Text(text) => (peers.to_vec(), Some(Choice::Text(text.clone()))),
         };
-        for peer in candidates {
-            let org = self.store.org(peer.org);
-            let Some(alert) = org.alert(peer.alert)? else {
-                continue;
-            };
-            if alert.state != AlertState::Active {
-                continue;
+        // A group call-out is answered by each radio in the group: the answer
+        // is the person's whose radio it is, found among the recipients.
+        let Some((peer, org, alert)) = answers::open_alert(&self.store, &candidates)? else {
+            return Ok(answers::unanswered(unknown, "radio"));
+        };
+        let recipient = org
+            .recipients(alert.id)?
+            .into_iter()
+            .find(|r| r.issi == Some(heard.from))
+            .map_or(peer.recipient, |r| r.id);
+        let input = match &input {
+            Some(Choice::Option(option)) => alert
+                .responses
+                .get(usize::from(*option).saturating_sub(1))
+                .map(|choice| ResponseInput {
+                    choice: choice.clone(),
+                    ..ResponseInput::default()
+                }),
+            Some(Choice::Text(text)) => {
+                let codes = self
+                    .store
+                    .get_org(peer.org)?
+                    .map(|o| o.settings.reply_codes)
+                    .unwrap_or_default();
+                parse_reply(
+                    text,
+                    &codes,
+                    &alert.responses,
+                    alert.allow_eta,
+                    alert.allow_text,
+                )
             }
-            // A group call-out is answered by each radio in the group: find
-            // the person this radio belongs to among the recipients.
-            let recipient = match org
-                .recipients(alert.id)?
-                .into_iter()
-                .find(|r| r.issi == Some(heard.from))
-            {
-                Some(r) => r.id,
-                None => peer.recipient,
-            };
-            let input = match &input {
-                Some(Choice::Option(option)) => alert
-                    .responses
-                    .get(usize::from(*option).saturating_sub(1))
-                    .map(|choice| ResponseInput {
-                        choice: choice.clone(),
-                        ..ResponseInput::default()
-                    }),
-                Some(Choice::Text(text)) => {
-                    let codes = self
-                        .store
-                        .get_org(peer.org)?
-                        .map(|o| o.settings.reply_codes)
-                        .unwrap_or_default();
-                    parse_reply(
-                        text,
-                        &codes,
-                        &alert.responses,
-                        alert.allow_eta,
-                        alert.allow_text,
-                    )
-                }
-                None => None,
-            };
-            let handling = match input {
-                Some(input) => {
-                    match respond(&org, alert.id, recipient, input, ChannelName::Tetra, at) {
-                        Ok(updated) => Handling::Response {
-                            alert: alert.id,
-                            recipient,
-                            choice: updated.response.map(|r| r.choice).unwrap_or_default(),
-                        },
-                        Err(e) => Handling::Ignored {
-                            why: format!("the answer could not be recorded: {e}"),
-                        },
-                    }
-                }
-                None => {
-                    org.add_alert_event(
-                        alert.id,
-                        &AlertEvent {
-                            id: Id::new(),
-                            at,
-                            kind: "note".to_owned(),
-                            detail: serde_json::json!({
-                                "recipient": recipient, "channel": "tetra",
-                                "from": heard.from, "text": Self::text_of(heard),
-                            }),
-                        },
-                    )?;
-                    Handling::Note {
-                        alert: alert.id,
-                        recipient,
-                    }
-                }
-            };
-            self.hub.notify_alert(peer.org, alert.id);
-            return Ok(handling);
-        }
-        Ok(Handling::Ignored {
-            why: if unknown {
-                "the radio is not known to any organisation".to_owned()
-            } else {
-                "no open alert was sent to this radio".to_owned()
-            },
-        })
+            None => None,
+        };
+        answers::answer_or_note(
+            &self.hub,
+            &org,
+            &alert,
+            recipient,
+            input,
+            ChannelName::Tetra,
+            serde_json::json!({"from": heard.from, "text": Self::text_of(heard)}),
+            at,
+        )
     }
 }
 

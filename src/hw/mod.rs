@@ -2,6 +2,7 @@
 //! GSM modem driver and the simulated devices tests and the demo run against.
 
 pub mod at;
+pub mod device;
 pub mod gsm;
 pub mod profile;
 pub mod serial;

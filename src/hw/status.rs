@@ -5,7 +5,6 @@ use serde::Serialize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,43 +82,47 @@ impl DeviceStatus {
     }
 }
 
-/// A status shared by a driver (which writes) and readers, who may wait
-/// for the next change.
+/// A status shared by a driver (which writes) and readers.
 #[derive(Clone)]
 pub struct StatusCell {
-    inner: Arc<(Mutex<DeviceStatus>, Notify)>,
+    inner: Arc<Mutex<DeviceStatus>>,
 }
 
 impl StatusCell {
     pub fn new(status: DeviceStatus) -> StatusCell {
         StatusCell {
-            inner: Arc::new((Mutex::new(status), Notify::new())),
+            inner: Arc::new(Mutex::new(status)),
         }
     }
 
     pub fn get(&self) -> DeviceStatus {
-        match self.inner.0.lock() {
+        match self.inner.lock() {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
     pub fn update(&self, change: impl FnOnce(&mut DeviceStatus)) {
-        {
-            let mut s = match self.inner.0.lock() {
-                Ok(s) => s,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            change(&mut s);
-            s.signal_dbm = s
-                .signal
-                .filter(|v| *v <= 31)
-                .map(|v| -113 + 2 * i32::from(v));
-        }
-        self.inner.1.notify_waiters();
+        let mut s = match self.inner.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        change(&mut s);
+        s.signal_dbm = s
+            .signal
+            .filter(|v| *v <= 31)
+            .map(|v| -113 + 2 * i32::from(v));
     }
 
-    pub async fn changed(&self) {
-        self.inner.1.notified().await;
+    /// A new state, with the error that caused it if any.
+    pub fn set_state(&self, state: DeviceState, error: Option<String>) {
+        self.update(|s| {
+            s.state = state;
+            if let Some(e) = error {
+                s.last_error = Some(e);
+                s.last_error_at = Some(OffsetDateTime::now_utc());
+            }
+            s.since = OffsetDateTime::now_utc();
+        });
     }
 }

@@ -11,6 +11,7 @@ use super::pdu::{self, Incoming, SubmitOptions};
 use super::profile::ModemProfile;
 use crate::config::Secret;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
+use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 pub use crate::hw::{FailureClass, SendFailure};
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 /// Requests waiting at one modem beyond the one being sent.
 const QUEUE_DEPTH: usize = 8;
@@ -55,12 +56,7 @@ pub struct SmsRequest {
     pub tag: Option<String>,
 }
 
-type Reply = oneshot::Sender<Result<Vec<u8>, SendFailure>>;
-
-struct Queued {
-    request: SmsRequest,
-    reply: Reply,
-}
+type Queued = device::Queued<SmsRequest>;
 
 /// A running modem, as the rest of the appliance sees it.
 #[derive(Clone)]
@@ -75,17 +71,7 @@ pub struct ModemHandle {
 impl ModemHandle {
     /// Queues a message and waits for the modem's answer.
     pub async fn send(&self, request: SmsRequest) -> Result<Vec<u8>, SendFailure> {
-        let (reply, answer) = oneshot::channel();
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let queued = self.queue.send(Queued { request, reply }).await;
-        let result = match queued {
-            Ok(()) => answer
-                .await
-                .unwrap_or_else(|_| Err(down("the modem's task ended"))),
-            Err(_) => Err(down("the modem's task ended")),
-        };
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        result
+        device::submit(&self.queue, &self.waiting, request).await
     }
 
     pub fn waiting(&self) -> usize {
@@ -100,11 +86,6 @@ impl ModemHandle {
 
     pub fn is_ready(&self) -> bool {
         self.status.get().state == DeviceState::Ready
-    }
-
-    /// Resolves when the modem's state changes.
-    pub async fn changed(&self) {
-        self.status.changed().await;
     }
 }
 
@@ -156,27 +137,6 @@ fn down(reason: &str) -> SendFailure {
     SendFailure::down(reason)
 }
 
-/// Why serving stopped.
-enum Interrupted {
-    Stop,
-    /// The port went away (unplugged, closed).
-    Closed(String),
-    /// The modem stopped answering; it is reset and reopened.
-    Hung(String),
-    /// The modem restarted by itself and forgot its settings.
-    Restarted(String),
-}
-
-impl From<AtError> for Interrupted {
-    fn from(e: AtError) -> Self {
-        match e {
-            AtError::Closed(why) => Interrupted::Closed(why),
-            AtError::Serial(e) => Interrupted::Closed(e.to_string()),
-            other => Interrupted::Hung(other.to_string()),
-        }
-    }
-}
-
 struct Driver {
     spec: ModemSpec,
     events: Arc<dyn SmsEvents>,
@@ -204,9 +164,10 @@ impl Driver {
             ) {
                 Ok(link) => link,
                 Err(e) => {
-                    self.set_state(DeviceState::Disconnected, Some(e.to_string()));
-                    self.refuse_waiting("the modem is not connected");
-                    if self.pause(REOPEN_PAUSE).await {
+                    self.status
+                        .set_state(DeviceState::Disconnected, Some(e.to_string()));
+                    device::refuse_waiting(&mut self.requests, "the modem is not connected");
+                    if device::pause(&mut self.stop, REOPEN_PAUSE).await {
                         return;
                     }
                     continue;
@@ -215,10 +176,10 @@ impl Driver {
             tracing::info!(modem = %name, device = %self.spec.device.display(), "modem port open");
             let table = UrcTable::new(&self.spec.profile.urcs, &[]);
             let mut at = AtEngine::new(link, table);
-            self.set_state(DeviceState::Initialising, None);
+            self.status.set_state(DeviceState::Initialising, None);
             let served = match self.initialise(&mut at).await {
                 Ok(()) => {
-                    self.set_state(DeviceState::Ready, None);
+                    self.status.set_state(DeviceState::Ready, None);
                     tracing::info!(modem = %name, "modem ready");
                     self.serve(&mut at).await
                 }
@@ -228,11 +189,11 @@ impl Driver {
                 Interrupted::Stop => return,
                 Interrupted::Closed(why) => {
                     tracing::warn!(modem = %name, %why, "modem port lost; waiting for it to come back");
-                    self.set_state(DeviceState::Disconnected, Some(why));
+                    self.status.set_state(DeviceState::Disconnected, Some(why));
                 }
                 Interrupted::Hung(why) => {
                     tracing::error!(modem = %name, %why, "modem hung; resetting it");
-                    self.set_state(DeviceState::Resetting, Some(why));
+                    self.status.set_state(DeviceState::Resetting, Some(why));
                     if let Some(reset) = &self.spec.profile.reset {
                         // A hung modem may still hear this; if not, reopening the port is the reset.
                         let _ = at.command(reset, None, Duration::from_millis(300)).await;
@@ -240,40 +201,14 @@ impl Driver {
                 }
                 Interrupted::Restarted(why) => {
                     tracing::warn!(modem = %name, %why, "modem restarted; initialising again");
-                    self.set_state(DeviceState::Initialising, Some(why));
+                    self.status.set_state(DeviceState::Initialising, Some(why));
                 }
             }
             drop(at);
-            self.refuse_waiting("the modem is being reset");
-            if self.pause(REOPEN_PAUSE).await {
+            device::refuse_waiting(&mut self.requests, "the modem is being reset");
+            if device::pause(&mut self.stop, REOPEN_PAUSE).await {
                 return;
             }
-        }
-    }
-
-    /// Sleeps; `true` when asked to stop meanwhile.
-    async fn pause(&mut self, time: Duration) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(time) => *self.stop.borrow(),
-            _ = self.stop.changed() => true,
-        }
-    }
-
-    fn set_state(&self, state: DeviceState, error: Option<String>) {
-        self.status.update(|s| {
-            s.state = state;
-            if let Some(e) = error {
-                s.last_error = Some(e);
-                s.last_error_at = Some(OffsetDateTime::now_utc());
-            }
-            s.since = OffsetDateTime::now_utc();
-        });
-    }
-
-    /// Answers every queued request so the pool moves them to another modem.
-    fn refuse_waiting(&mut self, why: &str) {
-        while let Ok(q) = self.requests.try_recv() {
-            let _ = q.reply.send(Err(down(why)));
         }
     }
 

@@ -11,6 +11,7 @@
 use super::profile::RadioProfile;
 use super::sds::{self, Callout, CalloutFunction, ReportMeaning, ReportRequest, Sds};
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
+use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 use crate::hw::{FailureClass, SendFailure};
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 const QUEUE_DEPTH: usize = 8;
@@ -95,12 +96,7 @@ pub trait RadioEvents: Send + Sync + 'static {
     fn received(&self, radio: &str, heard: &Heard) -> Result<(), String>;
 }
 
-type Reply = oneshot::Sender<Result<Vec<u8>, SendFailure>>;
-
-struct Queued {
-    request: SdsRequest,
-    reply: Reply,
-}
+type Queued = device::Queued<SdsRequest>;
 
 #[derive(Clone)]
 pub struct RadioHandle {
@@ -114,16 +110,7 @@ pub struct RadioHandle {
 
 impl RadioHandle {
     pub async fn send(&self, request: SdsRequest) -> Result<Vec<u8>, SendFailure> {
-        let (reply, answer) = oneshot::channel();
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let result = match self.queue.send(Queued { request, reply }).await {
-            Ok(()) => answer
-                .await
-                .unwrap_or_else(|_| Err(SendFailure::down("the radio's task ended"))),
-            Err(_) => Err(SendFailure::down("the radio's task ended")),
-        };
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        result
+        device::submit(&self.queue, &self.waiting, request).await
     }
 
     pub fn waiting(&self) -> usize {
@@ -187,23 +174,6 @@ pub fn start(
     Ok(handle)
 }
 
-enum Interrupted {
-    Stop,
-    Closed(String),
-    Hung(String),
-    Restarted(String),
-}
-
-impl From<AtError> for Interrupted {
-    fn from(e: AtError) -> Self {
-        match e {
-            AtError::Closed(why) => Interrupted::Closed(why),
-            AtError::Serial(e) => Interrupted::Closed(e.to_string()),
-            other => Interrupted::Hung(other.to_string()),
-        }
-    }
-}
-
 /// What a `+CMGS: <instance>,<status>,<reference>` line says.
 fn air_result(line: &str) -> Option<(u8, u8)> {
     let f = fields(line);
@@ -245,9 +215,10 @@ impl Driver {
             ) {
                 Ok(link) => link,
                 Err(e) => {
-                    self.set_state(DeviceState::Disconnected, Some(e.to_string()));
-                    self.refuse_waiting("the radio is not connected");
-                    if self.pause(REOPEN_PAUSE).await {
+                    self.status
+                        .set_state(DeviceState::Disconnected, Some(e.to_string()));
+                    device::refuse_waiting(&mut self.requests, "the radio is not connected");
+                    if device::pause(&mut self.stop, REOPEN_PAUSE).await {
                         return;
                     }
                     continue;
@@ -259,10 +230,10 @@ impl Driver {
             let table = UrcTable::new(&urcs, &["+CTSDSR:".to_owned()]);
             let mut at = AtEngine::new(link, table);
             self.ai_service = None;
-            self.set_state(DeviceState::Initialising, None);
+            self.status.set_state(DeviceState::Initialising, None);
             let served = match self.initialise(&mut at).await {
                 Ok(()) => {
-                    self.set_state(DeviceState::Ready, None);
+                    self.status.set_state(DeviceState::Ready, None);
                     tracing::info!(radio = %name, "radio ready");
                     self.serve(&mut at).await
                 }
@@ -272,46 +243,22 @@ impl Driver {
                 Interrupted::Stop => return,
                 Interrupted::Closed(why) => {
                     tracing::warn!(radio = %name, %why, "radio port lost; waiting for it to come back");
-                    self.set_state(DeviceState::Disconnected, Some(why));
+                    self.status.set_state(DeviceState::Disconnected, Some(why));
                 }
                 Interrupted::Hung(why) => {
                     tracing::error!(radio = %name, %why, "radio hung; reopening its port");
-                    self.set_state(DeviceState::Resetting, Some(why));
+                    self.status.set_state(DeviceState::Resetting, Some(why));
                 }
                 Interrupted::Restarted(why) => {
                     tracing::warn!(radio = %name, %why, "radio needs initialising again");
-                    self.set_state(DeviceState::Initialising, Some(why));
+                    self.status.set_state(DeviceState::Initialising, Some(why));
                 }
             }
             drop(at);
-            self.refuse_waiting("the radio is being reset");
-            if self.pause(REOPEN_PAUSE).await {
+            device::refuse_waiting(&mut self.requests, "the radio is being reset");
+            if device::pause(&mut self.stop, REOPEN_PAUSE).await {
                 return;
             }
-        }
-    }
-
-    async fn pause(&mut self, time: Duration) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(time) => *self.stop.borrow(),
-            _ = self.stop.changed() => true,
-        }
-    }
-
-    fn set_state(&self, state: DeviceState, error: Option<String>) {
-        self.status.update(|s| {
-            s.state = state;
-            if let Some(e) = error {
-                s.last_error = Some(e);
-                s.last_error_at = Some(OffsetDateTime::now_utc());
-            }
-            s.since = OffsetDateTime::now_utc();
-        });
-    }
-
-    fn refuse_waiting(&mut self, why: &str) {
-        while let Ok(q) = self.requests.try_recv() {
-            let _ = q.reply.send(Err(SendFailure::down(why)));
         }
     }
 
