@@ -129,7 +129,17 @@ fn a_store_from_a_newer_tocsin_is_refused() {
         schema::write_version(&store, SCHEMA_VERSION + 1).unwrap();
         store.flush_blocking().unwrap();
     }
-    let err = Store::open(&path).unwrap_err();
+    // sled lets go of its lock from a background thread after the drop; on
+    // a busy machine that takes a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let err = loop {
+        match Store::open(&path) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other.unwrap_err(),
+        }
+    };
     assert!(
         matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1),
         "{err}"
