@@ -1,5 +1,6 @@
 //! Hardware: the serial ports, the AT engine modems and radios share, the
-//! GSM modem driver and the simulated devices tests and the demo run against.
+//! GSM modem and TETRA radio drivers, and the simulated devices tests and
+//! the demo run against.
 
 pub mod at;
 pub mod device;
@@ -10,14 +11,23 @@ pub mod sim;
 pub mod status;
 pub mod tetra;
 
+use crate::channels::{SmsDesk, SmsPool, TetraChannel, TetraDesk};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::live::Hub;
+use crate::store::Store;
+use status::DeviceStatus;
+use std::sync::Arc;
+use tokio::sync::watch;
+
 /// Why a device could not send, sorted by what the caller should do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureClass {
-    /// The modem is down or resetting: another modem can send it now.
+    /// The device is down or resetting: another one can send it now.
     DeviceDown,
-    /// The network is busy or the SIM is not ready: try again soon.
+    /// The network is busy or out of service: try again soon.
     RetryLater,
-    /// This message will never go (bad number, barred).
+    /// This message will never go (bad number, barred, too long).
     Permanent,
 }
 
@@ -35,15 +45,6 @@ impl SendFailure {
         }
     }
 }
-
-use crate::channels::{SmsDesk, SmsPool, TetraChannel, TetraDesk};
-use crate::clock::SharedClock;
-use crate::config::Config;
-use crate::live::Hub;
-use crate::store::Store;
-use status::DeviceStatus;
-use std::sync::Arc;
-use tokio::sync::watch;
 
 /// The appliance's devices: started with the daemon, stopped with it.
 pub struct Hardware {

@@ -133,10 +133,6 @@ pub fn start(
     Ok(handle)
 }
 
-fn down(reason: &str) -> SendFailure {
-    SendFailure::down(reason)
-}
-
 struct Driver {
     spec: ModemSpec,
     events: Arc<dyn SmsEvents>,
@@ -482,8 +478,9 @@ impl Driver {
                         break;
                     }
                     Err(e) if e.is_device_fault() => {
-                        let _ =
-                            reply.send(Err(down(&format!("the modem failed while sending: {e}"))));
+                        let _ = reply.send(Err(SendFailure::down(&format!(
+                            "the modem failed while sending: {e}"
+                        ))));
                         return Err(self.probe_after(at, e).await);
                     }
                     Err(e) => {
