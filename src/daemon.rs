@@ -115,7 +115,11 @@ impl Daemon {
             sms,
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
             match &config.email {
-                Some(email) => crate::channels::EmailChannel::new(email, &config.http.public_url)?,
+                Some(email) => crate::channels::EmailChannel::new(
+                    email,
+                    &config.http.public_url,
+                    crate::alerts::links::AnswerLinks::new(store.answer_link_key()?),
+                )?,
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
             },
             match &hardware.tetra {

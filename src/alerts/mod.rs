@@ -7,6 +7,7 @@
 //! are reached.
 
 mod escalate;
+pub mod links;
 mod respond;
 mod view;
 

@@ -1,15 +1,17 @@
 //! The `email` channel: SMTP to the organisation's relay (lettre over rustls:
-//! STARTTLS or implicit TLS as `email.smtp_url` says). A message the relay
-//! accepted is `sent`, never `delivered`: email gives no honest proof of
-//! delivery. The relay's 4xx replies are retried; its 5xx replies fail the
-//! delivery with the relay's own words.
+//! STARTTLS or implicit TLS as `email.smtp_url` says). Each message is text
+//! and HTML, with a signed one-click link per answer option, so answering
+//! needs no login. A message the relay accepted is `sent`, never
+//! `delivered`: email gives no honest proof of delivery. The relay's 4xx
+//! replies are retried; its 5xx replies fail the delivery with the relay's
+//! own words.
 
 use super::{Channel, Job, Limits, Outcome};
+use crate::alerts::links::{AnswerLinks, Claim, LIFETIME};
 use crate::config::EmailConfig;
 use crate::store::{Channel as ChannelName, Severity};
 use futures_util::future::BoxFuture;
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,10 +29,31 @@ pub struct EmailChannel {
     from: Mailbox,
     public_url: String,
     per_minute: u32,
+    links: AnswerLinks,
+}
+
+/// Text made safe for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 impl EmailChannel {
-    pub fn new(config: &EmailConfig, public_url: &str) -> Result<Arc<Self>, EmailSetupError> {
+    pub fn new(
+        config: &EmailConfig,
+        public_url: &str,
+        links: AnswerLinks,
+    ) -> Result<Arc<Self>, EmailSetupError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())
             .map_err(EmailSetupError::Url)?
             .timeout(Some(Duration::from_secs(30)))
@@ -40,6 +63,7 @@ impl EmailChannel {
             from: config.from.parse().map_err(EmailSetupError::From)?,
             public_url: public_url.to_owned(),
             per_minute: config.per_minute,
+            links,
         }))
     }
 
@@ -54,19 +78,57 @@ impl EmailChannel {
             Severity::Warning => "[WARNING] ",
             Severity::Info => "",
         };
-        let answers = job
+        let expires = (time::OffsetDateTime::now_utc() + LIFETIME)
+            .replace_nanosecond(0)
+            .unwrap_or(time::OffsetDateTime::now_utc() + LIFETIME);
+        let links: Vec<(String, String)> = job
             .alert
             .responses
             .iter()
-            .map(|r| format!("  - {r}"))
+            .enumerate()
+            .filter_map(|(i, option)| {
+                let token = self.links.sign(&Claim {
+                    org: job.org,
+                    alert: job.alert.id,
+                    recipient: job.recipient.id,
+                    option: u8::try_from(i).ok()?,
+                    expires,
+                });
+                Some((option.clone(), format!("{}/r/{token}", self.public_url)))
+            })
+            .collect();
+        let text_links = links
+            .iter()
+            .map(|(option, url)| format!("  {option}: {url}"))
             .collect::<Vec<_>>()
             .join("\n");
         let text = format!(
-            "{title}\n\n{body}\n\nAnswer in the Tocsin app:\n{answers}\n\n{url}/app\n\n-- \nSent by Tocsin for {sender}. Alert {alert}.\n",
+            "{title}\n\n{body}\n\nAnswer with one click (the link works once, for 24 hours):\n{text_links}\n\n-- \nSent by Tocsin for {sender}. Alert {alert}.\n",
             title = job.alert.title,
             body = job.alert.body,
-            url = self.public_url,
             sender = job.alert.created_by.name,
+            alert = job.alert.id,
+        );
+        let buttons = links
+            .iter()
+            .map(|(option, url)| {
+                format!(
+                    "<a href=\"{}\" style=\"display:inline-block;padding:12px 20px;margin:4px;background:#1f3a68;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:bold\">{}</a>",
+                    escape(url),
+                    escape(option)
+                )
+            })
+            .collect::<String>();
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\"><h1 style=\"color:{colour}\">{title}</h1><p>{body}</p><p>{buttons}</p><p style=\"color:#555\">The links work once, for 24 hours.</p><hr><p style=\"color:#555;font-size:small\">Sent by Tocsin for {sender}. Alert {alert}.</p></body></html>",
+            colour = match job.alert.severity {
+                Severity::Critical => "#b3261e",
+                Severity::Warning => "#8a5a00",
+                Severity::Info => "#1f3a68",
+            },
+            title = escape(&job.alert.title),
+            body = escape(&job.alert.body).replace('\n', "<br>"),
+            sender = escape(&job.alert.created_by.name),
             alert = job.alert.id,
         );
         Message::builder()
@@ -77,8 +139,7 @@ impl EmailChannel {
                 "<{}.{}@tocsin>",
                 job.delivery.id, job.delivery.attempts
             )))
-            .header(ContentType::TEXT_PLAIN)
-            .body(text)
+            .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| format!("the message could not be built: {e}"))
     }
 }

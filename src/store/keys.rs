@@ -45,6 +45,8 @@ pub(super) enum Kind {
     /// Under [`Id::SYSTEM`]: fingerprints of received messages, so one read
     /// twice (after a restart) is handled once.
     InboundSeen = 26,
+    /// Under [`Id::SYSTEM`]: answer links already used, by a hash of the link.
+    AnswerLinkUsed = 27,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -75,6 +77,7 @@ impl Kind {
             Kind::SmsPart => "sms part",
             Kind::Inbound => "inbound message",
             Kind::InboundSeen => "inbound fingerprint",
+            Kind::AnswerLinkUsed => "used answer link",
             Kind::Probe => "probe",
         }
     }

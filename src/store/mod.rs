@@ -135,6 +135,36 @@ impl Store {
         Ok(store)
     }
 
+    /// The appliance's secret for signing answer links, made on first use
+    /// and kept in the store (so it moves with a restored backup).
+    pub fn answer_link_key(&self) -> Result<[u8; 32]> {
+        const KEY: &[u8] = b"answer_link_key";
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| {
+            StoreError::Sled(sled::Error::ReportableBug(format!("no randomness: {e}")))
+        })?;
+        // Two first starts racing keep the one that landed first.
+        let _ = self
+            .db
+            .compare_and_swap(KEY, None as Option<&[u8]>, Some(&fresh[..]))?;
+        let stored = self.db.get(KEY)?.unwrap_or_default();
+        let mut key = [0u8; 32];
+        if stored.len() == 32 {
+            key.copy_from_slice(&stored);
+        }
+        Ok(key)
+    }
+
+    /// Marks an answer link used; `false` when it was used before.
+    pub fn use_answer_link(&self, link_hash: &[u8]) -> Result<bool> {
+        let mut key = keys::kind_prefix(Id::SYSTEM, Kind::AnswerLinkUsed);
+        key.extend_from_slice(link_hash);
+        Ok(self
+            .records
+            .compare_and_swap(key, None as Option<&[u8]>, Some(&[1u8][..]))?
+            .is_ok())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

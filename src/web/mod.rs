@@ -1,6 +1,7 @@
 //! The HTTPS face of the appliance: actix-web over rustls, one listener, security
 //! headers and metrics on every response, JSON API under `/api/v1`.
 
+mod answer;
 pub mod api;
 mod console;
 pub mod extract;
@@ -74,6 +75,7 @@ pub fn serve(
             .configure(health::routes)
             .configure(api::routes)
             .configure(console::routes)
+            .configure(answer::routes)
             .default_service(web::to(problem::not_found))
             .wrap(headers::security_headers())
             .wrap_fn(move |req, srv| {

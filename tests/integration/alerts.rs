@@ -495,6 +495,53 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
         "email is sent, never claimed delivered: {email}"
     );
     assert_eq!(view["totals"]["coming"], 2);
+
+    // Text and HTML, with a one-click link per answer that works once.
+    let body = mails[0].body.replace("=\n", "").replace("=3D", "=");
+    assert!(
+        body.contains("Content-Type: text/plain") && body.contains("Content-Type: text/html"),
+        "both parts of multipart/alternative: {body}"
+    );
+    let link = |option: &str| {
+        body.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{option}: ")))
+            .and_then(|url| {
+                url.split_once("/r/")
+                    .map(|(_, t)| format!("/r/{}", t.trim()))
+            })
+            .unwrap_or_else(|| panic!("no {option} link in {body}"))
+    };
+    let not_coming = link("Not coming");
+    let shown = server.send("GET", &not_coming, &[], None);
+    assert_eq!(shown.status, 200);
+    assert!(
+        shown.body.contains("Answer <strong>Not coming</strong>"),
+        "{}",
+        shown.body
+    );
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    assert_eq!(
+        view["totals"]["not_coming"], 0,
+        "opening the link answers nothing"
+    );
+    let answered = server.send("POST", &not_coming, &[], None);
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert!(answered.body.contains("is recorded"));
+    let again = server.send("POST", &not_coming, &[], None);
+    assert_eq!(again.status, 409, "a link works once");
+    let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
+    assert_eq!(view["totals"]["not_coming"], 1);
+    let oliver = view["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Member oliver")
+        .unwrap()
+        .clone();
+    assert_eq!(oliver["response"]["channel"], "email");
+    let mut forged = link("Coming");
+    forged.replace_range(forged.len() - 3.., "AAA");
+    assert_eq!(server.send("POST", &forged, &[], None).status, 400);
 }
 
 #[test]
