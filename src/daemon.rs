@@ -119,6 +119,7 @@ impl Daemon {
                     email,
                     &config.http.public_url,
                     crate::alerts::links::AnswerLinks::new(store.answer_link_key()?),
+                    store.clone(),
                 )?,
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
             },

@@ -18,5 +18,6 @@ pub mod provisioning;
 pub mod service_manager;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod validate;
 pub mod web;

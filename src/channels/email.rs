@@ -9,7 +9,9 @@
 use super::{Channel, Job, Limits, Outcome};
 use crate::alerts::links::{AnswerLinks, Claim, LIFETIME};
 use crate::config::EmailConfig;
+use crate::store::Store;
 use crate::store::{Channel as ChannelName, Severity};
+use crate::text::{escape_html as escape, fill, phrase, Lang};
 use futures_util::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -30,22 +32,7 @@ pub struct EmailChannel {
     public_url: String,
     per_minute: u32,
     links: AnswerLinks,
-}
-
-/// Text made safe for HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    store: Store,
 }
 
 impl EmailChannel {
@@ -53,6 +40,7 @@ impl EmailChannel {
         config: &EmailConfig,
         public_url: &str,
         links: AnswerLinks,
+        store: Store,
     ) -> Result<Arc<Self>, EmailSetupError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())
             .map_err(EmailSetupError::Url)?
@@ -64,6 +52,7 @@ impl EmailChannel {
             public_url: public_url.to_owned(),
             per_minute: config.per_minute,
             links,
+            store,
         }))
     }
 
@@ -73,11 +62,27 @@ impl EmailChannel {
             .address
             .parse()
             .map_err(|e| format!("{} is not an email address: {e}", job.delivery.address))?;
+        // The person's own language, when they chose one.
+        let lang = Lang::from_code(
+            job.recipient
+                .user_id
+                .and_then(|id| self.store.org(job.org).user(id).ok().flatten())
+                .and_then(|u| u.language)
+                .as_deref(),
+        );
         let tag = match job.alert.severity {
-            Severity::Critical => "[CRITICAL] ",
-            Severity::Warning => "[WARNING] ",
+            Severity::Critical => phrase(lang, "critical"),
+            Severity::Warning => phrase(lang, "warning"),
             Severity::Info => "",
         };
+        let sent_by = fill(
+            lang,
+            "sent_by",
+            &[
+                ("sender", &job.alert.created_by.name),
+                ("alert", &job.alert.id.to_string()),
+            ],
+        );
         let expires = (time::OffsetDateTime::now_utc() + LIFETIME)
             .replace_nanosecond(0)
             .unwrap_or(time::OffsetDateTime::now_utc() + LIFETIME);
@@ -103,11 +108,10 @@ impl EmailChannel {
             .collect::<Vec<_>>()
             .join("\n");
         let text = format!(
-            "{title}\n\n{body}\n\nAnswer with one click (the link works once, for 24 hours):\n{text_links}\n\n-- \nSent by Tocsin for {sender}. Alert {alert}.\n",
+            "{title}\n\n{body}\n\n{one_click}\n{text_links}\n\n-- \n{sent_by}\n",
             title = job.alert.title,
             body = job.alert.body,
-            sender = job.alert.created_by.name,
-            alert = job.alert.id,
+            one_click = phrase(lang, "one_click"),
         );
         let buttons = links
             .iter()
@@ -120,7 +124,10 @@ impl EmailChannel {
             })
             .collect::<String>();
         let html = format!(
-            "<!doctype html><html><body style=\"font-family:sans-serif\"><h1 style=\"color:{colour}\">{title}</h1><p>{body}</p><p>{buttons}</p><p style=\"color:#555\">The links work once, for 24 hours.</p><hr><p style=\"color:#555;font-size:small\">Sent by Tocsin for {sender}. Alert {alert}.</p></body></html>",
+            "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\"><h1 style=\"color:{colour}\">{title}</h1><p>{body}</p><p>{buttons}</p><p style=\"color:#555\">{once}</p><hr><p style=\"color:#555;font-size:small\">{sent_by}</p></body></html>",
+            lang = lang.code(),
+            once = phrase(lang, "links_once"),
+            sent_by = escape(&sent_by),
             colour = match job.alert.severity {
                 Severity::Critical => "#b3261e",
                 Severity::Warning => "#8a5a00",
@@ -128,8 +135,6 @@ impl EmailChannel {
             },
             title = escape(&job.alert.title),
             body = escape(&job.alert.body).replace('\n', "<br>"),
-            sender = escape(&job.alert.created_by.name),
-            alert = job.alert.id,
         );
         Message::builder()
             .from(self.from.clone())

@@ -433,11 +433,12 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     let admin = server.admin();
     for name in ["aino", "elias", "oliver"] {
         admin.create_member(name, &["member"]);
+        let language = if name == "oliver" { "fi" } else { "en" };
         assert_eq!(
             admin
                 .patch(
                     &format!("/api/v1/users/{name}"),
-                    json!({"email": format!("{name}@acme.example")})
+                    json!({"email": format!("{name}@acme.example"), "language": language})
                 )
                 .status,
             200
@@ -472,7 +473,8 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     let mails = smtp.wait_for(1, WAIT);
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].to, "oliver@acme.example");
-    assert_eq!(mails[0].subject, "[CRITICAL] Gas leak");
+    // Oliver reads Finnish: his message and the answer page are in Finnish.
+    assert_eq!(mails[0].subject, "[KRIITTINEN] Gas leak");
     assert!(mails[0].body.contains("Hall B"), "{}", mails[0].body);
     std::thread::sleep(Duration::from_millis(300));
     let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
@@ -515,7 +517,7 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     let shown = server.send("GET", &not_coming, &[], None);
     assert_eq!(shown.status, 200);
     assert!(
-        shown.body.contains("Answer <strong>Not coming</strong>"),
+        shown.body.contains("Vastataanko Not coming?"),
         "{}",
         shown.body
     );
@@ -526,7 +528,11 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     );
     let answered = server.send("POST", &not_coming, &[], None);
     assert_eq!(answered.status, 200, "{}", answered.body);
-    assert!(answered.body.contains("is recorded"));
+    assert!(
+        answered.body.contains("on tallennettu"),
+        "{}",
+        answered.body
+    );
     let again = server.send("POST", &not_coming, &[], None);
     assert_eq!(again.status, 409, "a link works once");
     let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
