@@ -81,19 +81,6 @@ impl SerialLink {
     pub async fn recv(&mut self) -> Option<Input> {
         self.input.recv().await
     }
-
-    /// Drops what the device wrote that nobody read yet.
-    pub fn discard_pending(&mut self) {
-        while let Ok(input) = self.input.try_recv() {
-            if let Input::Closed(why) = input {
-                // Keep the news that the port is gone for the next reader.
-                let (tx, rx) = mpsc::unbounded_channel();
-                let _ = tx.send(Input::Closed(why));
-                self.input = rx;
-                return;
-            }
-        }
-    }
 }
 
 impl Drop for SerialLink {

@@ -50,7 +50,7 @@ impl LineSplitter {
     }
 
     /// A lone `>` with nothing after it yet: some firmware omits the space.
-    pub fn bare_prompt_pending(&self) -> bool {
+    fn bare_prompt_pending(&self) -> bool {
         self.partial == b">"
     }
 
