@@ -16,7 +16,6 @@ use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 pub use crate::hw::{FailureClass, SendFailure};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -63,29 +62,25 @@ type Queued = device::Queued<SmsRequest>;
 pub struct ModemHandle {
     pub name: String,
     pub per_minute: u32,
-    queue: mpsc::Sender<Queued>,
-    waiting: Arc<AtomicUsize>,
-    status: StatusCell,
+    line: device::Line<SmsRequest>,
 }
 
 impl ModemHandle {
     /// Queues a message and waits for the modem's answer.
     pub async fn send(&self, request: SmsRequest) -> Result<Vec<u8>, SendFailure> {
-        device::submit(&self.queue, &self.waiting, request).await
+        self.line.send(request).await
     }
 
     pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
+        self.line.waiting()
     }
 
     pub fn status(&self) -> DeviceStatus {
-        let mut status = self.status.get();
-        status.queue = self.waiting();
-        status
+        self.line.status()
     }
 
     pub fn is_ready(&self) -> bool {
-        self.status.get().state == DeviceState::Ready
+        self.line.is_ready()
     }
 }
 
@@ -108,9 +103,7 @@ pub fn start(
     let handle = ModemHandle {
         name: spec.name.clone(),
         per_minute: spec.profile.per_minute,
-        queue,
-        waiting: Arc::new(AtomicUsize::new(0)),
-        status: status.clone(),
+        line: device::Line::new(queue, status.clone()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

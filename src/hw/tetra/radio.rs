@@ -17,7 +17,6 @@ use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 use crate::hw::{FailureClass, SendFailure};
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -103,28 +102,24 @@ pub struct RadioHandle {
     pub name: String,
     pub issi: u32,
     pub profile: Arc<RadioProfile>,
-    queue: mpsc::Sender<Queued>,
-    waiting: Arc<AtomicUsize>,
-    status: StatusCell,
+    line: device::Line<SdsRequest>,
 }
 
 impl RadioHandle {
     pub async fn send(&self, request: SdsRequest) -> Result<Vec<u8>, SendFailure> {
-        device::submit(&self.queue, &self.waiting, request).await
+        self.line.send(request).await
     }
 
     pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
+        self.line.waiting()
     }
 
     pub fn status(&self) -> DeviceStatus {
-        let mut status = self.status.get();
-        status.queue = self.waiting();
-        status
+        self.line.status()
     }
 
     pub fn is_ready(&self) -> bool {
-        self.status.get().state == DeviceState::Ready
+        self.line.is_ready()
     }
 }
 
@@ -148,9 +143,7 @@ pub fn start(
         name: spec.name.clone(),
         issi: spec.issi,
         profile,
-        queue,
-        waiting: Arc::new(AtomicUsize::new(0)),
-        status: status.clone(),
+        line: device::Line::new(queue, status.clone()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
