@@ -34,6 +34,13 @@ pub fn phrase(lang: Lang, key: &str) -> &'static str {
     let (en, fi, sv) = match key {
         "critical" => ("[CRITICAL] ", "[KRIITTINEN] ", "[KRITISK] "),
         "warning" => ("[WARNING] ", "[VAROITUS] ", "[VARNING] "),
+        "critical_short" => ("CRITICAL: ", "KRIITTINEN: ", "KRITISK: "),
+        "warning_short" => ("WARNING: ", "VAROITUS: ", "VARNING: "),
+        "sealed_notice" => (
+            "Encrypted message. Open it in the app with the agreed password: {link}",
+            "Salattu viesti. Avaa se sovelluksessa sovitulla salasanalla: {link}",
+            "Krypterat meddelande. Öppna det i appen med det överenskomna lösenordet: {link}",
+        ),
         "one_click" => (
             "Answer with one click (each link works once, for 24 hours):",
             "Vastaa yhdellä napsautuksella (linkki toimii kerran, 24 tuntia):",

@@ -9,6 +9,7 @@
 mod escalate;
 pub mod links;
 mod respond;
+mod sealed;
 mod view;
 
 pub use escalate::{handle_timer, TimerOutcome};
@@ -18,9 +19,11 @@ pub use view::{AlertView, Totals};
 use crate::auth::Access;
 use crate::ids::Id;
 use crate::store::{
-    Actor, Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryState, Escalation,
-    NewAlertBatch, OrgStore, Recipient, Severity, StoreError, TetraCallout, TimerAction, User,
+    Actor, Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryState, Escalation, Location,
+    NewAlertBatch, OrgStore, Recipient, SealedBody, Severity, StoreError, TetraCallout,
+    TimerAction, User,
 };
+use crate::text::{fill, Lang};
 use crate::validate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -42,6 +45,32 @@ pub enum AlertError {
     NotFound(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn check_location(l: &Location) -> Result<(), AlertError> {
+    if !l.lat.is_finite() || !(-90.0..=90.0).contains(&l.lat) {
+        return Err(invalid("location.lat", "must be degrees from -90 to 90"));
+    }
+    if !l.lon.is_finite() || !(-180.0..=180.0).contains(&l.lon) {
+        return Err(invalid("location.lon", "must be degrees from -180 to 180"));
+    }
+    if l.label.chars().count() > 200 {
+        return Err(invalid("location.label", "must be at most 200 characters"));
+    }
+    Ok(())
+}
+
+/// The body as channels that can't decrypt (SMS, email, radio) carry it: a
+/// sealed body becomes a pointer to the members' app, never its ciphertext.
+pub fn outward_body(alert: &Alert, public_url: &str, lang: Lang) -> String {
+    match &alert.sealed {
+        Some(_) => fill(
+            lang,
+            "sealed_notice",
+            &[("link", &format!("{public_url}/app/#alert={}", alert.id))],
+        ),
+        None => alert.body.clone(),
+    }
 }
 
 fn invalid(field: impl Into<String>, why: impl Into<String>) -> AlertError {
@@ -102,6 +131,12 @@ pub struct AlertRequest {
     /// status table ("3") or four hex digits ("8005").
     #[serde(default)]
     pub tetra_status: Option<String>,
+    /// Where it happens: members get a map point and a navigation link.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// The body, encrypted in the sender's browser; `body` must then be empty.
+    #[serde(default)]
+    pub sealed: Option<SealedBody>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -241,6 +276,8 @@ fn create_serialised(
             clear: false,
         }),
         tetra_status: request.tetra_status.clone(),
+        location: request.location.clone(),
+        sealed: request.sealed.clone(),
     };
     for r in &mut recipients {
         r.alert_id = alert_id;
@@ -436,6 +473,18 @@ pub fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
     }
     if r.body.chars().count() > 4000 {
         return Err(invalid("body", "must be at most 4000 characters"));
+    }
+    if let Some(location) = &r.location {
+        check_location(location)?;
+    }
+    if let Some(sealed) = &r.sealed {
+        if !r.body.trim().is_empty() {
+            return Err(invalid(
+                "body",
+                "must be empty when the body is sealed: the plaintext must not reach the server",
+            ));
+        }
+        sealed::check(sealed).map_err(|(field, why)| invalid(format!("sealed.{field}"), why))?;
     }
     if r.channels.is_empty() {
         return Err(invalid(
@@ -810,6 +859,8 @@ fn send_follow_up(
             .tetra_callout
             .map(|c| TetraCallout { clear: true, ..c }),
         tetra_status: None,
+        location: None,
+        sealed: None,
     };
     let mut batch = NewAlertBatch::default();
     for r in org.recipients(original.id)? {

@@ -11,7 +11,7 @@ use crate::alerts::links::{AnswerLinks, Claim, LIFETIME};
 use crate::config::EmailConfig;
 use crate::store::Store;
 use crate::store::{Channel as ChannelName, Severity};
-use crate::text::{escape_html as escape, fill, phrase, Lang};
+use crate::text::{escape_html as escape, fill, phrase};
 use futures_util::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -62,14 +62,8 @@ impl EmailChannel {
             .address
             .parse()
             .map_err(|e| format!("{} is not an email address: {e}", job.delivery.address))?;
-        // The person's own language, when they chose one.
-        let lang = Lang::from_code(
-            job.recipient
-                .user_id
-                .and_then(|id| self.store.org(job.org).user(id).ok().flatten())
-                .and_then(|u| u.language)
-                .as_deref(),
-        );
+        let lang = job.language(&self.store);
+        let body = crate::alerts::outward_body(&job.alert, &self.public_url, lang);
         let tag = match job.alert.severity {
             Severity::Critical => phrase(lang, "critical"),
             Severity::Warning => phrase(lang, "warning"),
@@ -110,7 +104,6 @@ impl EmailChannel {
         let text = format!(
             "{title}\n\n{body}\n\n{one_click}\n{text_links}\n\n-- \n{sent_by}\n",
             title = job.alert.title,
-            body = job.alert.body,
             one_click = phrase(lang, "one_click"),
         );
         let buttons = links
@@ -134,7 +127,7 @@ impl EmailChannel {
                 Severity::Info => "#1f3a68",
             },
             title = escape(&job.alert.title),
-            body = escape(&job.alert.body).replace('\n', "<br>"),
+            body = escape(&body).replace('\n', "<br>"),
         );
         Message::builder()
             .from(self.from.clone())

@@ -11,7 +11,8 @@ pub use email::{EmailChannel, EmailSetupError};
 pub use sms::{SmsDesk, SmsPool};
 pub use tetra::{TetraChannel, TetraDesk};
 
-use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient};
+use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient, Severity, Store};
+use crate::text::{phrase, Lang};
 use futures_util::future::BoxFuture;
 
 /// What a channel can take: parallel sends and sends per minute.
@@ -28,6 +29,55 @@ pub struct Job {
     pub alert: Alert,
     pub recipient: Recipient,
     pub delivery: Delivery,
+}
+
+impl Job {
+    /// The language the recipient reads: their own choice, else their
+    /// organisation's.
+    pub fn language(&self, store: &Store) -> Lang {
+        let own = self
+            .recipient
+            .user_id
+            .and_then(|id| store.org(self.org).user(id).ok().flatten())
+            .and_then(|u| u.language);
+        let code = own.or_else(|| {
+            store
+                .get_org(self.org)
+                .ok()
+                .flatten()
+                .map(|o| o.settings.language)
+        });
+        Lang::from_code(code.as_deref())
+    }
+
+    /// The alert as a short text for SMS and radio: severity, title, body
+    /// (or where to open a sealed one), and the reply codes.
+    pub fn short_text(&self, store: &Store, public_url: &str) -> String {
+        let lang = self.language(store);
+        let tag = match self.alert.severity {
+            Severity::Critical => phrase(lang, "critical_short"),
+            Severity::Warning => phrase(lang, "warning_short"),
+            Severity::Info => "",
+        };
+        let mut text = format!("{tag}{}", self.alert.title);
+        let body = crate::alerts::outward_body(&self.alert, public_url, lang);
+        if !body.is_empty() {
+            text.push('\n');
+            text.push_str(&body);
+        }
+        let codes = store
+            .get_org(self.org)
+            .ok()
+            .flatten()
+            .map(|o| o.settings.reply_codes)
+            .unwrap_or_default();
+        let replies = sms::reply_hint(&codes, &self.alert.responses);
+        if !replies.is_empty() {
+            text.push('\n');
+            text.push_str(&replies);
+        }
+        text
+    }
 }
 
 /// What a channel made of a send.

@@ -15,7 +15,7 @@ use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
     Actor, ActorKind, Channel as ChannelName, DeliveryRef, Handling, InboundMessage,
-    Outcome as AuditOutcome, Report, Severity, Store, StoreError,
+    Outcome as AuditOutcome, Report, Store, StoreError,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -24,11 +24,17 @@ use time::OffsetDateTime;
 pub struct SmsPool {
     modems: Vec<ModemHandle>,
     store: Store,
+    /// Where links in messages point (the members' app).
+    public_url: String,
 }
 
 impl SmsPool {
-    pub fn new(modems: Vec<ModemHandle>, store: Store) -> Arc<SmsPool> {
-        Arc::new(SmsPool { modems, store })
+    pub fn new(modems: Vec<ModemHandle>, store: Store, public_url: String) -> Arc<SmsPool> {
+        Arc::new(SmsPool {
+            modems,
+            store,
+            public_url,
+        })
     }
 
     pub fn modems(&self) -> &[ModemHandle] {
@@ -57,29 +63,7 @@ impl SmsPool {
     }
 
     fn message(&self, job: &Job) -> String {
-        let tag = match job.alert.severity {
-            Severity::Critical => "CRITICAL: ",
-            Severity::Warning => "WARNING: ",
-            Severity::Info => "",
-        };
-        let codes = self
-            .store
-            .get_org(job.org)
-            .ok()
-            .flatten()
-            .map(|o| o.settings.reply_codes)
-            .unwrap_or_default();
-        let mut text = format!("{tag}{}", job.alert.title);
-        if !job.alert.body.is_empty() {
-            text.push('\n');
-            text.push_str(&job.alert.body);
-        }
-        let replies = reply_hint(&codes, &job.alert.responses);
-        if !replies.is_empty() {
-            text.push('\n');
-            text.push_str(&replies);
-        }
-        text
+        job.short_text(&self.store, &self.public_url)
     }
 }
 

@@ -36,11 +36,17 @@ fn callout_address(number: u8) -> String {
 pub struct TetraChannel {
     radios: Vec<RadioHandle>,
     store: Store,
+    /// Where a sealed alert's notice points (the members' app).
+    public_url: String,
 }
 
 impl TetraChannel {
-    pub fn new(radios: Vec<RadioHandle>, store: Store) -> Arc<TetraChannel> {
-        Arc::new(TetraChannel { radios, store })
+    pub fn new(radios: Vec<RadioHandle>, store: Store, public_url: String) -> Arc<TetraChannel> {
+        Arc::new(TetraChannel {
+            radios,
+            store,
+            public_url,
+        })
     }
 
     pub fn radios(&self) -> &[RadioHandle] {
@@ -65,9 +71,11 @@ impl TetraChannel {
         }
         if let Some(callout) = alert.tetra_callout {
             let mut text = alert.title.clone();
-            if !alert.body.is_empty() {
+            let body =
+                crate::alerts::outward_body(alert, &self.public_url, job.language(&self.store));
+            if !body.is_empty() {
                 text.push(' ');
-                text.push_str(&alert.body);
+                text.push_str(&body);
             }
             return Ok(SdsPayload::Callout {
                 number: callout.number,
@@ -76,28 +84,7 @@ impl TetraChannel {
                 clear: callout.clear,
             });
         }
-        let codes = self
-            .store
-            .get_org(job.org)
-            .ok()
-            .flatten()
-            .map(|o| o.settings.reply_codes)
-            .unwrap_or_default();
-        let tag = match alert.severity {
-            Severity::Critical => "CRITICAL: ",
-            Severity::Warning => "WARNING: ",
-            Severity::Info => "",
-        };
-        let mut text = format!("{tag}{}", alert.title);
-        if !alert.body.is_empty() {
-            text.push('\n');
-            text.push_str(&alert.body);
-        }
-        let hint = super::sms::reply_hint(&codes, &alert.responses);
-        if !hint.is_empty() {
-            text.push('\n');
-            text.push_str(&hint);
-        }
+        let text = job.short_text(&self.store, &self.public_url);
         Ok(SdsPayload::Text {
             text,
             immediate: alert.severity == Severity::Critical,

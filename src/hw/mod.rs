@@ -78,7 +78,11 @@ impl Hardware {
                 };
                 modems.push(gsm::modem::start(spec, desk.clone(), stopped.clone())?);
             }
-            Some(SmsPool::new(modems, store.clone()))
+            Some(SmsPool::new(
+                modems,
+                store.clone(),
+                config.http.public_url.clone(),
+            ))
         };
         let tetra = if config.radios.is_empty() {
             None
@@ -95,7 +99,11 @@ impl Hardware {
                 };
                 radios.push(tetra::radio::start(spec, desk.clone(), stopped.clone())?);
             }
-            Some(TetraChannel::new(radios, store.clone()))
+            Some(TetraChannel::new(
+                radios,
+                store.clone(),
+                config.http.public_url.clone(),
+            ))
         };
         Ok(Arc::new(Hardware { sms, tetra, stop }))
     }

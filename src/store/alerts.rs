@@ -116,7 +116,7 @@ pub struct Escalation {
     pub max_rounds: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub id: Id,
     pub title: String,
@@ -143,6 +143,38 @@ pub struct Alert {
     /// status table, such as "3", or four hex digits) rather than a text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tetra_status: Option<String>,
+    /// Where it happens, for the members' map and navigation link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// A body the sender's browser encrypted with a password agreed
+    /// beforehand; `body` is then empty and the plaintext never reaches the
+    /// appliance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedBody>,
+}
+
+/// A point on the map (WGS 84 degrees) and what to call it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// AES-256-GCM ciphertext under a key derived from a password with
+/// PBKDF2-HMAC-SHA-256; binary fields are base64. Only members' browsers
+/// that know the password can open it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedBody {
+    /// "PBKDF2-SHA256/AES-256-GCM", the only scheme so far.
+    pub scheme: String,
+    pub iterations: u32,
+    pub salt: String,
+    pub iv: String,
+    pub ciphertext: String,
 }
 
 /// How an alert goes out as a TETRA call-out.

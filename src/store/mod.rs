@@ -32,8 +32,8 @@ mod users;
 
 pub use alerts::{
     Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
-    DueTimer, Escalation, NewAlertBatch, Recipient, Response, SendOutcome, Severity, TetraCallout,
-    TimerAction,
+    DueTimer, Escalation, Location, NewAlertBatch, Recipient, Response, SealedBody, SendOutcome,
+    Severity, TetraCallout, TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};

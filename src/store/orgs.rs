@@ -48,6 +48,8 @@ pub struct OrgSettings {
     pub tetra_status_replies: std::collections::BTreeMap<String, u8>,
     /// What TETRA messages from the emergency centre start which alerts.
     pub tetra_rules: Vec<TetraRule>,
+    /// The language (en, fi, sv) of messages to people who chose none.
+    pub language: String,
 }
 
 /// An inbound alarm rule: a message from one of `from` (any sender when
@@ -111,6 +113,7 @@ impl Default for OrgSettings {
             sms_triggers: Vec::new(),
             tetra_status_replies: [("3".to_owned(), 1)].into_iter().collect(),
             tetra_rules: Vec::new(),
+            language: "en".to_owned(),
         }
     }
 }

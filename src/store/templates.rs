@@ -14,6 +14,10 @@ pub struct Template {
     /// The label of its one-click button, if it has one.
     #[serde(default)]
     pub button: Option<String>,
+    /// Roles whose holders may press the button in the members' app, even
+    /// without the right to send alerts: it sends only what the template says.
+    #[serde(default)]
+    pub button_roles: Vec<String>,
     /// The alert it sends, as the `POST /api/v1/alerts` body.
     pub alert: serde_json::Value,
     /// Fired again within this many seconds of its last alert, the template

@@ -9,7 +9,11 @@ const INDEX: &str = include_str!("console/index.html");
 const SCRIPT: &str = include_str!("console/app.js");
 const STYLE: &str = include_str!("console/app.css");
 
-fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+/// A page or file compiled into the binary.
+pub(super) fn asset(
+    content_type: &'static str,
+    body: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         // A new binary may bring a new console: always ask.

@@ -3,6 +3,7 @@
 
 mod answer;
 pub mod api;
+mod app;
 mod console;
 pub mod extract;
 mod headers;
@@ -75,6 +76,7 @@ pub fn serve(
             .configure(health::routes)
             .configure(api::routes)
             .configure(console::routes)
+            .configure(app::routes)
             .configure(answer::routes)
             .default_service(web::to(problem::not_found))
             .wrap(headers::security_headers())

@@ -36,6 +36,32 @@ pub fn screenshots_dir() -> PathBuf {
 impl Browser {
     /// A headless Chromium window of `width` × `height`.
     pub fn start(width: u32, height: u32) -> Browser {
+        Self::start_with(width, height, &[], None)
+    }
+
+    /// A phone-sized window (390 × 844) that trusts the appliance whose TLS
+    /// key is in `data_dir` as a real certificate would be trusted, so its
+    /// service worker may register, and lets alarms sound without a tap.
+    pub fn phone(data_dir: &std::path::Path) -> Browser {
+        let key = std::fs::read_to_string(data_dir.join("tls/key.pem")).unwrap();
+        let spki = rcgen::KeyPair::from_pem(&key).unwrap().public_key_der();
+        use base64::Engine;
+        use sha2::Digest;
+        let pin = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki));
+        Self::start_with(
+            390,
+            844,
+            &[
+                format!("--ignore-certificate-errors-spki-list={pin}"),
+                "--autoplay-policy=no-user-gesture-required".to_owned(),
+            ],
+            Some(
+                json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0, "touch": true, "mobile": true}}),
+            ),
+        )
+    }
+
+    fn start_with(width: u32, height: u32, extra: &[String], mobile: Option<Value>) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -67,12 +93,17 @@ impl Browser {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        let args: Vec<String> = args.into_iter().chain(extra.iter().cloned()).collect();
+        let mut chrome_options = json!({"binary": "/usr/bin/chromium", "args": args});
+        if let Some(metrics) = mobile {
+            chrome_options["mobileEmulation"] = metrics;
+        }
         let created: Value = agent
             .post(&format!("{base}/session"))
             .send_json(json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
                 "acceptInsecureCerts": true,
-                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+                "goog:chromeOptions": chrome_options,
             }}}))
             .unwrap()
             .into_json()
@@ -186,6 +217,18 @@ impl Browser {
             "POST",
             "/execute/sync",
             Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Runs an async function body and returns what it resolves to.
+    pub fn eval_async(&self, body: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({
+                "script": format!("const done = arguments[arguments.length - 1]; (async () => {{ {body} }})().then(done, (e) => done('error: ' + e));"),
+                "args": []
+            })),
         )
     }
 

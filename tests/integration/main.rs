@@ -5,12 +5,14 @@
 
 mod alerts;
 mod api;
+mod app;
 mod browser;
 mod cli;
 mod console;
 mod crash;
 mod devices;
 mod durability;
+mod email;
 mod fixtures;
 mod identity;
 mod inprocess;

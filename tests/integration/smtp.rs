@@ -1,5 +1,7 @@
-//! A real SMTP server for the email tests: aiosmtpd, printing every message it
-//! accepts; the test reads them back.
+//! A real SMTP server for the email tests: aiosmtpd (`tests/smtp_server.py`),
+//! printing every message it accepts with how Python's MIME parser read it;
+//! the test reads them back. Addresses starting with "busy" get one 451,
+//! those starting with "nobody" a 550.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +13,8 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub message_id: String,
+    /// "<type> <leaf part types> defects=<n>", from Python's email parser.
+    pub mime: String,
     pub body: String,
 }
 
@@ -28,14 +32,9 @@ impl SmtpServer {
             .unwrap()
             .port();
         let mut child = Command::new("/usr/bin/python3")
-            .args([
-                "-u",
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-            ])
+            .arg("-u")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py"))
+            .arg(port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -65,6 +64,8 @@ impl SmtpServer {
                         mail.to = v.to_owned();
                     } else if let Some(v) = line.strip_prefix("Subject: ") {
                         mail.subject = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("X-Mime-Check: ") {
+                        mail.mime = v.to_owned();
                     } else if let Some(v) = line.strip_prefix("Message-ID: ") {
                         mail.message_id = v.to_owned();
                     }

@@ -374,6 +374,7 @@ fn hash_trigger_pins(
 }
 
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
+    crate::validate::language(&s.language).map_err(|why| ApiError::field("language", why))?;
     for (label, option) in &s.tetra_status_replies {
         if !(1..=6).contains(option) {
             return Err(ApiError::field(

@@ -88,7 +88,7 @@ pub(super) struct UserFields {
 }
 
 /// Tells an absent field (leave as is) from an explicit null (clear it).
-mod double_option {
+pub(super) mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
         d: D,

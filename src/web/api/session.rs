@@ -1,6 +1,7 @@
 //! Logging in and out, and what a logged-in user does for themself: password,
 //! sessions, second factor.
 
+use super::directory::UserFields;
 use super::rfc3339;
 use crate::auth::login::{self, Attempt, Outcome};
 use crate::auth::session::COOKIE;
@@ -11,7 +12,7 @@ use crate::web::extract::{ApiJson, Caller, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -145,6 +146,54 @@ async fn me(principal: Principal) -> HttpResponse {
             "idle_timeout_seconds": u64::from(s.org.settings.session_idle_minutes) * 60,
         })),
     }
+}
+
+/// What members set for themselves: the language of their messages and the
+/// channels they are reached on, in order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MyPreferences {
+    #[serde(default, with = "super::directory::double_option")]
+    language: Option<Option<String>>,
+    channels: Option<Vec<String>>,
+}
+
+#[patch("/me")]
+async fn change_preferences(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<MyPreferences>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?.id;
+    let fields = UserFields {
+        language: body.language,
+        channels: body.channels,
+        ..UserFields::default()
+    };
+    let now = state.clock.now();
+    let changed = blocking(move || {
+        let org = &principal.org;
+        if let Err(e) = fields.validate(org)? {
+            return Ok(Err(e));
+        }
+        let change = UserChange {
+            language: fields.language.clone(),
+            channels: fields.channels.clone(),
+            ..UserChange::default()
+        };
+        let changed = org.change_user(user, &change, now)?;
+        principal
+            .audit("user.preferences_changed", AuditOutcome::Success)
+            .target(&changed.username)
+            .write(org, now)?;
+        Ok::<_, crate::store::StoreError>(Ok(changed))
+    })
+    .await??;
+    state.store.flush().await?;
+    Ok(
+        HttpResponse::Ok()
+            .json(json!({"language": changed.language, "channels": changed.channels})),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -507,6 +556,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(log_in)
         .service(log_out)
         .service(me)
+        .service(change_preferences)
         .service(change_password)
         .service(my_sessions)
         .service(end_my_session)

@@ -2,7 +2,7 @@
 
 use super::alerts::{guard_automated, summary};
 use crate::alerts::{self, AlertRequest};
-use crate::auth::Permission;
+use crate::auth::{Access, Permission};
 use crate::ids::Id;
 use crate::store::{Outcome, StoreError, Template};
 use crate::web::extract::{parse_json, ApiJson, Principal};
@@ -18,6 +18,8 @@ use serde_json::json;
 struct TemplateBody {
     name: String,
     button: Option<String>,
+    #[serde(default)]
+    button_roles: Vec<String>,
     alert: serde_json::Value,
     merge_window_seconds: Option<u32>,
 }
@@ -34,11 +36,13 @@ async fn create_template(
     let window = body.merge_window_seconds.unwrap_or(300);
     check_window(window)?;
     let request = check_alert(&body.alert)?;
+    check_button_roles(&principal, body.button_roles.clone()).await?;
     let now = state.clock.now();
     let template = Template {
         id: Id::new(),
         name: body.name,
         button: body.button,
+        button_roles: body.button_roles,
         alert: serde_json::to_value(&request).map_err(|_| ApiError::Internal)?,
         merge_window_seconds: window,
         last_fired: None,
@@ -67,6 +71,7 @@ async fn create_template(
 #[serde(deny_unknown_fields)]
 struct TemplateChange {
     button: Option<String>,
+    button_roles: Option<Vec<String>>,
     alert: Option<serde_json::Value>,
     merge_window_seconds: Option<u32>,
 }
@@ -82,6 +87,9 @@ async fn change_template(
     check_button(body.button.as_deref())?;
     if let Some(window) = body.merge_window_seconds {
         check_window(window)?;
+    }
+    if let Some(roles) = &body.button_roles {
+        check_button_roles(&principal, roles.clone()).await?;
     }
     let alert = match &body.alert {
         Some(alert) => {
@@ -100,6 +108,9 @@ async fn change_template(
             |t| {
                 if let Some(button) = &body.button {
                     t.button = Some(button.clone());
+                }
+                if let Some(roles) = &body.button_roles {
+                    t.button_roles = roles.clone();
                 }
                 if let Some(alert) = &alert {
                     t.alert = alert.clone();
@@ -126,6 +137,51 @@ fn check_button(button: Option<&str>) -> Result<(), ApiError> {
         crate::validate::display_name(button).map_err(|why| ApiError::field("button", why))?;
     }
     Ok(())
+}
+
+async fn check_button_roles(principal: &Principal, roles: Vec<String>) -> Result<(), ApiError> {
+    let org = principal.org.clone();
+    blocking(move || {
+        for (i, role) in roles.iter().enumerate() {
+            if org.role_by_name(role)?.is_none() {
+                return Ok(Err(ApiError::field(
+                    format!("button_roles[{i}]"),
+                    "no such role in this organisation",
+                )));
+            }
+        }
+        Ok::<_, StoreError>(Ok(()))
+    })
+    .await?
+}
+
+/// Whether the caller may press this template's button: senders may fire any
+/// template; others only buttons given to one of their roles.
+fn may_press(principal: &Principal, template: &Template) -> bool {
+    principal.access.allows(Permission::SendAlerts)
+        || (template.button.is_some()
+            && template
+                .button_roles
+                .iter()
+                .any(|r| principal.access.roles.contains(r)))
+}
+
+/// The buttons the caller may press, for the members' app.
+#[get("/me/buttons")]
+async fn my_buttons(principal: Principal) -> Result<HttpResponse, ApiError> {
+    let org = principal.org.clone();
+    let templates = blocking(move || org.templates()).await?;
+    let buttons: Vec<_> = templates
+        .iter()
+        .filter(|t| t.button.is_some() && may_press(&principal, t))
+        .map(|t| {
+            json!({
+                "template": t.name, "button": t.button,
+                "severity": t.alert.get("severity"), "title": t.alert.get("title"),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "buttons": buttons })))
 }
 
 fn check_window(window: u32) -> Result<(), ApiError> {
@@ -212,7 +268,6 @@ async fn one_click(
     principal: Principal,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::SendAlerts)?;
     guard_automated(&state, &principal).await?;
     let reference = reference.into_inner();
     let now = state.clock.now();
@@ -221,9 +276,27 @@ async fn one_click(
         let Some(template) = principal.org.find_template(&reference)? else {
             return Ok(Err(ApiError::NotFound("template")));
         };
+        if !may_press(&principal, &template) {
+            principal
+                .audit("alert.button_refused", Outcome::Denied)
+                .target(&template.name)
+                .write(&principal.org, now)?;
+            return Ok(Err(ApiError::Forbidden(Permission::SendAlerts)));
+        }
+        // A button given to a role sends to whom the template says; the
+        // presser's own sending limits don't narrow it.
+        let access = if principal.access.allows(Permission::SendAlerts) {
+            principal.access.clone()
+        } else {
+            Access {
+                roles: principal.access.roles.clone(),
+                permissions: vec![Permission::SendAlerts],
+                alert_groups: None,
+            }
+        };
         let fired = alerts::fire_template(
             &principal.org,
-            &principal.access,
+            &access,
             principal.actor.clone(),
             template.id,
             None,
@@ -261,5 +334,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_template)
         .service(change_template)
         .service(delete_template)
-        .service(one_click);
+        .service(one_click)
+        .service(my_buttons);
 }

@@ -89,7 +89,9 @@
     "send.min_coming": "If fewer are coming than", "send.coming_within": "within (seconds)", "send.max_rounds": "At most (rounds)",
     "send.then_groups": "then also alert", "send.tetra": "TETRA", "send.callout": "Send as a call-out (tone, Accept/Reject)",
     "send.callout_severity": "Call-out priority (1–15)", "send.callout_hint": "Empty: from the severity.",
-    "send.tetra_status": "Send a status instead of text", "send.tetra_status_hint": "A status label such as 3, or four hex digits.",
+    "send.seal": "Encrypt the text with a password (optional)", "send.seal_hint": "Use a password agreed beforehand. The text is encrypted in this browser and the appliance never sees it; SMS, email and radio carry a link to the members' app instead.",
+    "send.location": "Location (optional)", "send.lat": "Latitude", "send.lon": "Longitude", "send.location_label": "Place name", "send.location_bad": "Give both latitude and longitude in degrees.",
+    "live.sealed": "Encrypted text: only members with the password can read it.",
     "send.summary": "Summary", "send.people_estimate": "people (estimate)",
     "send.estimate_uncertain": "Some recipients can't be counted here; the exact numbers come after sending.",
     "send.deliveries": "Deliveries per channel", "send.deliveries_first": "Deliveries at first (then escalation)",
@@ -347,7 +349,9 @@
     "send.min_coming": "Jos tulijoita on vähemmän kuin", "send.coming_within": "ajassa (sekuntia)", "send.max_rounds": "Enintään (kierrosta)",
     "send.then_groups": "hälytä lisäksi", "send.tetra": "TETRA", "send.callout": "Lähetä hälytyskutsuna (äänimerkki, hyväksy/hylkää)",
     "send.callout_severity": "Kutsun prioriteetti (1–15)", "send.callout_hint": "Tyhjä: vakavuuden mukaan.",
-    "send.tetra_status": "Lähetä tilaviesti tekstin sijaan", "send.tetra_status_hint": "Tilan tunnus, kuten 3, tai neljä heksanumeroa.",
+    "send.seal": "Salaa teksti salasanalla (valinnainen)", "send.seal_hint": "Käytä etukäteen sovittua salasanaa. Teksti salataan tässä selaimessa eikä laite näe sitä koskaan; tekstiviesti, sähköposti ja radio saavat sen sijaan linkin jäsenten sovellukseen.",
+    "send.location": "Sijainti (valinnainen)", "send.lat": "Leveysaste", "send.lon": "Pituusaste", "send.location_label": "Paikan nimi", "send.location_bad": "Anna sekä leveys- että pituusaste asteina.",
+    "live.sealed": "Salattu teksti: vain salasanan tietävät jäsenet voivat lukea sen.",
     "send.summary": "Yhteenveto", "send.people_estimate": "henkilöä (arvio)",
     "send.estimate_uncertain": "Kaikkia vastaanottajia ei voi laskea tässä; tarkat luvut saadaan lähetyksen jälkeen.",
     "send.deliveries": "Lähetykset kanavittain", "send.deliveries_first": "Lähetykset aluksi (sitten eskalointi)",
@@ -616,6 +620,9 @@
     "send.callout_severity": "Utlarmningens prioritet (1–15)", "send.callout_hint": "Tomt: enligt allvarlighetsgraden.",
     "send.tetra_status": "Skicka en status i stället för text",
     "send.tetra_status_hint": "En statusbeteckning som 3, eller fyra hexadecimala siffror.",
+    "send.seal": "Kryptera texten med ett lösenord (valfritt)", "send.seal_hint": "Använd ett lösenord som avtalats i förväg. Texten krypteras i den här webbläsaren och enheten ser den aldrig; sms, e-post och radio får i stället en länk till medlemsappen.",
+    "send.location": "Plats (valfritt)", "send.lat": "Latitud", "send.lon": "Longitud", "send.location_label": "Platsens namn", "send.location_bad": "Ange både latitud och longitud i grader.",
+    "live.sealed": "Krypterad text: bara medlemmar med lösenordet kan läsa den.",
     "send.summary": "Sammanfattning", "send.people_estimate": "personer (uppskattning)",
     "send.estimate_uncertain": "Alla mottagare kan inte räknas här; de exakta siffrorna kommer efter sändningen.",
     "send.deliveries": "Sändningar per kanal", "send.deliveries_first": "Sändningar först (sedan eskalering)",
@@ -2098,6 +2105,7 @@
       responses: [t("send.default_yes"), t("send.default_no")], allow_eta: true, allow_text: false,
       next_channel_after: "", min_coming: "", coming_within: "", then_groups: [], max_rounds: "",
       callout: false, callout_severity: "", tetra_status: "",
+      seal_password: "", lat: "", lon: "", place: "",
       key: newKey(),
     };
   }
@@ -2125,6 +2133,9 @@
       callout: !!alert.tetra_callout,
       callout_severity: alert.tetra_callout && alert.tetra_callout.severity != null ? String(alert.tetra_callout.severity) : "",
       tetra_status: alert.tetra_status || "",
+      lat: alert.location ? String(alert.location.lat) : "",
+      lon: alert.location ? String(alert.location.lon) : "",
+      place: alert.location ? alert.location.label || "" : "",
     });
     return d;
   }
@@ -2163,6 +2174,19 @@
     if (request.channels.includes("tetra")) {
       if (d.callout) request.tetra_callout = { severity: numberOrNull(d.callout_severity) };
       else if (d.tetra_status.trim()) request.tetra_status = d.tetra_status.trim();
+    }
+    if (String(d.lat).trim() || String(d.lon).trim()) {
+      request.location = { lat: numberOrNull(d.lat), lon: numberOrNull(d.lon), label: d.place.trim() };
+    }
+    return request;
+  }
+
+  /** The request with its text sealed under the draft's password, when it has one. */
+  async function sealedRequest(d) {
+    const request = requestFromDraft(d);
+    if (d.seal_password) {
+      request.sealed = await window.TocsinSeal.seal(request.body, d.seal_password);
+      request.body = "";
     }
     return request;
   }
@@ -2305,6 +2329,21 @@
       d.body = body.value;
       changed();
     });
+    const sealPassword = el("input", { type: "password", autocomplete: "new-password", value: d.seal_password, test: `${p}-seal` });
+    sealPassword.addEventListener("input", () => {
+      d.seal_password = sealPassword.value;
+    });
+    const place = (key, label, attrs) => {
+      const input = el("input", Object.assign({ type: "text", value: d[key], test: `${p}-${key}` }, attrs));
+      input.addEventListener("input", () => {
+        d[key] = input.value;
+      });
+      return field(label, input, { name: key === "place" ? "location.label" : `location.${key}` });
+    };
+    const whereBox = el("div", { class: "inline" },
+      place("lat", t("send.lat"), { inputmode: "decimal", size: "10" }),
+      place("lon", t("send.lon"), { inputmode: "decimal", size: "10" }),
+      place("place", t("send.location_label"), { maxlength: "200" }));
 
     // Severity
     const sevButtons = SEVERITIES.map((s) => {
@@ -2536,7 +2575,9 @@
         el("h2", { text: t("send.message") }),
         field(t("send.title_label"), title, { name: "title" }),
         field(t("send.body_label"), body, { name: "body" }),
-        severity),
+        field(t("send.seal"), sealPassword, { name: "sealed", hint: t("send.seal_hint") }),
+        severity,
+        el("h3", { text: t("send.location") }), whereBox),
       el("section", { class: "card" }, recipients),
       el("section", { class: "card" }, channels, tetraBox),
       el("section", { class: "card" }, answers, escalation));
@@ -2627,7 +2668,7 @@
       const submitButton = form.querySelector("[data-test=send-submit]");
       setBusy(submitButton, true);
       try {
-        const result = await api("POST", "/api/v1/alerts", requestFromDraft(d), { headers: { "Idempotency-Key": d.key } });
+        const result = await api("POST", "/api/v1/alerts", await sealedRequest(d), { headers: { "Idempotency-Key": d.key } });
         S.lastSend = { id: result.id, result };
         S.sendDraft = null;
         toast(t("send.sent", { n: fmtNum(result.recipients) }), "success");
@@ -2658,6 +2699,8 @@
     if (!d.title.trim()) return { field: "title", detail: t("send.need_title") };
     if (!d.channels.length) return { field: "channels", detail: t("send.need_channel") };
     if (!recipientCount(d)) return { field: "recipients", detail: t("send.need_recipients") };
+    const lat = String(d.lat).trim(), lon = String(d.lon).trim();
+    if ((lat || lon) && !(Number.isFinite(Number(lat)) && Number.isFinite(Number(lon)) && lat && lon)) return { field: "location.lat", detail: t("send.location_bad") };
     return null;
   }
 
@@ -2901,6 +2944,7 @@
             badge(t(`state.${a.state}`), `state-${a.state}`, { test: "live-state" })),
           heading(a.title),
           a.body ? el("p", { class: "alert-body", text: a.body }) : null,
+          a.sealed ? el("p", { class: "alert-body muted", test: "live-sealed", text: t("live.sealed") }) : null,
           el("p", { class: "muted" }, t("live.sent_by", { by: actorName(a.created_by), at: fmtTime(a.created_at) }), " · ", conn)),
         sent ? el("div", { class: "notice", role: "status", test: "send-result" },
           t("live.accepted", { n: fmtNum(sent.recipients) }), " ",
