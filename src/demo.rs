@@ -146,6 +146,29 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
             now,
         )?;
     }
+    // Alarm buttons every member has in the app.
+    for (name, button, title, group) in [
+        ("threat", "Threat", "Threat: help needed now", "officers"),
+        (
+            "medical",
+            "Medical emergency",
+            "Medical emergency",
+            "first-responders",
+        ),
+    ] {
+        handle.create_template(&crate::store::Template {
+            id: crate::ids::Id::new(),
+            name: name.to_owned(),
+            button: Some(button.to_owned()),
+            button_roles: vec!["member".to_owned()],
+            alert: serde_json::json!({"title": title, "severity": "critical", "channels": ["app", "sms"],
+                                      "recipients": {"groups": [group]}}),
+            merge_window_seconds: 300,
+            last_fired: None,
+            created_at: now,
+            updated_at: now,
+        })?;
+    }
     store.flush_blocking()
 }
 
@@ -224,6 +247,7 @@ pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String
     format!(
         "\nTocsin demo is running on https://{listen} (self-signed certificate)\n\n\
          \x20 Console:       {public_url}/console/\n\
+         \x20 Members' app:  {public_url}/app/ (phone-sized; sign in as a member)\n\
          \x20 Health:        {public_url}/healthz\n\
          \x20 Admin login:   organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
          \x20 Member logins: organisation \"{ORG}\", usernames {members}, password \"{member_password}\"\n\

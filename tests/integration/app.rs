@@ -420,3 +420,82 @@ fn the_shell_opens_with_the_appliance_down() {
     );
     phone.screenshot("app-offline-390");
 }
+
+#[test]
+fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_change_nothing() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let sealed = json!({"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+                        "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL",
+                        "ciphertext": "q83vASNFZ4mrze8BI0VniavN7wEjRWeJ"});
+    let alert = |change: &dyn Fn(&mut Value)| {
+        let mut body = json!({"title": "Sealed", "severity": "info", "channels": ["app"],
+                              "recipients": {"users": ["aino"]}, "sealed": sealed.clone()});
+        change(&mut body);
+        admin.post("/api/v1/alerts", body)
+    };
+    let cases: [(&str, &dyn Fn(&mut Value)); 6] = [
+        ("body", &|b| b["body"] = json!("the plaintext")),
+        ("sealed.iterations", &|b| {
+            b["sealed"]["iterations"] = json!(1000)
+        }),
+        ("sealed.iv", &|b| b["sealed"]["iv"] = json!("AAEC")),
+        ("sealed.ciphertext", &|b| {
+            b["sealed"]["ciphertext"] = json!("not base64!")
+        }),
+        ("location.lat", &|b| {
+            b["location"] = json!({"lat": 91.0, "lon": 24.9})
+        }),
+        ("location.lon", &|b| {
+            b["location"] = json!({"lat": 60.1, "lon": -181.0})
+        }),
+    ];
+    for (field, change) in cases {
+        let refused = alert(change);
+        assert_eq!(refused.status, 422, "{field}: {}", refused.body);
+        assert_eq!(refused.json()["field"], field, "{}", refused.body);
+    }
+    assert_eq!(
+        admin.get("/api/v1/alerts").json()["alerts"],
+        json!([]),
+        "nothing stored"
+    );
+    assert_eq!(alert(&|_| {}).status, 202);
+
+    let aino = server.login("acme", "aino", PASSWORD);
+    let bad_language = aino.patch("/api/v1/me", json!({"language": "de"}));
+    assert_eq!(bad_language.status, 422);
+    assert_eq!(bad_language.json()["field"], "language");
+    let bad_channel = aino.patch("/api/v1/me", json!({"channels": ["app", "pigeon"]}));
+    assert_eq!(bad_channel.status, 422);
+    assert_eq!(bad_channel.json()["field"], "channels[1]");
+    let unknown = aino.patch("/api/v1/me", json!({"roles": ["admin"]}));
+    assert_eq!(unknown.status, 422, "members can't give themselves roles");
+    assert_eq!(unknown.json()["field"], "roles", "{}", unknown.body);
+    let me = admin.get("/api/v1/users/aino").json();
+    assert_eq!(me["language"], Value::Null);
+    assert_eq!(me["roles"], json!(["member"]));
+    let ok = aino.patch(
+        "/api/v1/me",
+        json!({"language": "sv", "channels": ["sms", "app"]}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        admin.get("/api/v1/users/aino").json()["channels"],
+        json!(["sms", "app"])
+    );
+
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "medical", "button": "Medical emergency", "button_roles": ["medics"],
+               "alert": {"title": "Medical emergency", "severity": "critical", "channels": ["app"],
+                         "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(template.status, 422, "{}", template.body);
+    assert_eq!(template.json()["field"], "button_roles[0]");
+    let audit = admin
+        .get("/api/v1/audit?action=user.preferences_changed")
+        .json();
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
+}

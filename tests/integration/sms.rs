@@ -520,3 +520,35 @@ fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
     let audit = admin.get("/api/v1/audit?action=sms_trigger").json();
     assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
 }
+
+#[test]
+fn a_sealed_alert_reaches_sms_as_a_link_to_the_app_in_the_organisations_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modems) = server_with_modems(&dir, &["gsm1"]);
+    let admin = server.admin();
+    wait_ready(&admin, "gsm1");
+    member_with_phone(&admin, "aino", "+358401000001");
+    let finnish = admin.patch("/api/v1/settings", json!({"language": "fi"}));
+    assert_eq!(finnish.status, 200, "{}", finnish.body);
+    let ciphertext = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8B";
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Operaatio", "severity": "critical", "channels": ["sms"],
+               "recipients": {"users": ["aino"]},
+               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+                          "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL", "ciphertext": ciphertext}}),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    let texts = wait_until("the SMS", WAIT, || {
+        let texts = texts_to(&modems[0], "+358401000001");
+        (!texts.is_empty()).then_some(texts)
+    });
+    let text = &texts[0].1;
+    assert!(
+        text.starts_with("KRIITTINEN: Operaatio\nSalattu viesti."),
+        "{text}"
+    );
+    assert!(text.contains(&format!("/app/#alert={id}")), "{text}");
+    assert!(!text.contains(ciphertext), "{text}");
+}

@@ -532,6 +532,9 @@
     await Promise.all([loadAlerts(), loadButtons()]);
     startLive();
     route();
+    // A critical alert that came while the app was closed is still unmissable.
+    const pending = sortedAlerts().find((i) => i.alert.severity === "critical" && i.alert.state === "active" && !i.read && !i.response);
+    if (pending) showCritical(pending.alert.id);
   }
 
   function renderPasswordChange() {
