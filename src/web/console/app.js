@@ -186,6 +186,7 @@
     "import.done_summary": "Imported: {n}. Refused: {bad}.",
     "templates.title": "Templates", "templates.none": "No templates yet.", "templates.new": "New template", "templates.name": "Name",
     "templates.name_hint": "Lowercase letters, digits, - _ .", "templates.button": "Button label", "templates.merge": "Merge window",
+    "templates.button_roles": "Members' app: roles that may press it", "templates.button_roles_hint": "Role names, separated by commas. They send exactly this template, even without the right to send alerts.",
     "templates.merge_seconds": "Merge window (seconds)",
     "templates.merge_hint": "Fired again within this time, it joins the running alert instead of alarming twice.",
     "templates.last_fired": "Last fired", "templates.fire": "Fire", "templates.use": "Open in the send page",
@@ -248,7 +249,8 @@
     "outcome.success": "Success", "outcome.failure": "Failure", "outcome.denied": "Denied",
     "actor.user": "User", "actor.api_key": "API key", "actor.shell": "Shell", "actor.anonymous": "Anonymous", "actor.external": "External",
     "settings.title": "Settings", "settings.org": "Organisation", "settings.org_name": "Name", "settings.sessions": "Sessions",
-    "settings.idle": "Sign out after inactivity (minutes)", "settings.idle_hint": "Applies to this console and the app.",
+    "settings.idle": "Sign out after inactivity (minutes)", "settings.idle_hint": "Applies to this console. The members' app stays signed in while it is open, so alerts keep coming.",
+    "settings.language": "Language of messages", "settings.language_hint": "For SMS, email, radio texts and answer pages to people who chose no language of their own.",
     "settings.lifetime": "A session lasts at most (hours)", "settings.passwords": "Passwords", "settings.pw_length": "Minimum length",
     "settings.pw_strength": "Minimum strength", "settings.pw_age": "Change every (days)", "settings.pw_age_hint": "Empty: never.",
     "settings.strength_0": "0 – no requirement", "settings.strength_1": "1 – very weak", "settings.strength_2": "2 – weak",
@@ -447,6 +449,7 @@
     "import.done_summary": "Tuotu: {n}. Hylätty: {bad}.",
     "templates.title": "Hälytyspohjat", "templates.none": "Ei vielä pohjia.", "templates.new": "Uusi pohja", "templates.name": "Nimi",
     "templates.name_hint": "Pienet kirjaimet, numerot, - _ .", "templates.button": "Painikkeen teksti",
+    "templates.button_roles": "Jäsenten sovellus: roolit, jotka voivat painaa", "templates.button_roles_hint": "Roolien nimet pilkuin erotettuina. Ne lähettävät juuri tämän mallin, vaikka niillä ei olisi oikeutta lähettää hälytyksiä.",
     "templates.merge": "Yhdistämisaika", "templates.merge_seconds": "Yhdistämisaika (sekuntia)",
     "templates.merge_hint": "Jos pohja laukaistaan uudelleen tämän ajan sisällä, se liitetään käynnissä olevaan hälytykseen.",
     "templates.last_fired": "Viimeksi laukaistu", "templates.fire": "Laukaise", "templates.use": "Avaa lähetyssivulla",
@@ -516,7 +519,8 @@
     "actor.user": "Käyttäjä", "actor.api_key": "API-avain", "actor.shell": "Komentorivi", "actor.anonymous": "Tunnistamaton",
     "actor.external": "Ulkoinen",
     "settings.title": "Asetukset", "settings.org": "Organisaatio", "settings.org_name": "Nimi", "settings.sessions": "Istunnot",
-    "settings.idle": "Uloskirjaus käyttämättömyyden jälkeen (min)", "settings.idle_hint": "Koskee tätä konsolia ja sovellusta.",
+    "settings.idle": "Uloskirjaus käyttämättömyyden jälkeen (min)", "settings.idle_hint": "Koskee tätä konsolia. Jäsenten sovellus pysyy kirjautuneena niin kauan kuin se on auki, jotta hälytykset tulevat perille.",
+    "settings.language": "Viestien kieli", "settings.language_hint": "Tekstiviesteihin, sähköposteihin, radioteksteihin ja vastaussivuihin niille, jotka eivät ole valinneet omaa kieltä.",
     "settings.lifetime": "Istunnon enimmäiskesto (h)", "settings.passwords": "Salasanat", "settings.pw_length": "Vähimmäispituus",
     "settings.pw_strength": "Vähimmäisvahvuus", "settings.pw_age": "Vaihtoväli (päivää)", "settings.pw_age_hint": "Tyhjä: ei koskaan.",
     "settings.strength_0": "0 – ei vaatimusta", "settings.strength_1": "1 – hyvin heikko", "settings.strength_2": "2 – heikko",
@@ -718,6 +722,7 @@
     "import.done_summary": "Importerade: {n}. Avvisade: {bad}.",
     "templates.title": "Larmmallar", "templates.none": "Inga mallar ännu.", "templates.new": "Ny mall", "templates.name": "Namn",
     "templates.name_hint": "Små bokstäver, siffror, - _ .", "templates.button": "Knapptext", "templates.merge": "Sammanslagningstid",
+    "templates.button_roles": "Medlemsappen: roller som får trycka", "templates.button_roles_hint": "Rollnamn åtskilda med kommatecken. De skickar exakt den här mallen, även utan rätt att skicka larm.",
     "templates.merge_seconds": "Sammanslagningstid (sekunder)",
     "templates.merge_hint": "Utlöses mallen igen inom den här tiden slås den ihop med det pågående larmet.",
     "templates.last_fired": "Senast utlöst", "templates.fire": "Utlös", "templates.use": "Öppna på sändsidan",
@@ -785,7 +790,8 @@
     "actor.user": "Användare", "actor.api_key": "API-nyckel", "actor.shell": "Kommandorad", "actor.anonymous": "Anonym",
     "actor.external": "Extern",
     "settings.title": "Inställningar", "settings.org": "Organisation", "settings.org_name": "Namn", "settings.sessions": "Sessioner",
-    "settings.idle": "Utloggning efter inaktivitet (minuter)", "settings.idle_hint": "Gäller den här konsolen och appen.",
+    "settings.idle": "Utloggning efter inaktivitet (minuter)", "settings.idle_hint": "Gäller den här konsolen. Medlemsappen förblir inloggad så länge den är öppen, så att larmen kommer fram.",
+    "settings.language": "Meddelandenas språk", "settings.language_hint": "För sms, e-post, radiotexter och svarssidor till dem som inte valt eget språk.",
     "settings.lifetime": "En session varar högst (timmar)", "settings.passwords": "Lösenord", "settings.pw_length": "Minsta längd",
     "settings.pw_strength": "Minsta styrka", "settings.pw_age": "Byts var (dagar)", "settings.pw_age_hint": "Tomt: aldrig.",
     "settings.strength_0": "0 – inget krav", "settings.strength_1": "1 – mycket svagt", "settings.strength_2": "2 – svagt",
@@ -3809,6 +3815,7 @@
           el("dt", { text: t("send.recipients") }), el("dd", { text: recipientsSummary(a, dir) }),
           el("dt", { text: t("send.channels") }), el("dd", { text: (a.channels || []).map((c) => t(`ch.${c}`)).join(", ") }),
           el("dt", { text: t("templates.merge") }), el("dd", { text: fmtDuration(tpl.merge_window_seconds || 0) }),
+          tpl.button_roles && tpl.button_roles.length ? [el("dt", { text: t("templates.button_roles") }), el("dd", { text: tpl.button_roles.join(", ") })] : null,
           el("dt", { text: t("templates.last_fired") }), el("dd", null, tpl.last_fired ? el("a", { href: `#/alerts/${tpl.last_fired.alert}`, text: fmtTime(tpl.last_fired.at) }) : "–")),
         can("send_alerts") ? button(t("templates.fire"), { class: `btn-fire btn-block sev-${a.severity || "info"}`, test: `template-fire-${tpl.name}`, onclick: () => fireTemplate(tpl, dir) }) : null,
         el("div", { class: "actions" },
@@ -3860,6 +3867,7 @@
     const name = el("input", { type: "text", value: tpl ? tpl.name : "", test: "tpl-name", disabled: !!tpl, autocapitalize: "none", spellcheck: "false" });
     const label = el("input", { type: "text", value: tpl && tpl.button ? tpl.button : "", test: "tpl-button" });
     const merge = el("input", { type: "number", min: "0", max: "86400", value: tpl ? String(tpl.merge_window_seconds) : "300", test: "tpl-merge" });
+    const pressers = el("input", { type: "text", value: tpl && tpl.button_roles ? tpl.button_roles.join(", ") : "", test: "tpl-button-roles", autocapitalize: "none" });
     const submit = button(tpl ? t("common.save") : t("templates.create"), { type: "submit", class: "btn-primary", test: "tpl-save" });
     const form = el("form", { class: "form", novalidate: true },
       el("section", { class: "card" },
@@ -3867,7 +3875,8 @@
         el("div", { class: "grid-3" },
           field(t("templates.name"), name, { name: "name", hint: t("templates.name_hint") }),
           field(t("templates.button"), label, { name: "button" }),
-          field(t("templates.merge_seconds"), merge, { name: "merge_window_seconds", hint: t("templates.merge_hint") }))),
+          field(t("templates.merge_seconds"), merge, { name: "merge_window_seconds", hint: t("templates.merge_hint") })),
+        field(t("templates.button_roles"), pressers, { name: "button_roles", hint: t("templates.button_roles_hint") })),
       composer(d, dir, { prefix: "tpl" }),
       el("div", { class: "form-actions" }, button(t("common.cancel"), { onclick: () => replace(box) }), submit));
     form.addEventListener("submit", async (event) => {
@@ -3875,6 +3884,7 @@
       clearErrors(form);
       const body = { alert: requestFromDraft(d), merge_window_seconds: Number(merge.value || 0) };
       body.button = label.value.trim() || null;
+      body.button_roles = pressers.value.split(",").map((r) => r.trim()).filter(Boolean);
       setBusy(submit, true);
       try {
         if (tpl) {
@@ -4492,6 +4502,7 @@
       max_automated_alerts_per_minute: num("max_automated_alerts_per_minute", "settings-rate", "1", "10000"),
     };
     const strength = select([0, 1, 2, 3, 4].map((n) => [String(n), t(`settings.strength_${n}`)]), String(s.password_min_strength), { test: "settings-pw-strength" });
+    const language = select([["en", "English"], ["fi", "Suomi"], ["sv", "Svenska"]], s.language || "en", { test: "settings-language" });
     const roleNames = roles.ok ? roles.value.roles.map((r) => r.name) : s.require_second_factor_for || [];
     const twoFactor = roleNames.map((r) => checkbox(r, { value: r, checked: (s.require_second_factor_for || []).includes(r), test: `settings-2fa-${r}` }));
     const replyCodes = mapEditor(s.reply_codes, "reply-code", t("settings.reply_codes"), "reply_codes");
@@ -4500,7 +4511,8 @@
     const form = el("form", { class: "form", novalidate: true },
       card(t("settings.org"), el("dl", { class: "facts" },
         el("dt", { text: t("settings.org_name") }), el("dd", { text: data.org.name }),
-        el("dt", { text: t("login.org") }), el("dd", null, el("code", { text: data.org.slug })))),
+        el("dt", { text: t("login.org") }), el("dd", null, el("code", { text: data.org.slug }))),
+        field(t("settings.language"), language, { name: "language", hint: t("settings.language_hint") })),
       card(t("settings.sessions"), el("div", { class: "grid-2" },
         field(t("settings.idle"), inputs.session_idle_minutes, { name: "session_idle_minutes", hint: t("settings.idle_hint") }),
         field(t("settings.lifetime"), inputs.session_lifetime_hours, { name: "session_lifetime_hours" }))),
@@ -4527,6 +4539,7 @@
         require_second_factor_for: twoFactor.filter((c) => c.input.checked).map((c) => c.input.value),
         reply_codes: replyCodes.value(),
         tetra_status_replies: statusReplies.value(),
+        language: language.value,
       };
       for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute"]) {
         if (body[key] === null) return showFieldError(form, { problem: { field: key, detail: t("common.required") } });
