@@ -35,19 +35,7 @@ impl Job {
     /// The language the recipient reads: their own choice, else their
     /// organisation's.
     pub fn language(&self, store: &Store) -> Lang {
-        let own = self
-            .recipient
-            .user_id
-            .and_then(|id| store.org(self.org).user(id).ok().flatten())
-            .and_then(|u| u.language);
-        let code = own.or_else(|| {
-            store
-                .get_org(self.org)
-                .ok()
-                .flatten()
-                .map(|o| o.settings.language)
-        });
-        Lang::from_code(code.as_deref())
+        Lang::of_person(store, self.org, self.recipient.user_id)
     }
 
     /// The alert as a short text for SMS and radio: severity, title, body

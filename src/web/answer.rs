@@ -81,12 +81,10 @@ fn look_up(
         Err(e) => return Ok(Err(Unused::Link(e))),
     };
     let org = state.store.org(claim.org);
-    let lang = org
+    let user = org
         .recipient(claim.alert, claim.recipient)?
-        .and_then(|r| r.user_id)
-        .and_then(|id| org.user(id).ok().flatten())
-        .and_then(|u| u.language);
-    let lang = Lang::from_code(lang.as_deref());
+        .and_then(|r| r.user_id);
+    let lang = Lang::of_person(&state.store, claim.org, user);
     let described = org.alert(claim.alert)?.and_then(|alert| {
         let choice = alert.responses.get(usize::from(claim.option))?.clone();
         Some(Described {

@@ -86,11 +86,7 @@ impl Principal {
     /// Checks a permission; a session that must first change its password or
     /// enrol a second factor has none.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if let Caller::Session(s) = &self.caller {
-            if s.session.stage != SessionStage::Full {
-                return Err(ApiError::Unfinished(s.session.stage));
-            }
-        }
+        self.finished()?;
         if self.access.allows(permission) {
             Ok(())
         } else {
@@ -106,6 +102,17 @@ impl Principal {
     }
 
     /// The logged-in user; API keys act for no user.
+    /// Refuses a session that must first change its password or enrol a
+    /// second factor.
+    pub fn finished(&self) -> Result<(), ApiError> {
+        match &self.caller {
+            Caller::Session(s) if s.session.stage != SessionStage::Full => {
+                Err(ApiError::Unfinished(s.session.stage))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn user(&self) -> Result<&User, ApiError> {
         self.session().map(|s| &s.user).ok_or(ApiError::NeedsLogin)
     }

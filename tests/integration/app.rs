@@ -82,6 +82,9 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
     assert_eq!(sent.status, 202, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_owned();
     let sender = console_live_view(&server, &id);
+    assert!(sender
+        .text("[data-test=live-location]")
+        .contains("Depot 3, Hall B"));
 
     // Full screen, with the siren on, at once.
     phone.find("[data-test=critical]");
@@ -421,6 +424,8 @@ fn the_shell_opens_with_the_appliance_down() {
     phone.screenshot("app-offline-390");
 }
 
+type Change<'f> = &'f dyn Fn(&mut Value);
+
 #[test]
 fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_change_nothing() {
     let server = Server::start();
@@ -435,7 +440,7 @@ fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_c
         change(&mut body);
         admin.post("/api/v1/alerts", body)
     };
-    let cases: [(&str, &dyn Fn(&mut Value)); 6] = [
+    let cases: [(&str, Change); 6] = [
         ("body", &|b| b["body"] = json!("the plaintext")),
         ("sealed.iterations", &|b| {
             b["sealed"]["iterations"] = json!(1000)

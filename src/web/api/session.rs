@@ -164,6 +164,7 @@ async fn change_preferences(
     principal: Principal,
     ApiJson(body): ApiJson<MyPreferences>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let user = principal.user()?.id;
     let fields = UserFields {
         language: body.language,

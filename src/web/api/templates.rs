@@ -169,6 +169,7 @@ fn may_press(principal: &Principal, template: &Template) -> bool {
 /// The buttons the caller may press, for the members' app.
 #[get("/me/buttons")]
 async fn my_buttons(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let org = principal.org.clone();
     let templates = blocking(move || org.templates()).await?;
     let buttons: Vec<_> = templates
@@ -268,6 +269,7 @@ async fn one_click(
     principal: Principal,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     guard_automated(&state, &principal).await?;
     let reference = reference.into_inner();
     let now = state.clock.now();
