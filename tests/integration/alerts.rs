@@ -423,13 +423,7 @@ fn an_update_and_a_cancel_reach_everyone_the_alert_reached() {
 #[test]
 fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     let smtp = crate::smtp::SmtpServer::start();
-    let server = Server::start_with(|config| {
-        config.email = Some(tocsin::config::EmailConfig {
-            smtp_url: tocsin::config::Secret::new(smtp.url()),
-            from: "Tocsin <alerts@acme.example>".to_owned(),
-            per_minute: 600,
-        });
-    });
+    let server = smtp.appliance();
     let admin = server.admin();
     for name in ["aino", "elias", "oliver"] {
         admin.create_member(name, &["member"]);

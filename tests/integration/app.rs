@@ -21,7 +21,8 @@ fn open_app(browser: &Browser, server: &Server, username: &str) {
     );
 }
 
-fn console_live_view(server: &Server, alert: &str) -> Browser {
+/// The admin console, signed in as the organisation's admin.
+fn console(server: &Server) -> Browser {
     let browser = Browser::start(1366, 768);
     browser.goto(&format!("https://{}/console/", server.addr));
     browser.type_into("[data-test=login-org]", "acme");
@@ -29,6 +30,11 @@ fn console_live_view(server: &Server, alert: &str) -> Browser {
     browser.type_into("[data-test=login-password]", PASSWORD);
     browser.click("[data-test=login-submit]");
     browser.find("[data-test=logout]");
+    browser
+}
+
+fn console_live_view(server: &Server, alert: &str) -> Browser {
+    let browser = console(server);
     browser.goto(&format!("https://{}/console/#/alerts/{alert}", server.addr));
     browser.find("[data-page=live]");
     browser
@@ -72,6 +78,7 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
     phone.find("[data-test=no-alerts]");
     phone.screenshot("app-home-390");
 
+    let sending = std::time::Instant::now();
     let sent = admin.post(
         "/api/v1/alerts",
         json!({"title": "Fire at depot 3", "body": "Smoke from hall B. Bring breathing apparatus.",
@@ -81,13 +88,17 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
     );
     assert_eq!(sent.status, 202, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_owned();
+
+    // Full screen, with the siren on, at once.
+    phone.find("[data-test=critical]");
+    println!(
+        "critical alert on the phone's screen {} ms after the send was accepted",
+        sending.elapsed().as_millis()
+    );
     let sender = console_live_view(&server, &id);
     assert!(sender
         .text("[data-test=live-location]")
         .contains("Depot 3, Hall B"));
-
-    // Full screen, with the siren on, at once.
-    phone.find("[data-test=critical]");
     assert_eq!(phone.text("[data-test=critical-title]"), "Fire at depot 3");
     phone.wait_for(
         "the siren",
@@ -173,13 +184,7 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
 #[test]
 fn a_sealed_alert_opens_only_with_the_password_and_the_appliance_never_holds_the_text() {
     let smtp = crate::smtp::SmtpServer::start();
-    let server = Server::start_with(|config| {
-        config.email = Some(tocsin::config::EmailConfig {
-            smtp_url: tocsin::config::Secret::new(smtp.url()),
-            from: "Tocsin <alerts@acme.example>".to_owned(),
-            per_minute: 600,
-        });
-    });
+    let server = smtp.appliance();
     let admin = server.admin();
     admin.create_member("aino", &["member"]);
     assert_eq!(
@@ -200,24 +205,18 @@ fn a_sealed_alert_opens_only_with_the_password_and_the_appliance_never_holds_the
     const SECRET: &str = "Code word ORCHID: meet at gate 4 at 02:30";
 
     // The sender seals the text in the console.
-    let console = Browser::start(1366, 768);
-    console.goto(&format!("https://{}/console/", server.addr));
-    console.type_into("[data-test=login-org]", "acme");
-    console.type_into("[data-test=login-username]", "root");
-    console.type_into("[data-test=login-password]", PASSWORD);
-    console.click("[data-test=login-submit]");
-    console.find("[data-test=logout]");
-    console.click("[data-test=nav-send]");
-    console.click("[data-test=template-covert]");
-    console.wait_for(
+    let sender = console(&server);
+    sender.click("[data-test=nav-send]");
+    sender.click("[data-test=template-covert]");
+    sender.wait_for(
         "the template in the form",
         "document.querySelector('[data-test=send-title]').value === 'Operation notice'",
     );
-    console.type_into("[data-test=send-body]", SECRET);
-    console.type_into("[data-test=send-seal]", "blue heron 7");
-    console.click("[data-test=send-submit]");
-    console.click("[data-test=send-confirm]");
-    console.find("[data-test=live-sealed]");
+    sender.type_into("[data-test=send-body]", SECRET);
+    sender.type_into("[data-test=send-seal]", "blue heron 7");
+    sender.click("[data-test=send-submit]");
+    sender.click("[data-test=send-confirm]");
+    sender.find("[data-test=live-sealed]");
     let sent = wait_until("the sealed alert", WAIT, || {
         alerts_titled(&admin, "Operation notice").into_iter().next()
     });
@@ -249,6 +248,15 @@ fn a_sealed_alert_opens_only_with_the_password_and_the_appliance_never_holds_the
         &format!("document.querySelector('[data-test=alert-body]') && document.querySelector('[data-test=alert-body]').innerText === '{SECRET}'"),
     );
     phone.screenshot("app-sealed-open-390");
+    let timing = phone.eval_async(
+        "const t0 = performance.now(); const sealed = await window.TocsinSeal.seal('x', 'pw'); \
+         const t1 = performance.now(); await window.TocsinSeal.open(sealed, 'pw'); \
+         return [Math.round(t1 - t0), Math.round(performance.now() - t1)];",
+    );
+    println!(
+        "PBKDF2 (600,000 rounds) and AES-GCM in this browser: seal {} ms, open {} ms",
+        timing[0], timing[1]
+    );
 
     // The email has a link to the app, not the text.
     let mails = smtp.wait_for(1, WAIT);

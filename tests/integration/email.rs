@@ -3,7 +3,6 @@
 //! delivery with the relay's own words.
 
 use crate::devices::{wait_until, WAIT};
-use crate::inprocess::Server;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -22,13 +21,7 @@ fn email_delivery(view: &Value, address: &str) -> Value {
 #[test]
 fn a_busy_relay_is_tried_again_and_a_refused_address_fails_with_the_relays_words() {
     let smtp = crate::smtp::SmtpServer::start();
-    let server = Server::start_with(|config| {
-        config.email = Some(tocsin::config::EmailConfig {
-            smtp_url: tocsin::config::Secret::new(smtp.url()),
-            from: "Tocsin <alerts@acme.example>".to_owned(),
-            per_minute: 600,
-        });
-    });
+    let server = smtp.appliance();
     let admin = server.admin();
     let sent = admin.post(
         "/api/v1/alerts",

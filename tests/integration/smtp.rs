@@ -80,6 +80,18 @@ impl SmtpServer {
         SmtpServer { port, child, mails }
     }
 
+    /// An appliance in process whose email channel sends through this server.
+    pub fn appliance(&self) -> crate::inprocess::Server {
+        let url = self.url();
+        crate::inprocess::Server::start_with(move |config| {
+            config.email = Some(tocsin::config::EmailConfig {
+                smtp_url: tocsin::config::Secret::new(url),
+                from: "Tocsin <alerts@acme.example>".to_owned(),
+                per_minute: 600,
+            });
+        })
+    }
+
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
