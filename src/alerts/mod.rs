@@ -951,8 +951,11 @@ pub fn fire_template(
     let mut request: AlertRequest = serde_json::from_value(template.alert.clone())
         .map_err(|e| invalid("template.alert", e.to_string()))?;
     // What the trigger said (an emergency centre's alarm text) goes with it,
-    // within the body's limit.
-    if let Some(detail) = detail.map(str::trim).filter(|d| !d.is_empty()) {
+    // within the body's limit; a sealed body can't take plain text, so there
+    // it is kept in the alert's timeline only.
+    let detail = detail.map(str::trim).filter(|d| !d.is_empty());
+    let kept_aside = detail.filter(|_| request.sealed.is_some());
+    if let Some(detail) = detail.filter(|_| request.sealed.is_none()) {
         let joined = if request.body.trim().is_empty() {
             detail.to_owned()
         } else {
@@ -961,6 +964,17 @@ pub fn fire_template(
         request.body = joined.chars().take(4000).collect();
     }
     let created = create_serialised(org, access, actor, request, None, now)?;
+    if let Some(detail) = kept_aside {
+        org.add_alert_event(
+            created.alert.id,
+            &AlertEvent {
+                id: Id::new(),
+                at: now,
+                kind: "trigger_detail".to_owned(),
+                detail: serde_json::json!({ "template": template.name, "detail": detail }),
+            },
+        )?;
+    }
     org.set_template_fired(
         template.id,
         crate::store::Fired {
@@ -993,6 +1007,12 @@ pub fn update(
         .unwrap_or_else(|| current.title.clone());
     if title.is_empty() || title.chars().count() > 200 {
         return Err(invalid("title", "must be 1 to 200 characters"));
+    }
+    if current.sealed.is_some() && body.as_deref().is_some_and(|b| !b.trim().is_empty()) {
+        return Err(invalid(
+            "body",
+            "the alert's text is sealed and can't be changed in plain text; send a new sealed alert",
+        ));
     }
     let body = body
         .map(|b| b.trim().to_owned())

@@ -474,7 +474,18 @@ fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_c
         json!([]),
         "nothing stored"
     );
-    assert_eq!(alert(&|_| {}).status, 202);
+    let sent = alert(&|_| {});
+    assert_eq!(sent.status, 202);
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    let plain = admin.patch(
+        &format!("/api/v1/alerts/{id}"),
+        json!({"body": "the plaintext"}),
+    );
+    assert_eq!(
+        plain.status, 422,
+        "a sealed text is not replaced by plain text"
+    );
+    assert_eq!(plain.json()["field"], "body");
 
     let aino = server.login("acme", "aino", PASSWORD);
     let bad_language = aino.patch("/api/v1/me", json!({"language": "de"}));
@@ -489,6 +500,30 @@ fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_c
     let me = admin.get("/api/v1/users/aino").json();
     assert_eq!(me["language"], Value::Null);
     assert_eq!(me["roles"], json!(["member"]));
+    // A session that must first change its password reads and changes nothing.
+    let oliver = admin.post(
+        "/api/v1/users",
+        json!({"username": "oliver", "name": "Oliver", "password": PASSWORD, "roles": ["member"], "must_change_password": true}),
+    );
+    assert_eq!(oliver.status, 201, "{}", oliver.body);
+    let oliver = server.login("acme", "oliver", PASSWORD);
+    for path in [
+        "/api/v1/me/alerts",
+        "/api/v1/me/alerts/stream",
+        "/api/v1/me/buttons",
+    ] {
+        let refused = oliver.get(path);
+        assert_eq!(
+            refused.json()["code"],
+            "password_change_required",
+            "{path}: {}",
+            refused.body
+        );
+    }
+    assert_eq!(
+        oliver.patch("/api/v1/me", json!({"language": "fi"})).json()["code"],
+        "password_change_required"
+    );
     let ok = aino.patch(
         "/api/v1/me",
         json!({"language": "sv", "channels": ["sms", "app"]}),

@@ -480,6 +480,15 @@ fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
                "channels": ["app"], "recipients": {"users": ["aino"]}}}),
     );
     assert_eq!(template.status, 201, "{}", template.body);
+    let sealed = admin.post(
+        "/api/v1/templates",
+        json!({"name": "covert", "alert": {"title": "Covert call-out", "severity": "critical",
+               "channels": ["app"], "recipients": {"users": ["aino"]},
+               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+                          "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL",
+                          "ciphertext": "q83vASNFZ4mrze8BI0VniavN7wEjRWeJ"}}}),
+    );
+    assert_eq!(sealed.status, 201, "{}", sealed.body);
     let bad_pin = admin.patch(
         "/api/v1/settings",
         json!({"sms_triggers": [{"number": "+358405550000", "pin": "12"}]}),
@@ -488,17 +497,18 @@ fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
     assert_eq!(bad_pin.json()["field"], "sms_triggers[0].pin");
     let set = admin.patch(
         "/api/v1/settings",
-        json!({"sms_triggers": [{"number": "+358405550000", "pin": "4711", "templates": ["fire"]}]}),
+        json!({"sms_triggers": [{"number": "+358405550000", "pin": "4711", "templates": ["fire", "covert"]}]}),
     );
     assert_eq!(set.status, 200, "{}", set.body);
     assert!(!set.body.contains("4711"), "the PIN is kept only hashed");
 
     modem.receive_sms("+358405550000", "1234 fire wrong pin");
     modem.receive_sms("+358405550000", "4711 fire Hall B");
-    let handled = wait_until("both handled", WAIT, || {
+    modem.receive_sms("+358405550000", "4711 covert Gate 4");
+    let handled = wait_until("all handled", WAIT, || {
         let list = admin.get("/api/v1/inbound").json();
         let messages = list["messages"].as_array().unwrap().clone();
-        (messages.len() == 2 && messages.iter().all(|m| m["handling"]["kind"] != "pending"))
+        (messages.len() == 3 && messages.iter().all(|m| m["handling"]["kind"] != "pending"))
             .then_some(messages)
     });
     let fired = handled
@@ -509,6 +519,28 @@ fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
     let alert = fired["handling"]["alert"].as_str().unwrap();
     let view = admin.get(&format!("/api/v1/alerts/{alert}")).json();
     assert_eq!(view["alert"]["title"], "Fire alarm by SMS");
+    // A sealed template takes no plain text: the words go to its timeline.
+    let covert = handled
+        .iter()
+        .find(|m| m["text"] == "4711 covert Gate 4")
+        .unwrap();
+    assert_eq!(covert["handling"]["kind"], "trigger", "{covert}");
+    let view = admin
+        .get(&format!(
+            "/api/v1/alerts/{}",
+            covert["handling"]["alert"].as_str().unwrap()
+        ))
+        .json();
+    assert_eq!(view["alert"]["body"], "");
+    assert!(view["alert"]["sealed"].is_object());
+    assert!(
+        view["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "trigger_detail" && e["detail"]["detail"] == "Gate 4"),
+        "{view}"
+    );
     let refused = handled
         .iter()
         .find(|m| m["text"] == "1234 fire wrong pin")

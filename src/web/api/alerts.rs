@@ -299,6 +299,7 @@ async fn answer(
     id: web::Path<String>,
     ApiJson(body): ApiJson<ResponseBody>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let user = principal.user()?.id;
     let id = parse_id(&id, "alert")?;
     let now = state.clock.now();
@@ -433,6 +434,7 @@ impl AlertStream {
 /// A member's own alerts, newest first.
 #[get("/me/alerts")]
 async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let user = principal.user()?.id;
     let org = principal.org.clone();
     let items = blocking(move || {
@@ -475,6 +477,7 @@ async fn mark_read(
     principal: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let user = principal.user()?.id;
     let alert = parse_id(&id, "alert")?;
     let now = state.clock.now();
@@ -506,12 +509,19 @@ async fn my_stream(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
+    principal.finished()?;
     let user = principal.user()?.id;
+    // A reconnecting EventSource sends `Last-Event-ID`; a client opening a
+    // new stream says where it is with `?after=`.
+    let after = web::Query::<StreamQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().after);
     let last = req
         .headers()
         .get("Last-Event-ID")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<Id>().ok());
+        .and_then(|v| v.parse::<Id>().ok())
+        .or(after);
     let org = principal.org.clone();
     // Subscribe before reading the backlog so nothing falls in between.
     let live = state.hub.subscribe_member(org.org_id(), user);
@@ -535,6 +545,11 @@ async fn my_stream(
         },
     );
     Ok(sse(stream))
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamQuery {
+    after: Option<Id>,
 }
 
 struct MemberStream {

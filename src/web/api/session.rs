@@ -140,6 +140,8 @@ async fn me(principal: Principal) -> HttpResponse {
                 "second_factor": second_factor::enrolled(&s.user),
             },
             "session": {"id": s.session.id, "stage": s.session.stage},
+            // The page may have lost it (another tab signed in, storage off).
+            "csrf_token": s.session.csrf_token,
             "device": {"id": s.device.id, "name": s.device.name},
             "roles": principal.access.roles,
             "permissions": principal.access.permissions,

@@ -276,7 +276,12 @@ async fn one_click(
     let org_id = principal.org.org_id();
     let fired = blocking(move || {
         let Some(template) = principal.org.find_template(&reference)? else {
-            return Ok(Err(ApiError::NotFound("template")));
+            // Only those who may send learn which templates exist.
+            return Ok(Err(if principal.access.allows(Permission::SendAlerts) {
+                ApiError::NotFound("template")
+            } else {
+                ApiError::Forbidden(Permission::SendAlerts)
+            }));
         };
         if !may_press(&principal, &template) {
             principal

@@ -223,7 +223,10 @@
     audio: null,
     siren: null,
     buzz: null,
-    shown: new Set(),
+    lastEventId: null,
+    hadDevice: false,
+    checks: 0,
+    reloading: null,
     notice: null,
   };
 
@@ -284,7 +287,7 @@
     return d.toLocaleString(S.lang === "en" ? "en-GB" : S.lang, { weekday: "short", hour: "2-digit", minute: "2-digit", day: "numeric", month: "numeric" });
   }
 
-  async function api(method, path, body) {
+  async function api(method, path, body, retried) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET" && S.csrf) headers["X-CSRF-Token"] = S.csrf;
@@ -305,6 +308,14 @@
       data = null;
     }
     if (response.ok) return data;
+    // Another tab's sign-in or lost storage leaves a stale CSRF token: fetch
+    // the session's own and try once more.
+    if (response.status === 403 && data && data.code === "csrf" && !retried) {
+      const me = await api("GET", "/api/v1/me");
+      S.csrf = me.csrf_token;
+      store(KEYS.csrf, S.csrf);
+      return api(method, path, body, true);
+    }
     const err = new Error((data && data.detail) || response.statusText);
     err.problem = data || {};
     err.status = response.status;
@@ -328,7 +339,10 @@
       for (const key of await caches.keys()) await caches.delete(key);
     }
     if (navigator.serviceWorker) {
-      for (const reg of await navigator.serviceWorker.getRegistrations()) await reg.unregister();
+      for (const reg of await navigator.serviceWorker.getRegistrations()) {
+        for (const note of await reg.getNotifications()) note.close();
+        await reg.unregister();
+      }
     }
   }
 
@@ -338,7 +352,7 @@
     S.csrf = null;
     S.alerts.clear();
     S.opened.clear();
-    S.shown.clear();
+    S.lastEventId = null;
     S.buttons = [];
     closeCritical();
     store(KEYS.csrf, null);
@@ -349,7 +363,10 @@
   /** Whether an API failure means the session is over; handles it if so. */
   async function sessionProblem(err) {
     if (err.status !== 401) return false;
-    if (err.problem.code === "device_wiped") {
+    // The wipe order comes once; if another request (the feed reconnecting)
+    // took it, the browser has already emptied storage, device id included.
+    const wipedElsewhere = S.me && S.hadDevice && !stored(KEYS.device);
+    if (err.problem.code === "device_wiped" || wipedElsewhere) {
       await wipeLocal();
       S.lang = "en";
       endSession("wiped");
@@ -366,15 +383,20 @@
 
   function startLive() {
     stopLive();
-    const stream = new EventSource("/api/v1/me/alerts/stream");
+    // A new stream starts after what the page already has.
+    const after = S.lastEventId ? `?after=${encodeURIComponent(S.lastEventId)}` : "";
+    const stream = new EventSource(`/api/v1/me/alerts/stream${after}`);
     S.stream = stream;
     stream.addEventListener("open", () => setLive(true));
     stream.addEventListener("alert", (event) => {
+      if (event.lastEventId) S.lastEventId = event.lastEventId;
       try {
         receive(JSON.parse(event.data), true);
       } catch (_) {
         /* a malformed event is skipped, the next one still counts */
       }
+      // A new alert may be the all-clear of another: see their states.
+      reloadSoon();
     });
     stream.addEventListener("error", () => {
       setLive(false);
@@ -405,11 +427,25 @@
   async function check() {
     if (!S.me) return;
     try {
-      await api("GET", "/api/v1/me");
+      const me = await api("GET", "/api/v1/me");
+      if (me.csrf_token && me.csrf_token !== S.csrf) {
+        S.csrf = me.csrf_token;
+        store(KEYS.csrf, S.csrf);
+      }
       if (S.stream && S.stream.readyState === EventSource.CLOSED) startLive();
+      // Cancelled alerts come to the list, not the feed.
+      if (++S.checks % 3 === 0) await loadAlerts();
     } catch (err) {
       if (!(await sessionProblem(err)) && err.status === 0) setLive(false);
     }
+  }
+
+  function reloadSoon() {
+    if (S.reloading) return;
+    S.reloading = setTimeout(async () => {
+      S.reloading = null;
+      if (S.me) await loadAlerts();
+    }, 1000);
   }
 
   // ---------------------------------------------------------------------------
@@ -524,6 +560,11 @@
     }
     if (me.kind !== "user") return renderLogin();
     S.me = me;
+    S.hadDevice = Boolean(stored(KEYS.device));
+    if (me.csrf_token) {
+      S.csrf = me.csrf_token;
+      store(KEYS.csrf, S.csrf);
+    }
     if (me.user.language && DICT[me.user.language]) S.lang = me.user.language;
     document.documentElement.lang = S.lang;
     store(KEYS.lang, S.lang);
@@ -582,6 +623,8 @@
       const data = await api("GET", "/api/v1/me/alerts");
       // The newest delivery of each alert stands for it.
       for (const item of data.alerts.slice().reverse()) receive(item, false);
+      for (const item of data.alerts) if (!S.lastEventId || item.alert.id > S.lastEventId) S.lastEventId = item.alert.id;
+      refresh();
     } catch (err) {
       await failed(err);
     }
@@ -607,7 +650,26 @@
       toast(item.alert.title);
       notify(item.alert);
     }
-    route();
+    const closed = known && known.alert.state === "active" && item.alert.state !== "active";
+    if (closed && S.critical === id) {
+      stopSiren();
+      if (!typing()) renderCritical();
+    }
+    if (live) refresh(id);
+  }
+
+  /** Whether the member is typing (an ETA, a message, a password): redraw nothing then. */
+  function typing() {
+    const el = document.activeElement;
+    return Boolean(el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT"));
+  }
+
+  /** Redraws the page if it shows the changed alert (any alert when `id` is not given). */
+  function refresh(id) {
+    if (!S.me || typing()) return;
+    const hash = location.hash;
+    if (hash === "" || hash === "#") renderHome();
+    else if (hash.startsWith("#alert=") && (id === undefined || hash === `#alert=${id}`)) route();
   }
 
   function sortedAlerts() {
@@ -744,7 +806,8 @@
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (!Ctx) return;
     if (!S.audio) S.audio = new Ctx();
-    if (S.audio.state === "suspended") S.audio.resume().then(updateSoundState, () => {});
+    // iOS may leave it "interrupted" after the app was in the background.
+    if (S.audio.state !== "running") S.audio.resume().then(updateSoundState, () => {});
   }
 
   function updateSoundState() {
@@ -760,14 +823,23 @@
   function startSiren() {
     unlockSound();
     if (!S.audio || S.siren) return;
+    // A slow square wave swings the tone between 770 and 960 Hz for as long
+    // as it plays.
     const osc = S.audio.createOscillator();
+    const swing = S.audio.createOscillator();
+    const depth = S.audio.createGain();
     const gain = S.audio.createGain();
     osc.type = "square";
+    osc.frequency.value = 865;
+    swing.type = "square";
+    swing.frequency.value = 1.1;
+    depth.gain.value = 95;
+    swing.connect(depth).connect(osc.frequency);
     gain.gain.value = 0.2;
     osc.connect(gain).connect(S.audio.destination);
-    const now = S.audio.currentTime;
-    for (let i = 0; i < 600; i++) osc.frequency.setValueAtTime(i % 2 ? 770 : 960, now + i * 0.45);
     osc.start();
+    swing.start();
+    osc.addEventListener("ended", () => swing.stop());
     S.siren = osc;
     if (navigator.vibrate) {
       navigator.vibrate([600, 250, 600, 250, 600]);
@@ -864,10 +936,16 @@
   function route() {
     if (!S.me) return;
     const hash = location.hash;
-    if (hash.startsWith("#alert=")) renderAlert(decodeURIComponent(hash.slice(7)));
-    else if (hash === "#settings") renderSettings();
+    if (hash.startsWith("#alert=")) {
+      let id = "";
+      try {
+        id = decodeURIComponent(hash.slice(7));
+      } catch (_) {
+        /* a damaged link shows the not-found page */
+      }
+      renderAlert(id);
+    } else if (hash === "#settings") renderSettings();
     else renderHome();
-    if (S.critical) renderCritical();
   }
 
   function homeBar() {
@@ -1055,7 +1133,7 @@
       if (!document.hidden) check();
     });
     document.addEventListener("click", unlockSound, { capture: true });
-    window.addEventListener("online", check);
+    window.addEventListener("online", () => (S.me ? check() : begin()));
     if (navigator.serviceWorker) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
     if (!navigator.onLine) {
       S.notice = { text: t("offline"), bad: true };

@@ -93,6 +93,7 @@
     "send.location": "Location (optional)", "send.lat": "Latitude", "send.lon": "Longitude", "send.location_label": "Place name", "send.location_bad": "Give both latitude and longitude in degrees.",
     "live.sealed": "Encrypted text: only members with the password can read it.",
     "live.location": "Location: {place}",
+    "send.seal_no_template": "A text to be encrypted is not saved in a template, where it would be stored readable. Clear the password or the text first.",
     "send.summary": "Summary", "send.people_estimate": "people (estimate)",
     "send.estimate_uncertain": "Some recipients can't be counted here; the exact numbers come after sending.",
     "send.deliveries": "Deliveries per channel", "send.deliveries_first": "Deliveries at first (then escalation)",
@@ -356,6 +357,7 @@
     "send.location": "Sijainti (valinnainen)", "send.lat": "Leveysaste", "send.lon": "Pituusaste", "send.location_label": "Paikan nimi", "send.location_bad": "Anna sekä leveys- että pituusaste asteina.",
     "live.sealed": "Salattu teksti: vain salasanan tietävät jäsenet voivat lukea sen.",
     "live.location": "Sijainti: {place}",
+    "send.seal_no_template": "Salattavaa tekstiä ei tallenneta malliin, jossa se olisi luettavissa. Tyhjennä ensin salasana tai teksti.",
     "send.summary": "Yhteenveto", "send.people_estimate": "henkilöä (arvio)",
     "send.estimate_uncertain": "Kaikkia vastaanottajia ei voi laskea tässä; tarkat luvut saadaan lähetyksen jälkeen.",
     "send.deliveries": "Lähetykset kanavittain", "send.deliveries_first": "Lähetykset aluksi (sitten eskalointi)",
@@ -630,6 +632,7 @@
     "send.location": "Plats (valfritt)", "send.lat": "Latitud", "send.lon": "Longitud", "send.location_label": "Platsens namn", "send.location_bad": "Ange både latitud och longitud i grader.",
     "live.sealed": "Krypterad text: bara medlemmar med lösenordet kan läsa den.",
     "live.location": "Plats: {place}",
+    "send.seal_no_template": "En text som ska krypteras sparas inte i en mall, där den skulle vara läsbar. Töm lösenordet eller texten först.",
     "send.summary": "Sammanfattning", "send.people_estimate": "personer (uppskattning)",
     "send.estimate_uncertain": "Alla mottagare kan inte räknas här; de exakta siffrorna kommer efter sändningen.",
     "send.deliveries": "Sändningar per kanal", "send.deliveries_first": "Sändningar först (sedan eskalering)",
@@ -2584,7 +2587,8 @@
         el("h2", { text: t("send.message") }),
         field(t("send.title_label"), title, { name: "title" }),
         field(t("send.body_label"), body, { name: "body" }),
-        field(t("send.seal"), sealPassword, { name: "sealed", hint: t("send.seal_hint") }),
+        // Templates are stored as written: only a send can seal its text.
+        p === "send" ? field(t("send.seal"), sealPassword, { name: "sealed", hint: t("send.seal_hint") }) : null,
         severity,
         el("h3", { text: t("send.location") }), whereBox),
       el("section", { class: "card" }, recipients),
@@ -2714,6 +2718,10 @@
   }
 
   function saveAsTemplate(d) {
+    if (d.seal_password && d.body.trim()) {
+      toast(t("send.seal_no_template"), "error");
+      return;
+    }
     const name = el("input", { type: "text", test: "template-name", autocapitalize: "none", spellcheck: "false" });
     const label = el("input", { type: "text", test: "template-button" });
     formDialog({
