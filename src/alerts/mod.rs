@@ -278,6 +278,7 @@ fn create_serialised(
         tetra_status: request.tetra_status.clone(),
         location: request.location.clone(),
         sealed: request.sealed.clone(),
+        follows: None,
     };
     for r in &mut recipients {
         r.alert_id = alert_id;
@@ -861,6 +862,7 @@ fn send_follow_up(
         tetra_status: None,
         location: None,
         sealed: None,
+        follows: Some(original.id),
     };
     let mut batch = NewAlertBatch::default();
     for r in org.recipients(original.id)? {

@@ -151,6 +151,9 @@ pub struct Alert {
     /// appliance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<SealedBody>,
+    /// For an update or all-clear: the alert it follows up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<Id>,
 }
 
 /// A point on the map (WGS 84 degrees) and what to call it.

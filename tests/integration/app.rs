@@ -371,6 +371,25 @@ fn the_app_installs_keeps_its_shell_offline_and_obeys_a_remote_wipe() {
     );
     assert_eq!(foreign, json!([]));
 
+    // A critical alert cancelled before anyone answered silences the phone.
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Gas leak, evacuate hall C", "severity": "critical", "channels": ["app"],
+               "recipients": {"users": ["aino"]}}),
+    );
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    phone.wait_for(
+        "the siren",
+        "document.querySelector('[data-test=critical]') && document.querySelector('[data-test=critical]').dataset.sound === 'on'",
+    );
+    let cancelled = admin.post(&format!("/api/v1/alerts/{id}/cancel"), json!({}));
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    phone.wait_for(
+        "silence once cancelled",
+        "document.querySelector('[data-test=critical]').dataset.sound === 'off' && !document.querySelector('[data-test=critical] [data-test=answer-0]')",
+    );
+    phone.click("[data-test=critical-close]");
+
     // The remote wipe: the next call brings Clear-Site-Data, the app clears
     // what is left and signs out.
     let devices = admin.get("/api/v1/devices").json();

@@ -139,7 +139,7 @@ pub(super) fn summary(alert: &Alert) -> Value {
         "id": alert.id, "title": alert.title, "body": alert.body, "severity": alert.severity,
         "channels": alert.channels, "responses": alert.responses, "allow_eta": alert.allow_eta,
         "allow_text": alert.allow_text, "state": alert.state, "created_at": rfc3339(alert.created_at),
-        "created_by": alert.created_by.name, "location": alert.location, "sealed": alert.sealed,
+        "created_by": alert.created_by.name, "location": alert.location, "sealed": alert.sealed, "follows": alert.follows,
     })
 }
 

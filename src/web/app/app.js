@@ -574,7 +574,7 @@
     startLive();
     route();
     // A critical alert that came while the app was closed is still unmissable.
-    const pending = sortedAlerts().find((i) => i.alert.severity === "critical" && i.alert.state === "active" && !i.read && !i.response);
+    const pending = sortedAlerts().find((i) => i.alert.severity === "critical" && !i.alert.follows && i.alert.state === "active" && !i.read && !i.response);
     if (pending) showCritical(pending.alert.id);
   }
 
@@ -645,7 +645,8 @@
     const known = S.alerts.get(id);
     S.alerts.set(id, Object.assign({}, known || {}, item));
     const fresh = live && !known && !item.read && item.alert.state === "active";
-    if (fresh && item.alert.severity === "critical") showCritical(id);
+    // Updates and all-clears follow an alert the member was already woken for.
+    if (fresh && item.alert.severity === "critical" && !item.alert.follows) showCritical(id);
     else if (fresh) {
       toast(item.alert.title);
       notify(item.alert);
