@@ -372,6 +372,41 @@ async fn begin_sms_factor(
     Ok(HttpResponse::Accepted().json(json!({"sent_to_number_ending": last_digits(&body.phone)})))
 }
 
+/// A confirmed second factor, whichever kind.
+struct Enrolment<'a> {
+    principal: &'a Principal,
+    org: &'a crate::store::Organisation,
+    session: &'a crate::store::SessionRecord,
+    kind: &'static str,
+}
+
+impl Enrolment<'_> {
+    /// Stores the factor and new recovery codes, lets a session that was
+    /// waiting for it go on, and audits it; returns the session's stage.
+    fn finish(
+        &self,
+        user: crate::ids::Id,
+        change: &UserChange,
+        now: time::OffsetDateTime,
+    ) -> Result<SessionStage, crate::store::StoreError> {
+        let handle = &self.principal.org;
+        let user = handle.change_user(user, change, now)?;
+        let access = login::access_of(handle, &user)?;
+        let stage = if self.session.stage == SessionStage::MustEnrollSecondFactor {
+            login::stage_for(self.org, &user, &access, now)
+        } else {
+            self.session.stage
+        };
+        handle.set_session_stage(self.session.id, stage)?;
+        self.principal
+            .audit("second_factor.enrolled", AuditOutcome::Success)
+            .target(&user.username)
+            .detail(self.kind)
+            .write(handle, now)?;
+        Ok(stage)
+    }
+}
+
 #[post("/me/sms-second-factor/confirm")]
 async fn confirm_sms_factor(
     state: web::Data<AppState>,
@@ -390,28 +425,18 @@ async fn confirm_sms_factor(
         let Some(phone) = second_factor::take_sms_code(&handle, &user, &body.code, now)? else {
             return Ok::<_, ApiError>(None);
         };
-        let user = handle.change_user(
-            user.id,
-            &UserChange {
-                sms_second_factor: Some(Some(phone)),
-                recovery_codes: Some(hashes),
-                ..UserChange::default()
-            },
-            now,
-        )?;
-        let access = login::access_of(&handle, &user)?;
-        let stage = if session.stage == SessionStage::MustEnrollSecondFactor {
-            login::stage_for(&org_record, &user, &access, now)
-        } else {
-            session.stage
+        let change = UserChange {
+            sms_second_factor: Some(Some(phone)),
+            recovery_codes: Some(hashes),
+            ..UserChange::default()
         };
-        handle.set_session_stage(session.id, stage)?;
-        principal
-            .audit("second_factor.enrolled", AuditOutcome::Success)
-            .target(&user.username)
-            .detail("sms")
-            .write(&handle, now)?;
-        Ok(Some(stage))
+        let enrolment = Enrolment {
+            principal: &principal,
+            org: &org_record,
+            session: &session,
+            kind: "sms",
+        };
+        Ok(Some(enrolment.finish(user.id, &change, now)?))
     })
     .await;
     state.store.flush().await?;
@@ -481,29 +506,19 @@ async fn confirm_totp(
     totp.last_step = step;
     let (codes, hashes) = second_factor::new_recovery_codes()?;
     let (user, session, org_record) = (auth.user.clone(), auth.session.clone(), auth.org.clone());
-    let handle = principal.org.clone();
     let stage = blocking(move || {
-        let user = handle.change_user(
-            user.id,
-            &UserChange {
-                totp: Some(Some(totp)),
-                recovery_codes: Some(hashes),
-                ..UserChange::default()
-            },
-            now,
-        )?;
-        let access = login::access_of(&handle, &user)?;
-        let stage = if session.stage == SessionStage::MustEnrollSecondFactor {
-            login::stage_for(&org_record, &user, &access, now)
-        } else {
-            session.stage
+        let change = UserChange {
+            totp: Some(Some(totp)),
+            recovery_codes: Some(hashes),
+            ..UserChange::default()
         };
-        handle.set_session_stage(session.id, stage)?;
-        principal
-            .audit("second_factor.enrolled", AuditOutcome::Success)
-            .target(&user.username)
-            .write(&handle, now)?;
-        Ok::<_, crate::store::StoreError>(stage)
+        let enrolment = Enrolment {
+            principal: &principal,
+            org: &org_record,
+            session: &session,
+            kind: "totp",
+        };
+        enrolment.finish(user.id, &change, now)
     })
     .await?;
     state.store.flush().await?;
