@@ -44,8 +44,13 @@ impl Entry {
     }
 
     pub fn write(self, org: &OrgStore, now: OffsetDateTime) -> Result<(), StoreError> {
-        org.record_audit(&AuditEvent {
-            id: Id::new(),
+        org.record_audit(&self.event(Id::new(), now))
+    }
+
+    /// The event as stored, for writing together with what it describes.
+    pub fn event(self, id: Id, now: OffsetDateTime) -> AuditEvent {
+        AuditEvent {
+            id,
             at: now,
             actor: self.actor,
             action: self.action.to_owned(),
@@ -53,7 +58,7 @@ impl Entry {
             source: self.source,
             outcome: self.outcome,
             detail: self.detail,
-        })
+        }
     }
 }
 

@@ -72,7 +72,7 @@ impl StartError {
 
 pub struct Daemon {
     store: Store,
-    hardware: Arc<crate::hw::Hardware>,
+    hardware: Arc<crate::devices::Hardware>,
     hub: Arc<crate::live::Hub>,
     server: JoinHandle<std::io::Result<()>>,
     handle: ServerHandle,
@@ -105,8 +105,19 @@ impl Daemon {
             source,
         })?;
         let hub = Arc::new(crate::live::Hub::default());
-        let hardware = crate::hw::Hardware::start(config, &store, hub.clone(), clock.clone())
-            .map_err(|e| StartError::Task(format!("cannot start a device driver: {e}")))?;
+        let wake = crate::live::Wake::default();
+        let engine = crate::alerts::Engine::new(store.clone(), hub.clone(), wake.clone());
+        let inbox = crate::inbox::Inbox::start(
+            store.clone(),
+            engine.clone(),
+            hub.clone(),
+            clock.clone(),
+            config.sms.part_timeout,
+        )
+        .map_err(|e| StartError::Task(format!("cannot start the inbox: {e}")))?;
+        let hardware =
+            crate::devices::Hardware::start(config, &store, hub.clone(), clock.clone(), &inbox)
+                .map_err(|e| StartError::Task(format!("cannot start a device driver: {e}")))?;
         let sms: Arc<dyn crate::channels::Channel> = match &hardware.sms {
             Some(pool) => pool.clone(),
             None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
@@ -119,7 +130,6 @@ impl Daemon {
                     email,
                     &config.http.public_url,
                     crate::alerts::links::AnswerLinks::new(store.answer_link_key()?),
-                    store.clone(),
                 )?,
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Email)),
             },
@@ -128,9 +138,15 @@ impl Daemon {
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
             },
         ];
-        let wake =
-            crate::dispatch::Dispatcher::start(store.clone(), clock.clone(), hub.clone(), channels)
-                .await?;
+        crate::dispatch::Dispatcher::start(
+            store.clone(),
+            clock.clone(),
+            hub.clone(),
+            wake,
+            engine.clone(),
+            channels,
+        )
+        .await?;
         let state = AppState {
             store: store.clone(),
             clock,
@@ -141,7 +157,7 @@ impl Daemon {
             )),
             alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
             hub: hub.clone(),
-            wake,
+            engine,
             hardware: hardware.clone(),
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
@@ -169,7 +185,7 @@ impl Daemon {
         &self.store
     }
 
-    pub fn hardware(&self) -> &Arc<crate::hw::Hardware> {
+    pub fn hardware(&self) -> &Arc<crate::devices::Hardware> {
         &self.hardware
     }
 

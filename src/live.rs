@@ -1,11 +1,53 @@
 //! Live notifications inside the daemon: members' app streams get their new
-//! deliveries, and whoever follows an alert learns that it changed. Nothing
+//! deliveries, whoever follows an alert learns that it changed, and the
+//! dispatcher learns that new deliveries wait. Nothing
 //! here is durable; streams that reconnect catch up from the store.
 
 use crate::ids::Id;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Wakes the dispatcher's loops when new work is stored. A wake-up that
+/// comes while a loop is busy is kept until it next waits, so new work never
+/// waits for an idle poll.
+#[derive(Debug, Clone)]
+pub struct Wake(Arc<watch::Sender<u64>>);
+
+impl Default for Wake {
+    fn default() -> Self {
+        Wake(Arc::new(watch::channel(0).0))
+    }
+}
+
+impl Wake {
+    pub fn now(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// One loop's end of the wake-ups.
+    pub fn waiter(&self) -> Waiter {
+        Waiter(self.0.subscribe())
+    }
+}
+
+pub struct Waiter(watch::Receiver<u64>);
+
+impl Waiter {
+    /// Returns when woken (or woken meanwhile since the last wait), or after
+    /// `pause`.
+    pub async fn or_after(&mut self, pause: Duration) {
+        tokio::select! {
+            changed = self.0.changed() => {
+                if changed.is_err() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
 
 /// A new app delivery for a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,11 +15,10 @@ use crate::store::{
 };
 use time::OffsetDateTime;
 
-/// What a timer did: deliveries queued for the dispatcher, and app deliveries
-/// to announce on members' streams once flushed.
+/// What a timer did: app deliveries to announce on members' streams once
+/// flushed.
 #[derive(Debug, Default)]
 pub struct TimerOutcome {
-    pub queued: bool,
     pub app: Vec<super::AppNotice>,
 }
 
@@ -122,10 +121,6 @@ pub fn handle_timer(
     }
     org.extend_alert(alert.id, &batch, Some(timer))?;
     Ok(TimerOutcome {
-        queued: batch
-            .deliveries
-            .iter()
-            .any(|d| d.state == crate::store::DeliveryState::Queued),
         app: super::app_notices(&batch.deliveries),
     })
 }

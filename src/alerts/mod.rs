@@ -6,16 +6,19 @@
 //! atomic batch, so the sender learns at once how many people and channels
 //! are reached.
 
+mod engine;
 mod escalate;
 pub mod links;
 mod respond;
 mod sealed;
 mod view;
 
-pub use escalate::{handle_timer, TimerOutcome};
-pub use respond::{parse_reply, respond, ResponseInput};
+pub use engine::{Engine, Raised, Start, Trigger};
+use escalate::handle_timer;
+pub use respond::{parse_reply, respond, respond_as, ResponseInput};
 pub use view::{AlertView, Totals};
 
+use crate::audit::Entry;
 use crate::auth::Access;
 use crate::ids::Id;
 use crate::store::{
@@ -183,19 +186,23 @@ pub fn app_notices(deliveries: &[Delivery]) -> Vec<AppNotice> {
         .collect()
 }
 
-/// Checks, resolves and stores a new alert (not yet flushed).
-pub fn create(
+/// Checks, resolves and stores a new alert with its audit event (not yet
+/// flushed). Triggers reach it through [`Engine::raise`].
+fn create(
     org: &OrgStore,
     access: &Access,
     actor: Actor,
     request: AlertRequest,
     idempotency_key: Option<String>,
+    audit: Option<Entry>,
     now: OffsetDateTime,
 ) -> Result<Created, AlertError> {
-    // Two requests with one key must not both see it free: creation with a
-    // key is serialised (the store allows one process, so a lock suffices).
-    let _serialised = idempotency_key.as_ref().map(|_| serialise());
-    create_serialised(org, access, actor, request, idempotency_key, now)
+    // Two requests with one key must not both see it free, nor two call-outs
+    // one number: such creations are serialised (the store allows one
+    // process, so a lock suffices).
+    let _serialised =
+        (idempotency_key.is_some() || request.tetra_callout.is_some()).then(serialise);
+    create_serialised(org, access, actor, request, idempotency_key, audit, now)
 }
 
 fn serialise() -> std::sync::MutexGuard<'static, ()> {
@@ -210,6 +217,7 @@ fn create_serialised(
     actor: Actor,
     request: AlertRequest,
     idempotency_key: Option<String>,
+    audit: Option<Entry>,
     now: OffsetDateTime,
 ) -> Result<Created, AlertError> {
     check_request(&request)?;
@@ -262,17 +270,7 @@ fn create_serialised(
                 Severity::Warning => 8,
                 Severity::Info => 3,
             }),
-            // Spread over 1..=15 so alerts in flight together rarely share one.
-            number: u8::try_from(
-                alert_id
-                    .to_bytes()
-                    .iter()
-                    .map(|b| u32::from(*b))
-                    .sum::<u32>()
-                    % 15,
-            )
-            .unwrap_or(0)
-                + 1,
+            number: 0,
             clear: false,
         }),
         tetra_status: request.tetra_status.clone(),
@@ -280,6 +278,10 @@ fn create_serialised(
         sealed: request.sealed.clone(),
         follows: None,
     };
+    let mut alert = alert;
+    if let Some(callout) = &mut alert.tetra_callout {
+        callout.number = claim_callout_number(org, alert_id, now)?;
+    }
     for r in &mut recipients {
         r.alert_id = alert_id;
     }
@@ -317,6 +319,16 @@ fn create_serialised(
             "deliveries": per_channel.iter().map(|(c, n)| (c.name(), *n)).collect::<BTreeMap<_, _>>(),
         }),
     });
+    if let Some(entry) = audit {
+        let said = format!("{} ({recipient_count} recipients)", alert.title);
+        let detail = match &entry.detail {
+            Some(via) => format!("{said}, {via}"),
+            None => said,
+        };
+        batch
+            .audit
+            .push(entry.target(alert_id).detail(detail).event(Id::new(), now));
+    }
     org.create_alert(&alert, &batch)?;
     Ok(Created {
         app: app_notices(&batch.deliveries),
@@ -326,6 +338,22 @@ fn create_serialised(
         unreachable,
         existing: false,
     })
+}
+
+/// A call-out number no other active call-out on the air holds: radios
+/// answer a call-out by its number alone.
+fn claim_callout_number(org: &OrgStore, alert: Id, now: OffsetDateTime) -> Result<u8, AlertError> {
+    let store = org.store();
+    store
+        .claim_callout_number(org.org_id(), alert, now, |holder_org, holder| {
+            Ok(store
+                .org(holder_org)
+                .alert(holder)?
+                .is_some_and(|a| a.state == AlertState::Active))
+        })?
+        .ok_or(AlertError::Conflict(
+            "all 15 TETRA call-out numbers are held by active call-outs; cancel one first",
+        ))
 }
 
 fn existing_alert(org: &OrgStore, id: Id) -> Result<Created, AlertError> {
@@ -796,7 +824,7 @@ fn unique<T: Eq + std::hash::Hash>(items: &[T]) -> impl Iterator<Item = &T> {
 /// Cancels an alert: its pending deliveries stop. With `all_clear`, everyone
 /// the alert reached hears that it is over, on the channels that reached
 /// them; returns the all-clear alert too.
-pub fn cancel(
+fn cancel(
     org: &OrgStore,
     alert: Id,
     by: &Actor,
@@ -907,44 +935,69 @@ fn send_follow_up(
     Ok(Some((follow_up, app_notices(&batch.deliveries))))
 }
 
-/// What firing a template did.
-#[derive(Debug)]
-pub struct FiredTemplate {
-    pub created: Created,
-    /// True when the trigger joined the alert the template sent moments ago.
-    pub merged: bool,
-}
-
 /// Fires a template: a new alert, or, inside the template's merge window
-/// while its last alert is still active, that same alert.
-pub fn fire_template(
+/// while its last alert is still active, that same alert. With a `message`
+/// (the received message that fired it), firing again for the same message
+/// finds what the first firing did.
+#[allow(clippy::too_many_arguments)]
+fn fire_template(
     org: &OrgStore,
     access: &Access,
     actor: Actor,
     template: Id,
     detail: Option<&str>,
+    message: Option<Id>,
+    audit: Option<Entry>,
     now: OffsetDateTime,
-) -> Result<FiredTemplate, AlertError> {
+) -> Result<Raised, AlertError> {
     let _serialised = serialise();
     let template = org
         .template(template)?
         .ok_or(AlertError::NotFound("template"))?;
+    let idempotency_key = message.map(|m| format!("inbound:{m}"));
+    if let Some(key) = &idempotency_key {
+        if let Some(existing) = org.claim_idempotency_key(key, Id::new())? {
+            return Ok(Raised {
+                created: existing_alert(org, existing)?,
+                merged: false,
+            });
+        }
+    }
+    let audit = audit.map(|entry| {
+        let named = format!("template {}", template.name);
+        match &entry.detail {
+            Some(via) => {
+                let detail = format!("{named}, {via}");
+                entry.detail(detail)
+            }
+            None => entry.detail(named),
+        }
+    });
     if let Some(last) = &template.last_fired {
         let window = seconds(template.merge_window_seconds);
         let active = org
             .alert(last.alert)?
             .is_some_and(|a| a.state == AlertState::Active);
         if active && now - last.at < window {
-            org.add_alert_event(
-                last.alert,
-                &AlertEvent {
-                    id: Id::new(),
-                    at: now,
-                    kind: "trigger_merged".to_owned(),
-                    detail: serde_json::json!({ "by": actor.name, "template": template.name, "detail": detail }),
-                },
-            )?;
-            return Ok(FiredTemplate {
+            let event_id = message.unwrap_or_else(Id::new);
+            let event = AlertEvent {
+                id: event_id,
+                at: now,
+                kind: "trigger_merged".to_owned(),
+                detail: serde_json::json!({ "by": actor.name, "template": template.name, "detail": detail }),
+            };
+            match audit {
+                Some(mut entry) => {
+                    entry.action = "alert.trigger_merged";
+                    let entry = entry.target(last.alert).event(event_id, now);
+                    org.add_alert_event_audited(last.alert, &event, &entry)?;
+                }
+                None => org.add_alert_event(last.alert, &event)?,
+            }
+            if let Some(key) = &idempotency_key {
+                org.claim_idempotency_key(key, last.alert)?;
+            }
+            return Ok(Raised {
                 created: existing_alert(org, last.alert)?,
                 merged: true,
             });
@@ -965,7 +1018,7 @@ pub fn fire_template(
         };
         request.body = joined.chars().take(4000).collect();
     }
-    let created = create_serialised(org, access, actor, request, None, now)?;
+    let created = create_serialised(org, access, actor, request, idempotency_key, audit, now)?;
     if let Some(detail) = kept_aside {
         org.add_alert_event(
             created.alert.id,
@@ -984,7 +1037,7 @@ pub fn fire_template(
             at: now,
         },
     )?;
-    Ok(FiredTemplate {
+    Ok(Raised {
         created,
         merged: false,
     })
@@ -992,7 +1045,7 @@ pub fn fire_template(
 
 /// Changes an active alert's text and tells everyone it reached, on the same
 /// channels, with an "Update:" message; answers still go to the alert itself.
-pub fn update(
+fn update(
     org: &OrgStore,
     alert: Id,
     title: Option<String>,

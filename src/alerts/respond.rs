@@ -22,6 +22,21 @@ pub fn respond(
     channel: Channel,
     now: OffsetDateTime,
 ) -> Result<Recipient, AlertError> {
+    respond_as(org, alert, recipient, input, channel, Id::new(), now)
+}
+
+/// [`respond`] with the timeline event's id given: an answer read from a
+/// received message names the event after the message, so handling the
+/// message again after a crash writes the same answer and event once.
+pub fn respond_as(
+    org: &OrgStore,
+    alert: Id,
+    recipient: Id,
+    input: ResponseInput,
+    channel: Channel,
+    event: Id,
+    now: OffsetDateTime,
+) -> Result<Recipient, AlertError> {
     let record = org.alert(alert)?.ok_or(AlertError::NotFound("alert"))?;
     if record.state == AlertState::Cancelled {
         return Err(AlertError::Conflict("the alert was cancelled"));
@@ -68,7 +83,7 @@ pub fn respond(
     org.add_alert_event(
         alert,
         &AlertEvent {
-            id: Id::new(),
+            id: event,
             at: now,
             kind: "response".to_owned(),
             detail: serde_json::json!({

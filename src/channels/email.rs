@@ -9,7 +9,6 @@
 use super::{Channel, Job, Limits, Outcome};
 use crate::alerts::links::{AnswerLinks, Claim, LIFETIME};
 use crate::config::EmailConfig;
-use crate::store::Store;
 use crate::store::{Channel as ChannelName, Severity};
 use crate::text::{escape_html as escape, fill, phrase};
 use futures_util::future::BoxFuture;
@@ -32,7 +31,6 @@ pub struct EmailChannel {
     public_url: String,
     per_minute: u32,
     links: AnswerLinks,
-    store: Store,
 }
 
 impl EmailChannel {
@@ -40,7 +38,6 @@ impl EmailChannel {
         config: &EmailConfig,
         public_url: &str,
         links: AnswerLinks,
-        store: Store,
     ) -> Result<Arc<Self>, EmailSetupError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())
             .map_err(EmailSetupError::Url)?
@@ -52,7 +49,6 @@ impl EmailChannel {
             public_url: public_url.to_owned(),
             per_minute: config.per_minute,
             links,
-            store,
         }))
     }
 
@@ -62,7 +58,7 @@ impl EmailChannel {
             .address
             .parse()
             .map_err(|e| format!("{} is not an email address: {e}", job.delivery.address))?;
-        let lang = job.language(&self.store);
+        let lang = job.lang;
         let body = crate::alerts::outward_body(&job.alert, &self.public_url, lang);
         let tag = match job.alert.severity {
             Severity::Critical => phrase(lang, "critical"),

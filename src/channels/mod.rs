@@ -1,18 +1,22 @@
 //! Channels carry deliveries to people. Each channel owns its device; the
-//! dispatcher hands it one delivery at a time within the channel's limits.
+//! dispatcher hands it one delivery at a time within the channel's limits,
+//! and learns from the devices' reports how each delivery ended.
 
-mod answers;
 mod email;
 pub mod pool;
 pub mod sms;
 pub mod tetra;
 
 pub use email::{EmailChannel, EmailSetupError};
-pub use sms::{SmsDesk, SmsPool};
-pub use tetra::{TetraChannel, TetraDesk};
+pub use sms::SmsPool;
+pub use tetra::TetraChannel;
 
-use crate::store::{Alert, Channel as ChannelName, Delivery, Recipient, Severity, Store};
+use crate::ids::Id;
+use crate::store::{
+    Alert, Channel as ChannelName, Delivery, DeliveryRef, Recipient, Severity, Store, StoreError,
+};
 use crate::text::{phrase, Lang};
+use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
 
 /// What a channel can take: parallel sends and sends per minute.
@@ -22,49 +26,74 @@ pub struct Limits {
     pub per_minute: u32,
 }
 
-/// One delivery to send, with what it is about and to whom.
+/// One delivery to send, with what it is about, to whom, and how the
+/// recipient reads it. Everything a channel needs to render its message is
+/// here: channels read no store while sending.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub org: crate::ids::Id,
     pub alert: Alert,
     pub recipient: Recipient,
     pub delivery: Delivery,
+    /// The recipient's language: their own choice, else their organisation's.
+    pub lang: Lang,
+    /// The organisation's reply codes, for the SMS and radio reply hint.
+    pub reply_codes: BTreeMap<String, u8>,
 }
 
 impl Job {
-    /// The language the recipient reads: their own choice, else their
-    /// organisation's.
-    pub fn language(&self, store: &Store) -> Lang {
-        Lang::of_person(store, self.org, self.recipient.user_id)
+    /// A claimed delivery with what its message needs from the store.
+    pub fn prepare(
+        store: &Store,
+        org: Id,
+        alert: Alert,
+        recipient: Recipient,
+        delivery: Delivery,
+    ) -> Result<Job, StoreError> {
+        let reply_codes = store
+            .get_org(org)?
+            .map(|o| o.settings.reply_codes)
+            .unwrap_or_default();
+        Ok(Job {
+            lang: Lang::of_person(store, org, recipient.user_id),
+            org,
+            alert,
+            recipient,
+            delivery,
+            reply_codes,
+        })
     }
 
     /// The alert as a short text for SMS and radio: severity, title, body
     /// (or where to open a sealed one), and the reply codes.
-    pub fn short_text(&self, store: &Store, public_url: &str) -> String {
-        let lang = self.language(store);
+    pub fn short_text(&self, public_url: &str) -> String {
         let tag = match self.alert.severity {
-            Severity::Critical => phrase(lang, "critical_short"),
-            Severity::Warning => phrase(lang, "warning_short"),
+            Severity::Critical => phrase(self.lang, "critical_short"),
+            Severity::Warning => phrase(self.lang, "warning_short"),
             Severity::Info => "",
         };
         let mut text = format!("{tag}{}", self.alert.title);
-        let body = crate::alerts::outward_body(&self.alert, public_url, lang);
+        let body = crate::alerts::outward_body(&self.alert, public_url, self.lang);
         if !body.is_empty() {
             text.push('\n');
             text.push_str(&body);
         }
-        let codes = store
-            .get_org(self.org)
-            .ok()
-            .flatten()
-            .map(|o| o.settings.reply_codes)
-            .unwrap_or_default();
-        let replies = sms::reply_hint(&codes, &self.alert.responses);
+        let replies = sms::reply_hint(&self.reply_codes, &self.alert.responses);
         if !replies.is_empty() {
             text.push('\n');
             text.push_str(&replies);
         }
         text
+    }
+
+    /// The delivery this job sends.
+    pub fn delivery_ref(&self) -> DeliveryRef {
+        DeliveryRef {
+            org: self.org,
+            alert: self.alert.id,
+            recipient: self.recipient.id,
+            delivery: self.delivery.id,
+        }
     }
 }
 

@@ -24,6 +24,23 @@ pub struct Config {
     pub radios: Vec<RadioConfig>,
     pub log: LogConfig,
     pub email: Option<EmailConfig>,
+    pub sms: SmsConfig,
+}
+
+/// How received SMS are put together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsConfig {
+    /// A long SMS whose other parts don't come within this time is handled
+    /// with what came, marked incomplete.
+    pub part_timeout: time::Duration,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            part_timeout: time::Duration::minutes(10),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,24 +94,7 @@ pub struct EmailConfig {
     pub per_minute: u32,
 }
 
-/// A value that must never reach a log line (PINs, URLs with passwords).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// One thing wrong with a config file, as one sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +254,14 @@ impl Config {
             }
             None => None,
         };
+        let sms = match r.table(&mut root, "sms") {
+            Some(mut t) => {
+                let sms = read_sms(&mut r, &mut t);
+                r.finish(t);
+                sms
+            }
+            None => SmsConfig::default(),
+        };
         r.finish(root);
 
         let problems = r.into_problems();
@@ -266,6 +274,7 @@ impl Config {
                 radios,
                 log,
                 email,
+                sms,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -289,6 +298,7 @@ impl Config {
                 ..LogConfig::default()
             },
             email: None,
+            sms: SmsConfig::default(),
         }
     }
 
@@ -495,6 +505,19 @@ fn read_log(r: &mut Reader, t: &mut TableCursor) -> LogConfig {
         keep_days,
         level,
     }
+}
+
+fn read_sms(r: &mut Reader, t: &mut TableCursor) -> SmsConfig {
+    let part_timeout = r
+        .integer(
+            t,
+            "part_timeout_minutes",
+            1,
+            1440,
+            "a number of minutes from 1 to 1440",
+        )
+        .map_or(SmsConfig::default().part_timeout, time::Duration::minutes);
+    SmsConfig { part_timeout }
 }
 
 fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {

@@ -7,14 +7,15 @@
 //! send, so after a crash the store knows what might have gone out; those
 //! deliveries are sent again at start (at-least-once).
 
+use crate::alerts::Engine;
 use crate::channels::{Channel, Job, Outcome};
 use crate::clock::SharedClock;
-use crate::live::Hub;
+use crate::live::{Hub, Wake};
 use crate::store::{DeliveryRef, SendOutcome, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Attempts before a delivery that keeps failing transiently is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -27,23 +28,6 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 pub fn backoff(attempts: u32) -> time::Duration {
     let factor = 3i64.saturating_pow(attempts.saturating_sub(1));
     time::Duration::seconds(5i64.saturating_mul(factor).min(3600))
-}
-
-/// Wakes the dispatcher when new work is stored.
-#[derive(Debug, Clone, Default)]
-pub struct Wake(Arc<Notify>);
-
-impl Wake {
-    pub fn now(&self) {
-        self.0.notify_waiters();
-    }
-
-    async fn or_after(&self, pause: Duration) {
-        tokio::select! {
-            () = self.0.notified() => {}
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -61,17 +45,21 @@ pub struct Dispatcher {
     clock: SharedClock,
     hub: Arc<Hub>,
     wake: Wake,
+    engine: Engine,
 }
 
 impl Dispatcher {
     /// Re-queues what a crash left in flight, then starts one loop per channel
-    /// and the timer loop on the current runtime.
+    /// and the timer loop on the current runtime. `wake` is how the alert
+    /// engine tells it of new deliveries.
     pub async fn start(
         store: Store,
         clock: SharedClock,
         hub: Arc<Hub>,
+        wake: Wake,
+        engine: Engine,
         channels: Vec<Arc<dyn Channel>>,
-    ) -> Result<Wake, StoreError> {
+    ) -> Result<(), StoreError> {
         let now = clock.now();
         let requeue_store = store.clone();
         let requeued = blocking(move || requeue_store.requeue_in_flight(now)).await?;
@@ -85,7 +73,8 @@ impl Dispatcher {
             store,
             clock,
             hub,
-            wake: Wake::default(),
+            wake,
+            engine,
         });
         for channel in channels {
             let d = dispatcher.clone();
@@ -93,7 +82,7 @@ impl Dispatcher {
         }
         let d = dispatcher.clone();
         actix_web::rt::spawn(async move { d.run_timers().await });
-        Ok(dispatcher.wake.clone())
+        Ok(())
     }
 
     async fn run_channel(self: Arc<Self>, channel: Arc<dyn Channel>) {
@@ -106,6 +95,7 @@ impl Dispatcher {
         };
         let mut next_slot = Instant::now();
         let mut cursors = crate::store::Cursors::new();
+        let mut waiter = self.wake.waiter();
         loop {
             let free = slots.available_permits();
             if free == 0 {
@@ -129,19 +119,19 @@ impl Dispatcher {
                 }
                 Err(e) => {
                     tracing::error!(channel = name.name(), error = %e, "cannot read the outbox");
-                    self.wake.or_after(IDLE_POLL * 4).await;
+                    waiter.or_after(IDLE_POLL * 4).await;
                     continue;
                 }
             };
             if due.is_empty() {
-                self.wake.or_after(IDLE_POLL).await;
+                waiter.or_after(IDLE_POLL).await;
                 continue;
             }
             let claimed = match self.claim(due).await {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::error!(channel = name.name(), error = %e, "cannot claim deliveries");
-                    self.wake.or_after(IDLE_POLL * 4).await;
+                    waiter.or_after(IDLE_POLL * 4).await;
                     continue;
                 }
             };
@@ -174,12 +164,7 @@ impl Dispatcher {
             let mut jobs = Vec::new();
             for r in due {
                 if let Some((alert, recipient, delivery)) = store.claim_delivery(r, now)? {
-                    jobs.push(Job {
-                        org: r.org,
-                        alert,
-                        recipient,
-                        delivery,
-                    });
+                    jobs.push(Job::prepare(&store, r.org, alert, recipient, delivery)?);
                 }
             }
             store.flush_blocking()?;
@@ -193,12 +178,7 @@ impl Dispatcher {
     }
 
     async fn send(&self, channel: Arc<dyn Channel>, job: Job) {
-        let r = DeliveryRef {
-            org: job.org,
-            alert: job.alert.id,
-            recipient: job.recipient.id,
-            delivery: job.delivery.id,
-        };
+        let r = job.delivery_ref();
         let attempts = job.delivery.attempts;
         let outcome = channel.send(job).await;
         let now = self.clock.now();
@@ -215,39 +195,11 @@ impl Dispatcher {
 
     async fn run_timers(self: Arc<Self>) {
         loop {
-            let store = self.store.clone();
+            let engine = self.engine.clone();
             let now = self.clock.now();
-            let handled = blocking(move || {
-                let mut touched = Vec::new();
-                let mut queued = false;
-                let mut app = Vec::new();
-                for timer in store.due_timers(now, 100)? {
-                    let outcome = crate::alerts::handle_timer(&store, &timer, now)?;
-                    queued |= outcome.queued;
-                    app.push((timer.org, outcome.app));
-                    touched.push((timer.org, timer.alert));
-                }
-                if !touched.is_empty() {
-                    store.flush_blocking()?;
-                }
-                Ok((touched, queued, app))
-            })
-            .await;
-            match handled {
-                Ok((touched, queued, app)) => {
-                    for (org, notices) in &app {
-                        self.hub.announce(*org, notices);
-                    }
-                    for (org, alert) in &touched {
-                        self.hub.notify_alert(*org, *alert);
-                    }
-                    if queued {
-                        self.wake.now();
-                    }
-                    if touched.is_empty() {
-                        tokio::time::sleep(IDLE_POLL).await;
-                    }
-                }
+            match blocking(move || engine.escalate_due(now, 100)).await {
+                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+                Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "escalation timers failed");
                     tokio::time::sleep(IDLE_POLL * 4).await;

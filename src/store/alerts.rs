@@ -447,6 +447,8 @@ pub struct NewAlertBatch {
     pub deliveries: Vec<Delivery>,
     pub timers: Vec<(OffsetDateTime, TimerAction)>,
     pub events: Vec<AlertEvent>,
+    /// Audit events written with the alert, in the same step.
+    pub audit: Vec<super::AuditEvent>,
 }
 
 impl OrgStore {
@@ -478,6 +480,12 @@ impl OrgStore {
             batch.insert(
                 child(self.org, Kind::AlertEvent, alert, e.id),
                 encode(Kind::AlertEvent, e)?,
+            );
+        }
+        for e in &new.audit {
+            batch.insert(
+                keys::record(self.org, Kind::Audit, e.id),
+                encode(Kind::Audit, e)?,
             );
         }
         Ok(())
@@ -716,6 +724,26 @@ impl OrgStore {
             child(self.org, Kind::AlertEvent, alert, event.id),
             encode(Kind::AlertEvent, event)?,
         )?;
+        Ok(())
+    }
+
+    /// An event on the alert's timeline and its audit event, in one step.
+    pub fn add_alert_event_audited(
+        &self,
+        alert: Id,
+        event: &AlertEvent,
+        audit: &super::AuditEvent,
+    ) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.insert(
+            child(self.org, Kind::AlertEvent, alert, event.id),
+            encode(Kind::AlertEvent, event)?,
+        );
+        batch.insert(
+            keys::record(self.org, Kind::Audit, audit.id),
+            encode(Kind::Audit, audit)?,
+        );
+        self.store.records.apply_batch(batch)?;
         Ok(())
     }
 

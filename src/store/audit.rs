@@ -46,6 +46,8 @@ pub enum ActorKind {
     /// A sender outside the appliance known only by an address: an SMS
     /// number allowed to trigger alerts, a radio.
     External,
+    /// The appliance itself, telling admins of something it noticed.
+    Appliance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

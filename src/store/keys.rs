@@ -47,6 +47,13 @@ pub(super) enum Kind {
     InboundSeen = 26,
     /// Under [`Id::SYSTEM`]: answer links already used, by a hash of the link.
     AnswerLinkUsed = 27,
+    /// Under [`Id::SYSTEM`]: received messages stored but not yet handled.
+    InboxPending = 28,
+    /// Under [`Id::SYSTEM`]: wrong SMS trigger PINs per organisation and number.
+    PinFailures = 29,
+    /// An organisation's senders (SMS numbers, TETRA SSIs), as the appliance
+    /// operator assigned them.
+    Assignments = 30,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -78,6 +85,9 @@ impl Kind {
             Kind::Inbound => "inbound message",
             Kind::InboundSeen => "inbound fingerprint",
             Kind::AnswerLinkUsed => "used answer link",
+            Kind::InboxPending => "pending inbound message",
+            Kind::PinFailures => "sms pin failures",
+            Kind::Assignments => "sender assignments",
             Kind::Probe => "probe",
         }
     }
@@ -92,6 +102,12 @@ pub(super) enum IndexKind {
     RoleName = 4,
     Idempotency = 5,
     TemplateName = 6,
+    /// Under [`Id::SYSTEM`]: a sender ("sms:+358…", "tetra:4711") → the
+    /// organisation it is assigned to.
+    Sender = 7,
+    /// Under [`Id::SYSTEM`]: a TETRA call-out number (1–15) → the alert
+    /// holding it (organisation id, then alert id).
+    CalloutNumber = 8,
 }
 
 pub(super) fn record(org: Id, kind: Kind, id: Id) -> Vec<u8> {

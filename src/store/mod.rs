@@ -24,6 +24,7 @@ mod keys;
 mod orgs;
 mod roles;
 mod schema;
+mod senders;
 mod sessions;
 mod sms;
 mod templates;
@@ -39,10 +40,13 @@ pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
-pub use inbound::{Handling, InboundFilter, InboundMessage};
+pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule};
 pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
+pub use senders::{
+    sms_sender, tetra_sender, Assignments, PinFailures, CALLOUT_HOLD, PIN_ATTEMPTS, PIN_LOCKOUT,
+};
 pub use sessions::{SessionRecord, SessionStage};
 pub use sms::{Peer, Report};
 pub use templates::{Fired, Template};

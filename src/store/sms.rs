@@ -1,8 +1,7 @@
 //! What the SMS and TETRA channels remember between sending and hearing
 //! back: which delivery each sent part belongs to (status reports and SDS-TL
 //! reports name only the device's 8-bit reference and the address), who was
-//! sent which alert (replies name only the sender's address), and parts of
-//! long messages received so far.
+//! sent which alert (replies name only the sender's address).
 
 use super::alerts::DeliveryRef;
 use super::keys::{self, Kind};
@@ -13,8 +12,6 @@ use time::OffsetDateTime;
 
 /// How far back a reply may still answer an alert it was texted about.
 const PEER_MEMORY: time::Duration = time::Duration::days(7);
-/// Incomplete multipart messages are given up after this long.
-pub const PART_MEMORY: time::Duration = time::Duration::hours(24);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Track {
@@ -46,18 +43,11 @@ pub enum Report {
     Failed(String),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Part {
-    text: String,
-    #[serde(with = "time::serde::rfc3339")]
-    at: OffsetDateTime,
-}
-
 fn millis(at: OffsetDateTime) -> u64 {
     u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
-fn system_key(kind: Kind, parts: &[&[u8]]) -> Vec<u8> {
+pub(super) fn system_key(kind: Kind, parts: &[&[u8]]) -> Vec<u8> {
     let mut key = keys::kind_prefix(Id::SYSTEM, kind);
     for part in parts {
         key.extend_from_slice(part);
@@ -233,50 +223,5 @@ impl Store {
             }
         }
         Ok(peers)
-    }
-
-    /// Keeps one part of a long received message. When all parts are in,
-    /// returns the whole text and forgets the parts.
-    pub fn sms_part(
-        &self,
-        from: &str,
-        reference: u16,
-        total: u8,
-        seq: u8,
-        text: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<String>> {
-        let prefix = system_key(
-            Kind::SmsPart,
-            &[from.as_bytes(), &reference.to_be_bytes(), &[total]],
-        );
-        let mut key = prefix.clone();
-        key.push(seq);
-        let part = Part {
-            text: text.to_owned(),
-            at: now,
-        };
-        self.records.insert(&key, encode(Kind::SmsPart, &part)?)?;
-        let mut parts = Vec::new();
-        for entry in self.records.scan_prefix(&prefix) {
-            let (key, value) = entry?;
-            let part: Part = decode(Kind::SmsPart, &value)?;
-            if now - part.at > PART_MEMORY {
-                self.records.remove(&key)?;
-                continue;
-            }
-            parts.push((key.last().copied().unwrap_or(0), part.text));
-        }
-        if parts.len() < usize::from(total) {
-            return Ok(None);
-        }
-        parts.sort_by_key(|(seq, _)| *seq);
-        let whole = parts.into_iter().map(|(_, t)| t).collect::<String>();
-        let mut batch = sled::Batch::default();
-        for key in self.records.scan_prefix(&prefix).keys() {
-            batch.remove(key?);
-        }
-        self.records.apply_batch(batch)?;
-        Ok(Some(whole))
     }
 }

@@ -34,10 +34,10 @@ pub struct AppState {
     pub login_limiter: Arc<ratelimit::LoginLimiter>,
     pub alert_guard: Arc<ratelimit::AlertRateGuard>,
     pub hub: Arc<crate::live::Hub>,
-    /// Tells the dispatcher that new deliveries wait.
-    pub wake: crate::dispatch::Wake,
+    /// The one way to start, cancel and update alerts.
+    pub engine: crate::alerts::Engine,
     /// Modems and radios, for their state and for login codes by SMS.
-    pub hardware: Arc<crate::hw::Hardware>,
+    pub hardware: Arc<crate::devices::Hardware>,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.

@@ -9,7 +9,7 @@
 
 use super::pdu::{self, Incoming, SubmitOptions};
 use super::profile::ModemProfile;
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;

@@ -1,7 +1,7 @@
 //! Sending alerts and following them; members' live feed and their answers.
 
 use super::rfc3339;
-use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput};
+use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput, Start, Trigger};
 use crate::auth::Permission;
 use crate::ids::Id;
 use crate::live::MemberEvent;
@@ -56,37 +56,19 @@ async fn send_alert(
         }
         None => None,
     };
-    let request = body;
-    let org_id = principal.org.org_id();
     let now = state.clock.now();
+    let engine = state.engine.clone();
     let created = blocking(move || {
-        let result = alerts::create(
-            &principal.org,
-            &principal.access,
+        let mut trigger = Trigger::new(
             principal.actor.clone(),
-            request,
-            idempotency_key,
-            now,
+            principal.access.clone(),
+            Start::Request(body),
         );
-        match &result {
-            Ok(c) if !c.existing => principal
-                .audit("alert.sent", Outcome::Success)
-                .target(c.alert.id)
-                .detail(format!("{} ({} recipients)", c.alert.title, c.recipients))
-                .write(&principal.org, now)?,
-            Err(AlertError::NotAllowed { field, .. }) => principal
-                .audit("alert.sent", Outcome::Denied)
-                .detail(format!("{field} not allowed"))
-                .write(&principal.org, now)?,
-            _ => {}
-        }
-        Ok::<_, StoreError>(result)
+        trigger.idempotency_key = idempotency_key;
+        trigger.source = principal.source.clone();
+        engine.raise(&principal.org, trigger, now).map(|r| r.created)
     })
-    .await??;
-    // On disk before anyone is told the alert exists.
-    state.store.flush().await?;
-    state.wake.now();
-    state.hub.announce(org_id, &created.app);
+    .await?;
     let deliveries: HashMap<&str, usize> = created
         .deliveries
         .iter()
@@ -205,43 +187,24 @@ async fn cancel_alert(
     let id = parse_id(&id, "alert")?;
     let all_clear = query.all_clear.unwrap_or(true);
     let now = state.clock.now();
-    let org_id = principal.org.org_id();
+    let engine = state.engine.clone();
     let (alert, follow_up) = blocking(move || {
-        let result = alerts::cancel(&principal.org, id, &principal.actor, all_clear, now);
-        if result.is_ok() {
-            principal
-                .audit("alert.cancelled", Outcome::Success)
-                .target(id)
-                .write(&principal.org, now)?;
-        }
-        Ok::<_, StoreError>(result)
+        let audit = principal.audit("alert.cancelled", Outcome::Success);
+        engine.cancel(&principal.org, id, &principal.actor, all_clear, audit, now)
     })
-    .await??;
-    publish_change(&state, org_id, &alert, follow_up, "all_clear").await
+    .await?;
+    Ok(changed(&alert, follow_up, "all_clear"))
 }
 
-/// After a cancel or an update is stored: flush it, let the dispatcher and
-/// followers know, announce the follow-up alert on members' streams, and
-/// answer with the alert and the follow-up's id under `follow_up_field`.
-async fn publish_change(
-    state: &AppState,
-    org_id: Id,
-    alert: &Alert,
-    follow_up: Option<alerts::FollowUp>,
-    follow_up_field: &str,
-) -> Result<HttpResponse, ApiError> {
-    state.store.flush().await?;
-    state.wake.now();
-    state.hub.notify_alert(org_id, alert.id);
+/// The answer to a cancel or an update: the alert, and the follow-up's id
+/// under `follow_up_field`.
+fn changed(alert: &Alert, follow_up: Option<alerts::FollowUp>, follow_up_field: &str) -> HttpResponse {
     let mut body = summary(alert);
     body[follow_up_field] = match &follow_up {
-        Some((next, notices)) => {
-            state.hub.announce(org_id, notices);
-            json!(next.id)
-        }
+        Some((next, _)) => json!(next.id),
         None => Value::Null,
     };
-    Ok(HttpResponse::Ok().json(body))
+    HttpResponse::Ok().json(body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,26 +224,21 @@ async fn update_alert(
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
     let now = state.clock.now();
-    let org_id = principal.org.org_id();
+    let engine = state.engine.clone();
     let (alert, follow_up) = blocking(move || {
-        let result = alerts::update(
+        let audit = principal.audit("alert.updated", Outcome::Success);
+        engine.update(
             &principal.org,
             id,
             body.title,
             body.body,
             &principal.actor,
+            audit,
             now,
-        );
-        if result.is_ok() {
-            principal
-                .audit("alert.updated", Outcome::Success)
-                .target(id)
-                .write(&principal.org, now)?;
-        }
-        Ok::<_, StoreError>(result)
+        )
     })
-    .await??;
-    publish_change(&state, org_id, &alert, follow_up, "update").await
+    .await?;
+    Ok(changed(&alert, follow_up, "update"))
 }
 
 #[derive(Debug, Deserialize)]

@@ -235,37 +235,42 @@ async fn test_rules(
     principal: Principal,
     body: crate::web::extract::ApiJson<RuleTest>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::hw::tetra::radio::{Heard, Received};
+    use crate::store::Said;
     principal.require(Permission::ManageSettings)?;
     let body = body.0;
-    let what = match (&body.text, &body.status) {
-        (Some(text), None) => Received::Text(text.clone()),
-        (None, Some(label)) => Received::Status {
-            value: 0,
-            label: Some(label.clone()),
-        },
+    let (said, text) = match (&body.text, &body.status) {
+        (Some(text), None) => (Said::Text, text.clone()),
+        (None, Some(label)) => (
+            Said::Status {
+                value: 0,
+                label: Some(label.clone()),
+            },
+            format!("status {label}"),
+        ),
         _ => return Err(ApiError::field("text", "give either text or status")),
     };
-    let heard = Heard {
-        from: body.from,
-        from_identity: body.from.to_string(),
-        to: String::new(),
-        what,
-    };
     let org = principal.org.clone();
-    let record = blocking(move || org.store().get_org(org.org_id()))
-        .await?
-        .ok_or(ApiError::NotFound("organisation"))?;
+    let from = body.from;
+    let (record, owner) = blocking(move || {
+        let store = org.store();
+        let owner = store.sender_owner(&crate::store::tetra_sender(from))?;
+        Ok::<_, crate::store::StoreError>((store.get_org(org.org_id())?, owner))
+    })
+    .await?;
+    let record = record.ok_or(ApiError::NotFound("organisation"))?;
+    // Rules see only senders assigned to their organisation.
+    let assigned = owner == Some(record.id);
     let rule = record
         .settings
         .tetra_rules
         .iter()
-        .find(|r| crate::channels::tetra::rule_matches(r, &heard));
+        .filter(|_| assigned)
+        .find(|r| crate::inbox::rule_matches(r, from, &said, &text));
     let fields: serde_json::Map<String, serde_json::Value> = match (rule, &body.text) {
         (Some(r), Some(text)) => r
             .pattern
             .as_deref()
-            .map(|p| crate::channels::tetra::named_fields(p, text))
+            .map(|p| crate::inbox::named_fields(p, text))
             .unwrap_or_default()
             .into_iter()
             .map(|(k, v)| (k, json!(v)))
@@ -273,6 +278,7 @@ async fn test_rules(
         _ => serde_json::Map::new(),
     };
     Ok(HttpResponse::Ok().json(json!({
+        "assigned": assigned,
         "rule": rule.map(|r| r.name.clone()),
         "template": rule.map(|r| r.template.clone()),
         "fields": fields,

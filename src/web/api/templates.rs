@@ -1,7 +1,7 @@
 //! Alert templates and their one-click buttons.
 
 use super::alerts::{guard_automated, summary};
-use crate::alerts::{self, AlertRequest};
+use crate::alerts::{self, AlertRequest, Start, Trigger};
 use crate::auth::{Access, Permission};
 use crate::ids::Id;
 use crate::store::{Outcome, StoreError, Template};
@@ -273,7 +273,7 @@ async fn one_click(
     guard_automated(&state, &principal).await?;
     let reference = reference.into_inner();
     let now = state.clock.now();
-    let org_id = principal.org.org_id();
+    let engine = state.engine.clone();
     let fired = blocking(move || {
         let Some(template) = principal.org.find_template(&reference)? else {
             // Only those who may send learn which templates exist.
@@ -301,32 +301,22 @@ async fn one_click(
                 alert_groups: None,
             }
         };
-        let fired = alerts::fire_template(
-            &principal.org,
-            &access,
+        let mut trigger = Trigger::new(
             principal.actor.clone(),
-            template.id,
-            None,
-            now,
+            access,
+            Start::Template {
+                id: template.id,
+                detail: None,
+            },
         );
-        if let Ok(f) = &fired {
-            let action = if f.merged {
-                "alert.trigger_merged"
-            } else {
-                "alert.sent"
-            };
-            principal
-                .audit(action, Outcome::Success)
-                .target(f.created.alert.id)
-                .detail(format!("template {}", template.name))
-                .write(&principal.org, now)?;
-        }
-        Ok::<_, StoreError>(fired.map_err(ApiError::from))
+        trigger.source = principal.source.clone();
+        Ok::<_, StoreError>(
+            engine
+                .raise(&principal.org, trigger, now)
+                .map_err(ApiError::from),
+        )
     })
     .await??;
-    state.store.flush().await?;
-    state.wake.now();
-    state.hub.announce(org_id, &fired.created.app);
     Ok(HttpResponse::Accepted().json(json!({
         "id": fired.created.alert.id,
         "merged": fired.merged,

@@ -1,0 +1,215 @@
+//! The one way into the alert engine. Every trigger — the REST API, a
+//! one-click template, an alarm button, an SMS trigger, an emergency
+//! centre's TETRA rule, an escalation step, a cancel or update — goes
+//! through [`Engine`]: the alert, its deliveries and its audit event are
+//! written in one step and flushed, then the dispatcher is woken and members'
+//! open streams are told. Callers only parse, call and map errors.
+
+use super::{
+    cancel, create, existing_alert, fire_template, handle_timer, update, AlertError,
+    AlertRequest, AppNotice, Created, FollowUp,
+};
+use crate::audit::Entry;
+use crate::auth::Access;
+use crate::ids::Id;
+use crate::live::{Hub, Wake};
+use crate::store::{Actor, Alert, OrgStore, Outcome, Store, StoreError};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What starts an alert.
+#[derive(Debug, Clone)]
+pub enum Start {
+    Request(AlertRequest),
+    /// A stored template, with what the trigger said (an emergency centre's
+    /// alarm text) to add to its body.
+    Template { id: Id, detail: Option<String> },
+}
+
+/// Who starts an alert, with what rights, and how it came in.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub actor: Actor,
+    pub access: Access,
+    pub start: Start,
+    /// The caller's own key for retries: the same key finds the same alert.
+    pub idempotency_key: Option<String>,
+    /// The received message that fired it: handling that message again (after
+    /// a crash) finds the same alert instead of sending a second one.
+    pub message: Option<Id>,
+    /// The client address, for the audit trail.
+    pub source: Option<String>,
+    /// How it came in, for the audit trail ("by SMS from +358…").
+    pub via: Option<String>,
+}
+
+impl Trigger {
+    pub fn new(actor: Actor, access: Access, start: Start) -> Trigger {
+        Trigger {
+            actor,
+            access,
+            start,
+            idempotency_key: None,
+            message: None,
+            source: None,
+            via: None,
+        }
+    }
+}
+
+/// What a trigger did.
+#[derive(Debug)]
+pub struct Raised {
+    pub created: Created,
+    /// True when a template's trigger joined the alert it sent moments ago.
+    pub merged: bool,
+}
+
+/// The alert engine's entry point; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    hub: Arc<Hub>,
+    wake: Wake,
+}
+
+impl Engine {
+    pub fn new(store: Store, hub: Arc<Hub>, wake: Wake) -> Engine {
+        Engine { store, hub, wake }
+    }
+
+    /// Starts an alert, durably, and sets it going. Blocks on the store: call
+    /// it from a blocking thread.
+    pub fn raise(
+        &self,
+        org: &OrgStore,
+        trigger: Trigger,
+        now: OffsetDateTime,
+    ) -> Result<Raised, AlertError> {
+        let mut entry = Entry::new(trigger.actor.clone(), "alert.sent", Outcome::Success)
+            .source(trigger.source.clone());
+        entry.detail = trigger.via.clone();
+        let result = match trigger.start {
+            Start::Request(request) => create(
+                org,
+                &trigger.access,
+                trigger.actor,
+                request,
+                trigger.idempotency_key,
+                Some(entry.clone()),
+                now,
+            )
+            .map(|created| Raised {
+                created,
+                merged: false,
+            }),
+            Start::Template { id, detail } => fire_template(
+                org,
+                &trigger.access,
+                trigger.actor,
+                id,
+                detail.as_deref(),
+                trigger.message,
+                Some(entry.clone()),
+                now,
+            ),
+        };
+        if let Err(AlertError::NotAllowed { field, .. }) = &result {
+            let mut denied = entry;
+            denied.outcome = Outcome::Denied;
+            denied
+                .detail(format!("{field} not allowed"))
+                .write(org, now)?;
+            self.store.flush_blocking()?;
+        }
+        let raised = result?;
+        self.publish(org.org_id(), &[raised.created.alert.id], &raised.created.app)?;
+        Ok(raised)
+    }
+
+    /// Cancels an alert (and sends its all-clear when asked), durably.
+    pub fn cancel(
+        &self,
+        org: &OrgStore,
+        alert: Id,
+        by: &Actor,
+        all_clear: bool,
+        audit: Entry,
+        now: OffsetDateTime,
+    ) -> Result<(Alert, Option<FollowUp>), AlertError> {
+        let (alert, follow_up) = cancel(org, alert, by, all_clear, now)?;
+        audit.target(alert.id).write(org, now)?;
+        self.publish_change(org.org_id(), &alert, follow_up.as_ref())?;
+        Ok((alert, follow_up))
+    }
+
+    /// Changes an active alert's text and sends the update, durably.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(
+        &self,
+        org: &OrgStore,
+        alert: Id,
+        title: Option<String>,
+        body: Option<String>,
+        by: &Actor,
+        audit: Entry,
+        now: OffsetDateTime,
+    ) -> Result<(Alert, Option<FollowUp>), AlertError> {
+        let (alert, follow_up) = update(org, alert, title, body, by, now)?;
+        audit.target(alert.id).write(org, now)?;
+        self.publish_change(org.org_id(), &alert, follow_up.as_ref())?;
+        Ok((alert, follow_up))
+    }
+
+    /// Applies the escalation timers that are due (at most `limit`); the
+    /// number applied.
+    pub fn escalate_due(&self, now: OffsetDateTime, limit: usize) -> Result<usize, StoreError> {
+        let timers = self.store.due_timers(now, limit)?;
+        let mut steps = Vec::new();
+        for timer in &timers {
+            let outcome = handle_timer(&self.store, timer, now)?;
+            steps.push((timer.org, timer.alert, outcome.app));
+        }
+        if steps.is_empty() {
+            return Ok(0);
+        }
+        self.store.flush_blocking()?;
+        self.wake.now();
+        for (org, alert, app) in &steps {
+            self.hub.announce(*org, app);
+            self.hub.notify_alert(*org, *alert);
+        }
+        Ok(steps.len())
+    }
+
+    /// The alert an idempotency key or a received message already started.
+    pub fn existing(&self, org: &OrgStore, alert: Id) -> Result<Created, AlertError> {
+        existing_alert(org, alert)
+    }
+
+    fn publish_change(
+        &self,
+        org: Id,
+        alert: &Alert,
+        follow_up: Option<&FollowUp>,
+    ) -> Result<(), StoreError> {
+        let mut touched = vec![alert.id];
+        let mut app: &[AppNotice] = &[];
+        if let Some((next, notices)) = follow_up {
+            touched.push(next.id);
+            app = notices;
+        }
+        self.publish(org, &touched, app)
+    }
+
+    /// On disk first; then the dispatcher, followers and members are told.
+    fn publish(&self, org: Id, touched: &[Id], app: &[AppNotice]) -> Result<(), StoreError> {
+        self.store.flush_blocking()?;
+        self.wake.now();
+        self.hub.announce(org, app);
+        for alert in touched {
+            self.hub.notify_alert(org, *alert);
+        }
+        Ok(())
+    }
+}
