@@ -52,6 +52,10 @@ enum Command {
     /// API keys for integrations.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// The appliance operator: shared modems and radios, and which senders
+    /// belong to which organisation.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Run a simulated device on a pseudo-terminal, for trying the appliance
     /// without hardware.
     #[command(subcommand)]
@@ -113,6 +117,36 @@ enum AdminCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Create the appliance operator, or reset an operator's password. The
+    /// operator logs in under the organisation name "appliance".
+    Create {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Operator API keys.
+    #[command(subcommand)]
+    Apikey(OperatorApikeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorApikeyCommand {
+    /// Print a new operator API key once; only its hash is stored.
+    Create {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// What the key is for, shown in listings.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ApikeyCommand {
     /// Print a new API key once; only its hash is stored.
     Create {
@@ -150,6 +184,15 @@ pub fn run(cli: Cli) -> ExitCode {
             role,
             expires_in_days,
         }) => one_shot(|| apikey_create(&config.config, &org, &name, &role, expires_in_days)),
+        Command::Operator(OperatorCommand::Create {
+            config,
+            username,
+            password_stdin: _,
+        }) => one_shot(|| operator_create(&config.config, &username)),
+        Command::Operator(OperatorCommand::Apikey(OperatorApikeyCommand::Create {
+            config,
+            name,
+        })) => one_shot(|| operator_apikey_create(&config.config, &name)),
         Command::Simulate(SimulateCommand::Modem {
             link,
             network_delay_ms,
@@ -393,13 +436,18 @@ fn open_store(config_path: &Path) -> Result<(Store, SharedClock), String> {
     Ok((store, clock::system()))
 }
 
-fn admin_create(config_path: &Path, org: &str, username: &str) -> Result<(), String> {
+fn password_from_stdin() -> Result<String, String> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = password.trim_end_matches(['\r', '\n']);
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn admin_create(config_path: &Path, org: &str, username: &str) -> Result<(), String> {
+    let password = password_from_stdin()?;
+    let password = password.as_str();
     let (store, clock) = open_store(config_path)?;
     let created = provisioning::create_admin(&store, &clock, org, username, password)
         .map_err(|e| e.to_string())?;
@@ -414,6 +462,28 @@ fn admin_create(config_path: &Path, org: &str, username: &str) -> Result<(), Str
         ""
     };
     println!("{username}@{org}: {what}{org_note}");
+    Ok(())
+}
+
+fn operator_create(config_path: &Path, username: &str) -> Result<(), String> {
+    let password = password_from_stdin()?;
+    let (store, clock) = open_store(config_path)?;
+    let existed = provisioning::create_operator(&store, &clock, username, &password)
+        .map_err(|e| e.to_string())?;
+    let what = if existed {
+        "operator password reset"
+    } else {
+        "operator created"
+    };
+    println!("{username}@{}: {what}", crate::store::APPLIANCE_SLUG);
+    Ok(())
+}
+
+fn operator_apikey_create(config_path: &Path, name: &str) -> Result<(), String> {
+    let (store, clock) = open_store(config_path)?;
+    let token =
+        provisioning::create_operator_api_key(&store, &clock, name).map_err(|e| e.to_string())?;
+    println!("{token}");
     Ok(())
 }
 

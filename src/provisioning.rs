@@ -1,4 +1,5 @@
-//! Bootstrapping from the appliance's shell: organisation admins and API keys.
+//! Bootstrapping from the appliance's shell: organisation admins, the
+//! appliance operator, and API keys.
 //! These run with the daemon stopped (the store allows one process at a time).
 
 use crate::audit::{self, Entry};
@@ -137,6 +138,87 @@ pub fn create_api_key(
     Entry::new(audit::shell(), "apikey.created", Outcome::Success)
         .target(key.id)
         .detail(format!("{} ({role})", key.name))
+        .write(&handle, clock.now())?;
+    store.flush_blocking()?;
+    Ok(issued.token)
+}
+
+/// Creates the appliance operator (or resets an existing operator's
+/// password). The operator logs in under the organisation name
+/// [`crate::store::APPLIANCE_SLUG`].
+pub fn create_operator(
+    store: &Store,
+    clock: &SharedClock,
+    username: &str,
+    new_password: &str,
+) -> Result<bool, ProvisionError> {
+    validate::handle(username).map_err(|why| ProvisionError::BadUsername {
+        value: username.to_owned(),
+        why,
+    })?;
+    let now = clock.now();
+    let appliance = store.appliance_org(now)?;
+    let context = policy::Context {
+        username,
+        name: username,
+        org_slug: &appliance.slug,
+        org_name: &appliance.name,
+    };
+    policy::check(new_password, &appliance.settings, &context)
+        .map_err(ProvisionError::WeakPassword)?;
+    let hash = password::hash(new_password)?;
+    let handle = store.org(appliance.id);
+    let existed = match handle.user_by_username(username)? {
+        Some(user) => {
+            let change = UserChange {
+                password_hash: Some(Some(hash)),
+                roles: Some(vec![roles::OPERATOR.to_owned()]),
+                must_change_password: Some(false),
+                ..UserChange::default()
+            };
+            handle.change_user(user.id, &change, now)?;
+            true
+        }
+        None => {
+            handle.create_user(
+                NewUser {
+                    username: username.to_owned(),
+                    name: username.to_owned(),
+                    roles: vec![roles::OPERATOR.to_owned()],
+                    password_hash: Some(hash),
+                    ..NewUser::default()
+                },
+                now,
+            )?;
+            false
+        }
+    };
+    let action = if existed {
+        "operator.recovered"
+    } else {
+        "operator.created"
+    };
+    Entry::new(audit::shell(), action, Outcome::Success)
+        .target(username)
+        .write(&handle, now)?;
+    store.flush_blocking()?;
+    Ok(existed)
+}
+
+/// Issues an API key for the appliance operator and returns the token,
+/// which is not stored anywhere.
+pub fn create_operator_api_key(
+    store: &Store,
+    clock: &SharedClock,
+    name: &str,
+) -> Result<String, ProvisionError> {
+    let appliance = store.appliance_org(clock.now())?;
+    let handle = store.org(appliance.id);
+    let issued = apikey::issue(appliance.id, name, roles::OPERATOR, None)?;
+    let key = handle.create_api_key(issued.record, clock.now())?;
+    Entry::new(audit::shell(), "apikey.created", Outcome::Success)
+        .target(key.id)
+        .detail(format!("{} (operator)", key.name))
         .write(&handle, clock.now())?;
     store.flush_blocking()?;
     Ok(issued.token)

@@ -19,6 +19,10 @@ pub enum Permission {
     ManageDevices,
     ManageSettings,
     ManageApiKeys,
+    /// The appliance operator's: shared modems and radios, which senders
+    /// belong to which organisation, traffic no organisation owns. Never
+    /// part of an organisation's roles (not in [`Permission::ALL`]).
+    OperateAppliance,
 }
 
 impl Permission {
@@ -42,6 +46,8 @@ pub struct BuiltInRole {
 }
 
 pub const ADMIN: &str = "admin";
+/// The one role of the appliance's own namespace.
+pub const OPERATOR: &str = "operator";
 
 pub const BUILT_IN: &[BuiltInRole] = &[
     BuiltInRole {

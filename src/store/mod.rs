@@ -41,7 +41,7 @@ pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
-pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule};
+pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule, APPLIANCE_SLUG};
 pub use roles::{RoleChange, RoleRecord};
 pub use schema::SCHEMA_VERSION;
 pub use senders::{

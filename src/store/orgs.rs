@@ -118,9 +118,54 @@ impl Default for OrgSettings {
     }
 }
 
+/// The name the appliance operator logs in under, in place of an
+/// organisation's; no organisation can take it.
+pub const APPLIANCE_SLUG: &str = "appliance";
+
 impl Store {
+    /// The appliance's own namespace ([`Id::SYSTEM`]) as an organisation the
+    /// operator logs into, with its one role; made on first use. It is not
+    /// among [`Store::orgs`].
+    pub fn appliance_org(&self, now: OffsetDateTime) -> Result<Organisation> {
+        if let Some(org) = self.get_org(Id::SYSTEM)? {
+            return Ok(org);
+        }
+        let org = Organisation {
+            id: Id::SYSTEM,
+            slug: APPLIANCE_SLUG.to_owned(),
+            name: "Appliance".to_owned(),
+            created_at: now,
+            settings: OrgSettings::default(),
+        };
+        let role = RoleRecord {
+            id: Id::new(),
+            name: crate::auth::roles::OPERATOR.to_owned(),
+            description: "Operates the appliance: modems, radios, sender assignments".to_owned(),
+            permissions: vec![crate::auth::Permission::OperateAppliance],
+            alert_groups: None,
+            built_in: true,
+            created_at: now,
+            updated_at: now,
+        };
+        self.transaction(|tx| {
+            if let Some(existing) = tx.get(Id::SYSTEM, Kind::Organisation, Id::SYSTEM)? {
+                return Ok(existing);
+            }
+            tx.claim(Id::SYSTEM, IndexKind::RoleName, &role.name, role.id, "role")?;
+            tx.put(Id::SYSTEM, Kind::Role, role.id, &role)?;
+            tx.put(Id::SYSTEM, Kind::Organisation, Id::SYSTEM, &org)?;
+            Ok(org.clone())
+        })
+    }
+
     /// Creates an organisation with the built-in roles to start from.
     pub fn create_org(&self, slug: &str, name: &str, now: OffsetDateTime) -> Result<Organisation> {
+        if slug.eq_ignore_ascii_case(APPLIANCE_SLUG) {
+            return Err(StoreError::Duplicate {
+                what: "organisation",
+                value: slug.to_owned(),
+            });
+        }
         let org = Organisation {
             id: Id::new(),
             slug: slug.to_owned(),
@@ -160,6 +205,9 @@ impl Store {
     }
 
     pub fn org_by_slug(&self, slug: &str) -> Result<Option<Organisation>> {
+        if slug.eq_ignore_ascii_case(APPLIANCE_SLUG) {
+            return self.get_org(Id::SYSTEM);
+        }
         match self.lookup(Id::SYSTEM, IndexKind::OrgSlug, slug)? {
             Some(id) => self.get_org(id),
             None => Ok(None),

@@ -50,6 +50,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{what} {value:?} already exists")]
     Conflict { what: &'static str, value: String },
+    /// A value one record may hold at a time, held by another.
+    #[error("{field}: {detail}")]
+    Taken { field: String, detail: String },
     #[error("storage failure")]
     Store(#[source] StoreError),
     #[error("the server could not finish the request")]
@@ -84,7 +87,7 @@ impl ApiError {
             ApiError::RateGuard(_) => "rate_guard",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict { .. } => "conflict",
+            ApiError::Conflict { .. } | ApiError::Taken { .. } => "conflict",
             ApiError::Store(_) => "storage",
             ApiError::Internal => "internal",
         }
@@ -141,7 +144,7 @@ impl ResponseError for ApiError {
             ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Taken { .. } => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -158,9 +161,9 @@ impl ResponseError for ApiError {
             detail: self.to_string(),
             code: self.code(),
             field: match self {
-                ApiError::InvalidField { field, .. } | ApiError::NotAllowed { field, .. } => {
-                    Some(field)
-                }
+                ApiError::InvalidField { field, .. }
+                | ApiError::NotAllowed { field, .. }
+                | ApiError::Taken { field, .. } => Some(field),
                 _ => None,
             },
         };

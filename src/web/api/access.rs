@@ -326,16 +326,59 @@ async fn change_settings(
                 )));
             }
         }
+        if let Some(field) = unassigned_sender(org, &settings)? {
+            return Ok(Err(ApiError::field(
+                field,
+                "is not assigned to this organisation; the appliance operator assigns senders",
+            )));
+        }
         let changed = org.store().set_org_settings(org.org_id(), &settings)?;
         principal
             .audit("settings.changed", Outcome::Success)
-            .detail(format!("{:?} → {:?}", record.settings, changed.settings))
+            .detail(format!(
+                "{:?} → {:?}",
+                without_pins(&record.settings),
+                without_pins(&changed.settings)
+            ))
             .write(org, now)?;
         Ok::<_, StoreError>(Ok(changed))
     })
     .await??;
     state.store.flush().await?;
     Ok(HttpResponse::Ok().json(json!({"settings": changed.settings})))
+}
+
+/// The first SMS trigger number or TETRA rule sender that the organisation
+/// does not own: its rules could never see it.
+fn unassigned_sender(
+    org: &crate::store::OrgStore,
+    settings: &OrgSettings,
+) -> Result<Option<String>, StoreError> {
+    let owns = |sender: String| -> Result<bool, StoreError> {
+        Ok(org.store().sender_owner(&sender)? == Some(org.org_id()))
+    };
+    for (i, t) in settings.sms_triggers.iter().enumerate() {
+        if !owns(crate::store::sms_sender(&t.number))? {
+            return Ok(Some(format!("sms_triggers[{i}].number")));
+        }
+    }
+    for (i, rule) in settings.tetra_rules.iter().enumerate() {
+        for (j, ssi) in rule.from.iter().enumerate() {
+            if !owns(crate::store::tetra_sender(*ssi))? {
+                return Ok(Some(format!("tetra_rules[{i}].from[{j}]")));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Settings as the audit trail shows them: PIN hashes left out.
+fn without_pins(settings: &OrgSettings) -> OrgSettings {
+    let mut shown = settings.clone();
+    for t in &mut shown.sms_triggers {
+        t.pin_hash = "(hidden)".to_owned();
+    }
+    shown
 }
 
 /// SMS trigger PINs arrive as `pin` and are kept only as argon2id hashes;
@@ -357,10 +400,10 @@ fn hash_trigger_pins(
         let mut fields = fields.clone();
         if let Some(pin) = fields.remove("pin") {
             let pin = pin.as_str().unwrap_or_default().to_owned();
-            if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            if !(6..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
                 return Ok(Err(ApiError::field(
                     format!("sms_triggers[{i}].pin"),
-                    "must be 4 to 8 digits",
+                    "must be 6 to 12 digits",
                 )));
             }
             match crate::auth::password::hash(&pin) {
@@ -397,12 +440,19 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
             ));
         }
         if let Some(pattern) = &rule.pattern {
-            regex::Regex::new(pattern).map_err(|e| {
+            let re = regex::Regex::new(pattern).map_err(|e| {
                 ApiError::field(
                     format!("tetra_rules[{i}].pattern"),
                     format!("is not a valid pattern: {e}"),
                 )
             })?;
+            // A pattern that matches an empty text matches every text.
+            if re.is_match("") {
+                return Err(ApiError::field(
+                    format!("tetra_rules[{i}].pattern"),
+                    "matches every message; name what the alarm text contains",
+                ));
+            }
         }
     }
     for (i, t) in s.sms_triggers.iter().enumerate() {
@@ -411,7 +461,7 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
         if !t.pin_hash.starts_with("$argon2id$") {
             return Err(ApiError::field(
                 format!("sms_triggers[{i}].pin"),
-                "is required: 4 to 8 digits",
+                "is required: 6 to 12 digits",
             ));
         }
     }

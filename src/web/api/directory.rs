@@ -701,6 +701,7 @@ async fn create_role(
         .name
         .ok_or_else(|| ApiError::field("name", "is required"))?;
     check("name", validate::handle(&name))?;
+    appliance_only(body.permissions.as_deref())?;
     let now = state.clock.now();
     let role = blocking(move || {
         let org = &principal.org;
@@ -765,6 +766,9 @@ async fn change_role(
             Some(None) => Some(None),
             None => None,
         };
+        if let Err(e) = appliance_only(body.permissions.as_deref()) {
+            return Ok(Err(e));
+        }
         if role.name == crate::auth::roles::ADMIN && body.permissions.is_some() {
             return Ok(Err(ApiError::field(
                 "permissions",
@@ -836,4 +840,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_role)
         .service(change_role)
         .service(delete_role);
+}
+
+/// Operating the appliance is the operator's alone: no organisation role
+/// holds it.
+fn appliance_only(permissions: Option<&[Permission]>) -> Result<(), ApiError> {
+    match permissions
+        .unwrap_or_default()
+        .iter()
+        .position(|p| !Permission::ALL.contains(p))
+    {
+        Some(i) => Err(ApiError::field(
+            format!("permissions[{i}]"),
+            "belongs to the appliance operator, not to an organisation",
+        )),
+        None => Ok(()),
+    }
 }

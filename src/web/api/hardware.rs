@@ -1,6 +1,6 @@
 //! The appliance's own devices and what arrived on them: each modem's and
-//! radio's state, the SMS pool's honest time-to-empty, and every received
-//! message with what Tocsin did with it.
+//! radio's state, the SMS pool's honest time-to-empty, and the
+//! organisation's received messages with what Tocsin did with them.
 
 use crate::auth::Permission;
 use crate::store::{Channel, InboundFilter, Outcome, StoreError};
@@ -18,10 +18,21 @@ async fn hardware(
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     // Senders see the SMS estimate before they send; device details are for
-    // those who manage devices.
-    principal.require(Permission::SendAlerts)?;
-    let devices = if principal.access.allows(Permission::ManageDevices) {
+    // those who manage devices. The hardware is shared: an organisation sees
+    // each device's state, the operator also its errors, which may name
+    // other organisations' numbers.
+    let operator = super::system::operator(&principal).is_ok();
+    if !operator {
+        principal.require(Permission::SendAlerts)?;
+    }
+    let devices = if operator {
         state.hardware.devices()
+    } else if principal.access.allows(Permission::ManageDevices) {
+        let mut devices = state.hardware.devices();
+        for d in &mut devices {
+            d.last_error = None;
+        }
+        devices
     } else {
         Vec::new()
     };
@@ -61,7 +72,7 @@ async fn hardware(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InboundQuery {
+pub(super) struct InboundQuery {
     channel: Option<String>,
     from: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -69,17 +80,7 @@ struct InboundQuery {
     limit: Option<usize>,
 }
 
-/// Received messages, newest first. Those from senders no organisation
-/// knows arrived on the shared hardware and are shown to whoever may manage
-/// devices, marked `"unassigned": true`.
-#[get("/inbound")]
-async fn inbound(
-    state: web::Data<AppState>,
-    principal: Principal,
-    query: web::Query<InboundQuery>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::SendAlerts)?;
-    let q = query.into_inner();
+pub(super) fn inbound_filter(q: InboundQuery) -> Result<InboundFilter, ApiError> {
     let channel = match q.channel.as_deref() {
         None => None,
         Some(name) => Some(
@@ -89,35 +90,32 @@ async fn inbound(
             })?,
         ),
     };
-    let filter = InboundFilter {
+    Ok(InboundFilter {
         channel,
         from: q.from,
         since: q.since,
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
-    };
-    let with_unassigned = principal.access.allows(Permission::ManageDevices);
+    })
+}
+
+/// The organisation's received messages, newest first. Traffic no
+/// organisation owns is the appliance operator's (`/system/inbound`).
+#[get("/inbound")]
+async fn inbound(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<InboundQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::SendAlerts)?;
+    let filter = inbound_filter(query.into_inner())?;
     let now = state.clock.now();
-    let store = state.store.clone();
     let messages = blocking(move || {
         let org = &principal.org;
-        let mut out: Vec<serde_json::Value> = org
-            .inbound(&filter)?
-            .into_iter()
-            .map(|m| json!(m))
-            .collect();
-        if with_unassigned {
-            for m in store.unassigned_inbound(&filter)? {
-                let mut value = json!(m);
-                value["unassigned"] = json!(true);
-                out.push(value);
-            }
-            out.sort_by(|a, b| b["received_at"].as_str().cmp(&a["received_at"].as_str()));
-            out.truncate(filter.limit);
-        }
+        let messages = org.inbound(&filter)?;
         principal
             .audit("inbound.read", Outcome::Success)
             .write(org, now)?;
-        Ok::<_, StoreError>(out)
+        Ok::<_, StoreError>(messages)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
@@ -140,8 +138,24 @@ async fn test_message(
     name: web::Path<String>,
     body: crate::web::extract::ApiJson<TestMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ManageDevices)?;
+    // The operator tests towards anyone; an organisation towards its own
+    // people and its assigned senders only.
+    let operator = super::system::operator(&principal).is_ok();
+    if !operator {
+        principal.require(Permission::ManageDevices)?;
+    }
     let body = body.0;
+    if !operator {
+        let org = principal.org.clone();
+        let to = body.to.clone();
+        let own = blocking(move || addresses_own(&org, &to)).await?;
+        if !own {
+            return Err(ApiError::field(
+                "to",
+                "is not a number or radio of this organisation's people or assigned senders",
+            ));
+        }
+    }
     let text = body
         .text
         .clone()
@@ -218,6 +232,22 @@ async fn test_message(
         }
         Err(f) => Ok(HttpResponse::BadGateway().json(json!({"sent": false, "error": f.reason}))),
     }
+}
+
+/// Whether `to` (a phone number or an ISSI) is one of the organisation's
+/// people's, or one of its assigned senders.
+fn addresses_own(org: &crate::store::OrgStore, to: &str) -> Result<bool, StoreError> {
+    let ssi = to.parse::<u32>().ok();
+    let people = org
+        .users()?
+        .iter()
+        .any(|u| u.phones.iter().any(|p| p == to) || (ssi.is_some() && u.tetra_issi == ssi));
+    if people {
+        return Ok(true);
+    }
+    let assigned = org.store().assignments(org.org_id())?;
+    Ok(assigned.sms_numbers.iter().any(|n| n == to)
+        || ssi.is_some_and(|s| assigned.tetra_ssis.contains(&s)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ mod directory;
 mod hardware;
 mod import;
 mod session;
+mod system;
 mod templates;
 
 use actix_web::{get, web, HttpResponse};
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(hardware::routes)
             .configure(access::routes)
             .configure(alerts::routes)
-            .configure(templates::routes),
+            .configure(templates::routes)
+            .configure(system::routes),
     );
 }
