@@ -124,7 +124,13 @@ pub struct SentPdu {
 }
 
 enum Control {
-    Sms { from: String, text: String },
+    Sms {
+        from: String,
+        text: String,
+        /// Which parts (1-based) of a long message the network delivers;
+        /// empty means all.
+        parts: Vec<u8>,
+    },
     Fault(Fault),
 }
 
@@ -191,8 +197,18 @@ impl SimModem {
 
     /// An SMS arrives from the network (in several parts if long).
     pub fn receive_sms(&self, from: &str, text: &str) {
+        self.receive_sms_parts(from, text, &[]);
+    }
+
+    /// Only `parts` (1-based) of a long SMS arrive; the network loses the
+    /// rest.
+    pub fn receive_sms_parts(&self, from: &str, text: &str, parts: &[u8]) {
         let (from, text) = (from.to_owned(), text.to_owned());
-        self.send(Control::Sms { from, text });
+        self.send(Control::Sms {
+            from,
+            text,
+            parts: parts.to_vec(),
+        });
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -405,7 +421,7 @@ impl Engine {
         loop {
             loop {
                 match self.control.try_recv() {
-                    Ok(Control::Sms { from, text }) => self.deliver(&from, &text),
+                    Ok(Control::Sms { from, text, parts }) => self.deliver(&from, &text, &parts),
                     Ok(Control::Fault(fault)) => self.apply(fault),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
@@ -576,11 +592,14 @@ impl Engine {
         }
     }
 
-    fn deliver(&mut self, from: &str, text: &str) {
+    fn deliver(&mut self, from: &str, text: &str, only: &[u8]) {
         let parts = pdu::encode_deliver(from, text, network_timestamp(), self.concat_ref);
         self.concat_ref = self.concat_ref.wrapping_add(1);
         let mt = self.v.settings.cnmi[1];
-        for part in parts {
+        let kept = parts.into_iter().enumerate().filter(|(i, _)| {
+            only.is_empty() || only.iter().any(|p| usize::from(*p) == i + 1)
+        });
+        for (_, part) in kept {
             // Direct delivery to a closed port would lose the message; store it instead.
             if mt == 2 && self.connected && !self.hung {
                 self.urc(format!("+CMT: ,{}\r\n{part}", tpdu_len(&part)));
