@@ -18,14 +18,15 @@ async fn hardware(
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     // Senders see the SMS estimate before they send; device details are for
-    // those who manage devices. The hardware is shared: an organisation sees
-    // each device's state, the operator also its errors, which may name
-    // other organisations' numbers.
+    // those who manage devices. Shared between organisations, an
+    // organisation sees each device's state; the operator also its errors,
+    // which may name other organisations' numbers.
     let operator = super::system::operator(&principal).is_ok();
     if !operator {
         principal.require(Permission::SendAlerts)?;
     }
-    let devices = if operator {
+    let whole_view = operator || !shared(&state).await?;
+    let devices = if whole_view {
         state.hardware.devices()
     } else if principal.access.allows(Permission::ManageDevices) {
         let mut devices = state.hardware.devices();
@@ -138,14 +139,14 @@ async fn test_message(
     name: web::Path<String>,
     body: crate::web::extract::ApiJson<TestMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    // The operator tests towards anyone; an organisation towards its own
-    // people and its assigned senders only.
+    // The operator tests towards anyone; on shared hardware, an
+    // organisation towards its own people and its assigned senders only.
     let operator = super::system::operator(&principal).is_ok();
     if !operator {
         principal.require(Permission::ManageDevices)?;
     }
     let body = body.0;
-    if !operator {
+    if !operator && shared(&state).await? {
         let org = principal.org.clone();
         let to = body.to.clone();
         let own = blocking(move || addresses_own(&org, &to)).await?;
@@ -232,6 +233,12 @@ async fn test_message(
         }
         Err(f) => Ok(HttpResponse::BadGateway().json(json!({"sent": false, "error": f.reason}))),
     }
+}
+
+/// Whether more than one organisation shares the appliance's hardware.
+async fn shared(state: &AppState) -> Result<bool, ApiError> {
+    let store = state.store.clone();
+    blocking(move || store.orgs().map(|orgs| orgs.len() > 1)).await
 }
 
 /// Whether `to` (a phone number or an ISSI) is one of the organisation's

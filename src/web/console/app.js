@@ -210,7 +210,7 @@
     "rules.test": "Test", "rules.test_match": "Matches rule {rule} → template {template}", "rules.test_none": "No rule matches.",
     "rules.triggers": "SMS triggers", "rules.triggers_intro": "Numbers that may start alerts by SMS: “PIN template [words]”.",
     "rules.no_triggers": "No SMS triggers.", "rules.trigger_n": "Number {n}", "rules.number": "Phone number", "rules.pin": "PIN",
-    "rules.pin_hint": "4–8 digits; stored only as a hash.", "rules.pin_unchanged": "unchanged",
+    "rules.pin_hint": "6–12 digits; stored only as a hash.", "rules.pin_unchanged": "unchanged",
     "rules.trigger_templates": "May fire (none ticked: any template)", "rules.add_trigger": "Add number",
     "rules.save_triggers": "Save SMS triggers",
     "hardware.title": "Hardware", "hardware.health": "Health", "hardware.store": "Storage", "hardware.sms_queue": "SMS waiting",
@@ -229,7 +229,7 @@
     "inbound.title": "Received messages", "inbound.time": "Received", "inbound.channel": "Channel", "inbound.from": "From",
     "inbound.to": "To", "inbound.text": "Text", "inbound.handling": "Handled as", "inbound.response": "Answer: {choice}",
     "inbound.note": "Note on an alert", "inbound.trigger": "Started an alert", "inbound.ignored": "Ignored: {why}",
-    "inbound.pending": "Waiting", "inbound.open": "Open alert", "inbound.unassigned": "Unknown sender", "inbound.none": "No messages.",
+    "inbound.pending": "Waiting", "inbound.open": "Open alert", "inbound.incomplete": "Parts of this long SMS never came", "inbound.none": "No messages.",
     "access.title": "Keys and devices", "access.keys": "API keys", "access.new_key": "New API key", "access.key_name": "Name",
     "access.key_role": "Role", "access.created": "Created", "access.expires": "Expires", "access.never": "Never",
     "access.last_used": "Last used", "access.status": "Status", "access.key_active": "Active", "access.key_revoked": "Revoked",
@@ -478,7 +478,7 @@
     "rules.triggers": "Tekstiviestilaukaisut",
     "rules.triggers_intro": "Numerot, joista voi käynnistää hälytyksen tekstiviestillä: ”PIN pohja [sanoja]”.",
     "rules.no_triggers": "Ei tekstiviestilaukaisuja.", "rules.trigger_n": "Numero {n}", "rules.number": "Puhelinnumero",
-    "rules.pin": "PIN", "rules.pin_hint": "4–8 numeroa; tallennetaan vain tiivisteenä.", "rules.pin_unchanged": "ennallaan",
+    "rules.pin": "PIN", "rules.pin_hint": "6–12 numeroa; tallennetaan vain tiivisteenä.", "rules.pin_unchanged": "ennallaan",
     "rules.trigger_templates": "Saa laukaista (tyhjä: minkä tahansa pohjan)", "rules.add_trigger": "Lisää numero",
     "rules.save_triggers": "Tallenna tekstiviestilaukaisut",
     "hardware.title": "Laitteisto", "hardware.health": "Kunto", "hardware.store": "Tietovarasto",
@@ -498,7 +498,7 @@
     "inbound.title": "Saapuneet viestit", "inbound.time": "Saapunut", "inbound.channel": "Kanava", "inbound.from": "Lähettäjä",
     "inbound.to": "Vastaanottaja", "inbound.text": "Teksti", "inbound.handling": "Käsittely", "inbound.response": "Vastaus: {choice}",
     "inbound.note": "Viesti hälytykseen", "inbound.trigger": "Käynnisti hälytyksen", "inbound.ignored": "Ohitettu: {why}",
-    "inbound.pending": "Odottaa", "inbound.open": "Avaa hälytys", "inbound.unassigned": "Tuntematon lähettäjä",
+    "inbound.pending": "Odottaa", "inbound.open": "Avaa hälytys", "inbound.incomplete": "Osa tästä pitkästä tekstiviestistä ei tullut",
     "inbound.none": "Ei viestejä.",
     "access.title": "Avaimet ja laitteet", "access.keys": "API-avaimet", "access.new_key": "Uusi API-avain", "access.key_name": "Nimi",
     "access.key_role": "Rooli", "access.created": "Luotu", "access.expires": "Vanhenee", "access.never": "Ei koskaan",
@@ -753,7 +753,7 @@
     "rules.test": "Testa", "rules.test_match": "Matchar regeln {rule} → mallen {template}", "rules.test_none": "Ingen regel matchar.",
     "rules.triggers": "Sms-utlösare", "rules.triggers_intro": "Nummer som får starta larm per sms: ”PIN mall [ord]”.",
     "rules.no_triggers": "Inga sms-utlösare.", "rules.trigger_n": "Nummer {n}", "rules.number": "Telefonnummer", "rules.pin": "PIN",
-    "rules.pin_hint": "4–8 siffror; sparas bara som hash.", "rules.pin_unchanged": "oförändrad",
+    "rules.pin_hint": "6–12 siffror; sparas bara som hash.", "rules.pin_unchanged": "oförändrad",
     "rules.trigger_templates": "Får utlösa (inget valt: vilken mall som helst)", "rules.add_trigger": "Lägg till nummer",
     "rules.save_triggers": "Spara sms-utlösare",
     "hardware.title": "Utrustning", "hardware.health": "Hälsa", "hardware.store": "Lagring", "hardware.sms_queue": "Sms som väntar",
@@ -772,7 +772,7 @@
     "inbound.title": "Mottagna meddelanden", "inbound.time": "Mottaget", "inbound.channel": "Kanal", "inbound.from": "Från",
     "inbound.to": "Till", "inbound.text": "Text", "inbound.handling": "Hanterat som", "inbound.response": "Svar: {choice}",
     "inbound.note": "Meddelande till ett larm", "inbound.trigger": "Startade ett larm", "inbound.ignored": "Ignorerat: {why}",
-    "inbound.pending": "Väntar", "inbound.open": "Öppna larmet", "inbound.unassigned": "Okänd avsändare",
+    "inbound.pending": "Väntar", "inbound.open": "Öppna larmet", "inbound.incomplete": "Delar av detta långa sms kom aldrig",
     "inbound.none": "Inga meddelanden.",
     "access.title": "Nycklar och enheter", "access.keys": "API-nycklar", "access.new_key": "Ny API-nyckel", "access.key_name": "Namn",
     "access.key_role": "Roll", "access.created": "Skapad", "access.expires": "Går ut", "access.never": "Aldrig",
@@ -4261,7 +4261,7 @@
       if (from.value.trim()) q.set("from", from.value.trim());
       const data = await api("GET", `/api/v1/inbound?${q}`);
       const messages = data.messages || [];
-      replace(tbody, messages.length ? messages.map((m) => el("tr", { class: m.unassigned ? "row-muted" : null },
+      replace(tbody, messages.length ? messages.map((m) => el("tr", { class: m.incomplete ? "row-muted" : null },
         el("td", { text: fmtTime(m.received_at) }),
         el("td", { text: t(`ch.${m.channel}`) }),
         el("td", { text: m.from }),
@@ -4269,7 +4269,7 @@
         el("td", { class: "wrap", text: m.text }),
         el("td", null, handlingText(m.handling),
           m.handling && m.handling.alert ? [" ", el("a", { href: `#/alerts/${m.handling.alert}`, text: t("inbound.open") })] : null,
-          m.unassigned ? el("div", { class: "hint", text: t("inbound.unassigned") }) : null))) : emptyRow(6, t("inbound.none")));
+          m.incomplete ? el("div", { class: "hint", text: t("inbound.incomplete") }) : null))) : emptyRow(6, t("inbound.none")));
     };
     const form = el("form", { class: "filters", novalidate: true },
       field(t("inbound.channel"), channel), field(t("inbound.from"), from),
