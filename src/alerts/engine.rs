@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 /// What starts an alert.
 #[derive(Debug, Clone)]
 pub enum Start {
-    Request(AlertRequest),
+    Request(Box<AlertRequest>),
     /// A stored template, with what the trigger said (an emergency centre's
     /// alarm text) to add to its body.
     Template { id: Id, detail: Option<String> },
@@ -94,7 +94,7 @@ impl Engine {
                 org,
                 &trigger.access,
                 trigger.actor,
-                request,
+                *request,
                 trigger.idempotency_key,
                 Some(entry.clone()),
                 now,

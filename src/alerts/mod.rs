@@ -979,7 +979,7 @@ fn fire_template(
             .alert(last.alert)?
             .is_some_and(|a| a.state == AlertState::Active);
         if active && now - last.at < window {
-            let event_id = message.unwrap_or_else(Id::new);
+            let event_id = message.unwrap_or_default();
             let event = AlertEvent {
                 id: event_id,
                 at: now,

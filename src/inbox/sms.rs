@@ -217,7 +217,7 @@ fn locked_out(
             permissions: vec![Permission::SendAlerts],
             alert_groups: None,
         },
-        Start::Request(notice),
+        Start::Request(Box::new(notice)),
     );
     trigger.idempotency_key = Some(format!("pin-lockout:{}", message.id));
     trigger.via = Some("SMS trigger lockout".to_owned());

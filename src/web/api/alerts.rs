@@ -62,7 +62,7 @@ async fn send_alert(
         let mut trigger = Trigger::new(
             principal.actor.clone(),
             principal.access.clone(),
-            Start::Request(body),
+            Start::Request(Box::new(body)),
         );
         trigger.idempotency_key = idempotency_key;
         trigger.source = principal.source.clone();
