@@ -72,6 +72,7 @@ impl StartError {
 
 pub struct Daemon {
     store: Store,
+    inbox: crate::inbox::Inbox,
     hardware: Arc<crate::devices::Hardware>,
     hub: Arc<crate::live::Hub>,
     server: JoinHandle<std::io::Result<()>>,
@@ -169,6 +170,7 @@ impl Daemon {
         tracing::info!(address = %local_addr, "listening for HTTPS");
         Ok(Daemon {
             store,
+            inbox,
             hardware,
             hub,
             server,
@@ -204,6 +206,7 @@ impl Daemon {
         };
         let Daemon {
             store,
+            inbox,
             hardware,
             hub,
             mut server,
@@ -226,6 +229,7 @@ impl Daemon {
         };
         service_manager::stopping();
         hardware.stop();
+        let inbox_stopped = tokio::task::spawn_blocking(move || inbox.stop());
         if let Some(watchdog) = watchdog {
             watchdog.abort();
         }
@@ -242,6 +246,7 @@ impl Daemon {
                 matches!(server.await, Ok(Ok(())))
             }
         };
+        let _ = inbox_stopped.await;
         match store.flush().await {
             Ok(()) if server_ok => {
                 tracing::info!("stopped cleanly");
@@ -258,6 +263,8 @@ impl Daemon {
     /// Stops serving and flushes the store (used by tests and benchmarks).
     pub async fn stop(self) -> Result<(), StoreError> {
         self.hardware.stop();
+        let inbox = self.inbox;
+        let _ = tokio::task::spawn_blocking(move || inbox.stop()).await;
         self.hub.close_all();
         self.handle.stop(true).await;
         let _ = self.server.await;

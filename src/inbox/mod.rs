@@ -28,8 +28,8 @@ use crate::live::Hub;
 use crate::store::{
     Channel, Handling, InboundMessage, PartNumber, PartialSms, Said, Store, StoreError,
 };
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -68,13 +68,14 @@ struct Worker {
     part_timeout: time::Duration,
 }
 
-/// The devices' end of the inbox; cheap to clone. The worker ends when the
-/// last handle is dropped.
+/// The devices' end of the inbox; cheap to clone.
 #[derive(Clone)]
 pub struct Inbox {
     store: Store,
     clock: SharedClock,
     wake: mpsc::SyncSender<()>,
+    stopping: Arc<AtomicBool>,
+    worker: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -106,10 +107,33 @@ impl Inbox {
                 "{HOLD_SWITCH} is set: received messages are stored but not handled"
             );
         }
-        std::thread::Builder::new()
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
+        let thread = std::thread::Builder::new()
             .name("inbox".to_owned())
-            .spawn(move || worker.run(&woken, hold))?;
-        Ok(Inbox { store, clock, wake })
+            .spawn(move || worker.run(&woken, &stop, hold))?;
+        Ok(Inbox {
+            store,
+            clock,
+            wake,
+            stopping,
+            worker: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Lets the message being handled finish, then ends the worker. What is
+    /// still pending is handled at the next start. Blocks.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake();
+        let thread = self
+            .worker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 
     /// Keeps an SMS (or one part of a long one) durably as pending. When this
@@ -211,13 +235,16 @@ impl Inbox {
 }
 
 impl Worker {
-    fn run(&self, woken: &mpsc::Receiver<()>, hold: bool) {
+    fn run(&self, woken: &mpsc::Receiver<()>, stopping: &AtomicBool, hold: bool) {
         loop {
+            if stopping.load(Ordering::SeqCst) {
+                return;
+            }
             if !hold {
                 if let Err(e) = self.give_up_stale_parts() {
                     tracing::error!(error = %e, "cannot check long SMS for missing parts");
                 }
-                if let Err(e) = self.handle_pending() {
+                if let Err(e) = self.handle_pending(stopping) {
                     tracing::error!(error = %e, "cannot read the inbox; trying again");
                 }
             }
@@ -229,8 +256,11 @@ impl Worker {
     }
 
     /// Handles every pending message, oldest first.
-    fn handle_pending(&self) -> Result<(), StoreError> {
+    fn handle_pending(&self, stopping: &AtomicBool) -> Result<(), StoreError> {
         for message in self.store.pending_inbound()? {
+            if stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
             if let Err(e) = self.handle_one(message.clone()) {
                 // It stays pending and is tried again at the next sweep.
                 tracing::error!(id = %message.id, error = %e, "cannot handle a received message");
