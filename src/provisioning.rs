@@ -157,7 +157,7 @@ pub fn create_operator(
         why,
     })?;
     let now = clock.now();
-    let appliance = store.appliance_org(now)?;
+    let appliance = operator_namespace(store, now)?;
     let context = policy::Context {
         username,
         name: username,
@@ -212,7 +212,7 @@ pub fn create_operator_api_key(
     clock: &SharedClock,
     name: &str,
 ) -> Result<String, ProvisionError> {
-    let appliance = store.appliance_org(clock.now())?;
+    let appliance = operator_namespace(store, clock.now())?;
     let handle = store.org(appliance.id);
     let issued = apikey::issue(appliance.id, name, roles::OPERATOR, None)?;
     let key = handle.create_api_key(issued.record, clock.now())?;
@@ -222,4 +222,20 @@ pub fn create_operator_api_key(
         .write(&handle, clock.now())?;
     store.flush_blocking()?;
     Ok(issued.token)
+}
+
+/// The appliance's own namespace with its one role, made on first use.
+fn operator_namespace(store: &Store, now: OffsetDateTime) -> Result<Organisation, ProvisionError> {
+    let appliance = store.appliance_org(now)?;
+    let handle = store.org(appliance.id);
+    if handle.role_by_name(roles::OPERATOR)?.is_none() {
+        handle.create_role(
+            roles::OPERATOR,
+            "Operates the appliance: modems, radios, sender assignments",
+            vec![crate::auth::Permission::OperateAppliance],
+            None,
+            now,
+        )?;
+    }
+    Ok(appliance)
 }

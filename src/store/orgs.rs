@@ -124,12 +124,9 @@ pub const APPLIANCE_SLUG: &str = "appliance";
 
 impl Store {
     /// The appliance's own namespace ([`Id::SYSTEM`]) as an organisation the
-    /// operator logs into, with its one role; made on first use. It is not
-    /// among [`Store::orgs`].
+    /// operator logs into; made on first use. It is not among
+    /// [`Store::orgs`].
     pub fn appliance_org(&self, now: OffsetDateTime) -> Result<Organisation> {
-        if let Some(org) = self.get_org(Id::SYSTEM)? {
-            return Ok(org);
-        }
         let org = Organisation {
             id: Id::SYSTEM,
             slug: APPLIANCE_SLUG.to_owned(),
@@ -137,22 +134,10 @@ impl Store {
             created_at: now,
             settings: OrgSettings::default(),
         };
-        let role = RoleRecord {
-            id: Id::new(),
-            name: crate::auth::roles::OPERATOR.to_owned(),
-            description: "Operates the appliance: modems, radios, sender assignments".to_owned(),
-            permissions: vec![crate::auth::Permission::OperateAppliance],
-            alert_groups: None,
-            built_in: true,
-            created_at: now,
-            updated_at: now,
-        };
         self.transaction(|tx| {
             if let Some(existing) = tx.get(Id::SYSTEM, Kind::Organisation, Id::SYSTEM)? {
                 return Ok(existing);
             }
-            tx.claim(Id::SYSTEM, IndexKind::RoleName, &role.name, role.id, "role")?;
-            tx.put(Id::SYSTEM, Kind::Role, role.id, &role)?;
             tx.put(Id::SYSTEM, Kind::Organisation, Id::SYSTEM, &org)?;
             Ok(org.clone())
         })
