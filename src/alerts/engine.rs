@@ -6,8 +6,8 @@
 //! open streams are told. Callers only parse, call and map errors.
 
 use super::{
-    cancel, create, existing_alert, fire_template, handle_timer, update, AlertError,
-    AlertRequest, AppNotice, Created, FollowUp,
+    cancel, create, existing_alert, fire_template, handle_timer, update, AlertError, AlertRequest,
+    AppNotice, Created, FollowUp,
 };
 use crate::audit::Entry;
 use crate::auth::Access;
@@ -23,7 +23,10 @@ pub enum Start {
     Request(Box<AlertRequest>),
     /// A stored template, with what the trigger said (an emergency centre's
     /// alarm text) to add to its body.
-    Template { id: Id, detail: Option<String> },
+    Template {
+        id: Id,
+        detail: Option<String>,
+    },
 }
 
 /// Who starts an alert, with what rights, and how it came in.
@@ -123,7 +126,11 @@ impl Engine {
             self.store.flush_blocking()?;
         }
         let raised = result?;
-        self.publish(org.org_id(), &[raised.created.alert.id], &raised.created.app)?;
+        self.publish(
+            org.org_id(),
+            &[raised.created.alert.id],
+            &raised.created.app,
+        )?;
         Ok(raised)
     }
 

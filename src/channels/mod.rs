@@ -16,8 +16,8 @@ use crate::store::{
     Alert, Channel as ChannelName, Delivery, DeliveryRef, Recipient, Severity, Store, StoreError,
 };
 use crate::text::{phrase, Lang};
-use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
+use std::collections::BTreeMap;
 
 /// What a channel can take: parallel sends and sends per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,7 +47,6 @@ impl SmsPool {
             })
             .fold(0.0, |total, rate| total + rate)
     }
-
 }
 
 /// "Reply 1 = Coming, 2 = Not coming": the numeric code for each option.

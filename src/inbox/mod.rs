@@ -103,9 +103,7 @@ impl Inbox {
         };
         let hold = std::env::var_os(HOLD_SWITCH).is_some();
         if hold {
-            tracing::warn!(
-                "{HOLD_SWITCH} is set: received messages are stored but not handled"
-            );
+            tracing::warn!("{HOLD_SWITCH} is set: received messages are stored but not handled");
         }
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = stopping.clone();

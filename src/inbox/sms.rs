@@ -181,9 +181,7 @@ fn locked_out(
     let now = worker.now();
     Entry::new(actor.clone(), "sms_trigger.locked", Outcome::Denied)
         .target(&message.from)
-        .detail(format!(
-            "{PIN_ATTEMPTS} wrong PINs; locked out for an hour"
-        ))
+        .detail(format!("{PIN_ATTEMPTS} wrong PINs; locked out for an hour"))
         .write(&handle, now)?;
     let notice = AlertRequest {
         title: format!("SMS trigger locked: {}", message.from),

@@ -15,8 +15,8 @@ use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::ids::Id;
 use crate::store::{
-    tetra_sender, Actor, ActorKind, AlertEvent, AlertState, Handling, InboundMessage,
-    Organisation, Outcome, Said, StoreError, TetraRule,
+    tetra_sender, Actor, ActorKind, AlertEvent, AlertState, Handling, InboundMessage, Organisation,
+    Outcome, Said, StoreError, TetraRule,
 };
 
 pub(super) fn handle(worker: &Worker, message: &InboundMessage) -> Result<Filed, StoreError> {

@@ -134,7 +134,8 @@ fn part_prefix(from: &str, reference: u16, total: u8) -> Vec<u8> {
     )
 }
 
-type TxResult<T> = std::result::Result<T, sled::transaction::ConflictableTransactionError<StoreError>>;
+type TxResult<T> =
+    std::result::Result<T, sled::transaction::ConflictableTransactionError<StoreError>>;
 
 fn tx_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
     match e {
@@ -147,7 +148,11 @@ impl Store {
     /// Keeps a received message as pending, unless one with the same
     /// `fingerprint` (a modem's message read again after a restart) was
     /// kept before. `true` when it is new. Not durable until flushed.
-    pub fn accept_inbound(&self, message: &InboundMessage, fingerprint: Option<&str>) -> Result<bool> {
+    pub fn accept_inbound(
+        &self,
+        message: &InboundMessage,
+        fingerprint: Option<&str>,
+    ) -> Result<bool> {
         let pending = keys::record(Id::SYSTEM, Kind::InboxPending, message.id);
         let record = encode(Kind::InboxPending, message)?;
         let seen = fingerprint.map(seen_key);
@@ -192,7 +197,11 @@ impl Store {
             .scan_prefix(&prefix)
             .map(|entry| -> Result<(u8, Vec<u8>, Part)> {
                 let (k, v) = entry?;
-                Ok((k.last().copied().unwrap_or(0), k.to_vec(), decode(Kind::SmsPart, &v)?))
+                Ok((
+                    k.last().copied().unwrap_or(0),
+                    k.to_vec(),
+                    decode(Kind::SmsPart, &v)?,
+                ))
             })
             .collect::<Result<_>>()?;
         self.records
@@ -257,7 +266,10 @@ impl Store {
                 let body = &prefix[17..];
                 let from_end = body.iter().position(|b| *b == 0).unwrap_or(body.len());
                 let from = String::from_utf8_lossy(&body[..from_end]).into_owned();
-                let total = prefix.get(prefix.len().saturating_sub(2)).copied().unwrap_or(0);
+                let total = prefix
+                    .get(prefix.len().saturating_sub(2))
+                    .copied()
+                    .unwrap_or(0);
                 groups.push(PartialSms {
                     from,
                     to: part.to.clone(),
@@ -280,7 +292,11 @@ impl Store {
 
     /// Gives up waiting for the rest of a long SMS: its parts are replaced
     /// by `message` (what came, marked incomplete), pending for the inbox.
-    pub fn give_up_partial_sms(&self, partial: &PartialSms, message: &InboundMessage) -> Result<()> {
+    pub fn give_up_partial_sms(
+        &self,
+        partial: &PartialSms,
+        message: &InboundMessage,
+    ) -> Result<()> {
         let record = encode(Kind::InboxPending, message)?;
         let mut batch = sled::Batch::default();
         for key in &partial.keys {

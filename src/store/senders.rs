@@ -80,7 +80,11 @@ impl Store {
             .sms_numbers
             .iter()
             .map(|n| ("sms_numbers", sms_sender(n)))
-            .chain(new.tetra_ssis.iter().map(|s| ("tetra_ssis", tetra_sender(*s))))
+            .chain(
+                new.tetra_ssis
+                    .iter()
+                    .map(|s| ("tetra_ssis", tetra_sender(*s))),
+            )
             .collect();
         self.transaction(|tx| {
             let old: Assignments = tx.get(org, Kind::Assignments, org)?.unwrap_or_default();
@@ -174,10 +178,17 @@ impl Store {
     /// Counts one wrong PIN from `number`; the count reaching
     /// [`PIN_ATTEMPTS`] locks the number out for [`PIN_LOCKOUT`]. Returns
     /// the new state.
-    pub fn count_pin_failure(&self, org: Id, number: &str, now: OffsetDateTime) -> Result<PinFailures> {
+    pub fn count_pin_failure(
+        &self,
+        org: Id,
+        number: &str,
+        now: OffsetDateTime,
+    ) -> Result<PinFailures> {
         let id = pin_key(org, number);
         self.transaction(|tx| {
-            let mut f: PinFailures = tx.get(Id::SYSTEM, Kind::PinFailures, id)?.unwrap_or_default();
+            let mut f: PinFailures = tx
+                .get(Id::SYSTEM, Kind::PinFailures, id)?
+                .unwrap_or_default();
             if f.locked_until.is_some_and(|until| until <= now) {
                 f = PinFailures::default();
             }

@@ -9,12 +9,12 @@
 
 use super::pdu::{self, Incoming, SubmitOptions};
 use super::profile::ModemProfile;
-use crate::secret::Secret;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 pub use crate::hw::{FailureClass, SendFailure};
+use crate::secret::Secret;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -596,9 +596,10 @@ impl Engine {
         let parts = pdu::encode_deliver(from, text, network_timestamp(), self.concat_ref);
         self.concat_ref = self.concat_ref.wrapping_add(1);
         let mt = self.v.settings.cnmi[1];
-        let kept = parts.into_iter().enumerate().filter(|(i, _)| {
-            only.is_empty() || only.iter().any(|p| usize::from(*p) == i + 1)
-        });
+        let kept = parts
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_empty() || only.iter().any(|p| usize::from(*p) == i + 1));
         for (_, part) in kept {
             // Direct delivery to a closed port would lose the message; store it instead.
             if mt == 2 && self.connected && !self.hung {

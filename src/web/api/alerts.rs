@@ -66,7 +66,9 @@ async fn send_alert(
         );
         trigger.idempotency_key = idempotency_key;
         trigger.source = principal.source.clone();
-        engine.raise(&principal.org, trigger, now).map(|r| r.created)
+        engine
+            .raise(&principal.org, trigger, now)
+            .map(|r| r.created)
     })
     .await?;
     let deliveries: HashMap<&str, usize> = created
@@ -198,7 +200,11 @@ async fn cancel_alert(
 
 /// The answer to a cancel or an update: the alert, and the follow-up's id
 /// under `follow_up_field`.
-fn changed(alert: &Alert, follow_up: Option<alerts::FollowUp>, follow_up_field: &str) -> HttpResponse {
+fn changed(
+    alert: &Alert,
+    follow_up: Option<alerts::FollowUp>,
+    follow_up_field: &str,
+) -> HttpResponse {
     let mut body = summary(alert);
     body[follow_up_field] = match &follow_up {
         Some((next, _)) => json!(next.id),

@@ -40,7 +40,10 @@ fn check(assignments: &Assignments) -> Result<(), ApiError> {
         crate::validate::tetra_ssi(*ssi)
             .map_err(|why| ApiError::field(format!("tetra_ssis[{i}]"), why))?;
         if !seen.insert(*ssi) {
-            return Err(ApiError::field(format!("tetra_ssis[{i}]"), "is listed twice"));
+            return Err(ApiError::field(
+                format!("tetra_ssis[{i}]"),
+                "is listed twice",
+            ));
         }
     }
     Ok(())
