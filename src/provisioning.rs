@@ -224,7 +224,8 @@ pub fn create_operator_api_key(
     Ok(issued.token)
 }
 
-/// The appliance's own namespace with its one role, made on first use.
+/// The appliance's own namespace with its one role, made on first use: the
+/// operator reads the appliance's own audit trail and manages its keys.
 fn operator_namespace(store: &Store, now: OffsetDateTime) -> Result<Organisation, ProvisionError> {
     let appliance = store.appliance_org(now)?;
     let handle = store.org(appliance.id);
@@ -232,7 +233,11 @@ fn operator_namespace(store: &Store, now: OffsetDateTime) -> Result<Organisation
         handle.create_role(
             roles::OPERATOR,
             "Operates the appliance: modems, radios, sender assignments",
-            vec![crate::auth::Permission::OperateAppliance],
+            vec![
+                crate::auth::Permission::OperateAppliance,
+                crate::auth::Permission::ReadAudit,
+                crate::auth::Permission::ManageApiKeys,
+            ],
             None,
             now,
         )?;

@@ -84,7 +84,7 @@ pub(super) fn handle(worker: &Worker, message: &InboundMessage) -> Result<Filed,
         .unwrap_or(Id::SYSTEM);
     Ok(Filed::under(
         filed_under,
-        answers::unanswered(owner.is_some(), "number"),
+        answers::unanswered(filed_under != Id::SYSTEM, "number"),
     ))
 }
 

@@ -90,7 +90,7 @@ pub(super) fn handle(worker: &Worker, message: &InboundMessage) -> Result<Filed,
         .unwrap_or(Id::SYSTEM);
     Ok(Filed::under(
         filed_under,
-        answers::unanswered(owner.is_some(), "radio"),
+        answers::unanswered(filed_under != Id::SYSTEM, "radio"),
     ))
 }
 
@@ -154,10 +154,14 @@ fn callout_reply(
         }
     };
     if let Some(name) = &by_group {
+        // Keyed by the message like its answer (which takes the message's own
+        // id), so handling it again writes the note once.
+        let mut note = message.id.to_bytes();
+        note[15] ^= 1;
         org.add_alert_event(
             alert.id,
             &AlertEvent {
-                id: Id::new(),
+                id: Id::from_bytes(note),
                 at: message.received_at,
                 kind: "note".to_owned(),
                 detail: serde_json::json!({

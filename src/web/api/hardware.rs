@@ -32,6 +32,7 @@ async fn hardware(
         let mut devices = state.hardware.devices();
         for d in &mut devices {
             d.last_error = None;
+            d.last_error_at = None;
         }
         devices
     } else {
@@ -297,10 +298,12 @@ async fn test_rules(
     let record = record.ok_or(ApiError::NotFound("organisation"))?;
     // Rules see only senders assigned to their organisation.
     let assigned = owner == Some(record.id);
-    let rule = record
-        .settings
-        .tetra_rules
+    // In the inbox's order: rules naming the sender, then the others.
+    let rules = &record.settings.tetra_rules;
+    let rule = rules
         .iter()
+        .filter(|r| !r.from.is_empty())
+        .chain(rules.iter().filter(|r| r.from.is_empty()))
         .filter(|_| assigned)
         .find(|r| crate::inbox::rule_matches(r, from, &said, &text));
     let fields: serde_json::Map<String, serde_json::Value> = match (rule, &body.text) {
