@@ -70,7 +70,10 @@ pub fn create_admin(
     let now = clock.now();
     let (org, org_created) = match existing {
         Some(org) => (org, false),
-        None => (store.create_org(org_slug, org_slug, now)?, true),
+        None => {
+            keep_senders_of_the_only_org(store, now)?;
+            (store.create_org(org_slug, org_slug, now)?, true)
+        }
     };
     let handle = store.org(org.id);
     let (user, user_existed) = match handle.user_by_username(username)? {
@@ -115,6 +118,40 @@ pub fn create_admin(
         org_created,
         user_existed,
     })
+}
+
+/// Alone on the appliance, an organisation owns every sender without
+/// assignments. Before a second one arrives, the senders its SMS triggers
+/// and TETRA rules name are assigned to it, so they keep working.
+fn keep_senders_of_the_only_org(store: &Store, now: OffsetDateTime) -> Result<(), ProvisionError> {
+    let orgs = store.orgs()?;
+    let [only] = orgs.as_slice() else {
+        return Ok(());
+    };
+    let mut assigned = store.assignments(only.id)?;
+    let before = assigned.clone();
+    for trigger in &only.settings.sms_triggers {
+        if !assigned.sms_numbers.contains(&trigger.number) {
+            assigned.sms_numbers.push(trigger.number.clone());
+        }
+    }
+    for ssi in only.settings.tetra_rules.iter().flat_map(|r| r.from.iter()) {
+        if !assigned.tetra_ssis.contains(ssi) {
+            assigned.tetra_ssis.push(*ssi);
+        }
+    }
+    if assigned == before {
+        return Ok(());
+    }
+    store.set_assignments(only.id, &assigned)?;
+    Entry::new(audit::shell(), "assignments.changed", Outcome::Success)
+        .target(&only.slug)
+        .detail(format!(
+            "kept for {} as a second organisation was added: sms numbers {:?}, TETRA SSIs {:?}",
+            only.slug, assigned.sms_numbers, assigned.tetra_ssis
+        ))
+        .write(&store.org(only.id), now)?;
+    Ok(())
 }
 
 /// Issues an API key and returns the token, which is not stored anywhere.

@@ -930,3 +930,50 @@ fn wrong_pins_lock_the_number_for_an_hour() {
         );
     }
 }
+
+#[test]
+fn adding_a_second_organisation_keeps_the_first_ones_triggers_working() {
+    const NUMBER: &str = "+358405550001";
+    const PIN: &str = "97531864";
+    let rig = Rig::start(true, false);
+    let (server, modem) = (&rig.server, rig.modem());
+    let admin = server.admin();
+    template(&admin, "fire", "Fire alarm by SMS", &["root"], 0);
+    let r = admin.patch(
+        "/api/v1/settings",
+        json!({"sms_triggers": [{"number": NUMBER, "pin": PIN, "templates": ["fire"]}],
+               "tetra_rules": [{"name": "ecc", "from": [4711], "pattern": "^ALARM", "template": "fire"}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Alone, acme needed no assignments. A second organisation arrives.
+    tocsin::provisioning::create_admin(&server.store, &rig.clock(), "beta", "root", PASSWORD)
+        .unwrap();
+    tocsin::provisioning::create_operator(&server.store, &rig.clock(), "op", PASSWORD).unwrap();
+    let operator = server.login("appliance", "op", PASSWORD);
+    let kept = operator.get("/api/v1/system/assignments/acme").json();
+    assert_eq!(kept["sms_numbers"], json!([NUMBER]), "{kept}");
+    assert_eq!(kept["tetra_ssis"], json!([4711]), "{kept}");
+    let trail = operator.get("/api/v1/audit?action=apikey").json();
+    assert!(trail["events"].is_array(), "the operator reads its own trail");
+
+    // The trigger still fires, and acme's settings still save.
+    modem.receive_sms(NUMBER, &format!("{PIN} fire Hall D"));
+    let fired = wait_message(
+        "acme's trigger after beta came",
+        || inbound(&admin),
+        NUMBER,
+        |t| t.ends_with("Hall D"),
+    );
+    assert_eq!(fired["handling"]["kind"], "trigger", "{fired}");
+    let again = admin.patch("/api/v1/settings", json!({"language": "fi"}));
+    assert_eq!(again.status, 200, "{}", again.body);
+    // beta can't take acme's number.
+    let beta = server.login("beta", "root", PASSWORD);
+    let taken = beta.patch(
+        "/api/v1/settings",
+        json!({"sms_triggers": [{"number": NUMBER, "pin": "12345678"}]}),
+    );
+    assert_eq!(taken.status, 422, "{}", taken.body);
+    assert_eq!(taken.json()["field"], "sms_triggers[0].number");
+}
