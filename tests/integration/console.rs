@@ -257,3 +257,53 @@ fn a_csv_import_reports_both_bad_rows_and_imports_the_rest() {
         assert!(users.iter().any(|n| n == u), "{users:?}");
     }
 }
+
+#[test]
+fn the_operator_assigns_senders_to_organisations_in_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _modem) = server_with_modem(&dir);
+    let clock: tocsin::clock::SharedClock = std::sync::Arc::new(server.clock.clone());
+    tocsin::provisioning::create_admin(&server.store, &clock, "beta", "root", PASSWORD).unwrap();
+    tocsin::provisioning::create_operator(&server.store, &clock, "op", PASSWORD).unwrap();
+    let browser = Browser::start(1366, 768);
+    browser.goto(&format!("https://{}/", server.addr));
+    browser.type_into("[data-test=login-org]", "appliance");
+    browser.type_into("[data-test=login-username]", "op");
+    browser.type_into("[data-test=login-password]", PASSWORD);
+    browser.click("[data-test=login-submit]");
+    browser.find("[data-test=logout]");
+    // The operator runs the hardware, not an organisation's alerts.
+    browser.find("[data-test=nav-appliance]");
+    browser.find("[data-test=nav-hardware]");
+    for hidden in ["nav-send", "nav-people", "nav-settings"] {
+        assert!(
+            browser.try_find(&format!("[data-test={hidden}]")).is_none(),
+            "the operator sees {hidden}"
+        );
+    }
+    browser.click("[data-test=nav-appliance]");
+    browser.type_into("[data-test=assign-sms-acme]", "+358401111111");
+    browser.type_into("[data-test=assign-tetra-acme]", "4711");
+    browser.click("[data-test=assign-save-acme]");
+    wait_until("acme's senders saved", WAIT, || {
+        let saved = server
+            .store
+            .assignments(server.store.org_by_slug("acme").unwrap().unwrap().id)
+            .unwrap();
+        (saved.sms_numbers == ["+358401111111"] && saved.tetra_ssis == [4711]).then_some(())
+    });
+    // beta can't take acme's number: the field says why.
+    browser.type_into(
+        "[data-test=assign-sms-beta]",
+        "+358402222222, +358401111111",
+    );
+    browser.click("[data-test=assign-save-beta]");
+    browser.wait_for(
+        "the refusal next to the numbers",
+        "document.querySelector('[data-test=assign-beta] .field-error').textContent.includes('another organisation')",
+    );
+    browser.screenshot("console-appliance-1366");
+    browser.click("[data-test=nav-hardware]");
+    browser.find("[data-test=inbound-table]");
+    browser.screenshot("console-appliance-hardware-1366");
+}

@@ -955,7 +955,10 @@ fn adding_a_second_organisation_keeps_the_first_ones_triggers_working() {
     assert_eq!(kept["sms_numbers"], json!([NUMBER]), "{kept}");
     assert_eq!(kept["tetra_ssis"], json!([4711]), "{kept}");
     let trail = operator.get("/api/v1/audit?action=apikey").json();
-    assert!(trail["events"].is_array(), "the operator reads its own trail");
+    assert!(
+        trail["events"].is_array(),
+        "the operator reads its own trail"
+    );
 
     // The trigger still fires, and acme's settings still save.
     modem.receive_sms(NUMBER, &format!("{PIN} fire Hall D"));

@@ -130,10 +130,11 @@ async fn put_assignments(
         let saved = match store.set_assignments(org.id, &body) {
             Ok(saved) => saved,
             Err(StoreError::Duplicate { value, .. }) => {
+                let sender = value.split_once(':').map_or(value.as_str(), |(_, s)| s);
                 return Ok(Err(ApiError::Taken {
                     field: taken_field(&body, &value),
-                    detail: "is assigned to another organisation".to_owned(),
-                }))
+                    detail: format!("{sender} is assigned to another organisation"),
+                }));
             }
             Err(e) => return Err(e),
         };

@@ -14,7 +14,13 @@
     "page.audit": "Audit log", "page.settings": "Settings", "page.home": "Home",
     "nav.label": "Main navigation", "nav.logout": "Log out", "nav.send": "Send alert", "nav.alerts": "Alerts", "nav.people": "People",
     "nav.templates": "Templates", "nav.rules": "Alarm rules", "nav.hardware": "Hardware", "nav.access": "Keys and devices",
-    "nav.audit": "Audit log", "nav.settings": "Settings",
+    "nav.audit": "Audit log", "nav.settings": "Settings", "nav.appliance": "Organisations",
+    "appliance.title": "Organisations and their senders",
+    "appliance.intro": "The modems and radios are shared. Each organisation's SMS triggers and TETRA rules see only the senders assigned to it here; a sender belongs to one organisation at most.",
+    "appliance.none": "No organisations yet.", "appliance.sms_numbers": "SMS numbers",
+    "appliance.sms_hint": "Numbers in international form (+358…), separated by commas.",
+    "appliance.tetra_ssis": "TETRA ISSIs and GSSIs", "appliance.tetra_hint": "Numbers, separated by commas.",
+    "appliance.saved": "Senders of {org} saved.", "appliance.unassigned": "Messages no organisation owns",
     "common.any": "Any", "common.cancel": "Cancel", "common.close": "Close", "common.confirm": "Confirm", "common.delete": "Delete",
     "common.deleted": "Deleted.", "common.edit": "Edit", "common.filter": "Filter", "common.language": "Language", "common.no": "No",
     "common.yes": "Yes", "common.not_allowed_title": "Not available", "common.not_allowed": "Your role does not give access to this page.",
@@ -276,7 +282,13 @@
     "page.home": "Etusivu",
     "nav.label": "Päävalikko", "nav.logout": "Kirjaudu ulos", "nav.send": "Lähetä hälytys", "nav.alerts": "Hälytykset",
     "nav.people": "Henkilöt", "nav.templates": "Hälytyspohjat", "nav.rules": "Hälytyssäännöt", "nav.hardware": "Laitteisto",
-    "nav.access": "Avaimet ja laitteet", "nav.audit": "Tapahtumaloki", "nav.settings": "Asetukset",
+    "nav.access": "Avaimet ja laitteet", "nav.audit": "Tapahtumaloki", "nav.settings": "Asetukset", "nav.appliance": "Organisaatiot",
+    "appliance.title": "Organisaatiot ja niiden lähettäjät",
+    "appliance.intro": "Modeemit ja radiot ovat yhteisiä. Kunkin organisaation tekstiviesti-käynnistimet ja TETRA-säännöt näkevät vain sille tässä osoitetut lähettäjät; lähettäjä kuuluu enintään yhdelle organisaatiolle.",
+    "appliance.none": "Ei vielä organisaatioita.", "appliance.sms_numbers": "Puhelinnumerot",
+    "appliance.sms_hint": "Numerot kansainvälisessä muodossa (+358…) pilkuin eroteltuina.",
+    "appliance.tetra_ssis": "TETRA-ISSI- ja GSSI-tunnukset", "appliance.tetra_hint": "Numerot pilkuin eroteltuina.",
+    "appliance.saved": "Organisaation {org} lähettäjät tallennettu.", "appliance.unassigned": "Viestit, jotka eivät kuulu millekään organisaatiolle",
     "common.any": "Kaikki", "common.cancel": "Peruuta", "common.close": "Sulje", "common.confirm": "Vahvista", "common.delete": "Poista",
     "common.deleted": "Poistettu.", "common.edit": "Muokkaa", "common.filter": "Suodata", "common.language": "Kieli", "common.no": "Ei",
     "common.yes": "Kyllä", "common.not_allowed_title": "Ei käytettävissä", "common.not_allowed": "Roolisi ei anna pääsyä tälle sivulle.",
@@ -548,7 +560,13 @@
     "page.audit": "Händelselogg", "page.settings": "Inställningar", "page.home": "Start",
     "nav.label": "Huvudmeny", "nav.logout": "Logga ut", "nav.send": "Skicka larm", "nav.alerts": "Larm", "nav.people": "Personer",
     "nav.templates": "Larmmallar", "nav.rules": "Larmregler", "nav.hardware": "Utrustning", "nav.access": "Nycklar och enheter",
-    "nav.audit": "Händelselogg", "nav.settings": "Inställningar",
+    "nav.audit": "Händelselogg", "nav.settings": "Inställningar", "nav.appliance": "Organisationer",
+    "appliance.title": "Organisationer och deras avsändare",
+    "appliance.intro": "Modemen och radioapparaterna delas. Varje organisations sms-utlösare och TETRA-regler ser bara de avsändare som tilldelats den här; en avsändare hör till högst en organisation.",
+    "appliance.none": "Inga organisationer ännu.", "appliance.sms_numbers": "Telefonnummer",
+    "appliance.sms_hint": "Nummer i internationell form (+358…), åtskilda med kommatecken.",
+    "appliance.tetra_ssis": "TETRA-ISSI och GSSI", "appliance.tetra_hint": "Nummer, åtskilda med kommatecken.",
+    "appliance.saved": "Avsändarna för {org} sparade.", "appliance.unassigned": "Meddelanden som ingen organisation äger",
     "common.any": "Alla", "common.cancel": "Avbryt", "common.close": "Stäng", "common.confirm": "Bekräfta", "common.delete": "Radera",
     "common.deleted": "Raderat.", "common.edit": "Redigera", "common.filter": "Filtrera", "common.language": "Språk", "common.no": "Nej",
     "common.yes": "Ja", "common.not_allowed_title": "Inte tillgänglig", "common.not_allowed": "Din roll ger inte tillgång till den här sidan.",
@@ -1393,7 +1411,8 @@
     { name: "people", hash: "#/people", label: "nav.people", allowed: () => can("manage_users") || can("manage_groups") || can("manage_roles") },
     { name: "templates", hash: "#/templates", label: "nav.templates", allowed: () => can("send_alerts") || can("manage_settings") },
     { name: "rules", hash: "#/rules", label: "nav.rules", allowed: () => can("manage_settings") },
-    { name: "hardware", hash: "#/hardware", label: "nav.hardware", allowed: () => can("manage_devices") },
+    { name: "appliance", hash: "#/appliance", label: "nav.appliance", allowed: () => can("operate_appliance") },
+    { name: "hardware", hash: "#/hardware", label: "nav.hardware", allowed: () => can("manage_devices") || can("operate_appliance") },
     { name: "access", hash: "#/access", label: "nav.access", allowed: () => can("manage_api_keys") || can("manage_devices") },
     { name: "audit", hash: "#/audit", label: "nav.audit", allowed: () => can("read_audit") },
     { name: "settings", hash: "#/settings", label: "nav.settings", allowed: () => can("manage_settings") },
@@ -1411,6 +1430,7 @@
     { name: "people", re: /^\/people(?:\/(users|groups|roles|import))?$/, nav: "people", render: renderPeople },
     { name: "templates", re: /^\/templates$/, nav: "templates", render: renderTemplates },
     { name: "rules", re: /^\/rules$/, nav: "rules", render: renderRules },
+    { name: "appliance", re: /^\/appliance$/, nav: "appliance", render: renderAppliance },
     { name: "hardware", re: /^\/hardware$/, nav: "hardware", render: renderHardware },
     { name: "access", re: /^\/access$/, nav: "access", render: renderAccess },
     { name: "audit", re: /^\/audit$/, nav: "audit", render: renderAudit },
@@ -4248,10 +4268,11 @@
       el("div", { class: "actions" }, button(t("common.refresh"), { test: "hardware-refresh", onclick: refresh }), auto),
       healthBox, devicesBox);
     await load();
-    if (can("send_alerts")) append(page, await inboundCard());
+    if (can("send_alerts")) append(page, await inboundCard("/api/v1/inbound", t("inbound.title")));
+    if (can("operate_appliance")) append(page, await inboundCard("/api/v1/system/inbound", t("appliance.unassigned")));
   }
 
-  async function inboundCard() {
+  async function inboundCard(path, title) {
     const channel = select([["", t("common.any")], ...CHANNELS.map((c) => [c, t(`ch.${c}`)])], "", { test: "inbound-channel" });
     const from = el("input", { type: "text", test: "inbound-from" });
     const tbody = el("tbody");
@@ -4259,7 +4280,7 @@
       const q = new URLSearchParams({ limit: "200" });
       if (channel.value) q.set("channel", channel.value);
       if (from.value.trim()) q.set("from", from.value.trim());
-      const data = await api("GET", `/api/v1/inbound?${q}`);
+      const data = await api("GET", `${path}?${q}`);
       const messages = data.messages || [];
       replace(tbody, messages.length ? messages.map((m) => el("tr", { class: m.incomplete ? "row-muted" : null },
         el("td", { text: fmtTime(m.received_at) }),
@@ -4279,10 +4300,53 @@
       load().catch(report);
     });
     await load().catch(report);
-    return card(t("inbound.title"), form, el("div", { class: "table-wrap" }, el("table", { class: "table", test: "inbound-table" },
-      el("caption", { class: "sr-only", text: t("inbound.title") }),
+    return card(title, form, el("div", { class: "table-wrap" }, el("table", { class: "table", test: "inbound-table" },
+      el("caption", { class: "sr-only", text: title }),
       el("thead", null, el("tr", null, [t("inbound.time"), t("inbound.channel"), t("inbound.from"), t("inbound.to"), t("inbound.text"), t("inbound.handling")].map((h) => el("th", { scope: "col", text: h })))),
       tbody)));
+  }
+
+  // ---------------------------------------------------------------------------
+  // #/appliance: the operator's organisations and the senders assigned to them
+  // ---------------------------------------------------------------------------
+
+  async function renderAppliance(page) {
+    append(page, heading(t("appliance.title")), el("p", { class: "muted", text: t("appliance.intro") }));
+    const list = el("div", { class: "stack" });
+    const load = async () => {
+      const data = await api("GET", "/api/v1/system/organisations");
+      const orgs = data.organisations || [];
+      replace(list, orgs.length ? orgs.map(assignmentCard) : el("p", { class: "muted", text: t("appliance.none") }));
+    };
+    append(page, list);
+    await load();
+  }
+
+  function assignmentCard(org) {
+    const numbers = el("input", { type: "text", test: `assign-sms-${org.slug}`, value: (org.assignments.sms_numbers || []).join(", ") });
+    const ssis = el("input", { type: "text", test: `assign-tetra-${org.slug}`, inputmode: "numeric", value: (org.assignments.tetra_ssis || []).join(", ") });
+    const form = el("form", { class: "form", novalidate: true, test: `assign-${org.slug}` },
+      field(t("appliance.sms_numbers"), numbers, { name: "sms_numbers", hint: t("appliance.sms_hint") }),
+      field(t("appliance.tetra_ssis"), ssis, { name: "tetra_ssis", hint: t("appliance.tetra_hint") }));
+    const save = button(t("common.save"), { type: "submit", class: "btn-primary", test: `assign-save-${org.slug}` });
+    append(form, el("div", { class: "actions" }, save));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const tetra = splitList(ssis.value).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+      setBusy(save, true);
+      try {
+        const saved = await api("PUT", `/api/v1/system/assignments/${encodeURIComponent(org.slug)}`, { sms_numbers: splitList(numbers.value), tetra_ssis: tetra });
+        numbers.value = saved.sms_numbers.join(", ");
+        ssis.value = saved.tetra_ssis.join(", ");
+        toast(t("appliance.saved", { org: org.name }), "success");
+      } catch (err) {
+        if (!showFieldError(form, err)) report(err);
+      } finally {
+        setBusy(save, false);
+      }
+    });
+    return card(`${org.name} (${org.slug})`, form);
   }
 
   // ---------------------------------------------------------------------------
