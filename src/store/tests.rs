@@ -159,3 +159,179 @@ fn a_second_process_handle_is_refused_while_open() {
     let err = Store::open(&dir.path().join("store"));
     assert!(err.is_err());
 }
+
+#[test]
+fn a_sender_belongs_to_one_organisation_at_most() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let a = store.create_org("org-a", "A", now).unwrap();
+    // Alone, an organisation owns every sender.
+    assert_eq!(
+        store.sender_owner(&sms_sender("+358401")).unwrap(),
+        Some(a.id)
+    );
+    let b = store.create_org("org-b", "B", now).unwrap();
+    assert_eq!(store.sender_owner(&sms_sender("+358401")).unwrap(), None);
+
+    let for_a = Assignments {
+        sms_numbers: vec!["+358401".into()],
+        tetra_ssis: vec![4711],
+    };
+    store.set_assignments(a.id, &for_a).unwrap();
+    assert_eq!(store.sender_owner(&tetra_sender(4711)).unwrap(), Some(a.id));
+    let grab = Assignments {
+        sms_numbers: vec!["+358402".into()],
+        tetra_ssis: vec![4711],
+    };
+    assert!(matches!(
+        store.set_assignments(b.id, &grab),
+        Err(StoreError::Duplicate { .. })
+    ));
+    assert_eq!(store.assignments(b.id).unwrap(), Assignments::default());
+    assert_eq!(store.sender_owner(&sms_sender("+358402")).unwrap(), None);
+    // Given up by A, the SSI is free for B.
+    store
+        .set_assignments(
+            a.id,
+            &Assignments {
+                sms_numbers: vec!["+358401".into()],
+                tetra_ssis: vec![],
+            },
+        )
+        .unwrap();
+    store.set_assignments(b.id, &grab).unwrap();
+    assert_eq!(store.sender_owner(&tetra_sender(4711)).unwrap(), Some(b.id));
+    assert_eq!(
+        store.sender_owner(&sms_sender("+358401")).unwrap(),
+        Some(a.id)
+    );
+}
+
+#[test]
+fn call_out_numbers_are_held_by_one_active_call_out() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let org = Id::new();
+    let active = std::cell::RefCell::new(std::collections::HashSet::new());
+    let claim = |alert: Id, at: OffsetDateTime| {
+        let n = store
+            .claim_callout_number(org, alert, at, |_, a| Ok(active.borrow().contains(&a)))
+            .unwrap();
+        active.borrow_mut().insert(alert);
+        n
+    };
+    let first = Id::new();
+    assert_eq!(claim(first, now), Some(1));
+    assert_eq!(claim(Id::new(), now), Some(2));
+    for expected in 3..=15 {
+        assert_eq!(claim(Id::new(), now), Some(expected));
+    }
+    assert_eq!(claim(Id::new(), now), None, "all 15 held");
+    // The first call-out ends: its number is free again.
+    active.borrow_mut().remove(&first);
+    let next = Id::new();
+    assert_eq!(claim(next, now), Some(1));
+    assert_eq!(store.callout_holder(1).unwrap(), Some((org, next)));
+    // A day later every number is free, active or not.
+    assert_eq!(claim(Id::new(), now + CALLOUT_HOLD), Some(1));
+}
+
+fn received(from: &str, text: &str, at: OffsetDateTime) -> InboundMessage {
+    InboundMessage {
+        id: Id::new(),
+        channel: Channel::Sms,
+        from: from.to_owned(),
+        to: "gsm1".to_owned(),
+        received_at: at,
+        text: text.to_owned(),
+        parts: 1,
+        incomplete: false,
+        said: Said::Text,
+        handling: Handling::Pending,
+    }
+}
+
+#[test]
+fn received_messages_wait_as_pending_once_until_filed() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let org = store.create_org("org-a", "A", now).unwrap();
+    let message = received("+358401", "1", now);
+    assert!(store.accept_inbound(&message, Some("fp")).unwrap());
+    let again = received("+358401", "1", now);
+    assert!(
+        !store.accept_inbound(&again, Some("fp")).unwrap(),
+        "read twice"
+    );
+    assert_eq!(store.pending_inbound().unwrap(), vec![message.clone()]);
+    let mut filed = message.clone();
+    filed.handling = Handling::Ignored { why: "x".into() };
+    store.finish_inbound(org.id, &filed).unwrap();
+    assert!(store.pending_inbound().unwrap().is_empty());
+    let listed = store
+        .org(org.id)
+        .inbound(&InboundFilter::default())
+        .unwrap();
+    assert_eq!(listed, vec![filed]);
+}
+
+#[test]
+fn long_sms_parts_join_or_are_given_up_as_incomplete() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let part = |seq: u8, text: &str| {
+        store
+            .accept_sms_part(
+                PartNumber {
+                    reference: 7,
+                    total: 3,
+                    seq,
+                },
+                &received("+358401", text, now),
+                &format!("part {seq}"),
+            )
+            .unwrap()
+    };
+    assert!(!part(2, "b"));
+    assert!(!part(2, "b"), "a part read again changes nothing");
+    assert!(!part(1, "a"));
+    assert!(part(3, "c"));
+    let pending = store.pending_inbound().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].text.as_str(), pending[0].parts), ("abc", 3));
+    assert!(store
+        .partial_sms_before(now + time::Duration::hours(1))
+        .unwrap()
+        .is_empty());
+
+    // A lone first part of another message.
+    store
+        .accept_sms_part(
+            PartNumber {
+                reference: 8,
+                total: 3,
+                seq: 1,
+            },
+            &received("+358402", "only this", now),
+            "lone",
+        )
+        .unwrap();
+    assert!(
+        store.partial_sms_before(now).unwrap().is_empty(),
+        "not stale yet"
+    );
+    let stale = store
+        .partial_sms_before(now + time::Duration::minutes(11))
+        .unwrap();
+    assert_eq!(stale.len(), 1);
+    assert_eq!((stale[0].from.as_str(), stale[0].total), ("+358402", 3));
+    assert_eq!(stale[0].parts, vec![(1, "only this".to_owned())]);
+    let mut given_up = received("+358402", "only this…", now);
+    given_up.incomplete = true;
+    store.give_up_partial_sms(&stale[0], &given_up).unwrap();
+    assert!(store
+        .partial_sms_before(now + time::Duration::minutes(11))
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.pending_inbound().unwrap().len(), 2);
+}
