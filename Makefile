@@ -55,3 +55,4 @@ bench: deps
 	$(CARGO) bench --locked --bench alerts
 	$(CARGO) bench --locked --bench sms
 	$(CARGO) bench --locked --bench tetra
+	$(CARGO) bench --locked --bench inbox

@@ -20,11 +20,18 @@ pub fn env_number(name: &str, default: usize) -> usize {
 /// A running appliance with organisation "bench", admin "admin" and an
 /// admin API key. Dropping it stops the daemon.
 pub struct Bench {
-    pub dir: tempfile::TempDir,
+    // Fields drop in this order: the daemon stops before its store handle
+    // and its directory go.
+    running: Running,
     pub addr: SocketAddr,
     pub key: String,
     pub store: Store,
     pub tls: Arc<rustls::ClientConfig>,
+    pub dir: tempfile::TempDir,
+}
+
+/// The daemon's thread; dropping it stops the daemon.
+struct Running {
     stop: Option<mpsc::Sender<()>>,
     server: Option<std::thread::JoinHandle<()>>,
 }
@@ -37,7 +44,16 @@ impl Bench {
     /// Like [`Bench::start`], with the config changed first (given the data
     /// directory, e.g. for simulated devices' links).
     pub fn start_with(change: impl FnOnce(&mut Config, &std::path::Path)) -> Bench {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), change)
+    }
+
+    /// Like [`Bench::start_with`], in a data directory an earlier bench left
+    /// (see [`Bench::stop`]): its organisation and admin are kept, and a new
+    /// API key is made.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        change: impl FnOnce(&mut Config, &std::path::Path),
+    ) -> Bench {
         let mut config = Config::for_demo(dir.path(), "127.0.0.1:0".parse().unwrap());
         change(&mut config, dir.path());
         // One address makes every request here; the per-address login limit
@@ -50,8 +66,10 @@ impl Bench {
                 let clock = tocsin::clock::system();
                 let daemon = Daemon::start(&config, clock.clone()).await.unwrap();
                 let store = daemon.store().clone();
-                tocsin::provisioning::create_admin(&store, &clock, "bench", "admin", PASSWORD)
-                    .unwrap();
+                if store.org_by_slug("bench").unwrap().is_none() {
+                    tocsin::provisioning::create_admin(&store, &clock, "bench", "admin", PASSWORD)
+                        .unwrap();
+                }
                 let key = tocsin::provisioning::create_api_key(
                     &store, &clock, "bench", "bench", "admin", None,
                 )
@@ -64,14 +82,39 @@ impl Bench {
         let (addr, key, store) = ready_rx.recv().unwrap();
         let tls = Arc::new(client_tls(dir.path()));
         Bench {
-            dir,
+            running: Running {
+                stop: Some(stop_tx),
+                server: Some(server),
+            },
             addr,
             key,
             store,
             tls,
-            stop: Some(stop_tx),
-            server: Some(server),
+            dir,
         }
+    }
+
+    /// Stops the daemon and hands back its data directory once the store in
+    /// it can be opened again (threads holding it end after the daemon).
+    pub fn stop(self) -> tempfile::TempDir {
+        let Bench {
+            running,
+            store,
+            dir,
+            ..
+        } = self;
+        drop(running);
+        drop(store);
+        let path = dir.path().join("store");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while let Err(e) = Store::open(&path) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the store stays locked after the daemon stopped: {e}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        dir
     }
 
     pub fn agent(&self) -> ureq::Agent {
@@ -81,7 +124,7 @@ impl Bench {
     }
 }
 
-impl Drop for Bench {
+impl Drop for Running {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -14,6 +14,7 @@
 //! and an organisation's rules see only the senders assigned to it.
 
 mod answers;
+mod pins;
 mod sms;
 mod tetra;
 
@@ -66,6 +67,7 @@ struct Worker {
     hub: Arc<Hub>,
     clock: SharedClock,
     part_timeout: time::Duration,
+    pins: pins::PinCheck,
 }
 
 /// The devices' end of the inbox; cheap to clone.
@@ -100,6 +102,7 @@ impl Inbox {
             hub,
             clock: clock.clone(),
             part_timeout,
+            pins: pins::PinCheck::new(),
         };
         let hold = std::env::var_os(HOLD_SWITCH).is_some();
         if hold {

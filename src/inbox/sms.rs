@@ -118,7 +118,7 @@ fn trigger(
                 .unwrap_or_default()
         ));
     }
-    if !crate::auth::password::verify(&rule.pin_hash, attempt.pin) {
+    if !worker.pins.verify(&rule.pin_hash, attempt.pin) {
         let counted = store.count_pin_failure(org.id, &message.from, now)?;
         let handling = refuse(format!(
             "an SMS trigger with a wrong PIN ({} of {PIN_ATTEMPTS})",

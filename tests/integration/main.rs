@@ -15,6 +15,8 @@ mod durability;
 mod email;
 mod fixtures;
 mod identity;
+mod inbox;
+mod inbox_crash;
 mod inprocess;
 mod isolation;
 mod pdu_spec;
