@@ -1,71 +1,10 @@
-//! Permissions, the built-in roles every organisation starts with, and the
-//! access a set of roles adds up to.
+//! The access a set of roles adds up to. Permissions and the built-in roles
+//! are defined with the role records in the store, and shown here too.
 
 use crate::ids::Id;
 use crate::store::RoleRecord;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// Read users, groups and roles of the organisation.
-    ReadDirectory,
-    ManageUsers,
-    ManageGroups,
-    /// Define roles and give them to users.
-    ManageRoles,
-    SendAlerts,
-    ReadAudit,
-    ManageDevices,
-    ManageSettings,
-    ManageApiKeys,
-    /// The appliance operator's: shared modems and radios, which senders
-    /// belong to which organisation, traffic no organisation owns. Never
-    /// part of an organisation's roles (not in [`Permission::ALL`]).
-    OperateAppliance,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 9] = [
-        Permission::ReadDirectory,
-        Permission::ManageUsers,
-        Permission::ManageGroups,
-        Permission::ManageRoles,
-        Permission::SendAlerts,
-        Permission::ReadAudit,
-        Permission::ManageDevices,
-        Permission::ManageSettings,
-        Permission::ManageApiKeys,
-    ];
-}
-
-pub struct BuiltInRole {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub permissions: &'static [Permission],
-}
-
-pub const ADMIN: &str = "admin";
-/// The one role of the appliance's own namespace.
-pub const OPERATOR: &str = "operator";
-
-pub const BUILT_IN: &[BuiltInRole] = &[
-    BuiltInRole {
-        name: ADMIN,
-        description: "Everything in the organisation",
-        permissions: &Permission::ALL,
-    },
-    BuiltInRole {
-        name: "sender",
-        description: "Sends alerts and sees who is reached",
-        permissions: &[Permission::ReadDirectory, Permission::SendAlerts],
-    },
-    BuiltInRole {
-        name: "member",
-        description: "Receives alerts and answers them",
-        permissions: &[],
-    },
-];
+pub use crate::store::{BuiltInRole, Permission, ADMIN, BUILT_IN, OPERATOR};
 
 /// What a caller may do: the union of their roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -42,7 +42,7 @@ pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule, APPLIANCE_SLUG};
-pub use roles::{RoleChange, RoleRecord};
+pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use senders::{
     sms_sender, tetra_sender, Assignments, PinFailures, CALLOUT_HOLD, PIN_ATTEMPTS, PIN_LOCKOUT,

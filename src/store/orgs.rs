@@ -2,8 +2,7 @@
 //! id) is the one index that lives under the system namespace.
 
 use super::keys::{self, IndexKind, Kind};
-use super::{Result, RoleRecord, Store, StoreError};
-use crate::auth::roles::BUILT_IN;
+use super::{Result, RoleRecord, Store, StoreError, BUILT_IN};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

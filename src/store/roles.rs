@@ -1,12 +1,75 @@
 //! Roles: named sets of permissions that each organisation's admins define. A
-//! role may limit alerting to some groups only.
+//! role may limit alerting to some groups only. The permissions and the
+//! built-in roles live here with the records that hold them; `auth` decides
+//! what they add up to.
 
 use super::keys::{IndexKind, Kind};
 use super::{OrgStore, Result, StoreError, User};
-use crate::auth::Permission;
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read users, groups and roles of the organisation.
+    ReadDirectory,
+    ManageUsers,
+    ManageGroups,
+    /// Define roles and give them to users.
+    ManageRoles,
+    SendAlerts,
+    ReadAudit,
+    ManageDevices,
+    ManageSettings,
+    ManageApiKeys,
+    /// The appliance operator's: shared modems and radios, which senders
+    /// belong to which organisation, traffic no organisation owns. Never
+    /// part of an organisation's roles (not in [`Permission::ALL`]).
+    OperateAppliance,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 9] = [
+        Permission::ReadDirectory,
+        Permission::ManageUsers,
+        Permission::ManageGroups,
+        Permission::ManageRoles,
+        Permission::SendAlerts,
+        Permission::ReadAudit,
+        Permission::ManageDevices,
+        Permission::ManageSettings,
+        Permission::ManageApiKeys,
+    ];
+}
+
+pub struct BuiltInRole {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub permissions: &'static [Permission],
+}
+
+pub const ADMIN: &str = "admin";
+/// The one role of the appliance's own namespace.
+pub const OPERATOR: &str = "operator";
+
+pub const BUILT_IN: &[BuiltInRole] = &[
+    BuiltInRole {
+        name: ADMIN,
+        description: "Everything in the organisation",
+        permissions: &Permission::ALL,
+    },
+    BuiltInRole {
+        name: "sender",
+        description: "Sends alerts and sees who is reached",
+        permissions: &[Permission::ReadDirectory, Permission::SendAlerts],
+    },
+    BuiltInRole {
+        name: "member",
+        description: "Receives alerts and answers them",
+        permissions: &[],
+    },
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleRecord {
