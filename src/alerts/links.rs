@@ -7,7 +7,7 @@ use crate::ids::Id;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// How long a link answers.
@@ -24,6 +24,20 @@ pub struct Claim {
     /// Index into the alert's answer options.
     pub option: u8,
     pub expires: OffsetDateTime,
+}
+
+impl Claim {
+    /// What the link signs, as one digest: a link is used once by this,
+    /// however its text was spelled.
+    pub fn fingerprint(&self) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        hasher.update(self.org.to_bytes());
+        hasher.update(self.alert.to_bytes());
+        hasher.update(self.recipient.to_bytes());
+        hasher.update([self.option]);
+        hasher.update(self.expires.unix_timestamp().to_be_bytes());
+        hasher.finalize().to_vec()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,6 +85,8 @@ impl AnswerLinks {
 
     /// Checks a token's signature and age.
     pub fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Claim, LinkError> {
+        // Mail programs add stray spaces; the claim, not the spelling, is
+        // what is used once.
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim())
             .map_err(|_| LinkError::Invalid)?;

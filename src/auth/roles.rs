@@ -51,6 +51,21 @@ impl Access {
         self.permissions.contains(&permission)
     }
 
+    /// Whether this access holds everything `other` does: each of its
+    /// permissions, and for alerting, every group it may alert. The one rule
+    /// for giving, resetting or acting on privileges: nobody does it for
+    /// privileges they don't hold.
+    pub fn covers(&self, other: &Access) -> bool {
+        let permissions = other.permissions.iter().all(|p| self.allows(*p));
+        let groups = !other.allows(Permission::SendAlerts)
+            || match (&self.alert_groups, &other.alert_groups) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(mine), Some(theirs)) => theirs.iter().all(|g| mine.contains(g)),
+            };
+        permissions && groups
+    }
+
     pub fn may_alert_group(&self, group: Id) -> bool {
         self.allows(Permission::SendAlerts)
             && self
@@ -64,6 +79,21 @@ impl Access {
 mod tests {
     use super::*;
     use time::OffsetDateTime;
+
+    #[test]
+    fn covering_needs_every_permission_and_every_group() {
+        let (x, y) = (Id::new(), Id::new());
+        let admin = Access::from_roles([&role("admin", &Permission::ALL, None)]);
+        let users = Access::from_roles([&role("u", &[Permission::ManageUsers], None)]);
+        let send_x = Access::from_roles([&role("x", &[Permission::SendAlerts], Some(vec![x]))]);
+        let send_xy =
+            Access::from_roles([&role("xy", &[Permission::SendAlerts], Some(vec![x, y]))]);
+        let send_any = Access::from_roles([&role("any", &[Permission::SendAlerts], None)]);
+        assert!(admin.covers(&users) && !users.covers(&admin));
+        assert!(send_xy.covers(&send_x) && !send_x.covers(&send_xy));
+        assert!(send_any.covers(&send_xy) && !send_xy.covers(&send_any));
+        assert!(users.covers(&Access::default()));
+    }
 
     fn role(name: &str, permissions: &[Permission], groups: Option<Vec<Id>>) -> RoleRecord {
         RoleRecord {

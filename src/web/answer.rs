@@ -11,7 +11,6 @@ use crate::store::{Actor, ActorKind, Channel, Outcome, StoreError};
 use crate::text::{escape_html as escape, fill, phrase, Lang};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use sha2::{Digest, Sha256};
 
 fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -137,8 +136,8 @@ async fn answer(state: web::Data<AppState>, token: web::Path<String>) -> HttpRes
             Ok(found) => found,
             Err(why) => return Ok::<_, StoreError>(Err(why)),
         };
-        let hash = Sha256::digest(token.as_bytes());
-        if !state2.store.use_answer_link(&hash)? {
+        // Used by what it signs, however the link was spelled.
+        if !state2.store.use_answer_link(&claim.fingerprint())? {
             return Ok(Err(Unused::Used(d.lang)));
         }
         let org = state2.store.org(claim.org);

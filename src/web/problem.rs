@@ -46,6 +46,9 @@ pub enum ApiError {
     RateGuard(u32),
     #[error("this needs the {0:?} permission")]
     Forbidden(Permission),
+    /// Giving, resetting or acting on a privilege the caller doesn't hold.
+    #[error("{0}")]
+    Outranked(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{what} {value:?} already exists")]
@@ -85,7 +88,7 @@ impl ApiError {
             ApiError::Refused(_) => "refused",
             ApiError::NotAllowed { .. } => "not_allowed",
             ApiError::RateGuard(_) => "rate_guard",
-            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Forbidden(_) | ApiError::Outranked(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } | ApiError::Taken { .. } => "conflict",
             ApiError::Store(_) => "storage",
@@ -142,7 +145,7 @@ impl ResponseError for ApiError {
             | ApiError::Unfinished(_)
             | ApiError::NotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Outranked(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::Taken { .. } => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -529,6 +529,11 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     );
     let again = server.send("POST", &not_coming, &[], None);
     assert_eq!(again.status, 409, "a link works once");
+    let respelled = server.send("POST", &format!("{not_coming}%20"), &[], None);
+    assert_eq!(
+        respelled.status, 409,
+        "once by what it signs, however spelled"
+    );
     let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
     assert_eq!(view["totals"]["not_coming"], 1);
     let oliver = view["recipients"]

@@ -20,6 +20,7 @@ mod inbox_crash;
 mod inprocess;
 mod isolation;
 mod pdu_spec;
+mod privileges;
 mod sms;
 mod smtp;
 mod support;

@@ -77,11 +77,10 @@ async fn create_key(
                 "no such role in this organisation",
             )));
         };
-        // A key can't carry more than its creator holds.
-        if role
-            .permissions
-            .iter()
-            .any(|p| !principal.access.allows(*p))
+        // A key can't carry more than its creator holds, groups included.
+        if !principal
+            .access
+            .covers(&crate::auth::Access::from_roles([&role]))
         {
             return Ok(Err(ApiError::field(
                 "role",

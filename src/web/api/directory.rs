@@ -1,6 +1,6 @@
 //! Users, groups and roles of the caller's organisation.
 
-use crate::auth::{password, policy, Permission};
+use crate::auth::{password, policy, Access, Permission};
 use crate::ids::Id;
 use crate::store::{
     Group, GroupChange, NewGroup, NewUser, OrgStore, Outcome, RoleChange, StoreError, User,
@@ -144,6 +144,48 @@ impl UserFields {
     }
 }
 
+/// What a set of role names adds up to in `org` (unknown names add nothing).
+pub(super) fn access_of(org: &OrgStore, roles: &[String]) -> Result<Access, StoreError> {
+    let mut records = Vec::new();
+    for name in roles {
+        if let Some(role) = org.role_by_name(name)? {
+            records.push(role);
+        }
+    }
+    Ok(Access::from_roles(records.iter()))
+}
+
+/// The privilege rule for people: acting on a user (their password, second
+/// factor, sessions, phones, email, removal) needs every permission and
+/// group of their roles, and so does giving them roles.
+pub(super) fn may_act_on(
+    principal: &Principal,
+    org: &OrgStore,
+    roles: &[String],
+) -> Result<Result<(), ApiError>, StoreError> {
+    Ok(if principal.access.covers(&access_of(org, roles)?) {
+        Ok(())
+    } else {
+        Err(ApiError::Outranked(
+            "this user holds permissions or groups you don't; only someone who holds all of them may change them",
+        ))
+    })
+}
+
+pub(super) fn may_grant(
+    principal: &Principal,
+    org: &OrgStore,
+    roles: &[String],
+) -> Result<Result<(), ApiError>, StoreError> {
+    Ok(if principal.access.covers(&access_of(org, roles)?) {
+        Ok(())
+    } else {
+        Err(ApiError::Outranked(
+            "roles: these roles hold permissions or groups you don't, so you can't give them",
+        ))
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
@@ -216,7 +258,14 @@ async fn create_user(
         principal.require(Permission::ManageRoles)?;
     }
     let org = principal.org.clone();
-    blocking(move || fields.validate(&org)).await??;
+    let roles = f.roles.clone();
+    let principal = blocking(move || {
+        if let Err(e) = fields.validate(&org)? {
+            return Ok(Err(e));
+        }
+        Ok::<_, StoreError>(may_grant(&principal, &org, &roles)?.map(|()| principal))
+    })
+    .await??;
     let password_hash =
         hash_new_password(&principal.org, f.password.clone(), &f.username, &f.name).await?;
     let now = state.clock.now();
@@ -275,13 +324,24 @@ async fn change_user(
     if fields.touches_roles() {
         principal.require(Permission::ManageRoles)?;
     }
-    let org = principal.org.clone();
     let reference = reference.into_inner();
-    let (user, fields) = blocking(move || {
+    let (principal, user, fields) = blocking(move || {
+        let org = principal.org.clone();
         let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
-        Ok::<_, StoreError>(fields.validate(&org)?.map(|()| (user, fields)))
+        if let Err(e) = fields.validate(&org)? {
+            return Ok(Err(e));
+        }
+        if let Err(e) = may_act_on(&principal, &org, &user.roles)? {
+            return Ok(Err(e));
+        }
+        if let Some(roles) = &fields.roles {
+            if let Err(e) = may_grant(&principal, &org, roles)? {
+                return Ok(Err(e));
+            }
+        }
+        Ok::<_, StoreError>(Ok((principal, user, fields)))
     })
     .await??;
     let password_hash = hash_new_password(
@@ -341,6 +401,9 @@ async fn delete_user(
         let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
+        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
+            return Ok(Err(e));
+        }
         if principal.user().is_ok_and(|me| me.id == user.id) {
             return Ok(Err(ApiError::Refused("you can't delete yourself")));
         }
@@ -371,6 +434,9 @@ async fn end_user_sessions(
         let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
+        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
+            return Ok(Err(e));
+        }
         let ended = org.end_sessions_of(user.id, None)?;
         principal
             .audit("session.ended_by_admin", Outcome::Success)
@@ -399,6 +465,9 @@ async fn reset_second_factor(
         let Some(user) = org.find_user(&reference)? else {
             return Ok(Err(ApiError::NotFound("user")));
         };
+        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
+            return Ok(Err(e));
+        }
         let change = UserChange {
             totp: Some(None),
             recovery_codes: Some(Vec::new()),
@@ -716,6 +785,10 @@ async fn create_role(
             Some(Ok(g)) => Some(g),
             None => None,
         };
+        let permissions = body.permissions.clone().unwrap_or_default();
+        if let Err(e) = may_define(&principal, &permissions, &groups) {
+            return Ok(Err(e));
+        }
         let role = org.create_role(
             &name,
             body.description.as_deref().unwrap_or_default(),
@@ -775,6 +848,13 @@ async fn change_role(
                 "the admin role always has every permission",
             )));
         }
+        let after_permissions = body.permissions.clone().unwrap_or(role.permissions.clone());
+        let after_groups = alert_groups.clone().unwrap_or(role.alert_groups.clone());
+        if let Err(e) = may_define(&principal, &role.permissions, &role.alert_groups)
+            .and_then(|()| may_define(&principal, &after_permissions, &after_groups))
+        {
+            return Ok(Err(e));
+        }
         let change = RoleChange {
             description: body.description,
             permissions: body.permissions,
@@ -810,6 +890,9 @@ async fn delete_role(
         let Some(role) = org.find_role(&reference)? else {
             return Ok(Err(ApiError::NotFound("role")));
         };
+        if let Err(e) = may_define(&principal, &role.permissions, &role.alert_groups) {
+            return Ok(Err(e));
+        }
         org.delete_role(role.id)?;
         principal
             .audit("role.deleted", Outcome::Success)
@@ -840,6 +923,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_role)
         .service(change_role)
         .service(delete_role);
+}
+
+/// The privilege rule for roles: a role can be defined, changed or removed
+/// only by someone who holds every permission and group it has (before and
+/// after the change), so `manage_roles` is not a way to become admin.
+fn may_define(
+    principal: &Principal,
+    permissions: &[Permission],
+    alert_groups: &Option<Vec<Id>>,
+) -> Result<(), ApiError> {
+    let role = Access {
+        roles: Vec::new(),
+        permissions: permissions.to_vec(),
+        alert_groups: alert_groups.clone(),
+    };
+    if principal.access.covers(&role) {
+        Ok(())
+    } else {
+        Err(ApiError::Outranked(
+            "permissions: the role would hold permissions or groups you don't; only someone who holds all of them may define it",
+        ))
+    }
 }
 
 /// Operating the appliance is the operator's alone: no organisation role

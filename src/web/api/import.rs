@@ -209,6 +209,10 @@ async fn import_users(
                     if let Err(e) = row.fields.validate(org)? {
                         errors.push(problem_from(&e));
                     }
+                    let roles = row.fields.roles.clone().unwrap_or_default();
+                    if let Err(e) = super::directory::may_grant(&principal, org, &roles)? {
+                        errors.push(problem("roles", e.to_string()));
+                    }
                     if !seen.insert(row.username.clone()) {
                         errors.push(problem("username", "appears twice in this file"));
                     } else if org.user_by_username(&row.username)?.is_some() {

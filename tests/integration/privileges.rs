@@ -1,0 +1,136 @@
+//! Nobody gives, resets or acts on a privilege they don't hold: user
+//! changes, role grants, role definitions and API keys all follow one rule.
+
+use crate::inprocess::{Server, PASSWORD};
+use serde_json::json;
+
+#[test]
+fn a_user_manager_cannot_take_over_an_admin() {
+    let server = Server::start();
+    let admin = server.admin();
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/roles",
+                json!({"name": "helpdesk", "permissions": ["read_directory", "manage_users"]}),
+            )
+            .status,
+        201
+    );
+    admin.create_member("desk", &["helpdesk"]);
+    admin.create_member("aino", &["member"]);
+    let desk = server.login("acme", "desk", PASSWORD);
+
+    // Their peers and below: allowed.
+    let r = desk.patch("/api/v1/users/aino", json!({"phones": ["+358401000001"]}));
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The admin: password, second factor, sessions, email, removal refused.
+    let takeover = desk.patch(
+        "/api/v1/users/root",
+        json!({"password": "a brand new password 42"}),
+    );
+    assert_eq!(takeover.status, 403, "{}", takeover.body);
+    assert_eq!(takeover.json()["code"], "forbidden");
+    for (method, path) in [
+        ("POST", "/api/v1/users/root/reset-second-factor"),
+        ("DELETE", "/api/v1/users/root/sessions"),
+        ("DELETE", "/api/v1/users/root"),
+    ] {
+        let r = desk.send(
+            method,
+            path,
+            if method == "POST" {
+                Some(json!({}))
+            } else {
+                None
+            },
+        );
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    let r = desk.patch("/api/v1/users/root", json!({"email": "desk@evil.example"}));
+    assert_eq!(r.status, 403, "{}", r.body);
+    // The admin's password still works.
+    server.admin();
+}
+
+#[test]
+fn role_managers_grant_and_define_only_what_they_hold() {
+    let server = Server::start();
+    let admin = server.admin();
+    assert_eq!(
+        admin
+            .post("/api/v1/groups", json!({"name": "crew-x"}))
+            .status,
+        201
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/roles",
+                json!({"name": "staffer", "permissions": ["read_directory", "manage_users", "manage_roles"]}),
+            )
+            .status,
+        201
+    );
+    admin.create_member("staff", &["staffer"]);
+    admin.create_member("aino", &["member"]);
+    let staff = server.login("acme", "staff", PASSWORD);
+
+    // Its own role can't grow.
+    let grow = staff.send(
+        "PATCH",
+        "/api/v1/roles/staffer",
+        Some(json!({"permissions": ["read_directory", "manage_users", "manage_roles", "manage_settings"]})),
+    );
+    assert_eq!(grow.status, 403, "{}", grow.body);
+    // Nor can a new role hold more, nor can admin be given.
+    let more = staff.post(
+        "/api/v1/roles",
+        json!({"name": "sneaky", "permissions": ["send_alerts"]}),
+    );
+    assert_eq!(more.status, 403, "{}", more.body);
+    let grant = staff.patch("/api/v1/users/aino", json!({"roles": ["admin"]}));
+    assert_eq!(grant.status, 403, "{}", grant.body);
+    let created = staff.post(
+        "/api/v1/users",
+        json!({"username": "mole", "name": "Mole", "password": PASSWORD, "roles": ["admin"]}),
+    );
+    assert_eq!(created.status, 403, "{}", created.body);
+    // The admin role can't be removed by them either.
+    assert_eq!(staff.delete("/api/v1/roles/admin").status, 403);
+    // What they hold, they may give.
+    let ok = staff.patch(
+        "/api/v1/users/aino",
+        json!({"roles": ["member", "staffer"]}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+
+    // Group-limited: a key can't reach beyond the creator's groups.
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/roles",
+                json!({"name": "x-keys", "permissions": ["send_alerts", "manage_api_keys"], "alert_groups": ["crew-x"]}),
+            )
+            .status,
+        201
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/roles",
+                json!({"name": "any-sender", "permissions": ["send_alerts"]})
+            )
+            .status,
+        201
+    );
+    admin.create_member("xk", &["x-keys"]);
+    let xk = server.login("acme", "xk", PASSWORD);
+    let key = xk.post(
+        "/api/v1/apikeys",
+        json!({"name": "wide", "role": "any-sender"}),
+    );
+    assert_eq!(key.status, 422, "{}", key.body);
+    assert_eq!(key.json()["field"], "role");
+}
