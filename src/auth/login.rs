@@ -11,8 +11,8 @@ use super::{password, second_factor, token, Access};
 use crate::audit::{self, Entry};
 use crate::ids::Id;
 use crate::store::{
-    DeviceRecord, LoginThrottle, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord,
-    SessionStage, Store, StoreError, User,
+    DeviceRecord, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord, SessionStage,
+    Store, StoreError, User,
 };
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -80,8 +80,10 @@ pub struct LoggedIn {
     pub access: Access,
 }
 
-pub fn lock_duration(failures: u32) -> Duration {
-    let doublings = failures.saturating_sub(LOCK_AFTER).min(20);
+/// How long the `nth` lock since the last success lasts: a minute, then
+/// doubling, at most a day.
+pub fn lock_duration(nth: u32) -> Duration {
+    let doublings = nth.saturating_sub(1).min(20);
     FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK)
 }
 
@@ -97,7 +99,11 @@ pub fn warm_up() {
 }
 
 pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Outcome, LoginError> {
-    let throttle = store.login_throttle(&attempt.org, &attempt.username)?;
+    // Counted before the password is checked: guesses made at once all count.
+    let locked =
+        store.begin_login_attempt(&attempt.org, &attempt.username, now, LOCK_AFTER, |n| {
+            time::Duration::try_from(lock_duration(n)).unwrap_or(time::Duration::DAY)
+        })?;
     let org = store.org_by_slug(&attempt.org)?;
     let org_store = org.as_ref().map(|o| store.org(o.id));
     let audit_entry = |action, outcome| {
@@ -105,7 +111,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
             .source(attempt.source.clone())
     };
 
-    if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
+    if let Some(until) = locked {
         if let Some(handle) = &org_store {
             audit_entry("login.locked", AuditOutcome::Denied).write(handle, now)?;
         }
@@ -126,7 +132,6 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     ) && stored_hash.is_some();
 
     let (Some(org), Some(handle), Some(user), true) = (org, org_store, user, password_ok) else {
-        record_failure(store, now, attempt, throttle)?;
         if let Some(handle) = store.org_by_slug(&attempt.org)?.map(|o| store.org(o.id)) {
             audit_entry("login.failed", AuditOutcome::Failure).write(&handle, now)?;
         }
@@ -149,6 +154,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
             if sms.is_some() {
                 audit_entry("login.sms_code_sent", AuditOutcome::Success).write(&handle, now)?;
             }
+            store.forgive_login_attempt(&attempt.org, &attempt.username, LOCK_AFTER)?;
             return Ok(Outcome::SecondFactorRequired { sms });
         };
         match second_factor::verify(&handle, &user, code, now)? {
@@ -158,7 +164,6 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
                     .write(&handle, now)?;
             }
             None => {
-                record_failure(store, now, attempt, throttle)?;
                 audit_entry("login.failed", AuditOutcome::Failure)
                     .detail("wrong second-factor code")
                     .write(&handle, now)?;
@@ -232,21 +237,6 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     })))
 }
 
-fn record_failure(
-    store: &Store,
-    now: OffsetDateTime,
-    attempt: &Attempt,
-    mut throttle: LoginThrottle,
-) -> Result<(), StoreError> {
-    throttle.failures = throttle.failures.saturating_add(1);
-    if throttle.failures >= LOCK_AFTER {
-        let lock = time::Duration::try_from(lock_duration(throttle.failures))
-            .unwrap_or(time::Duration::DAY);
-        throttle.locked_until = Some(now + lock);
-    }
-    store.set_login_throttle(&attempt.org, &attempt.username, &throttle)
-}
-
 /// What the user's roles allow, looked up in their organisation.
 pub fn access_of(org: &OrgStore, user: &User) -> Result<Access, StoreError> {
     let mut roles = Vec::new();
@@ -290,12 +280,9 @@ mod tests {
 
     #[test]
     fn lockout_doubles_and_is_capped() {
-        assert_eq!(lock_duration(LOCK_AFTER), Duration::from_secs(60));
-        assert_eq!(lock_duration(LOCK_AFTER + 1), Duration::from_secs(120));
-        assert_eq!(lock_duration(LOCK_AFTER + 3), Duration::from_secs(480));
-        assert_eq!(
-            lock_duration(LOCK_AFTER + 40),
-            Duration::from_secs(24 * 3600)
-        );
+        assert_eq!(lock_duration(1), Duration::from_secs(60));
+        assert_eq!(lock_duration(2), Duration::from_secs(120));
+        assert_eq!(lock_duration(4), Duration::from_secs(480));
+        assert_eq!(lock_duration(41), Duration::from_secs(24 * 3600));
     }
 }

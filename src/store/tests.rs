@@ -335,3 +335,36 @@ fn long_sms_parts_join_or_are_given_up_as_incomplete() {
         .is_empty());
     assert_eq!(store.pending_inbound().unwrap().len(), 2);
 }
+
+#[test]
+fn login_attempts_count_at_once_and_locks_grow() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let lock_for = |n: u32| time::Duration::minutes(i64::from(n));
+    for _ in 0..3 {
+        assert_eq!(
+            store
+                .begin_login_attempt("acme", "jdoe", now, 3, lock_for)
+                .unwrap(),
+            None
+        );
+    }
+    let until = store
+        .begin_login_attempt("acme", "jdoe", now, 3, lock_for)
+        .unwrap();
+    assert_eq!(until, Some(now + time::Duration::minutes(1)), "locked once");
+    let later = now + time::Duration::minutes(2);
+    assert_eq!(
+        store
+            .begin_login_attempt("acme", "jdoe", later, 3, lock_for)
+            .unwrap(),
+        None
+    );
+    let t = store.login_throttle("acme", "jdoe").unwrap();
+    assert_eq!((t.failures, t.locks), (5, 2));
+    assert_eq!(
+        t.locked_until,
+        Some(later + time::Duration::minutes(2)),
+        "longer"
+    );
+}

@@ -14,6 +14,9 @@ pub struct LoginThrottle {
     pub failures: u32,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
+    /// Locks since the last success: each one lasts longer.
+    #[serde(default)]
+    pub locks: u32,
 }
 
 fn throttle_id(org_slug: &str, username: &str) -> Id {
@@ -38,18 +41,55 @@ impl Store {
             .unwrap_or_default())
     }
 
-    pub fn set_login_throttle(
+    /// Counts one login attempt before its password is checked, so
+    /// attempts made at once all count. Once the count reaches `lock_after`
+    /// the account is locked, the n-th time for `lock_for(n)`. Returns when
+    /// the lock ends if it was locked already (the attempt still counts,
+    /// without making the lock longer).
+    pub fn begin_login_attempt(
         &self,
         org_slug: &str,
         username: &str,
-        throttle: &LoginThrottle,
+        now: OffsetDateTime,
+        lock_after: u32,
+        lock_for: impl Fn(u32) -> time::Duration,
+    ) -> Result<Option<OffsetDateTime>> {
+        let id = throttle_id(org_slug, username);
+        self.transaction(|tx| {
+            let mut t: LoginThrottle = tx
+                .get(Id::SYSTEM, Kind::LoginThrottle, id)?
+                .unwrap_or_default();
+            let locked = t.locked_until.filter(|until| *until > now);
+            t.failures = t.failures.saturating_add(1);
+            if locked.is_none() && t.failures >= lock_after {
+                t.locks = t.locks.saturating_add(1);
+                t.locked_until = Some(now + lock_for(t.locks));
+            }
+            tx.put(Id::SYSTEM, Kind::LoginThrottle, id, &t)?;
+            Ok(locked)
+        })
+    }
+
+    /// Takes back an attempt that was no failure (the right password, a
+    /// second factor still to come).
+    pub fn forgive_login_attempt(
+        &self,
+        org_slug: &str,
+        username: &str,
+        lock_after: u32,
     ) -> Result<()> {
-        self.insert(
-            Id::SYSTEM,
-            Kind::LoginThrottle,
-            throttle_id(org_slug, username),
-            throttle,
-        )
+        let id = throttle_id(org_slug, username);
+        self.transaction(|tx| {
+            let mut t: LoginThrottle = tx
+                .get(Id::SYSTEM, Kind::LoginThrottle, id)?
+                .unwrap_or_default();
+            t.failures = t.failures.saturating_sub(1);
+            if t.failures < lock_after && t.locked_until.take().is_some() {
+                t.locks = t.locks.saturating_sub(1);
+            }
+            tx.put(Id::SYSTEM, Kind::LoginThrottle, id, &t)?;
+            Ok(())
+        })
     }
 
     pub fn clear_login_throttle(&self, org_slug: &str, username: &str) -> Result<()> {

@@ -38,7 +38,7 @@ impl LoginLimiter {
         if seen.len() > 100_000 {
             seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
         }
-        let entry = seen.entry(ip).or_insert((now, 0));
+        let entry = seen.entry(network_of(ip)).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
@@ -52,9 +52,42 @@ impl LoginLimiter {
     }
 }
 
+/// Whom an address stands for: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network, where every address is theirs to use).
+fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let limiter = LoginLimiter::new(2, Duration::from_secs(300));
+        let now = Instant::now();
+        for host in ["2001:db8:1:2::1", "2001:db8:1:2::ffff"] {
+            assert!(limiter.attempt(host.parse().unwrap(), now).is_ok());
+        }
+        assert!(limiter
+            .attempt("2001:db8:1:2:aaaa::9".parse().unwrap(), now)
+            .is_err());
+        assert!(limiter
+            .attempt("2001:db8:1:3::1".parse().unwrap(), now)
+            .is_ok());
+        assert_eq!(
+            network_of("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
+        );
+    }
 
     #[test]
     fn an_address_is_held_back_after_the_limit_until_the_window_ends() {

@@ -1,5 +1,6 @@
 //! Nobody gives, resets or acts on a privilege they don't hold: user
 //! changes, role grants, role definitions and API keys all follow one rule.
+//! And every guess at a password counts, however many come at once.
 
 use crate::inprocess::{Server, PASSWORD};
 use serde_json::json;
@@ -133,4 +134,29 @@ fn role_managers_grant_and_define_only_what_they_hold() {
     );
     assert_eq!(key.status, 422, "{}", key.body);
     assert_eq!(key.json()["field"], "role");
+}
+
+#[test]
+fn parallel_wrong_passwords_all_count() {
+    let server = Server::start();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..30)
+            .map(|i| {
+                let server = &server;
+                scope.spawn(move || {
+                    server
+                        .login_attempt("acme", "root", &format!("wrong guess {i}"), None)
+                        .status
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let counted = server.store.login_throttle("acme", "root").unwrap();
+    assert_eq!(counted.failures, 30, "every parallel guess counted");
+    assert!(counted.locked_until.is_some());
 }
