@@ -8,6 +8,20 @@ fn open() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Opens the store at `path` again. sled lets go of its lock from a
+/// background thread after the drop; on a busy machine that takes a moment.
+fn reopen(path: &std::path::Path) -> Result<Store> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(path) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn user(username: &str) -> NewUser {
     NewUser {
         username: username.to_owned(),
@@ -113,7 +127,7 @@ fn records_survive_reopening_and_orgs_are_listed() {
         store.flush_blocking().unwrap();
         id
     };
-    let store = Store::open(&dir.path().join("store")).unwrap();
+    let store = reopen(&dir.path().join("store")).unwrap();
     let orgs = store.orgs().unwrap();
     assert_eq!(orgs.len(), 1);
     assert!(store.org(orgs[0].id).user(user_id).unwrap().is_some());
@@ -129,17 +143,7 @@ fn a_store_from_a_newer_tocsin_is_refused() {
         schema::write_version(&store, SCHEMA_VERSION + 1).unwrap();
         store.flush_blocking().unwrap();
     }
-    // sled lets go of its lock from a background thread after the drop; on
-    // a busy machine that takes a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let err = loop {
-        match Store::open(&path) {
-            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            other => break other.unwrap_err(),
-        }
-    };
+    let err = reopen(&path).unwrap_err();
     assert!(
         matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1),
         "{err}"
