@@ -9,7 +9,8 @@ use base64::Engine;
 pub const SCHEME: &str = "PBKDF2-SHA256/AES-256-GCM";
 /// OWASP's 2023 figure for PBKDF2-HMAC-SHA-256 is 600,000; fewer is refused
 /// below this floor so an old or careless client can't weaken every member.
-pub const MIN_ITERATIONS: u32 = 100_000;
+/// What the console's sealing uses; nothing weaker is taken.
+pub const MIN_ITERATIONS: u32 = 600_000;
 pub const MAX_ITERATIONS: u32 = 10_000_000;
 /// 4,000 characters of UTF-8 (at most 4 bytes each) and the 16-byte tag.
 const MAX_CIPHERTEXT: usize = 4000 * 4 + 16;

@@ -261,10 +261,7 @@ pub fn stage_for(
         .password_max_age_days
         .zip(user.password_changed_at)
         .is_some_and(|(days, changed)| now - changed > time::Duration::days(i64::from(days)));
-    let needs_second_factor = access
-        .roles
-        .iter()
-        .any(|r| org.settings.require_second_factor_for.contains(r));
+    let needs_second_factor = org.settings.requires_second_factor(&access.roles);
     if user.must_change_password || too_old {
         SessionStage::MustChangePassword
     } else if needs_second_factor && !second_factor::enrolled(user) {

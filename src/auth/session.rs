@@ -7,7 +7,9 @@ use super::{token, Access};
 use crate::store::{DeviceRecord, Organisation, SessionRecord, Store, StoreError, User};
 use time::OffsetDateTime;
 
-pub const COOKIE: &str = "tocsin_session";
+/// `__Host-`: browsers take it only over HTTPS, for the whole site, from
+/// this host alone (no `Domain`), so a neighbouring host can't plant one.
+pub const COOKIE: &str = "__Host-tocsin_session";
 
 /// How stale "last seen" may get before a request writes it again; it bounds
 /// how early the idle timeout can strike.

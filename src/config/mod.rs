@@ -531,6 +531,25 @@ fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {
                 .then(|| Secret::new(s))
         },
     );
+    // A relay password must not cross the network in the clear.
+    let clear_password = smtp_url
+        .as_ref()
+        .and_then(|u| url::Url::parse(u.expose()).ok())
+        .is_some_and(|url| {
+            url.scheme() == "smtp"
+                && (url.password().is_some() || !url.username().is_empty())
+                && !url
+                    .query_pairs()
+                    .any(|(k, v)| k == "tls" && v == "required")
+        });
+    if clear_password {
+        r.problem_at(
+            t,
+            "smtp_url",
+            "would send the relay's password in the clear: use smtps:// or add ?tls=required"
+                .to_owned(),
+        );
+    }
     let from = r.parsed(
         t,
         "from",

@@ -228,3 +228,27 @@ fn email_needs_a_public_url_for_its_links() {
         vec!["/etc/tocsin/tocsin.toml:2: email.smtp_url needs http.public_url too, so links in emails reach the appliance"]
     );
 }
+
+#[test]
+fn a_relay_password_never_goes_in_the_clear() {
+    let head =
+        "[http]\npublic_url = \"https://tocsin.example.org\"\n[email]\nfrom = \"a@example.org\"\n";
+    let found = problems(&format!(
+        "{head}smtp_url = \"smtp://alerts:hunter2@relay.example.org:25\"\n"
+    ));
+    assert_eq!(
+        found,
+        vec!["/etc/tocsin/tocsin.toml:5: email.smtp_url would send the relay's password in the clear: use smtps:// or add ?tls=required"]
+    );
+    assert!(found.iter().all(|p| !p.contains("hunter2")));
+    for fine in [
+        "smtp://alerts:hunter2@relay.example.org:587?tls=required",
+        "smtps://alerts:hunter2@relay.example.org",
+        "smtp://relay.example.org:25",
+    ] {
+        assert!(
+            parse(&format!("{head}smtp_url = \"{fine}\"\n")).is_ok(),
+            "{fine}"
+        );
+    }
+}

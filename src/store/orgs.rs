@@ -98,6 +98,18 @@ fn default_reply_codes() -> std::collections::BTreeMap<String, u8> {
     .collect()
 }
 
+impl OrgSettings {
+    /// Whether holders of any of `roles` must use a second factor. Role
+    /// names are compared as they are stored, ignoring case.
+    pub fn requires_second_factor(&self, roles: &[String]) -> bool {
+        roles.iter().any(|r| {
+            self.require_second_factor_for
+                .iter()
+                .any(|wanted| wanted.eq_ignore_ascii_case(r))
+        })
+    }
+}
+
 impl Default for OrgSettings {
     fn default() -> Self {
         OrgSettings {

@@ -160,3 +160,29 @@ fn parallel_wrong_passwords_all_count() {
     assert_eq!(counted.failures, 30, "every parallel guess counted");
     assert!(counted.locked_until.is_some());
 }
+
+#[test]
+fn role_names_in_settings_and_the_session_cookie_leave_no_gaps() {
+    let server = Server::start();
+    let admin = server.admin();
+    // Role names are stored case-folded; "Admin" means the admin role.
+    let r = admin.patch(
+        "/api/v1/settings",
+        json!({"require_second_factor_for": ["Admin"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let again = server.login_attempt("acme", "root", PASSWORD, None);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.json()["session"]["stage"],
+        "must_enroll_second_factor"
+    );
+    // The session cookie is a __Host- cookie: HTTPS, whole site, this host.
+    let cookie = again.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-tocsin_session="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+}

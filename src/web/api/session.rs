@@ -535,12 +535,7 @@ async fn remove_totp(
     if auth.session.stage != SessionStage::Full {
         return Err(ApiError::Unfinished(auth.session.stage));
     }
-    if auth
-        .access
-        .roles
-        .iter()
-        .any(|r| auth.org.settings.require_second_factor_for.contains(r))
-    {
+    if auth.org.settings.requires_second_factor(&auth.access.roles) {
         return Err(ApiError::Refused("your role requires a second factor"));
     }
     let (user, now, handle) = (auth.user.clone(), state.clock.now(), principal.org.clone());
