@@ -159,6 +159,8 @@ impl Daemon {
             alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
             hub: hub.clone(),
             engine,
+            readiness: Arc::default(),
+            monitoring_token: config.http.monitoring_token.clone(),
             hardware: hardware.clone(),
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.

@@ -50,6 +50,9 @@ pub struct HttpConfig {
     pub tls: Option<TlsFiles>,
     /// Login attempts one client address may make per five minutes.
     pub login_attempts_per_address: u32,
+    /// A bearer token that opens `/metrics` and the detail of `/readyz` to
+    /// monitoring on other hosts; without it only this host sees them.
+    pub monitoring_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +293,7 @@ impl Config {
                 public_url: public_url_for(listen),
                 tls: None,
                 login_attempts_per_address: DEFAULT_LOGIN_ATTEMPTS,
+                monitoring_token: None,
             },
             modems: Vec::new(),
             radios: Vec::new(),
@@ -315,6 +319,7 @@ impl Default for HttpConfig {
             public_url: public_url_for(listen),
             tls: None,
             login_attempts_per_address: DEFAULT_LOGIN_ATTEMPTS,
+            monitoring_token: None,
         }
     }
 }
@@ -411,11 +416,21 @@ fn read_http(r: &mut Reader, t: &mut TableCursor) -> Option<HttpConfig> {
         )
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(DEFAULT_LOGIN_ATTEMPTS);
+    let monitoring_token = r.parsed(
+        t,
+        "monitoring_token",
+        "a random token of 32 to 256 printable characters",
+        |s| {
+            ((32..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()))
+                .then(|| Secret::new(s))
+        },
+    );
     listen_ok.then_some(HttpConfig {
         listen,
         public_url,
         tls,
         login_attempts_per_address,
+        monitoring_token,
     })
 }
 

@@ -7,7 +7,7 @@ mod app;
 mod console;
 pub mod extract;
 mod headers;
-mod health;
+pub mod health;
 pub mod metrics;
 pub mod problem;
 pub mod ratelimit;
@@ -36,6 +36,10 @@ pub struct AppState {
     pub hub: Arc<crate::live::Hub>,
     /// The one way to start, cancel and update alerts.
     pub engine: crate::alerts::Engine,
+    /// The last readiness probe, so `/readyz` doesn't write on every call.
+    pub readiness: Arc<health::ProbeCache>,
+    /// Opens the monitoring detail to other hosts.
+    pub monitoring_token: Option<crate::secret::Secret>,
     /// Modems and radios, for their state and for login codes by SMS.
     pub hardware: Arc<crate::devices::Hardware>,
 }

@@ -4238,7 +4238,7 @@
         el("div", { class: `stat-card health-${statusKey}`, test: "health-status" },
           el("span", { class: "stat-label", text: t("hardware.health") }),
           el("span", { class: "stat-value", text: t(`health.${statusKey}`) }),
-          health ? el("span", { class: "hint", text: `${t("hardware.store")}: ${health.checks.store === "ok" ? t("common.ok") : health.checks.store}` }) : null),
+          health && health.checks ? el("span", { class: "hint", text: `${t("hardware.store")}: ${health.checks.store === "ok" ? t("common.ok") : health.checks.store}` }) : null),
         el("div", { class: "stat-card", test: "sms-queue" },
           el("span", { class: "stat-label", text: t("hardware.sms_queue") }),
           el("span", { class: "stat-value", text: sms ? fmtNum(sms.queued) : "–" })),
