@@ -70,11 +70,25 @@ pub fn user_actor(id: Id, username: &str) -> Actor {
     }
 }
 
+/// Longest name an unauthenticated caller can put in the trail.
+const TYPED_NAME_CHARS: usize = 64;
+
+/// Someone not logged in, by the name they typed: bounded and with control
+/// characters shown as `?`, so nobody writes lines of their own choosing
+/// into the trail.
 pub fn anonymous(typed_username: &str) -> Actor {
+    let mut name: String = typed_username
+        .chars()
+        .take(TYPED_NAME_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if typed_username.chars().count() > TYPED_NAME_CHARS {
+        name.push('…');
+    }
     Actor {
         kind: ActorKind::Anonymous,
         id: None,
-        name: typed_username.to_owned(),
+        name,
     }
 }
 
@@ -83,5 +97,19 @@ pub fn shell() -> Actor {
         kind: ActorKind::Shell,
         id: None,
         name: "shell".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typed_names_are_bounded_and_printable() {
+        let long = "x".repeat(500);
+        let actor = super::anonymous(&long);
+        assert_eq!(actor.name.chars().count(), 65);
+        assert_eq!(
+            super::anonymous("root\nadmin.login ok").name,
+            "root?admin.login ok"
+        );
     }
 }

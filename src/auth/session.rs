@@ -70,6 +70,18 @@ pub fn authenticate(
             d.blocked_at.get_or_insert(now);
         })?;
         handle.end_sessions_of_device(device.id)?;
+        crate::audit::Entry::new(
+            crate::store::Actor {
+                kind: crate::store::ActorKind::Appliance,
+                id: None,
+                name: "Tocsin".to_owned(),
+            },
+            "device.wipe_delivered",
+            crate::store::Outcome::Success,
+        )
+        .target(device.id)
+        .detail(format!("{} ({})", device.name, device.platform))
+        .write(&handle, now)?;
         return Ok(Verdict::Wiped);
     }
     if device.blocked_at.is_some() {

@@ -199,6 +199,18 @@ fn api_key_principal(
     };
     if let Err(refusal) = apikey::check(&parsed, &record, now) {
         tracing::info!(key = %record.id, ?refusal, "API key refused");
+        Entry::new(
+            Actor {
+                kind: ActorKind::ApiKey,
+                id: Some(record.id),
+                name: record.name.clone(),
+            },
+            "apikey.refused",
+            Outcome::Denied,
+        )
+        .source(source)
+        .detail(format!("{refusal:?}"))
+        .write(&org, now)?;
         return Ok(Err(ApiError::Unauthorized));
     }
     let Some(role) = org.role_by_name(&record.role)? else {

@@ -186,3 +186,99 @@ fn role_names_in_settings_and_the_session_cookie_leave_no_gaps() {
     );
     assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
 }
+
+#[test]
+fn security_events_each_have_their_own_name() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let actions = |admin: &crate::inprocess::Login<'_>| -> Vec<String> {
+        let trail = admin.get("/api/v1/audit?limit=1000").json();
+        trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // An admin sets someone's password: a reset, by name.
+    let r = admin.patch(
+        "/api/v1/users/aino",
+        json!({"password": "violet copper kettle 77 tram"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let aino = server.login("acme", "aino", "violet copper kettle 77 tram");
+    // A wrong current password, and a second factor begun.
+    let wrong = aino.post(
+        "/api/v1/me/password",
+        json!({"current_password": "not it", "new_password": "another fine password 43"}),
+    );
+    assert_eq!(wrong.status, 422);
+    assert_eq!(aino.post("/api/v1/me/totp", json!({})).status, 200);
+    // An alert read, exported; a refused key; a wiped phone collects its order.
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Drill", "severity": "info", "channels": ["app"], "recipients": {"users": ["aino"]}}),
+    );
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.get(&format!("/api/v1/alerts/{id}")).status, 200);
+    assert_eq!(admin.get(&format!("/api/v1/alerts/{id}")).status, 200);
+    assert_eq!(
+        admin.get(&format!("/api/v1/alerts/{id}?for=export")).status,
+        200
+    );
+    let key = admin.post("/api/v1/apikeys", json!({"name": "old", "role": "sender"}));
+    let (token, key_id) = (
+        key.json()["key"].as_str().unwrap().to_owned(),
+        key.json()["apikey"]["id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        admin.delete(&format!("/api/v1/apikeys/{key_id}")).status,
+        200
+    );
+    let refused = server.send(
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(refused.status, 401);
+    let phone = server.login("acme", "aino", "violet copper kettle 77 tram");
+    let wipe = admin.post(
+        &format!("/api/v1/devices/{}/wipe", phone.device_id()),
+        json!({}),
+    );
+    assert!(wipe.status < 300, "{}", wipe.body);
+    assert_eq!(phone.get("/api/v1/me").json()["code"], "device_wiped");
+    // A typed name can't write lines of its own into the trail.
+    let long = format!("intruder\nlogin.succeeded{}", "x".repeat(300));
+    server.login_attempt("acme", &long, "nope", None);
+
+    let seen = actions(&admin);
+    for wanted in [
+        "user.password_reset",
+        "password.change_refused",
+        "second_factor.enrolment_started",
+        "alert.read",
+        "alert.exported",
+        "apikey.refused",
+        "device.wipe_delivered",
+    ] {
+        assert!(seen.iter().any(|a| a == wanted), "no {wanted} in {seen:?}");
+    }
+    assert_eq!(
+        seen.iter().filter(|a| *a == "alert.read").count(),
+        1,
+        "a reader's repeated reads of one alert are one event"
+    );
+    let trail = admin.get("/api/v1/audit?action=login.failed").json();
+    let typed = trail["events"][0]["actor"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        typed.chars().count() <= 65 && !typed.contains('\n'),
+        "{typed}"
+    );
+}

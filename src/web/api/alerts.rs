@@ -150,17 +150,69 @@ fn parse_id(raw: &str, what: &'static str) -> Result<Id, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound(what))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadQuery {
+    /// `export` or `print` when the alert leaves the screen.
+    #[serde(rename = "for")]
+    purpose: Option<String>,
+}
+
+/// Who read which alert lately: a live view refreshes its timeline every few
+/// seconds, and one audit event per reader and alert a quarter of an hour
+/// says as much as a hundred.
+static READS: std::sync::Mutex<Option<HashMap<(Id, Id), std::time::Instant>>> =
+    std::sync::Mutex::new(None);
+const READ_AGAIN_AFTER: Duration = Duration::from_secs(15 * 60);
+
+fn first_read_lately(reader: Id, alert: Id) -> bool {
+    let now = std::time::Instant::now();
+    let Ok(mut reads) = READS.lock() else {
+        return true;
+    };
+    let reads = reads.get_or_insert_with(HashMap::new);
+    if reads.len() > 10_000 {
+        reads.retain(|_, at| now.duration_since(*at) < READ_AGAIN_AFTER);
+    }
+    match reads.get(&(reader, alert)) {
+        Some(at) if now.duration_since(*at) < READ_AGAIN_AFTER => false,
+        _ => {
+            reads.insert((reader, alert), now);
+            true
+        }
+    }
+}
+
 #[get("/alerts/{id}")]
-async fn get_alert(principal: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_alert(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    query: web::Query<ReadQuery>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
-    let org = principal.org.clone();
+    let action = match query.purpose.as_deref() {
+        None => "alert.read",
+        Some("export") => "alert.exported",
+        Some("print") => "alert.printed",
+        Some(_) => return Err(ApiError::field("for", "must be export or print")),
+    };
+    let now = state.clock.now();
     let (view, timeline) = blocking(move || {
-        let view = AlertView::load(&org, id)?;
+        let org = &principal.org;
+        let view = AlertView::load(org, id)?;
         let timeline = match &view {
             Some(_) => org.alert_events(id)?,
             None => Vec::new(),
         };
+        let reader = principal.actor.id.unwrap_or(Id::SYSTEM);
+        if view.is_some() && (action != "alert.read" || first_read_lately(reader, id)) {
+            principal
+                .audit(action, Outcome::Success)
+                .target(id)
+                .write(org, now)?;
+        }
         Ok::<_, crate::store::StoreError>((view, timeline))
     })
     .await?;

@@ -369,6 +369,12 @@ async fn change_user(
             ..UserChange::default()
         };
         let changed = org.change_user(user.id, &change, now)?;
+        if change.password_hash.is_some() {
+            principal
+                .audit("user.password_reset", Outcome::Success)
+                .target(&changed.username)
+                .write(org, now)?;
+        }
         let mut entry = principal
             .audit("user.changed", Outcome::Success)
             .target(&changed.username);

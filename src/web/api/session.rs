@@ -217,6 +217,15 @@ async fn change_password(
     let stored = user.password_hash.clone().unwrap_or_default();
     let current = body.current_password;
     if !blocking(move || Ok::<_, ApiError>(password::verify(&stored, &current))).await? {
+        let entry = principal.audit("password.change_refused", AuditOutcome::Denied);
+        let (handle, now) = (principal.org.clone(), state.clock.now());
+        blocking(move || {
+            entry
+                .detail("the current password was wrong")
+                .write(&handle, now)
+        })
+        .await?;
+        state.store.flush().await?;
         return Err(ApiError::field(
             "current_password",
             "is not your current password",
@@ -364,7 +373,15 @@ async fn begin_sms_factor(
     }
     let (user, phone, now) = (auth.user.clone(), body.phone.clone(), state.clock.now());
     let org = principal.org.clone();
-    let code = blocking(move || second_factor::issue_sms_code(&org, &user, &phone, now)).await?;
+    let entry = principal.audit("second_factor.enrolment_started", AuditOutcome::Success);
+    let code = blocking(move || {
+        let code = second_factor::issue_sms_code(&org, &user, &phone, now)?;
+        entry
+            .detail(format!("SMS to the number ending {}", last_digits(&phone)))
+            .write(&org, now)?;
+        Ok::<_, ApiError>(code)
+    })
+    .await?;
     state.store.flush().await?;
     if let Some(code) = code {
         send_code(&state, body.phone.clone(), &code)?;
@@ -468,6 +485,7 @@ async fn begin_totp(
     let user = auth.user.id;
     let now = state.clock.now();
     let org = principal.org.clone();
+    let entry = principal.audit("second_factor.enrolment_started", AuditOutcome::Success);
     blocking(move || {
         org.change_user(
             user,
@@ -476,7 +494,8 @@ async fn begin_totp(
                 ..UserChange::default()
             },
             now,
-        )
+        )?;
+        entry.detail("app (TOTP)").write(&org, now)
     })
     .await?;
     state.store.flush().await?;

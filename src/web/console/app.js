@@ -3256,7 +3256,7 @@
   async function exportCsv(id, trigger) {
     setBusy(trigger, true);
     try {
-      const [view, usernames] = await Promise.all([api("GET", `/api/v1/alerts/${enc(id)}`), loadUsernames()]);
+      const [view, usernames] = await Promise.all([api("GET", `/api/v1/alerts/${enc(id)}?for=export`), loadUsernames()]);
       const day = String(view.alert.created_at || "").slice(0, 10);
       download(`tocsin-${day}-${id}.csv`, buildCsv(view, usernames));
     } catch (err) {
@@ -3268,7 +3268,7 @@
 
   async function renderPrint(page, match, query) {
     const id = match[1];
-    const view = await api("GET", `/api/v1/alerts/${enc(id)}`);
+    const view = await api("GET", `/api/v1/alerts/${enc(id)}?for=print`);
     const a = view.alert;
     const x = view.totals || {};
     const recipients = (view.recipients || []).map(normaliseRecipient);
