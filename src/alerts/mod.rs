@@ -227,7 +227,7 @@ fn create_serialised(
             return existing_alert(org, existing);
         }
     }
-    let escalation = resolve_escalation(org, request.escalation.as_ref())?;
+    let escalation = resolve_escalation(org, access, request.escalation.as_ref())?;
     let mut recipients = resolve(org, access, &request)?;
     if recipients.is_empty() {
         return Err(invalid(
@@ -589,8 +589,11 @@ pub fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
     Ok(())
 }
 
+/// Escalation groups are recipients too: a sender limited to some groups
+/// may escalate only to those.
 fn resolve_escalation(
     org: &OrgStore,
+    access: &Access,
     spec: Option<&EscalationSpec>,
 ) -> Result<Option<Escalation>, AlertError> {
     let Some(spec) = spec else {
@@ -604,6 +607,12 @@ fn resolve_escalation(
                 "no such group in this organisation",
             )
         })?;
+        if !access.may_alert_group(group.id) {
+            return Err(AlertError::NotAllowed {
+                field: format!("escalation.then_groups[{i}]"),
+                why: "your roles may not alert this group".to_owned(),
+            });
+        }
         then_groups.push(group.id);
     }
     Ok(Some(Escalation {

@@ -282,3 +282,80 @@ fn security_events_each_have_their_own_name() {
         "{typed}"
     );
 }
+
+#[test]
+fn a_sender_limited_to_groups_stays_within_them() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    admin.create_member("elias", &["member"]);
+    for (group, member) in [("crew-x", "aino"), ("crew-y", "elias")] {
+        let r = admin.post(
+            "/api/v1/groups",
+            json!({"name": group, "members": [member]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = admin.post(
+        "/api/v1/roles",
+        json!({"name": "x-dispatcher", "permissions": ["send_alerts", "read_directory"], "alert_groups": ["crew-x"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    admin.create_member("disp", &["x-dispatcher"]);
+    let disp = server.login("acme", "disp", PASSWORD);
+
+    // Escalating to a group beyond theirs is refused like alerting it.
+    let escalate = disp.post(
+        "/api/v1/alerts",
+        json!({"title": "Pump", "severity": "warning", "channels": ["app"],
+               "recipients": {"groups": ["crew-x"]},
+               "escalation": {"min_coming": 1, "coming_within_seconds": 60, "then_groups": ["crew-y"]}}),
+    );
+    assert_eq!(escalate.status, 403, "{}", escalate.body);
+    assert_eq!(escalate.json()["field"], "escalation.then_groups[0]");
+
+    // Their own alert they follow, update and cancel.
+    let own = disp.post(
+        "/api/v1/alerts",
+        json!({"title": "Pump", "severity": "warning", "channels": ["app"], "recipients": {"groups": ["crew-x"]}}),
+    );
+    assert_eq!(own.status, 202, "{}", own.body);
+    let own = own.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(disp.get(&format!("/api/v1/alerts/{own}")).status, 200);
+
+    // Someone else's alert, which reached crew Y, is not theirs to see,
+    // update (which would reach crew Y) or cancel.
+    let other = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Fire", "severity": "critical", "channels": ["app"], "recipients": {"groups": ["crew-y"]}}),
+    );
+    let other = other.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(disp.get(&format!("/api/v1/alerts/{other}")).status, 404);
+    assert_eq!(
+        disp.patch(
+            &format!("/api/v1/alerts/{other}"),
+            json!({"body": "stand down"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        disp.post(&format!("/api/v1/alerts/{other}/cancel"), json!({}))
+            .status,
+        404
+    );
+    let listed = disp.get("/api/v1/alerts").json();
+    let titles: Vec<&str> = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Pump"], "{listed}");
+    assert_eq!(
+        admin.get(&format!("/api/v1/alerts/{other}")).json()["alert"]["state"],
+        "active"
+    );
+    let cancelled = disp.post(&format!("/api/v1/alerts/{own}/cancel"), json!({}));
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+}

@@ -142,8 +142,29 @@ async fn list_alerts(
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let org = principal.org.clone();
     let alerts = blocking(move || org.alerts(limit)).await?;
-    let list: Vec<Value> = alerts.iter().map(summary).collect();
+    let list: Vec<Value> = alerts
+        .iter()
+        .filter(|a| within_reach(&principal, a))
+        .map(summary)
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "alerts": list })))
+}
+
+/// Whether the caller may see and handle an alert: anyone who may alert any
+/// group; a sender limited to some groups, only the alerts they sent
+/// (others' alerts may reach people beyond their groups, and an update goes
+/// to everyone an alert reached).
+fn within_reach(principal: &Principal, alert: &Alert) -> bool {
+    principal.access.alert_groups.is_none()
+        || (alert.created_by.id.is_some() && alert.created_by.id == principal.actor.id)
+}
+
+/// The alert if the caller may handle it; otherwise as if it didn't exist.
+fn reachable(principal: &Principal, id: Id) -> Result<Result<Alert, ApiError>, StoreError> {
+    Ok(match principal.org.alert(id)? {
+        Some(alert) if within_reach(principal, &alert) => Ok(alert),
+        _ => Err(ApiError::NotFound("alert")),
+    })
 }
 
 fn parse_id(raw: &str, what: &'static str) -> Result<Id, ApiError> {
@@ -201,7 +222,7 @@ async fn get_alert(
     let now = state.clock.now();
     let (view, timeline) = blocking(move || {
         let org = &principal.org;
-        let view = AlertView::load(org, id)?;
+        let view = AlertView::load(org, id)?.filter(|v| within_reach(&principal, &v.alert));
         let timeline = match &view {
             Some(_) => org.alert_events(id)?,
             None => Vec::new(),
@@ -243,10 +264,17 @@ async fn cancel_alert(
     let now = state.clock.now();
     let engine = state.engine.clone();
     let (alert, follow_up) = blocking(move || {
+        if let Err(e) = reachable(&principal, id)? {
+            return Ok(Err(e));
+        }
         let audit = principal.audit("alert.cancelled", Outcome::Success);
-        engine.cancel(&principal.org, id, &principal.actor, all_clear, audit, now)
+        Ok::<_, StoreError>(
+            engine
+                .cancel(&principal.org, id, &principal.actor, all_clear, audit, now)
+                .map_err(ApiError::from),
+        )
     })
-    .await?;
+    .await??;
     Ok(changed(&alert, follow_up, "all_clear"))
 }
 
@@ -284,18 +312,25 @@ async fn update_alert(
     let now = state.clock.now();
     let engine = state.engine.clone();
     let (alert, follow_up) = blocking(move || {
+        if let Err(e) = reachable(&principal, id)? {
+            return Ok(Err(e));
+        }
         let audit = principal.audit("alert.updated", Outcome::Success);
-        engine.update(
-            &principal.org,
-            id,
-            body.title,
-            body.body,
-            &principal.actor,
-            audit,
-            now,
+        Ok::<_, StoreError>(
+            engine
+                .update(
+                    &principal.org,
+                    id,
+                    body.title,
+                    body.body,
+                    &principal.actor,
+                    audit,
+                    now,
+                )
+                .map_err(ApiError::from),
         )
     })
-    .await?;
+    .await??;
     Ok(changed(&alert, follow_up, "update"))
 }
 
@@ -350,12 +385,12 @@ async fn alert_events(
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
     let org = principal.org.clone();
-    let first = {
-        let org = org.clone();
-        blocking(move || AlertView::load(&org, id))
-            .await?
-            .ok_or(ApiError::NotFound("alert"))?
-    };
+    let first = blocking(move || {
+        let view = AlertView::load(&principal.org, id)?;
+        Ok::<_, StoreError>(view.filter(|v| within_reach(&principal, &v.alert)))
+    })
+    .await?
+    .ok_or(ApiError::NotFound("alert"))?;
     let wake = state.hub.subscribe_alert(org.org_id(), id);
     let stream = futures_util::stream::unfold(
         AlertStream {
