@@ -69,7 +69,7 @@ impl EmailChannel {
             lang,
             "sent_by",
             &[
-                ("sender", &job.alert.created_by.name),
+                ("sender", &job.sender),
                 ("alert", &job.alert.id.to_string()),
             ],
         );

@@ -13,7 +13,8 @@ pub use tetra::TetraChannel;
 
 use crate::ids::Id;
 use crate::store::{
-    Alert, Channel as ChannelName, Delivery, DeliveryRef, Recipient, Severity, Store, StoreError,
+    ActorKind, Alert, Channel as ChannelName, Delivery, DeliveryRef, Recipient, Severity, Store,
+    StoreError,
 };
 use crate::text::{phrase, Lang};
 use futures_util::future::BoxFuture;
@@ -39,6 +40,9 @@ pub struct Job {
     pub lang: Lang,
     /// The organisation's reply codes, for the SMS and radio reply hint.
     pub reply_codes: BTreeMap<String, u8>,
+    /// Who sent the alert, as people read it: a person's display name,
+    /// never their username (which is half of their login).
+    pub sender: String,
 }
 
 impl Job {
@@ -54,7 +58,15 @@ impl Job {
             .get_org(org)?
             .map(|o| o.settings.reply_codes)
             .unwrap_or_default();
+        let sender = match (&alert.created_by.kind, alert.created_by.id) {
+            (ActorKind::User, Some(id)) => store
+                .org(org)
+                .user(id)?
+                .map_or_else(|| alert.created_by.name.clone(), |u| u.name),
+            _ => alert.created_by.name.clone(),
+        };
         Ok(Job {
+            sender,
             lang: Lang::of_person(store, org, recipient.user_id),
             org,
             alert,

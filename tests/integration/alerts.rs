@@ -442,6 +442,9 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
         .iter()
         .map(|n| server.login("acme", n, PASSWORD))
         .collect();
+    // Emails name the sender as people know them, never by their username.
+    let named = admin.patch("/api/v1/users/root", json!({"name": "Duty Officer"}));
+    assert_eq!(named.status, 200, "{}", named.body);
     let sent = admin.post(
         "/api/v1/alerts",
         json!({"title": "Gas leak", "body": "Hall B", "severity": "critical", "channels": ["app", "email"],
@@ -470,6 +473,11 @@ fn the_unanswered_are_escalated_to_email_on_a_real_smtp_server() {
     // Oliver reads Finnish: his message and the answer page are in Finnish.
     assert_eq!(mails[0].subject, "[KRIITTINEN] Gas leak");
     assert!(mails[0].body.contains("Hall B"), "{}", mails[0].body);
+    assert!(
+        mails[0].body.contains("Duty Officer") && !mails[0].body.contains("root"),
+        "{}",
+        mails[0].body
+    );
     std::thread::sleep(Duration::from_millis(300));
     let view = admin.get(&format!("/api/v1/alerts/{id}")).json();
     let oliver = view["recipients"]
