@@ -10,7 +10,7 @@ use crate::audit::Entry;
 use crate::store::{Actor, ActorKind, Channel, Outcome, StoreError};
 use crate::text::{escape_html as escape, fill, phrase, Lang};
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -52,6 +52,31 @@ fn unused(why: &Unused) -> HttpResponse {
             &para(*lang, "first_answer_stands"),
         ),
     }
+}
+
+/// Answer-link requests one client address may make per five minutes: a
+/// person answers a few alerts, a guesser would make many requests.
+pub const LINK_REQUESTS_PER_ADDRESS: u32 = 60;
+
+/// Refuses an address that made too many answer-link requests lately.
+fn throttled(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    let ip = req.peer_addr()?.ip();
+    let wait = state
+        .link_limiter
+        .attempt(ip, std::time::Instant::now())
+        .err()?;
+    let mut response = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        Lang::En,
+        phrase(Lang::En, "try_again"),
+        "",
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 fn failed() -> HttpResponse {
@@ -99,7 +124,14 @@ fn look_up(
 }
 
 #[get("/r/{token}")]
-async fn show(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = throttled(&req, &state) {
+        return refused;
+    }
     let token = token.into_inner();
     let state2 = state.clone();
     let looked = {
@@ -127,7 +159,14 @@ async fn show(state: web::Data<AppState>, token: web::Path<String>) -> HttpRespo
 }
 
 #[post("/r/{token}")]
-async fn answer(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+async fn answer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = throttled(&req, &state) {
+        return refused;
+    }
     let now = state.clock.now();
     let state2 = state.clone();
     let token = token.into_inner();

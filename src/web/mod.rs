@@ -1,7 +1,7 @@
 //! The HTTPS face of the appliance: actix-web over rustls, one listener, security
 //! headers and metrics on every response, JSON API under `/api/v1`.
 
-mod answer;
+pub mod answer;
 pub mod api;
 mod app;
 mod console;
@@ -32,6 +32,9 @@ pub struct AppState {
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<ratelimit::LoginLimiter>,
+    /// Answer-link requests per client address: a guessed or replayed link
+    /// gets few tries.
+    pub link_limiter: Arc<ratelimit::LoginLimiter>,
     pub alert_guard: Arc<ratelimit::AlertRateGuard>,
     pub hub: Arc<crate::live::Hub>,
     /// The one way to start, cancel and update alerts.

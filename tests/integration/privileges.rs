@@ -359,3 +359,19 @@ fn a_sender_limited_to_groups_stays_within_them() {
     let cancelled = disp.post(&format!("/api/v1/alerts/{own}/cancel"), json!({}));
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
 }
+
+#[test]
+fn answer_links_are_rate_limited_per_address() {
+    let server = Server::start();
+    let statuses: Vec<u16> = (0..61)
+        .map(|i| {
+            server
+                .send("POST", &format!("/r/guess{i}"), &[], None)
+                .status
+        })
+        .collect();
+    assert!(statuses[..60].iter().all(|s| *s == 400), "{statuses:?}");
+    let held = server.send("GET", "/r/guess", &[], None);
+    assert_eq!(held.status, 429);
+    assert!(held.header("retry-after").is_some());
+}
