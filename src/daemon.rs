@@ -152,11 +152,11 @@ impl Daemon {
             store: store.clone(),
             clock,
             metrics: Arc::new(Metrics::default()),
-            link_limiter: Arc::new(web::ratelimit::LoginLimiter::new(
+            link_limiter: Arc::new(web::ratelimit::AddressLimiter::new(
                 web::answer::LINK_REQUESTS_PER_ADDRESS,
                 std::time::Duration::from_secs(300),
             )),
-            login_limiter: Arc::new(web::ratelimit::LoginLimiter::new(
+            login_limiter: Arc::new(web::ratelimit::AddressLimiter::new(
                 config.http.login_attempts_per_address,
                 std::time::Duration::from_secs(300),
             )),

@@ -31,10 +31,10 @@ pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
     pub metrics: Arc<Metrics>,
-    pub login_limiter: Arc<ratelimit::LoginLimiter>,
+    pub login_limiter: Arc<ratelimit::AddressLimiter>,
     /// Answer-link requests per client address: a guessed or replayed link
     /// gets few tries.
-    pub link_limiter: Arc<ratelimit::LoginLimiter>,
+    pub link_limiter: Arc<ratelimit::AddressLimiter>,
     pub alert_guard: Arc<ratelimit::AlertRateGuard>,
     pub hub: Arc<crate::live::Hub>,
     /// The one way to start, cancel and update alerts.

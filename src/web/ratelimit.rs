@@ -1,29 +1,31 @@
-//! Login attempts per client address: a fixed window in memory. Account
-//! lockouts live in the store; this only blunts one address spraying many
-//! accounts, so losing it on restart is harmless.
+//! Requests per client address (logins, answer links): a fixed window in
+//! memory. Account lockouts and used links live in the store; this only
+//! blunts one address spraying many accounts or links, so losing it on
+//! restart is harmless. Also the organisations' guard against alarm storms
+//! from integrations.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub struct LoginLimiter {
+pub struct AddressLimiter {
     limit: u32,
     window: Duration,
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
-impl std::fmt::Debug for LoginLimiter {
+impl std::fmt::Debug for AddressLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginLimiter")
+        f.debug_struct("AddressLimiter")
             .field("limit", &self.limit)
             .finish()
     }
 }
 
-impl LoginLimiter {
+impl AddressLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
-        LoginLimiter {
+        AddressLimiter {
             limit,
             window,
             seen: Mutex::new(HashMap::new()),
@@ -72,7 +74,7 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_count_by_their_64() {
-        let limiter = LoginLimiter::new(2, Duration::from_secs(300));
+        let limiter = AddressLimiter::new(2, Duration::from_secs(300));
         let now = Instant::now();
         for host in ["2001:db8:1:2::1", "2001:db8:1:2::ffff"] {
             assert!(limiter.attempt(host.parse().unwrap(), now).is_ok());
@@ -91,7 +93,7 @@ mod tests {
 
     #[test]
     fn an_address_is_held_back_after_the_limit_until_the_window_ends() {
-        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+        let limiter = AddressLimiter::new(3, Duration::from_secs(60));
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let start = Instant::now();
         for _ in 0..3 {
