@@ -158,32 +158,40 @@ pub(super) fn access_of(org: &OrgStore, roles: &[String]) -> Result<Access, Stor
 /// The privilege rule for people: acting on a user (their password, second
 /// factor, sessions, phones, email, removal) needs every permission and
 /// group of their roles, and so does giving them roles.
+fn covers_roles(
+    principal: &Principal,
+    org: &OrgStore,
+    roles: &[String],
+    refusal: &'static str,
+) -> Result<Result<(), ApiError>, StoreError> {
+    Ok(if principal.access.covers(&access_of(org, roles)?) {
+        Ok(())
+    } else {
+        Err(ApiError::Outranked(refusal))
+    })
+}
+
+/// Acting on a user who holds `roles`.
 pub(super) fn may_act_on(
     principal: &Principal,
     org: &OrgStore,
     roles: &[String],
 ) -> Result<Result<(), ApiError>, StoreError> {
-    Ok(if principal.access.covers(&access_of(org, roles)?) {
-        Ok(())
-    } else {
-        Err(ApiError::Outranked(
-            "this user holds permissions or groups you don't; only someone who holds all of them may change them",
-        ))
-    })
+    covers_roles(principal, org, roles, "this user holds permissions or groups you don't; only someone who holds all of them may change them")
 }
 
+/// Giving someone `roles`.
 pub(super) fn may_grant(
     principal: &Principal,
     org: &OrgStore,
     roles: &[String],
 ) -> Result<Result<(), ApiError>, StoreError> {
-    Ok(if principal.access.covers(&access_of(org, roles)?) {
-        Ok(())
-    } else {
-        Err(ApiError::Outranked(
-            "roles: these roles hold permissions or groups you don't, so you can't give them",
-        ))
-    })
+    covers_roles(
+        principal,
+        org,
+        roles,
+        "roles: these roles hold permissions or groups you don't, so you can't give them",
+    )
 }
 
 #[derive(Debug, Deserialize)]
