@@ -92,6 +92,15 @@ pub fn anonymous(typed_username: &str) -> Actor {
     }
 }
 
+/// The appliance itself, acting on what it noticed.
+pub fn appliance() -> Actor {
+    Actor {
+        kind: ActorKind::Appliance,
+        id: None,
+        name: "Tocsin".to_owned(),
+    }
+}
+
 pub fn shell() -> Actor {
     Actor {
         kind: ActorKind::Shell,

@@ -60,6 +60,17 @@ impl Trigger {
     }
 }
 
+/// Something the appliance tells an organisation's admins.
+#[derive(Debug, Clone)]
+pub struct AdminNotice {
+    pub title: String,
+    pub body: String,
+    /// The same key finds the notice already sent.
+    pub key: String,
+    /// What it is about, for the audit trail ("login lockout").
+    pub via: &'static str,
+}
+
 /// What a trigger did.
 #[derive(Debug)]
 pub struct Raised {
@@ -79,6 +90,47 @@ pub struct Engine {
 impl Engine {
     pub fn new(store: Store, hub: Arc<Hub>, wake: Wake) -> Engine {
         Engine { store, hub, wake }
+    }
+
+    /// Tells the organisation's admins of something the appliance noticed
+    /// (a lockout), in the app and by email. `key` makes telling twice
+    /// about the same thing (after a crash) send once.
+    pub fn tell_admins(
+        &self,
+        org: &OrgStore,
+        notice: AdminNotice,
+        now: OffsetDateTime,
+    ) -> Result<Raised, AlertError> {
+        let request = AlertRequest {
+            title: notice.title,
+            body: notice.body,
+            severity: crate::store::Severity::Warning,
+            channels: vec![crate::store::Channel::App, crate::store::Channel::Email],
+            recipients: super::RecipientSpec {
+                roles: vec![crate::store::ADMIN.to_owned()],
+                ..super::RecipientSpec::default()
+            },
+            responses: vec!["Seen".to_owned()],
+            allow_eta: false,
+            allow_text: false,
+            escalation: None,
+            tetra_callout: None,
+            tetra_status: None,
+            location: None,
+            sealed: None,
+        };
+        let mut trigger = Trigger::new(
+            crate::audit::appliance(),
+            Access {
+                roles: Vec::new(),
+                permissions: vec![crate::store::Permission::SendAlerts],
+                alert_groups: None,
+            },
+            Start::Request(Box::new(request)),
+        );
+        trigger.idempotency_key = Some(notice.key);
+        trigger.via = Some(notice.via.to_owned());
+        self.raise(org, trigger, now)
     }
 
     /// Starts an alert, durably, and sets it going. Blocks on the store: call

@@ -3,22 +3,26 @@
 //! Every wrong organisation, username, password or code gets the same answer,
 //! and an unknown user costs the same argon2 work as a known one, so neither
 //! the message nor the timing tells whether an account exists. Failures are
-//! counted per (organisation, username) as typed; after [`LOCK_AFTER`] of them
-//! the name is locked for a time that doubles with each further failure
-//! (NIST SP 800-63B §5.2.2 rate limiting).
+//! counted per (organisation, username) as typed and per source (network or
+//! known device); after [`LOCK_AFTER`] from one source it waits for a time
+//! that doubles with each further failure, and after [`ACCOUNT_LOCK_AFTER`]
+//! from anywhere the account locks against sources it was never used from
+//! (NIST SP 800-63B §5.2.2 rate limiting). Devices the user already uses keep
+//! working, so guessing can't lock a dispatcher out.
 
 use super::{password, second_factor, token, Access};
 use crate::audit::{self, Entry};
 use crate::ids::Id;
 use crate::store::{
-    DeviceRecord, OrgStore, Organisation, Outcome as AuditOutcome, SessionRecord, SessionStage,
-    Store, StoreError, User,
+    DeviceRecord, LoginLimits, LoginSource, OrgStore, Organisation, Outcome as AuditOutcome,
+    SessionRecord, SessionStage, Store, StoreError, User,
 };
 use std::sync::OnceLock;
 use std::time::Duration;
 use time::OffsetDateTime;
 
 pub const LOCK_AFTER: u32 = 10;
+pub const ACCOUNT_LOCK_AFTER: u32 = 20;
 const FIRST_LOCK: Duration = Duration::from_secs(60);
 const LONGEST_LOCK: Duration = Duration::from_secs(24 * 3600);
 pub const SESSION_PREFIX: &str = "session";
@@ -44,14 +48,21 @@ pub struct Attempt {
     pub device_name: String,
     pub platform: String,
     pub source: Option<String>,
+    /// The client's network (an IPv4 address or IPv6 /64): guesses from
+    /// one network are counted together.
+    pub network: String,
     pub user_agent: Option<String>,
 }
 
 #[derive(Debug)]
 pub enum Outcome {
     LoggedIn(Box<LoggedIn>),
-    /// One answer for every wrong credential.
-    Refused,
+    /// One answer for every wrong credential. `account_locked`: this
+    /// failure locked the account against new devices (its admins should
+    /// hear of it).
+    Refused {
+        account_locked: bool,
+    },
     /// The password was right; the user must also give a code. When the
     /// user takes codes by SMS, one is issued here for the caller to send.
     SecondFactorRequired {
@@ -98,20 +109,48 @@ pub fn warm_up() {
     let _ = dummy_hash();
 }
 
+/// When guessing slows down: ten failures from one network or device, then
+/// a wait that doubles; twenty from anywhere lock the account against
+/// networks and devices it was never used from.
+pub const LIMITS: LoginLimits = LoginLimits {
+    per_source: LOCK_AFTER,
+    per_account: ACCOUNT_LOCK_AFTER,
+    lock_for: |n| time::Duration::try_from(lock_duration(n)).unwrap_or(time::Duration::DAY),
+};
+
+/// Where an attempt comes from: a device of this user that is not blocked,
+/// or else its network.
+fn source_of(
+    handle: Option<&OrgStore>,
+    user: Option<&User>,
+    attempt: &Attempt,
+) -> Result<LoginSource, StoreError> {
+    if let (Some(handle), Some(user), Some(id)) = (handle, user, attempt.device_id) {
+        if let Some(device) = handle.device(id)? {
+            if device.user_id == user.id && device.blocked_at.is_none() {
+                return Ok(LoginSource::KnownDevice(device.id));
+            }
+        }
+    }
+    Ok(LoginSource::Network(attempt.network.clone()))
+}
+
 pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Outcome, LoginError> {
-    // Counted before the password is checked: guesses made at once all count.
-    let locked =
-        store.begin_login_attempt(&attempt.org, &attempt.username, now, LOCK_AFTER, |n| {
-            time::Duration::try_from(lock_duration(n)).unwrap_or(time::Duration::DAY)
-        })?;
     let org = store.org_by_slug(&attempt.org)?;
     let org_store = org.as_ref().map(|o| store.org(o.id));
+    let user = match &org_store {
+        Some(handle) => handle.user_by_username(&attempt.username)?,
+        None => None,
+    };
+    let source = source_of(org_store.as_ref(), user.as_ref(), attempt)?;
+    // Counted before the password is checked: guesses made at once all count.
+    let gate = store.begin_login_attempt(&attempt.org, &attempt.username, &source, now, LIMITS)?;
     let audit_entry = |action, outcome| {
         Entry::new(audit::anonymous(&attempt.username), action, outcome)
             .source(attempt.source.clone())
     };
 
-    if let Some(until) = locked {
+    if let Some(until) = gate.wait_until {
         if let Some(handle) = &org_store {
             audit_entry("login.locked", AuditOutcome::Denied).write(handle, now)?;
         }
@@ -120,11 +159,10 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
             retry_after: Duration::from_secs(left.as_secs().max(1)),
         });
     }
-
-    let user = match &org_store {
-        Some(handle) => handle.user_by_username(&attempt.username)?,
-        None => None,
+    let refused = Outcome::Refused {
+        account_locked: gate.account_locked,
     };
+
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password_ok = password::verify(
         stored_hash.as_deref().unwrap_or(dummy_hash()),
@@ -134,8 +172,15 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     let (Some(org), Some(handle), Some(user), true) = (org, org_store, user, password_ok) else {
         if let Some(handle) = store.org_by_slug(&attempt.org)?.map(|o| store.org(o.id)) {
             audit_entry("login.failed", AuditOutcome::Failure).write(&handle, now)?;
+            if gate.account_locked {
+                audit_entry("login.account_locked", AuditOutcome::Denied)
+                    .detail(format!(
+                        "{ACCOUNT_LOCK_AFTER} failed logins; new devices wait"
+                    ))
+                    .write(&handle, now)?;
+            }
         }
-        return Ok(Outcome::Refused);
+        return Ok(refused);
     };
 
     if second_factor::enrolled(&user) {
@@ -154,7 +199,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
             if sms.is_some() {
                 audit_entry("login.sms_code_sent", AuditOutcome::Success).write(&handle, now)?;
             }
-            store.forgive_login_attempt(&attempt.org, &attempt.username, LOCK_AFTER)?;
+            store.forgive_login_attempt(&attempt.org, &attempt.username, &source, LIMITS)?;
             return Ok(Outcome::SecondFactorRequired { sms });
         };
         match second_factor::verify(&handle, &user, code, now)? {
@@ -167,7 +212,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
                 audit_entry("login.failed", AuditOutcome::Failure)
                     .detail("wrong second-factor code")
                     .write(&handle, now)?;
-                return Ok(Outcome::Refused);
+                return Ok(refused);
             }
         }
     }
@@ -186,7 +231,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
             audit_entry("login.blocked_device", AuditOutcome::Denied)
                 .target(device.id)
                 .write(&handle, now)?;
-            return Ok(Outcome::Refused);
+            return Ok(refused);
         }
         _ => DeviceRecord {
             id: Id::new(),
@@ -218,7 +263,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     };
     handle.put_device(&device)?;
     handle.put_session(&session)?;
-    store.clear_login_throttle(&attempt.org, &attempt.username)?;
+    store.clear_login_throttle(&attempt.org, &attempt.username, &source)?;
     Entry::new(
         audit::user_actor(user.id, &user.username),
         "login.succeeded",

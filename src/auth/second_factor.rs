@@ -89,28 +89,10 @@ pub fn take_sms_code(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<Option<String>, SecondFactorError> {
-    let Some(pending) = user.sms_code.as_ref() else {
-        return Ok(None);
-    };
-    let alive = pending.expires_at > now && pending.tries < SMS_CODE_TRIES;
-    let good = alive && super::token::same(&pending.hash, &sms_code_hash(user, code));
-    let next = if good || !alive {
-        None
-    } else {
-        Some(SmsCode {
-            tries: pending.tries + 1,
-            ..pending.clone()
-        })
-    };
-    org.change_user(
-        user.id,
-        &UserChange {
-            sms_code: Some(next),
-            ..UserChange::default()
-        },
-        now,
-    )?;
-    Ok(good.then(|| pending.phone.clone()))
+    let guess = sms_code_hash(user, code);
+    Ok(org.try_sms_code(user.id, now, SMS_CODE_TRIES, |pending| {
+        super::token::same(&pending.hash, &guess)
+    })?)
 }
 
 fn totp_for(secret: &str, account: &str) -> Result<TOTP, SecondFactorError> {

@@ -2,7 +2,7 @@
 //! idle timeout and absolute lifetime, and the device it belongs to. A device
 //! with a pending wipe order gets the order exactly once and is then blocked.
 
-use super::login::{access_of, SESSION_PREFIX};
+use super::login::{access_of, stage_for, SESSION_PREFIX};
 use super::{token, Access};
 use crate::store::{DeviceRecord, Organisation, SessionRecord, Store, StoreError, User};
 use time::OffsetDateTime;
@@ -71,11 +71,7 @@ pub fn authenticate(
         })?;
         handle.end_sessions_of_device(device.id)?;
         crate::audit::Entry::new(
-            crate::store::Actor {
-                kind: crate::store::ActorKind::Appliance,
-                id: None,
-                name: "Tocsin".to_owned(),
-            },
+            crate::audit::appliance(),
             "device.wipe_delivered",
             crate::store::Outcome::Success,
         )
@@ -93,6 +89,11 @@ pub fn authenticate(
         return Ok(Verdict::Refused);
     };
     let access = access_of(&handle, &user)?;
+    // What the session may do follows the user's security state now, not
+    // at login: a reset password or a new second-factor rule applies to
+    // sessions already open.
+    let mut session = session;
+    session.stage = stage_for(&org, &user, &access, now);
     if now - session.last_seen_at > TOUCH_EVERY {
         handle.touch_session(session.id, now)?;
         handle.modify_device(device.id, |d| d.last_seen_at = now)?;

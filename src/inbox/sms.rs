@@ -4,13 +4,13 @@
 
 use super::answers;
 use super::{Filed, Worker};
-use crate::alerts::{parse_reply, AlertRequest, RecipientSpec, Start, Trigger};
+use crate::alerts::{parse_reply, AdminNotice, Start, Trigger};
 use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::ids::Id;
 use crate::store::{
-    sms_sender, Actor, ActorKind, Channel, Handling, InboundMessage, Organisation, Outcome,
-    Severity, SmsTrigger, StoreError, PIN_ATTEMPTS,
+    sms_sender, Actor, ActorKind, Handling, InboundMessage, Organisation, Outcome, SmsTrigger,
+    StoreError, PIN_ATTEMPTS,
 };
 
 /// What stands in for a trigger's PIN wherever its text is kept or shown.
@@ -183,43 +183,16 @@ fn locked_out(
         .target(&message.from)
         .detail(format!("{PIN_ATTEMPTS} wrong PINs; locked out for an hour"))
         .write(&handle, now)?;
-    let notice = AlertRequest {
+    let notice = AdminNotice {
         title: format!("SMS trigger locked: {}", message.from),
         body: format!(
             "{PIN_ATTEMPTS} SMS triggers with a wrong PIN came from {}. The number can't start alerts for an hour.",
             message.from
         ),
-        severity: Severity::Warning,
-        channels: vec![Channel::App, Channel::Email],
-        recipients: RecipientSpec {
-            roles: vec![crate::auth::roles::ADMIN.to_owned()],
-            ..RecipientSpec::default()
-        },
-        responses: vec!["Seen".to_owned()],
-        allow_eta: false,
-        allow_text: false,
-        escalation: None,
-        tetra_callout: None,
-        tetra_status: None,
-        location: None,
-        sealed: None,
+        key: format!("pin-lockout:{}", message.id),
+        via: "SMS trigger lockout",
     };
-    let mut trigger = Trigger::new(
-        Actor {
-            kind: ActorKind::Appliance,
-            id: None,
-            name: "Tocsin".to_owned(),
-        },
-        Access {
-            roles: Vec::new(),
-            permissions: vec![Permission::SendAlerts],
-            alert_groups: None,
-        },
-        Start::Request(Box::new(notice)),
-    );
-    trigger.idempotency_key = Some(format!("pin-lockout:{}", message.id));
-    trigger.via = Some("SMS trigger lockout".to_owned());
-    if let Err(e) = worker.engine.raise(&handle, trigger, now) {
+    if let Err(e) = worker.engine.tell_admins(&handle, notice, now) {
         tracing::error!(org = %org.slug, error = %e, "cannot tell the admins of an SMS trigger lockout");
     }
     Ok(())

@@ -50,7 +50,7 @@ pub use senders::{
 pub use sessions::{SessionRecord, SessionStage};
 pub use sms::{Peer, Report};
 pub use templates::{Fired, Template};
-pub use throttle::LoginThrottle;
+pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use users::{NewUser, SmsCode, TotpState, User, UserChange};
 
 use crate::ids::Id;

@@ -15,6 +15,8 @@ pub struct SessionRecord {
     pub secret_sha256: String,
     /// Sent back in `X-CSRF-Token` with every state-changing request.
     pub csrf_token: String,
+    /// Stored as it was at login; each request recomputes it from the
+    /// user's security state now.
     pub stage: SessionStage,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -65,14 +67,6 @@ impl OrgStore {
                 Ok(())
             })
             .map(|_| ())
-    }
-
-    pub fn set_session_stage(&self, id: Id, stage: SessionStage) -> Result<SessionRecord> {
-        self.store
-            .modify(self.org, Kind::Session, id, |s: &mut SessionRecord| {
-                s.stage = stage;
-                Ok(())
-            })
     }
 
     /// Ends sessions: true if there was one to end.

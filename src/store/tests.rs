@@ -341,34 +341,105 @@ fn long_sms_parts_join_or_are_given_up_as_incomplete() {
 }
 
 #[test]
-fn login_attempts_count_at_once_and_locks_grow() {
+fn login_waits_grow_per_source_and_the_account_locks_only_new_sources() {
+    use crate::store::{LoginLimits, LoginSource};
     let (_dir, store) = open();
     let now = OffsetDateTime::now_utc();
-    let lock_for = |n: u32| time::Duration::minutes(i64::from(n));
-    for _ in 0..3 {
-        assert_eq!(
-            store
-                .begin_login_attempt("acme", "jdoe", now, 3, lock_for)
-                .unwrap(),
-            None
-        );
-    }
-    let until = store
-        .begin_login_attempt("acme", "jdoe", now, 3, lock_for)
-        .unwrap();
-    assert_eq!(until, Some(now + time::Duration::minutes(1)), "locked once");
-    let later = now + time::Duration::minutes(2);
-    assert_eq!(
+    let limits = LoginLimits {
+        per_source: 3,
+        per_account: 5,
+        lock_for: |n| time::Duration::minutes(i64::from(n)),
+    };
+    let net = |n: u8| LoginSource::Network(format!("192.0.2.{n}"));
+    let gate = |source: &LoginSource, at| {
         store
-            .begin_login_attempt("acme", "jdoe", later, 3, lock_for)
-            .unwrap(),
-        None
+            .begin_login_attempt("acme", "jdoe", source, at, limits)
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(gate(&net(1), now).wait_until, None);
+    }
+    let waits = gate(&net(1), now);
+    assert_eq!(waits.wait_until, Some(now + time::Duration::minutes(1)));
+    // Another network goes on; it is the account's fifth failure (the one
+    // that waited counts too), which locks it.
+    let locking = gate(&net(2), now);
+    assert_eq!(locking.wait_until, None);
+    assert!(locking.account_locked);
+    assert_eq!(
+        gate(&net(3), now).wait_until,
+        Some(now + time::Duration::minutes(1)),
+        "new networks wait"
     );
-    let t = store.login_throttle("acme", "jdoe").unwrap();
-    assert_eq!((t.failures, t.locks), (5, 2));
+    let device = LoginSource::KnownDevice(crate::ids::Id::new());
+    assert_eq!(
+        gate(&device, now).wait_until,
+        None,
+        "a known device does not"
+    );
+
+    let later = now + time::Duration::minutes(2);
+    assert_eq!(gate(&net(1), later).wait_until, None);
+    let t = store
+        .login_source_throttle("acme", "jdoe", &net(1))
+        .unwrap();
+    assert_eq!((t.failures, t.locks), (5, 2), "{t:?}");
     assert_eq!(
         t.locked_until,
         Some(later + time::Duration::minutes(2)),
         "longer"
+    );
+    store.clear_login_throttle("acme", "jdoe", &net(1)).unwrap();
+    assert_eq!(store.login_throttle("acme", "jdoe").unwrap().failures, 0);
+}
+
+#[test]
+fn sms_code_guesses_made_at_once_all_count() {
+    let (_dir, store) = open();
+    let org = store.org(crate::ids::Id::new());
+    let now = OffsetDateTime::now_utc();
+    let user = org
+        .create_user(
+            crate::store::NewUser {
+                username: "jdoe".to_owned(),
+                name: "J".to_owned(),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+    org.change_user(
+        user.id,
+        &crate::store::UserChange {
+            sms_code: Some(Some(crate::store::SmsCode {
+                hash: "right".to_owned(),
+                phone: "+358401".to_owned(),
+                sent_at: now,
+                expires_at: now + time::Duration::minutes(5),
+                tries: 0,
+            })),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    std::thread::scope(|scope| {
+        for _ in 0..30 {
+            let org = &org;
+            scope.spawn(move || {
+                let accepted = org
+                    .try_sms_code(user.id, now, 100, |c| c.hash == "wrong")
+                    .unwrap();
+                assert_eq!(accepted, None);
+            });
+        }
+    });
+    let tries = org.user(user.id).unwrap().unwrap().sms_code.unwrap().tries;
+    assert_eq!(tries, 30, "every parallel guess counted");
+    assert_eq!(
+        org.try_sms_code(user.id, now, 30, |c| c.hash == "right")
+            .unwrap(),
+        None,
+        "the code died at its last try"
     );
 }

@@ -255,6 +255,38 @@ impl OrgStore {
         }
     }
 
+    /// Tries the outstanding SMS code, atomically: the guess counts before
+    /// `matches` looks at it, so guesses made at once all count. A good code
+    /// is used up; an expired one or one guessed `max_tries` times dies.
+    /// Returns the number the good code went to.
+    pub fn try_sms_code(
+        &self,
+        id: Id,
+        now: OffsetDateTime,
+        max_tries: u32,
+        matches: impl Fn(&SmsCode) -> bool,
+    ) -> Result<Option<String>> {
+        let accepted = std::cell::RefCell::new(None);
+        self.store
+            .modify(self.org, Kind::User, id, |user: &mut User| {
+                *accepted.borrow_mut() = None;
+                let Some(mut pending) = user.sms_code.take() else {
+                    return Ok(());
+                };
+                if pending.expires_at <= now || pending.tries >= max_tries {
+                    return Ok(());
+                }
+                pending.tries += 1;
+                if matches(&pending) {
+                    *accepted.borrow_mut() = Some(pending.phone.clone());
+                } else if pending.tries < max_tries {
+                    user.sms_code = Some(pending);
+                }
+                Ok(())
+            })?;
+        Ok(accepted.into_inner())
+    }
+
     /// Uses up one recovery code: false if no unused code has this hash.
     pub fn consume_recovery_code(&self, id: Id, code_sha256: &str) -> Result<bool> {
         let result = self

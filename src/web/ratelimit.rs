@@ -56,7 +56,7 @@ impl AddressLimiter {
 
 /// Whom an address stands for: an IPv4 address, or an IPv6 /64 (one
 /// subscriber's network, where every address is theirs to use).
-fn network_of(ip: IpAddr) -> IpAddr {
+pub fn network_of(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -319,7 +319,7 @@ fn totp_login_end_to_end_with_one_time_recovery_codes() {
     let admin = server.admin();
     admin.create_member("jdoe", &["sender"]);
     let user = server.login("acme", "jdoe", PASSWORD);
-    let begun = user.post("/api/v1/me/totp", json!({}));
+    let begun = user.post("/api/v1/me/totp", json!({"current_password": PASSWORD}));
     assert_eq!(begun.status, 200, "{}", begun.body);
     let secret = begun.json()["secret"].as_str().unwrap().to_owned();
     assert!(begun.json()["otpauth_uri"]
@@ -404,7 +404,9 @@ fn a_role_that_requires_a_second_factor_reaches_nothing_before_it() {
     let refused = user.get("/api/v1/users");
     assert_eq!(refused.status, 403);
     assert_eq!(refused.json()["code"], "second_factor_enrolment_required");
-    let secret = user.post("/api/v1/me/totp", json!({})).json()["secret"]
+    let secret = user
+        .post("/api/v1/me/totp", json!({"current_password": PASSWORD}))
+        .json()["secret"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -120,6 +120,26 @@ impl Server {
         )
     }
 
+    /// A login attempt from another loopback address ("127.0.0.7"), from a
+    /// device that logged in before when `device` is given.
+    pub fn login_from(
+        &self,
+        source: &str,
+        (org, username, password): (&str, &str, &str),
+        device: Option<&str>,
+    ) -> Response {
+        crate::support::https_from(
+            source.parse().unwrap(),
+            self.addr,
+            Arc::new(client_tls(self.dir.path(), None)),
+            "POST",
+            "/api/v1/session",
+            Some(
+                &json!({"org": org, "username": username, "password": password, "device_id": device}),
+            ),
+        )
+    }
+
     pub fn login(&self, org: &str, username: &str, password: &str) -> Login<'_> {
         let response = self.login_attempt(org, username, password, None);
         assert_eq!(response.status, 200, "login {username}: {}", response.body);

@@ -158,7 +158,12 @@ fn parallel_wrong_passwords_all_count() {
     );
     let counted = server.store.login_throttle("acme", "root").unwrap();
     assert_eq!(counted.failures, 30, "every parallel guess counted");
-    assert!(counted.locked_until.is_some());
+    let source = tocsin::store::LoginSource::Network("127.0.0.1".to_owned());
+    let from = server
+        .store
+        .login_source_throttle("acme", "root", &source)
+        .unwrap();
+    assert!(from.locked_until.is_some(), "{from:?}");
 }
 
 #[test]
@@ -215,7 +220,11 @@ fn security_events_each_have_their_own_name() {
         json!({"current_password": "not it", "new_password": "another fine password 43"}),
     );
     assert_eq!(wrong.status, 422);
-    assert_eq!(aino.post("/api/v1/me/totp", json!({})).status, 200);
+    let begun = aino.post(
+        "/api/v1/me/totp",
+        json!({"current_password": "violet copper kettle 77 tram"}),
+    );
+    assert_eq!(begun.status, 200, "{}", begun.body);
     // An alert read, exported; a refused key; a wiped phone collects its order.
     let sent = admin.post(
         "/api/v1/alerts",
@@ -374,4 +383,103 @@ fn answer_links_are_rate_limited_per_address() {
     let held = server.send("GET", "/r/guess", &[], None);
     assert_eq!(held.status, 429);
     assert!(held.header("retry-after").is_some());
+}
+
+#[test]
+fn guessing_from_many_addresses_locks_new_devices_but_not_the_dispatchers_own() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("disp", &["sender"]);
+    let device = server.login("acme", "disp", PASSWORD).device_id();
+
+    let statuses: Vec<u16> = (1..=25)
+        .map(|i| {
+            server
+                .login_from(
+                    &format!("127.0.1.{i}"),
+                    ("acme", "disp", "a wrong guess"),
+                    None,
+                )
+                .status
+        })
+        .collect();
+    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    let stranger = server.login_from("127.0.2.1", ("acme", "disp", PASSWORD), None);
+    assert_eq!(
+        stranger.status, 429,
+        "a new device waits even with the password"
+    );
+
+    // The admins hear of it, in the app and by email.
+    let notices = admin.get("/api/v1/alerts").json();
+    assert!(
+        notices["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Login locked: disp"),
+        "{notices}"
+    );
+    let audit = admin
+        .get("/api/v1/audit?action=login.account_locked")
+        .json();
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
+
+    // The dispatcher's own device keeps working, from any address.
+    let own = server.login_from("127.0.3.1", ("acme", "disp", PASSWORD), Some(&device));
+    assert_eq!(own.status, 200, "{}", own.body);
+}
+
+#[test]
+fn a_changed_security_state_reaches_sessions_already_open() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("jdoe", &["sender"]);
+    admin.create_member("anna", &["sender"]);
+    admin.create_member("olli", &["sender"]);
+
+    // A password reset by an admin ends the user's sessions at once.
+    let jdoe = server.login("acme", "jdoe", PASSWORD);
+    let reset = admin.patch(
+        "/api/v1/users/jdoe",
+        json!({"password": "a brand new secret 1234"}),
+    );
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert_eq!(jdoe.get("/api/v1/me").status, 401);
+
+    // "Must change password" applies to the open session on its next request.
+    let anna = server.login("acme", "anna", PASSWORD);
+    assert_eq!(anna.get("/api/v1/alerts").status, 200);
+    admin.patch("/api/v1/users/anna", json!({"must_change_password": true}));
+    let held = anna.get("/api/v1/alerts");
+    assert_eq!(held.status, 403);
+    assert_eq!(held.json()["code"], "password_change_required");
+
+    // So does a second factor newly required of the role.
+    let olli = server.login("acme", "olli", PASSWORD);
+    admin.patch(
+        "/api/v1/settings",
+        json!({"require_second_factor_for": ["sender"]}),
+    );
+    let held = olli.get("/api/v1/alerts");
+    assert_eq!(held.status, 403);
+    assert_eq!(held.json()["code"], "second_factor_enrolment_required");
+
+    // Adding a second factor asks for the password again.
+    let missing = olli.post("/api/v1/me/totp", json!({}));
+    assert_eq!(missing.status, 422);
+    assert_eq!(missing.json()["field"], "current_password");
+    let wrong = olli.post(
+        "/api/v1/me/totp",
+        json!({"current_password": "not my password"}),
+    );
+    assert_eq!(wrong.status, 422);
+    assert_eq!(wrong.json()["field"], "current_password");
+    let audit = admin
+        .get("/api/v1/audit?action=second_factor.enrolment_refused")
+        .json();
+    assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
+    let right = olli.post("/api/v1/me/totp", json!({"current_password": PASSWORD}));
+    assert_eq!(right.status, 200, "{}", right.body);
 }

@@ -434,13 +434,13 @@ fn sms_login_codes_work_end_to_end_through_the_modem() {
 
     let wrong_number = aino.post(
         "/api/v1/me/sms-second-factor",
-        json!({"phone": "+358409999999"}),
+        json!({"phone": "+358409999999", "current_password": PASSWORD}),
     );
     assert_eq!(wrong_number.status, 422);
     assert_eq!(wrong_number.json()["field"], "phone");
     let begin = aino.post(
         "/api/v1/me/sms-second-factor",
-        json!({"phone": "+358401000001"}),
+        json!({"phone": "+358401000001", "current_password": PASSWORD}),
     );
     assert_eq!(begin.status, 202, "{}", begin.body);
     let code = last_code(1);

@@ -378,6 +378,10 @@ async fn change_user(
         };
         let changed = org.change_user(user.id, &change, now)?;
         if change.password_hash.is_some() {
+            // Whoever held the old password is out at once; the caller's own
+            // session stays when they reset their own.
+            let own = principal.session().map(|s| s.session.id);
+            org.end_sessions_of(changed.id, own)?;
             principal
                 .audit("user.password_reset", Outcome::Success)
                 .target(&changed.username)

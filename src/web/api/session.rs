@@ -71,14 +71,24 @@ async fn log_in(
             .map(|p| p.chars().take(50).collect())
             .unwrap_or_else(|| "web".to_owned()),
         source: req.peer_addr().map(|a| a.ip().to_string()),
+        network: req
+            .peer_addr()
+            .map(|a| crate::web::ratelimit::network_of(a.ip()).to_string())
+            .unwrap_or_default(),
         user_agent,
     };
+    let (org_slug, username) = (attempt.org.clone(), attempt.username.clone());
     let store = state.store.clone();
     let now = state.clock.now();
     let outcome = blocking(move || login::login(&store, now, &attempt)).await?;
     state.store.flush().await?;
     match outcome {
-        Outcome::Refused => Err(ApiError::LoginRefused),
+        Outcome::Refused { account_locked } => {
+            if account_locked {
+                tell_admins_of_lockout(&state, &org_slug, &username).await;
+            }
+            Err(ApiError::LoginRefused)
+        }
         Outcome::SecondFactorRequired { sms: None } => Err(ApiError::SecondFactorRequired),
         Outcome::SecondFactorRequired { sms: Some(challenge) } => {
             let tail = last_digits(&challenge.phone);
@@ -96,6 +106,42 @@ async fn log_in(
             "permissions": done.access.permissions,
             "idle_timeout_seconds": u64::from(done.org.settings.session_idle_minutes) * 60,
         }))),
+    }
+}
+
+/// An account that just locked against new devices: its organisation's
+/// admins hear of it. Failing to tell them is logged, not the caller's
+/// problem.
+async fn tell_admins_of_lockout(state: &AppState, org_slug: &str, username: &str) {
+    let (store, engine, now) = (state.store.clone(), state.engine.clone(), state.clock.now());
+    let (org_slug, username) = (org_slug.to_owned(), username.to_owned());
+    let told = blocking(move || {
+        let Some(org) = store.org_by_slug(&org_slug)? else {
+            return Ok(());
+        };
+        let handle = store.org(org.id);
+        // Only real accounts: names nobody has lock too, but nobody needs
+        // telling about them.
+        if handle.user_by_username(&username)?.is_none() {
+            return Ok(());
+        }
+        let notice = crate::alerts::AdminNotice {
+            title: format!("Login locked: {username}"),
+            body: format!(
+                "{} failed logins to {username}. Logins from new devices wait; devices already in use keep working.",
+                login::ACCOUNT_LOCK_AFTER
+            ),
+            key: format!("login-lockout:{username}:{}", now.unix_timestamp()),
+            via: "login lockout",
+        };
+        if let Err(e) = engine.tell_admins(&handle, notice, now) {
+            tracing::error!(error = %e, "cannot tell the admins of a login lockout");
+        }
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .await;
+    if let Err(e) = told {
+        tracing::error!(error = %e, "cannot tell the admins of a login lockout");
     }
 }
 
@@ -199,6 +245,62 @@ async fn change_preferences(
     )
 }
 
+/// What proves again, before a change to how someone logs in, that the
+/// person at this session owns the account.
+enum Proof {
+    Password(String),
+    Code(String),
+}
+
+/// Checks a [`Proof`], counted like a login from this session's device, so a
+/// borrowed session can't guess its way to the account. A wrong proof is
+/// audited as `refused` and named by `field`.
+async fn reauthenticate(
+    state: &AppState,
+    principal: &Principal,
+    proof: Proof,
+    field: &'static str,
+    refused: &'static str,
+) -> Result<(), ApiError> {
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
+    let (user, org_slug, device) = (auth.user.clone(), auth.org.slug.clone(), auth.device.id);
+    let (store, handle, now) = (
+        state.store.clone(),
+        principal.org.clone(),
+        state.clock.now(),
+    );
+    let entry = principal.audit(refused, AuditOutcome::Denied);
+    let checked = blocking(move || {
+        let source = crate::store::LoginSource::KnownDevice(device);
+        let gate =
+            store.begin_login_attempt(&org_slug, &user.username, &source, now, login::LIMITS)?;
+        if let Some(until) = gate.wait_until {
+            let left = (until - now).whole_seconds().max(1);
+            return Ok::<_, ApiError>(Err(ApiError::Throttled(left.unsigned_abs())));
+        }
+        let good = match &proof {
+            Proof::Password(given) => {
+                password::verify(user.password_hash.as_deref().unwrap_or_default(), given)
+            }
+            Proof::Code(code) => second_factor::verify(&handle, &user, code, now)?.is_some(),
+        };
+        if good {
+            store.clear_login_throttle(&org_slug, &user.username, &source)?;
+            return Ok(Ok(()));
+        }
+        entry
+            .detail(match proof {
+                Proof::Password(_) => "the current password was wrong",
+                Proof::Code(_) => "the second-factor code was wrong",
+            })
+            .write(&handle, now)?;
+        Ok(Err(ApiError::field(field, "is not right")))
+    })
+    .await?;
+    state.store.flush().await?;
+    checked
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
@@ -214,23 +316,14 @@ async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
     let (user, org, session) = (auth.user.clone(), auth.org.clone(), auth.session.clone());
-    let stored = user.password_hash.clone().unwrap_or_default();
-    let current = body.current_password;
-    if !blocking(move || Ok::<_, ApiError>(password::verify(&stored, &current))).await? {
-        let entry = principal.audit("password.change_refused", AuditOutcome::Denied);
-        let (handle, now) = (principal.org.clone(), state.clock.now());
-        blocking(move || {
-            entry
-                .detail("the current password was wrong")
-                .write(&handle, now)
-        })
-        .await?;
-        state.store.flush().await?;
-        return Err(ApiError::field(
-            "current_password",
-            "is not your current password",
-        ));
-    }
+    reauthenticate(
+        &state,
+        &principal,
+        Proof::Password(body.current_password),
+        "current_password",
+        "password.change_refused",
+    )
+    .await?;
     let context = policy::Context {
         username: &user.username,
         name: &user.name,
@@ -265,7 +358,6 @@ async fn change_password(
         updated.must_change_password = false;
         let access = login::access_of(&handle, &updated)?;
         let stage = login::stage_for(&org, &updated, &access, now);
-        handle.set_session_stage(session.id, stage)?;
         principal
             .audit("password.changed", AuditOutcome::Success)
             .target(&user.username)
@@ -346,6 +438,13 @@ fn send_code(state: &AppState, phone: String, code: &str) -> Result<(), ApiError
 #[serde(deny_unknown_fields)]
 struct SmsFactorBody {
     phone: String,
+    current_password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReauthBody {
+    current_password: String,
 }
 
 /// Starts SMS codes as the second factor: a code goes to one of the user's
@@ -371,6 +470,15 @@ async fn begin_sms_factor(
     if state.hardware.sms.is_none() {
         return Err(ApiError::NoModem);
     }
+    reauthenticate(
+        &state,
+        &principal,
+        Proof::Password(body.current_password.clone()),
+        "current_password",
+        "second_factor.enrolment_refused",
+    )
+    .await?;
+    let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
     let (user, phone, now) = (auth.user.clone(), body.phone.clone(), state.clock.now());
     let org = principal.org.clone();
     let entry = principal.audit("second_factor.enrolment_started", AuditOutcome::Success);
@@ -393,7 +501,6 @@ async fn begin_sms_factor(
 struct Enrolment<'a> {
     principal: &'a Principal,
     org: &'a crate::store::Organisation,
-    session: &'a crate::store::SessionRecord,
     kind: &'static str,
 }
 
@@ -409,12 +516,7 @@ impl Enrolment<'_> {
         let handle = &self.principal.org;
         let user = handle.change_user(user, change, now)?;
         let access = login::access_of(handle, &user)?;
-        let stage = if self.session.stage == SessionStage::MustEnrollSecondFactor {
-            login::stage_for(self.org, &user, &access, now)
-        } else {
-            self.session.stage
-        };
-        handle.set_session_stage(self.session.id, stage)?;
+        let stage = login::stage_for(self.org, &user, &access, now);
         self.principal
             .audit("second_factor.enrolled", AuditOutcome::Success)
             .target(&user.username)
@@ -435,7 +537,7 @@ async fn confirm_sms_factor(
         return Err(ApiError::Refused("a second factor is already set up"));
     }
     let now = state.clock.now();
-    let (user, session, org_record) = (auth.user.clone(), auth.session.clone(), auth.org.clone());
+    let (user, org_record) = (auth.user.clone(), auth.org.clone());
     let handle = principal.org.clone();
     let (codes, hashes) = second_factor::new_recovery_codes()?;
     let confirmed = blocking(move || {
@@ -450,7 +552,6 @@ async fn confirm_sms_factor(
         let enrolment = Enrolment {
             principal: &principal,
             org: &org_record,
-            session: &session,
             kind: "sms",
         };
         Ok(Some(enrolment.finish(user.id, &change, now)?))
@@ -472,6 +573,7 @@ async fn confirm_sms_factor(
 async fn begin_totp(
     state: web::Data<AppState>,
     principal: Principal,
+    ApiJson(body): ApiJson<ReauthBody>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = principal.session().ok_or(ApiError::NeedsLogin)?;
     if second_factor::enrolled(&auth.user) {
@@ -479,6 +581,14 @@ async fn begin_totp(
             "a second factor is already set up; remove it first",
         ));
     }
+    reauthenticate(
+        &state,
+        &principal,
+        Proof::Password(body.current_password),
+        "current_password",
+        "second_factor.enrolment_refused",
+    )
+    .await?;
     let account = format!("{}@{}", auth.user.username, auth.org.slug);
     let (state_record, uri) = second_factor::new_totp(&account)?;
     let secret = state_record.secret.clone();
@@ -524,7 +634,7 @@ async fn confirm_totp(
     totp.confirmed = true;
     totp.last_step = step;
     let (codes, hashes) = second_factor::new_recovery_codes()?;
-    let (user, session, org_record) = (auth.user.clone(), auth.session.clone(), auth.org.clone());
+    let (user, org_record) = (auth.user.clone(), auth.org.clone());
     let stage = blocking(move || {
         let change = UserChange {
             totp: Some(Some(totp)),
@@ -534,7 +644,6 @@ async fn confirm_totp(
         let enrolment = Enrolment {
             principal: &principal,
             org: &org_record,
-            session: &session,
             kind: "totp",
         };
         enrolment.finish(user.id, &change, now)
@@ -557,11 +666,16 @@ async fn remove_totp(
     if auth.org.settings.requires_second_factor(&auth.access.roles) {
         return Err(ApiError::Refused("your role requires a second factor"));
     }
+    reauthenticate(
+        &state,
+        &principal,
+        Proof::Code(body.code),
+        "code",
+        "second_factor.removal_refused",
+    )
+    .await?;
     let (user, now, handle) = (auth.user.clone(), state.clock.now(), principal.org.clone());
     blocking(move || {
-        if second_factor::verify(&handle, &user, &body.code, now)?.is_none() {
-            return Ok(Err(ApiError::field("code", "is not a valid code")));
-        }
         handle.change_user(
             user.id,
             &UserChange {
@@ -576,10 +690,9 @@ async fn remove_totp(
         principal
             .audit("second_factor.removed", AuditOutcome::Success)
             .target(&user.username)
-            .write(&handle, now)?;
-        Ok::<_, second_factor::SecondFactorError>(Ok(()))
+            .write(&handle, now)
     })
-    .await??;
+    .await?;
     state.store.flush().await?;
     Ok(HttpResponse::NoContent().finish())
 }

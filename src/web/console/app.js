@@ -61,6 +61,7 @@
     "password.hint": "Follow your organisation's password policy: long passphrases work best.",
     "password.mismatch": "The passwords don't match.", "password.submit": "Change password", "password.changed": "Password changed.",
     "enroll.title": "Set up a second factor", "enroll.must": "Your role requires a second factor. Set one up to continue.",
+    "enroll.password": "Your password, to confirm it is you",
     "enroll.totp": "Authenticator app",
     "enroll.totp_intro": "Scan the QR code with your authenticator app (or type the key), then enter the 6-digit code it shows.",
     "enroll.qr": "QR code for the authenticator app",
@@ -330,6 +331,7 @@
     "password.mismatch": "Salasanat eivät täsmää.", "password.submit": "Vaihda salasana", "password.changed": "Salasana vaihdettu.",
     "enroll.title": "Ota käyttöön kaksivaiheinen tunnistautuminen",
     "enroll.must": "Roolisi edellyttää kaksivaiheista tunnistautumista. Ota se käyttöön, niin voit jatkaa.",
+    "enroll.password": "Salasanasi, jotta tiedämme, että se olet sinä",
     "enroll.totp": "Todennussovellus",
     "enroll.totp_intro": "Lue QR-koodi todennussovelluksellasi (tai kirjoita avain) ja anna sitten sovelluksen näyttämä 6-numeroinen koodi.",
     "enroll.qr": "QR-koodi todennussovellusta varten",
@@ -609,6 +611,7 @@
     "password.changed": "Lösenordet har bytts.",
     "enroll.title": "Aktivera tvåstegsverifiering",
     "enroll.must": "Din roll kräver tvåstegsverifiering. Aktivera den för att fortsätta.",
+    "enroll.password": "Ditt lösenord, för att bekräfta att det är du",
     "enroll.totp": "Autentiseringsapp",
     "enroll.totp_intro": "Skanna QR-koden med din autentiseringsapp (eller skriv in nyckeln) och ange sedan den sexsiffriga kod som visas.",
     "enroll.qr": "QR-kod för autentiseringsappen",
@@ -1691,6 +1694,11 @@
     const me = await api("GET", "/api/v1/me");
     const area = el("div", { class: "enroll-area" });
     const phones = (me.user && me.user.phones) || [];
+    // Adding a second factor asks for the password again, so a session left
+    // open can't be used to tie the account to someone else's phone.
+    const password = el("input", { type: "password", autocomplete: "current-password", test: "enroll-password" });
+    const confirmForm = el("form", { class: "form narrow", novalidate: true, onsubmit: (event) => event.preventDefault() },
+      field(t("enroll.password"), password, { name: "current_password" }));
     const finish = (result) => {
       replace(area, card(t("enroll.codes_title"),
         el("p", { text: t("enroll.codes_intro") }),
@@ -1702,7 +1710,7 @@
     };
     const startTotp = async () => {
       try {
-        const begun = await api("POST", "/api/v1/me/totp");
+        const begun = await api("POST", "/api/v1/me/totp", { current_password: password.value });
         const code = el("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", test: "enroll-code" });
         const form = el("form", { class: "form narrow", novalidate: true },
           el("p", { text: t("enroll.totp_intro") }),
@@ -1722,12 +1730,12 @@
         replace(area, card(t("enroll.totp"), form));
         code.focus();
       } catch (err) {
-        report(err);
+        if (!showFieldError(confirmForm, err)) report(err);
       }
     };
     const startSms = async (phone) => {
       try {
-        await api("POST", "/api/v1/me/sms-second-factor", { phone });
+        await api("POST", "/api/v1/me/sms-second-factor", { phone, current_password: password.value });
         const code = el("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", test: "enroll-code" });
         const form = el("form", { class: "form narrow", novalidate: true },
           el("p", { text: t("enroll.sms_sent", { phone }) }),
@@ -1745,13 +1753,13 @@
         replace(area, card(t("enroll.sms"), form));
         code.focus();
       } catch (err) {
-        report(err);
+        if (!showFieldError(confirmForm, err)) report(err);
       }
     };
-    replace(area,
+    replace(area, confirmForm,
       el("div", { class: "choice-row" },
-        button(t("enroll.totp"), { class: "btn-primary", test: "enroll-totp", onclick: startTotp }),
-        phones.map((phone) => button(t("enroll.sms_to", { phone }), { test: "enroll-sms", onclick: () => startSms(phone) }))));
+        button(t("enroll.totp"), { class: "btn-primary", test: "enroll-totp", onclick: () => { clearErrors(confirmForm); startTotp(); } }),
+        phones.map((phone) => button(t("enroll.sms_to", { phone }), { test: "enroll-sms", onclick: () => { clearErrors(confirmForm); startSms(phone); } }))));
     append(page, heading(t("enroll.title")), el("p", { class: "notice", text: t("enroll.must") }), area);
   }
 
