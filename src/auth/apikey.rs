@@ -60,6 +60,24 @@ pub fn check(
     Ok(())
 }
 
+/// What a key that authenticated earlier (a live stream's) may do now:
+/// nothing once it is revoked, expired or its role is gone.
+pub fn recheck(
+    org: &crate::store::OrgStore,
+    key: crate::ids::Id,
+    now: OffsetDateTime,
+) -> Result<Option<super::Access>, crate::store::StoreError> {
+    let Some(record) = org.api_key(key)? else {
+        return Ok(None);
+    };
+    if record.revoked_at.is_some() || record.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
+    Ok(org
+        .role_by_name(&record.role)?
+        .map(|role| super::Access::from_roles([&role])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

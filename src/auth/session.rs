@@ -4,6 +4,7 @@
 
 use super::login::{access_of, stage_for, SESSION_PREFIX};
 use super::{token, Access};
+use crate::ids::Id;
 use crate::store::{DeviceRecord, Organisation, SessionRecord, Store, StoreError, User};
 use time::OffsetDateTime;
 
@@ -32,10 +33,17 @@ pub struct Authenticated {
     pub access: Access,
 }
 
-pub fn expired(org: &Organisation, session: &SessionRecord, now: OffsetDateTime) -> bool {
+/// When the session ends however active it is.
+pub fn absolute_expiry(org: &Organisation, session: &SessionRecord) -> OffsetDateTime {
+    session.created_at + time::Duration::hours(i64::from(org.settings.session_lifetime_hours))
+}
+
+/// Idle too long (for requests; an open live stream is the app in use) or
+/// past its lifetime.
+fn expired(org: &Organisation, session: &SessionRecord, now: OffsetDateTime, purpose: Use) -> bool {
     let idle = time::Duration::minutes(i64::from(org.settings.session_idle_minutes));
-    let lifetime = time::Duration::hours(i64::from(org.settings.session_lifetime_hours));
-    session.last_seen_at + idle <= now || session.created_at + lifetime <= now
+    let idle_out = purpose == Use::Request && session.last_seen_at + idle <= now;
+    idle_out || absolute_expiry(org, session) <= now
 }
 
 pub fn authenticate(
@@ -56,7 +64,45 @@ pub fn authenticate(
     if !parsed.matches(&session.secret_sha256) {
         return Ok(Verdict::Refused);
     }
-    if expired(&org, &session, now) {
+    check(store, org, session, now, Use::Request)
+}
+
+/// Checks again a session a live stream was opened under: whether it may
+/// still receive. Touches nothing and delivers no wipe order (the app's
+/// next request collects it).
+pub fn recheck(
+    store: &Store,
+    org: Id,
+    session: Id,
+    now: OffsetDateTime,
+) -> Result<Verdict, StoreError> {
+    let Some(org) = store.get_org(org)? else {
+        return Ok(Verdict::Refused);
+    };
+    let Some(session) = store.org(org.id).session(session)? else {
+        return Ok(Verdict::Refused);
+    };
+    check(store, org, session, now, Use::Recheck)
+}
+
+/// Why a session is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// A request made with its cookie: it counts as activity.
+    Request,
+    /// A live stream making sure it may go on.
+    Recheck,
+}
+
+fn check(
+    store: &Store,
+    org: Organisation,
+    session: SessionRecord,
+    now: OffsetDateTime,
+    purpose: Use,
+) -> Result<Verdict, StoreError> {
+    let handle = store.org(org.id);
+    if expired(&org, &session, now, purpose) {
         handle.end_session(session.id)?;
         return Ok(Verdict::Refused);
     }
@@ -64,7 +110,11 @@ pub fn authenticate(
         handle.end_session(session.id)?;
         return Ok(Verdict::Refused);
     };
-    if device.wipe_requested_at.is_some() && device.wipe_delivered_at.is_none() {
+    let wipe_pending = device.wipe_requested_at.is_some() && device.wipe_delivered_at.is_none();
+    if wipe_pending && purpose == Use::Recheck {
+        return Ok(Verdict::Refused);
+    }
+    if wipe_pending {
         handle.modify_device(device.id, |d| {
             d.wipe_delivered_at = Some(now);
             d.blocked_at.get_or_insert(now);
@@ -94,7 +144,7 @@ pub fn authenticate(
     // sessions already open.
     let mut session = session;
     session.stage = stage_for(&org, &user, &access, now);
-    if now - session.last_seen_at > TOUCH_EVERY {
+    if purpose == Use::Request && now - session.last_seen_at > TOUCH_EVERY {
         handle.touch_session(session.id, now)?;
         handle.modify_device(device.id, |d| d.last_seen_at = now)?;
     }

@@ -30,6 +30,7 @@ mod sms;
 mod templates;
 mod throttle;
 mod users;
+mod watch;
 
 pub use alerts::{
     Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
@@ -52,6 +53,7 @@ pub use sms::{Peer, Report};
 pub use templates::{Fired, Template};
 pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use users::{NewUser, SmsCode, TotpState, User, UserChange};
+pub use watch::{SessionKeys, Watch};
 
 use crate::ids::Id;
 use keys::Kind;
@@ -102,6 +104,7 @@ pub struct Store {
     records: sled::Tree,
     index: sled::Tree,
     path: PathBuf,
+    watches: std::sync::Arc<watch::Watches>,
 }
 
 impl std::fmt::Debug for Store {
@@ -133,6 +136,7 @@ impl Store {
             index: db.open_tree("index")?,
             db,
             path: path.to_path_buf(),
+            watches: std::sync::Arc::default(),
         };
         schema::upgrade(&store)?;
         store.flush_blocking()?;
@@ -255,12 +259,39 @@ impl Store {
     /// Runs `f` as one atomic transaction over both trees. sled may run `f` more
     /// than once on conflict, so it must not have side effects of its own.
     fn transaction<T>(&self, f: impl Fn(&Tx) -> Result<T, TxError>) -> Result<T> {
-        (&self.records, &self.index)
-            .transaction(|(records, index)| f(&Tx { records, index }))
+        let written = std::cell::RefCell::new(Vec::new());
+        let result = (&self.records, &self.index)
+            .transaction(|(records, index)| {
+                written.borrow_mut().clear();
+                f(&Tx {
+                    records,
+                    index,
+                    written: &written,
+                })
+            })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            })?;
+        self.watches.committed(&written.borrow());
+        Ok(result)
+    }
+
+    /// Wakes the returned watch whenever the session, its device, its
+    /// user, or the organisation's roles or settings change.
+    pub fn watch_session(&self, keys: SessionKeys) -> Watch {
+        Watch::session(self.watches.clone(), keys)
+    }
+
+    /// Wakes the returned watch whenever the API key or the organisation's
+    /// roles change.
+    pub fn watch_api_key(&self, org: Id, key: Id) -> Watch {
+        Watch::api_key(self.watches.clone(), org, key)
+    }
+
+    /// How many watches listen now (for leak checks).
+    pub fn watches(&self) -> usize {
+        self.watches.listening()
     }
 }
 
@@ -270,6 +301,9 @@ type TxError = ConflictableTransactionError<StoreError>;
 struct Tx<'a> {
     records: &'a TransactionalTree,
     index: &'a TransactionalTree,
+    /// Keys of watched kinds this attempt wrote, for waking their watches
+    /// once it commits.
+    written: &'a std::cell::RefCell<Vec<Vec<u8>>>,
 }
 
 impl Tx<'_> {
@@ -280,12 +314,23 @@ impl Tx<'_> {
                 source,
             })
         })?;
-        self.records.insert(keys::record(org, kind, id), bytes)?;
+        let key = keys::record(org, kind, id);
+        self.records.insert(key.as_slice(), bytes)?;
+        self.wrote(kind, key);
         Ok(())
     }
 
     fn remove(&self, org: Id, kind: Kind, id: Id) -> Result<bool, TxError> {
-        Ok(self.records.remove(keys::record(org, kind, id))?.is_some())
+        let key = keys::record(org, kind, id);
+        let existed = self.records.remove(key.as_slice())?.is_some();
+        self.wrote(kind, key);
+        Ok(existed)
+    }
+
+    fn wrote(&self, kind: Kind, key: Vec<u8>) {
+        if watch::is_watched(kind) {
+            self.written.borrow_mut().push(key);
+        }
     }
 
     fn release(&self, org: Id, index: keys::IndexKind, value: &str) -> Result<(), TxError> {

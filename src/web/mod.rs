@@ -8,6 +8,7 @@ mod console;
 pub mod extract;
 mod headers;
 pub mod health;
+mod lease;
 pub mod metrics;
 pub mod problem;
 pub mod ratelimit;

@@ -267,6 +267,22 @@ impl EventStream {
     }
 }
 
+impl EventStream {
+    /// True when the server ends the stream within `within` (events that
+    /// arrive meanwhile are passed over).
+    pub fn ends_within(&self, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+    }
+}
+
 impl Login<'_> {
     pub fn stream(&self, path: &str, last_event_id: Option<&str>) -> EventStream {
         let mut request = self

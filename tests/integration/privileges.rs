@@ -4,6 +4,7 @@
 
 use crate::inprocess::{Server, PASSWORD};
 use serde_json::json;
+use std::time::Duration;
 
 #[test]
 fn a_user_manager_cannot_take_over_an_admin() {
@@ -482,4 +483,93 @@ fn a_changed_security_state_reaches_sessions_already_open() {
     assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
     let right = olli.post("/api/v1/me/totp", json!({"current_password": PASSWORD}));
     assert_eq!(right.status, 200, "{}", right.body);
+}
+
+#[test]
+fn live_streams_end_with_the_session_they_were_opened_under() {
+    let server = Server::start();
+    let admin = server.admin();
+    let second = Duration::from_secs(1);
+    let feed = "/api/v1/me/alerts/stream";
+    let names = ["blocked", "wiped", "out", "everywhere", "repass", "reset"];
+    for name in names {
+        admin.create_member(name, &["member"]);
+    }
+    let open = |name: &str| {
+        let member = server.login("acme", name, PASSWORD);
+        let stream = member.stream(feed, None);
+        assert!(!stream.ends_within(Duration::from_millis(300)), "{name}");
+        (member, stream)
+    };
+
+    let (phone, stream) = open("blocked");
+    admin.post(
+        &format!("/api/v1/devices/{}/block", phone.device_id()),
+        json!({}),
+    );
+    assert!(stream.ends_within(second), "blocking the device ends it");
+
+    let (phone, stream) = open("wiped");
+    admin.post(
+        &format!("/api/v1/devices/{}/wipe", phone.device_id()),
+        json!({}),
+    );
+    assert!(stream.ends_within(second), "a wipe order ends it");
+
+    let (phone, stream) = open("out");
+    assert_eq!(phone.delete("/api/v1/session").status, 204);
+    assert!(stream.ends_within(second), "logging out ends it");
+
+    let (_phone, stream) = open("everywhere");
+    admin.delete("/api/v1/users/everywhere/sessions");
+    assert!(stream.ends_within(second), "signing out everywhere ends it");
+
+    let (phone, stream) = open("repass");
+    let other = server.login("acme", "repass", PASSWORD);
+    other.post(
+        "/api/v1/me/password",
+        json!({"current_password": PASSWORD, "new_password": "quite another secret 9876"}),
+    );
+    assert!(stream.ends_within(second), "a new password ends the others");
+    drop(phone);
+
+    let (_phone, stream) = open("reset");
+    admin.patch(
+        "/api/v1/users/reset",
+        json!({"password": "set by the admin 4321 ok"}),
+    );
+    assert!(stream.ends_within(second), "an admin's reset ends it");
+
+    // A sender following an alert loses the stream with the permission.
+    admin.post(
+        "/api/v1/roles",
+        json!({"name": "caller", "permissions": ["send_alerts"]}),
+    );
+    admin.create_member("disp", &["caller"]);
+    let disp = server.login("acme", "disp", PASSWORD);
+    let sent = disp.post(
+        "/api/v1/alerts",
+        json!({"title": "Drill", "severity": "info", "channels": ["app"], "recipients": {"users": ["disp"]}}),
+    );
+    let alert = sent.json()["id"].as_str().unwrap().to_owned();
+    let follow = disp.stream(&format!("/api/v1/alerts/{alert}/events"), None);
+    follow.wait_for("snapshot", Duration::from_secs(5), |_| true);
+    assert!(!follow.ends_within(Duration::from_millis(300)));
+    admin.patch(
+        "/api/v1/roles/caller",
+        json!({"permissions": ["read_directory"]}),
+    );
+    assert!(follow.ends_within(second), "a revoked permission ends it");
+
+    // And every stream ends at its session's absolute expiry.
+    admin.create_member("late", &["member"]);
+    let set = admin.patch("/api/v1/settings", json!({"session_lifetime_hours": 1}));
+    assert_eq!(set.status, 200, "{}", set.body);
+    let (_phone, stream) = open("late");
+    server.advance(Duration::from_secs(3601));
+    assert!(
+        stream.ends_within(Duration::from_secs(12)),
+        "the absolute expiry ends it"
+    );
+    assert_eq!(server.store.watches(), 0, "ended streams leave no watches");
 }

@@ -7,6 +7,7 @@ use crate::ids::Id;
 use crate::live::MemberEvent;
 use crate::store::{Alert, Channel, OrgStore, Outcome, StoreError};
 use crate::web::extract::{ApiJson, Caller, Principal};
+use crate::web::lease::Lease;
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::http::header;
@@ -385,17 +386,27 @@ async fn alert_events(
     principal.require(Permission::SendAlerts)?;
     let id = parse_id(&id, "alert")?;
     let org = principal.org.clone();
-    let first = blocking(move || {
-        let view = AlertView::load(&principal.org, id)?;
-        Ok::<_, StoreError>(view.filter(|v| within_reach(&principal, &v.alert)))
-    })
-    .await?
+    let first = {
+        let org = org.clone();
+        blocking(move || AlertView::load(&org, id)).await?
+    }
+    .filter(|v| within_reach(&principal, &v.alert))
     .ok_or(ApiError::NotFound("alert"))?;
+    let own =
+        first.alert.created_by.id.is_some() && first.alert.created_by.id == principal.actor.id;
+    let lease = Lease::start(
+        &state,
+        &principal,
+        Box::new(move |access| {
+            access.allows(Permission::SendAlerts) && (access.alert_groups.is_none() || own)
+        }),
+    );
     let wake = state.hub.subscribe_alert(org.org_id(), id);
     let stream = futures_util::stream::unfold(
         AlertStream {
             org,
             alert: id,
+            lease,
             wake,
             first: Some(first),
             sent: HashMap::new(),
@@ -422,6 +433,7 @@ where
 struct AlertStream {
     org: OrgStore,
     alert: Id,
+    lease: Lease,
     wake: tokio::sync::mpsc::Receiver<()>,
     first: Option<AlertView>,
     /// What was last sent per recipient, to send only changes.
@@ -435,10 +447,13 @@ impl AlertStream {
             return Some(format!("retry: 3000\n{}", self.render("snapshot", &view)));
         }
         loop {
-            match tokio::time::timeout(HEARTBEAT, self.wake.recv()).await {
-                Ok(None) => return None,
-                Err(_) => return Some(": keep-alive\n\n".to_owned()),
-                Ok(Some(())) => {}
+            tokio::select! {
+                () = self.lease.ended() => return None,
+                woken = tokio::time::timeout(HEARTBEAT, self.wake.recv()) => match woken {
+                    Ok(None) => return None,
+                    Err(_) => return Some(": keep-alive\n\n".to_owned()),
+                    Ok(Some(())) => {}
+                },
             }
             // Changes come in bursts; one look after a short pause covers many.
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -574,6 +589,7 @@ async fn my_stream(
         .and_then(|v| v.parse::<Id>().ok())
         .or(after);
     let org = principal.org.clone();
+    let lease = Lease::start(&state, &principal, Box::new(|_| true));
     // Subscribe before reading the backlog so nothing falls in between.
     let live = state.hub.subscribe_member(org.org_id(), user);
     let backlog = {
@@ -584,6 +600,7 @@ async fn my_stream(
         MemberStream {
             org,
             user,
+            lease,
             state: state.clone(),
             backlog: backlog.into_iter().collect(),
             live,
@@ -606,6 +623,7 @@ struct StreamQuery {
 struct MemberStream {
     org: OrgStore,
     user: Id,
+    lease: Lease,
     state: web::Data<AppState>,
     backlog: VecDeque<(Id, Id)>,
     live: tokio::sync::mpsc::Receiver<MemberEvent>,
@@ -622,10 +640,13 @@ impl MemberStream {
         loop {
             let (delivery, alert) = match self.backlog.pop_front() {
                 Some(item) => item,
-                None => match tokio::time::timeout(HEARTBEAT, self.live.recv()).await {
-                    Ok(Some(e)) => (e.delivery, e.alert),
-                    Ok(None) => return None,
-                    Err(_) => return Some(": keep-alive\n\n".to_owned()),
+                None => tokio::select! {
+                    () = self.lease.ended() => return None,
+                    live = tokio::time::timeout(HEARTBEAT, self.live.recv()) => match live {
+                        Ok(Some(e)) => (e.delivery, e.alert),
+                        Ok(None) => return None,
+                        Err(_) => return Some(": keep-alive\n\n".to_owned()),
+                    },
                 },
             };
             // Live events may repeat what the backlog already sent.
