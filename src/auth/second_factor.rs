@@ -4,7 +4,10 @@
 //! question: is this code good for this user now?
 
 use super::token::sha256_hex;
-use crate::store::{OrgStore, SmsCode, StoreError, TotpState, User, UserChange};
+use crate::store::{
+    recovery_code_matches, recovery_code_record, sms_code_hash, AtRestError, OrgStore, SmsCode,
+    StoreError, TotpState, User, UserChange,
+};
 use time::OffsetDateTime;
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -20,6 +23,8 @@ pub enum SecondFactorError {
     BadSecret,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    AtRest(#[from] AtRestError),
 }
 
 /// Which method accepted a code.
@@ -43,10 +48,6 @@ pub fn enrolled(user: &User) -> bool {
     user.totp.as_ref().is_some_and(|t| t.confirmed) || user.sms_second_factor.is_some()
 }
 
-fn sms_code_hash(user: &User, code: &str) -> String {
-    sha256_hex(&format!("{}:{}", user.id, code.trim()))
-}
-
 /// Issues a six-digit code for `phone` and keeps only its hash. `None`
 /// when a code went out less than half a minute ago (it is still good).
 pub fn issue_sms_code(
@@ -64,7 +65,7 @@ pub fn issue_sms_code(
     getrandom::fill(&mut bytes)?;
     let code = format!("{:06}", u32::from_be_bytes(bytes) % 1_000_000);
     let record = SmsCode {
-        hash: sms_code_hash(user, &code),
+        hash: sms_code_hash(org.store().at_rest(), user.id, &code),
         phone: phone.to_owned(),
         sent_at: now,
         expires_at: now + SMS_CODE_LIFETIME,
@@ -89,7 +90,7 @@ pub fn take_sms_code(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<Option<String>, SecondFactorError> {
-    let guess = sms_code_hash(user, code);
+    let guess = sms_code_hash(org.store().at_rest(), user.id, code);
     Ok(org.try_sms_code(user.id, now, SMS_CODE_TRIES, |pending| {
         super::token::same(&pending.hash, &guess)
     })?)
@@ -111,32 +112,40 @@ fn totp_for(secret: &str, account: &str) -> Result<TOTP, SecondFactorError> {
     .map_err(|_| SecondFactorError::BadSecret)
 }
 
-/// A fresh, unconfirmed TOTP secret and the otpauth:// URI for authenticator apps.
-pub fn new_totp(account: &str) -> Result<(TotpState, String), SecondFactorError> {
+/// A fresh, unconfirmed TOTP state (its secret sealed for this user), the
+/// secret to show once, and the otpauth:// URI for authenticator apps.
+pub fn new_totp(
+    org: &OrgStore,
+    user: &User,
+    account: &str,
+) -> Result<(TotpState, String, String), SecondFactorError> {
     let raw: [u8; 20] = super::random_bytes()?;
     let Secret::Encoded(secret) = Secret::Raw(raw.to_vec()).to_encoded() else {
         return Err(SecondFactorError::BadSecret);
     };
     let uri = totp_for(&secret, account)?.get_url();
-    Ok((
-        TotpState {
-            secret,
-            confirmed: false,
-            last_step: 0,
-        },
-        uri,
-    ))
+    let state = TotpState::sealed(org.store().at_rest(), org.org_id(), user.id, &secret)?;
+    Ok((state, secret, uri))
 }
 
 /// The time step `code` is valid for, if any (now, or one step either side).
-pub fn totp_step(state: &TotpState, code: &str, now: OffsetDateTime) -> Option<u64> {
-    let totp = totp_for(&state.secret, "").ok()?;
-    let now = u64::try_from(now.unix_timestamp()).ok()?;
+pub fn totp_step(
+    org: &OrgStore,
+    user: &User,
+    state: &TotpState,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<u64>, SecondFactorError> {
+    let secret = state.open_secret(org.store().at_rest(), org.org_id(), user.id)?;
+    let totp = totp_for(&secret, "")?;
+    let Ok(now) = u64::try_from(now.unix_timestamp()) else {
+        return Ok(None);
+    };
     let code = code.trim();
     let current = now / STEP_SECONDS;
-    [current.saturating_sub(1), current, current + 1]
+    Ok([current.saturating_sub(1), current, current + 1]
         .into_iter()
-        .find(|step| super::token::same(&totp.generate(step * STEP_SECONDS), code))
+        .find(|step| super::token::same(&totp.generate(step * STEP_SECONDS), code)))
 }
 
 /// Checks a code against the user's second factors, using it up so it can't
@@ -148,7 +157,7 @@ pub fn verify(
     now: OffsetDateTime,
 ) -> Result<Option<Accepted>, SecondFactorError> {
     if let Some(state) = user.totp.as_ref().filter(|t| t.confirmed) {
-        if let Some(step) = totp_step(state, code, now) {
+        if let Some(step) = totp_step(org, user, state, code, now)? {
             return Ok(org
                 .consume_totp_step(user.id, step)?
                 .then_some(Accepted::Totp));
@@ -162,14 +171,25 @@ pub fn verify(
         return Ok(Some(Accepted::Sms));
     }
     let normalized = normalize_recovery_code(code);
-    if normalized.len() == 10 && org.consume_recovery_code(user.id, &sha256_hex(&normalized))? {
-        return Ok(Some(Accepted::RecoveryCode));
+    if normalized.len() == 10 {
+        let digest = sha256_hex(&normalized);
+        let key = org.store().at_rest();
+        let (org_id, user_id) = (org.org_id(), user.id);
+        if org.consume_recovery_code(user.id, |record| {
+            recovery_code_matches(key, org_id, user_id, record, &digest)
+        })? {
+            return Ok(Some(Accepted::RecoveryCode));
+        }
     }
     Ok(None)
 }
 
-/// Ten one-time recovery codes ("k7m2p-x9q4r") and the hashes to store.
-pub fn new_recovery_codes() -> Result<(Vec<String>, Vec<String>), SecondFactorError> {
+/// Ten one-time recovery codes ("k7m2p-x9q4r") for this user, and their
+/// salted, peppered forms to store.
+pub fn new_recovery_codes(
+    org: &OrgStore,
+    user: &User,
+) -> Result<(Vec<String>, Vec<String>), SecondFactorError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     let mut hashes = Vec::with_capacity(RECOVERY_CODES);
@@ -180,7 +200,12 @@ pub fn new_recovery_codes() -> Result<(Vec<String>, Vec<String>), SecondFactorEr
             .iter()
             .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
             .collect();
-        hashes.push(sha256_hex(&chars));
+        hashes.push(recovery_code_record(
+            org.store().at_rest(),
+            org.org_id(),
+            user.id,
+            &sha256_hex(&chars),
+        )?);
         codes.push(format!("{}-{}", &chars[..5], &chars[5..]));
     }
     Ok((codes, hashes))
@@ -219,30 +244,72 @@ mod tests {
         assert_eq!(totp.generate(1_111_111_109), "07081804");
     }
 
+    fn user_in_store() -> (tempfile::TempDir, OrgStore, User) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("store")).unwrap();
+        let org = store.org(crate::ids::Id::new());
+        let user = org
+            .create_user(
+                crate::store::NewUser {
+                    username: "jdoe".to_owned(),
+                    name: "J".to_owned(),
+                    ..Default::default()
+                },
+                OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        (dir, org, user)
+    }
+
     #[test]
     fn codes_are_valid_one_step_either_side_only() {
-        let (state, uri) = new_totp("jdoe@acme").unwrap();
+        let (_dir, org, user) = user_in_store();
+        let (state, secret, uri) = new_totp(&org, &user, "jdoe@acme").unwrap();
         assert!(
             uri.starts_with("otpauth://totp/Tocsin:jdoe%40acme?"),
             "{uri}"
         );
+        assert!(!state.secret.contains(&secret), "kept sealed");
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let code = current_code(&state.secret, now).unwrap();
-        assert_eq!(totp_step(&state, &code, now), Some(1_800_000_000 / 30));
-        assert!(totp_step(&state, &code, now + time::Duration::seconds(30)).is_some());
-        assert!(totp_step(&state, &code, now + time::Duration::seconds(90)).is_none());
-        assert!(totp_step(&state, "000000x", now).is_none());
+        let code = current_code(&secret, now).unwrap();
+        let step = |code: &str, at| totp_step(&org, &user, &state, code, at).unwrap();
+        assert_eq!(step(&code, now), Some(1_800_000_000 / 30));
+        assert!(step(&code, now + time::Duration::seconds(30)).is_some());
+        assert!(step(&code, now + time::Duration::seconds(90)).is_none());
+        assert!(step("000000x", now).is_none());
+
+        // Sealed for this user: moved to another, it does not open.
+        let other = User {
+            id: crate::ids::Id::new(),
+            ..user.clone()
+        };
+        assert!(totp_step(&org, &other, &state, &code, now).is_err());
     }
 
     #[test]
-    fn recovery_codes_are_distinct_and_hash_normalized() {
-        let (codes, hashes) = new_recovery_codes().unwrap();
+    fn recovery_codes_are_distinct_salted_and_match_normalized() {
+        let (_dir, org, user) = user_in_store();
+        let (codes, records) = new_recovery_codes(&org, &user).unwrap();
         assert_eq!(codes.len(), 10);
-        assert_eq!(
-            hashes[0],
-            sha256_hex(&normalize_recovery_code(&codes[0].to_uppercase()))
-        );
+        let digest = sha256_hex(&normalize_recovery_code(&codes[0].to_uppercase()));
+        let key = org.store().at_rest();
+        assert!(recovery_code_matches(
+            key,
+            org.org_id(),
+            user.id,
+            &records[0],
+            &digest
+        ));
+        assert!(!recovery_code_matches(
+            key,
+            org.org_id(),
+            user.id,
+            &records[1],
+            &digest
+        ));
+        assert!(!records[0].contains(&digest), "never the bare hash");
         let mut unique = codes.clone();
+        unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), 10);
     }

@@ -16,6 +16,7 @@
 
 mod alerts;
 mod apikeys;
+mod at_rest;
 mod audit;
 mod devices;
 mod groups;
@@ -29,6 +30,7 @@ mod sessions;
 mod sms;
 mod templates;
 mod throttle;
+mod user_secrets;
 mod users;
 mod watch;
 
@@ -38,6 +40,7 @@ pub use alerts::{
     Severity, TetraCallout, TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
+pub use at_rest::{AtRestError, AtRestKey};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
@@ -52,6 +55,7 @@ pub use sessions::{SessionRecord, SessionStage};
 pub use sms::{Peer, Report};
 pub use templates::{Fired, Template};
 pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
+pub use user_secrets::{recovery_code_matches, recovery_code_record, sms_code_hash};
 pub use users::{NewUser, SmsCode, TotpState, User, UserChange};
 pub use watch::{SessionKeys, Watch};
 
@@ -91,11 +95,17 @@ pub enum StoreError {
     NotFound { what: &'static str },
     #[error("{0}")]
     Refused(&'static str),
+    #[error(transparent)]
+    AtRest(AtRestError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Where the sealed answer-link key is kept in the default tree.
+const LINK_KEY: &[u8] = b"answer_link_key_sealed";
+const LINK_KEY_CONTEXT: &str = "answer link key";
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -105,6 +115,7 @@ pub struct Store {
     index: sled::Tree,
     path: PathBuf,
     watches: std::sync::Arc<watch::Watches>,
+    at_rest: AtRestKey,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,7 +142,9 @@ impl Store {
                     source,
                 },
             })?;
+        let at_rest = at_rest::load(&db, path)?;
         let store = Store {
+            at_rest,
             records: db.open_tree("records")?,
             index: db.open_tree("index")?,
             db,
@@ -144,23 +157,24 @@ impl Store {
     }
 
     /// The appliance's secret for signing answer links, made on first use
-    /// and kept in the store (so it moves with a restored backup).
+    /// and kept in the store sealed with the at-rest key (so it moves with a
+    /// restored backup, and a copy of the store alone can't forge links).
     pub fn answer_link_key(&self) -> Result<[u8; 32]> {
-        const KEY: &[u8] = b"answer_link_key";
-        let mut fresh = [0u8; 32];
-        getrandom::fill(&mut fresh).map_err(|e| {
-            StoreError::Sled(sled::Error::ReportableBug(format!("no randomness: {e}")))
-        })?;
+        let fresh: [u8; 32] = at_rest::random()?;
+        let sealed = self.at_rest.seal(LINK_KEY_CONTEXT, &fresh)?;
         // Two first starts racing keep the one that landed first.
-        let _ = self
-            .db
-            .compare_and_swap(KEY, None as Option<&[u8]>, Some(&fresh[..]))?;
-        let stored = self.db.get(KEY)?.unwrap_or_default();
-        let mut key = [0u8; 32];
-        if stored.len() == 32 {
-            key.copy_from_slice(&stored);
-        }
-        Ok(key)
+        let _ =
+            self.db
+                .compare_and_swap(LINK_KEY, None as Option<&[u8]>, Some(sealed.as_bytes()))?;
+        let stored = self.db.get(LINK_KEY)?.unwrap_or_default();
+        let unusable = || AtRestError::Unsealable {
+            what: "answer-link key",
+        };
+        let text = std::str::from_utf8(&stored).map_err(|_| unusable())?;
+        let plain = self
+            .at_rest
+            .open(LINK_KEY_CONTEXT, text, "answer-link key")?;
+        Ok(<[u8; 32]>::try_from(plain.as_slice()).map_err(|_| unusable())?)
     }
 
     /// Marks an answer link used; `false` when it was used before.

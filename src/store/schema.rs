@@ -4,17 +4,59 @@
 //! before the daemon answers anything; an older tocsin refuses a newer store
 //! rather than misreading it.
 
-use super::{keys, Result, Store, StoreError};
+use super::keys::{self, Kind};
+use super::user_secrets::{is_recovery_record, recovery_code_record};
+use super::{Result, Store, StoreError, TotpState, User};
 use crate::ids::Id;
 
 /// Bump this and add a step to [`MIGRATIONS`] whenever stored records change in
 /// a way old code can't read, and keep a fixture of the old version in tests.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// `MIGRATIONS[n]` upgrades a store from version `n + 1` to `n + 2`.
-const MIGRATIONS: &[fn(&Store) -> Result<()>] = &[];
+const MIGRATIONS: &[fn(&Store) -> Result<()>] = &[seal_secrets];
+
+/// 1 → 2: the answer-link key and TOTP secrets sealed with the at-rest key;
+/// recovery codes salted and peppered with it (their old SHA-256 is what
+/// gets peppered, so they keep working); outstanding SMS codes dropped
+/// (they live five minutes).
+fn seal_secrets(store: &Store) -> Result<()> {
+    const OLD_LINK_KEY: &[u8] = b"answer_link_key";
+    if let Some(old) = store.db.get(OLD_LINK_KEY)? {
+        let key: [u8; 32] = old.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+            kind: "answer-link key",
+            source: serde::de::Error::custom("not 32 bytes"),
+        })?;
+        let sealed = store.at_rest.seal(super::LINK_KEY_CONTEXT, &key)?;
+        store.db.insert(super::LINK_KEY, sealed.as_bytes())?;
+        store.db.remove(OLD_LINK_KEY)?;
+    }
+    let key = &store.at_rest;
+    for org in store.orgs()? {
+        for user in store.org(org.id).users()? {
+            store.modify(org.id, Kind::User, user.id, |u: &mut User| {
+                if let Some(totp) = u.totp.as_mut().filter(|t| !t.is_sealed()) {
+                    let plain = std::mem::take(&mut totp.secret);
+                    *totp = TotpState {
+                        last_step: totp.last_step,
+                        confirmed: totp.confirmed,
+                        ..TotpState::sealed(key, org.id, u.id, &plain)?
+                    };
+                }
+                for code in &mut u.recovery_codes {
+                    if !is_recovery_record(code) {
+                        *code = recovery_code_record(key, org.id, u.id, code)?;
+                    }
+                }
+                u.sms_code = None;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
 
 pub(super) fn upgrade(store: &Store) -> Result<()> {
     let found = match store.db.get(VERSION_KEY)? {

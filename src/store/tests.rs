@@ -149,8 +149,9 @@ fn a_store_from_a_newer_tocsin_is_refused() {
         "{err}"
     );
     assert!(
-        err.to_string()
-            .contains("newer than the 1 this tocsin understands"),
+        err.to_string().contains(&format!(
+            "newer than the {SCHEMA_VERSION} this tocsin understands"
+        )),
         "{err}"
     );
 }
@@ -442,4 +443,97 @@ fn sms_code_guesses_made_at_once_all_count() {
         None,
         "the code died at its last try"
     );
+}
+
+#[test]
+fn the_at_rest_key_lives_beside_the_store_and_a_wrong_one_is_an_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let key_file = dir.path().join("at-rest.key");
+    let link_key = {
+        let store = Store::open(&path).unwrap();
+        store.answer_link_key().unwrap()
+    };
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let store = reopen(&path).unwrap();
+    assert_eq!(store.answer_link_key().unwrap(), link_key, "the same key");
+    drop(store);
+
+    let good = std::fs::read_to_string(&key_file).unwrap();
+    let refused = |why: &str| {
+        let err = reopen(&path).unwrap_err();
+        assert!(matches!(err, StoreError::AtRest(_)), "{why}: {err}");
+        assert!(err.to_string().contains("at-rest.key"), "{why}: {err}");
+        err.to_string()
+    };
+    std::fs::remove_file(&key_file).unwrap();
+    assert!(refused("missing").contains("missing"));
+    std::fs::write(&key_file, "00".repeat(32)).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(refused("another key").contains("not the one"));
+    std::fs::write(&key_file, "not hex").unwrap();
+    assert!(refused("garbage").contains("64 hex digits"));
+    std::fs::write(&key_file, &good).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(refused("readable by others").contains("0600"));
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(reopen(&path).unwrap().answer_link_key().unwrap(), link_key);
+}
+
+#[test]
+fn schema_1_secrets_are_sealed_and_peppered_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let now = OffsetDateTime::now_utc();
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let code_sha256 = crate::auth::token::sha256_hex("abcde23456");
+    let link_key = [7u8; 32];
+    let (org_id, user_id) = {
+        let store = Store::open(&path).unwrap();
+        let org = store.create_org("acme", "Acme", now).unwrap();
+        let handle = store.org(org.id);
+        let user = handle.create_user(user("jdoe"), now).unwrap();
+        // Written as schema 1 kept them: in the clear.
+        handle
+            .change_user(
+                user.id,
+                &UserChange {
+                    totp: Some(Some(TotpState {
+                        secret: secret.to_owned(),
+                        confirmed: true,
+                        last_step: 5,
+                    })),
+                    recovery_codes: Some(vec![code_sha256.clone()]),
+                    ..UserChange::default()
+                },
+                now,
+            )
+            .unwrap();
+        store.db.remove(LINK_KEY).unwrap();
+        store.db.insert(b"answer_link_key", &link_key[..]).unwrap();
+        schema::write_version(&store, 1).unwrap();
+        store.flush_blocking().unwrap();
+        (org.id, user.id)
+    };
+    let store = reopen(&path).unwrap();
+    assert_eq!(store.answer_link_key().unwrap(), link_key, "the same links");
+    assert!(store.db.get(b"answer_link_key").unwrap().is_none());
+    let user = store.org(org_id).user(user_id).unwrap().unwrap();
+    let totp = user.totp.unwrap();
+    assert!(!totp.secret.contains(secret), "{}", totp.secret);
+    assert_eq!(
+        totp.open_secret(store.at_rest(), org_id, user_id).unwrap(),
+        secret
+    );
+    assert_eq!((totp.confirmed, totp.last_step), (true, 5));
+    assert!(recovery_code_matches(
+        store.at_rest(),
+        org_id,
+        user_id,
+        &user.recovery_codes[0],
+        &code_sha256
+    ));
+    assert_ne!(user.recovery_codes[0], code_sha256);
 }

@@ -36,7 +36,8 @@ pub struct User {
     pub must_change_password: bool,
     #[serde(default)]
     pub totp: Option<TotpState>,
-    /// SHA-256 of each unused recovery code.
+    /// Each unused recovery code, salted and peppered
+    /// ([`super::recovery_code_record`]).
     #[serde(default)]
     pub recovery_codes: Vec<String>,
     /// The number login codes go to by SMS, once the user proved it reaches them.
@@ -53,7 +54,8 @@ pub struct User {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotpState {
-    /// The shared secret, base32 as authenticator apps take it.
+    /// The shared secret (base32, as authenticator apps take it), sealed
+    /// with the at-rest key: [`TotpState::open_secret`] reads it.
     pub secret: String,
     /// False until the user proves their app has it.
     pub confirmed: bool,
@@ -64,7 +66,8 @@ pub struct TotpState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmsCode {
-    /// SHA-256 of the user id and the code: the code itself is never stored.
+    /// The code peppered with the at-rest key ([`super::sms_code_hash`]):
+    /// the code itself is never stored.
     pub hash: String,
     /// The number it went to.
     pub phone: String,
@@ -287,17 +290,17 @@ impl OrgStore {
         Ok(accepted.into_inner())
     }
 
-    /// Uses up one recovery code: false if no unused code has this hash.
-    pub fn consume_recovery_code(&self, id: Id, code_sha256: &str) -> Result<bool> {
+    /// Uses up the first recovery code `matches` accepts: false if none.
+    pub fn consume_recovery_code(&self, id: Id, matches: impl Fn(&str) -> bool) -> Result<bool> {
         let result = self
             .store
             .modify(self.org, Kind::User, id, |user: &mut User| {
-                let before = user.recovery_codes.len();
-                user.recovery_codes.retain(|c| c != code_sha256);
-                if user.recovery_codes.len() == before {
-                    Err(StoreError::Refused("no such recovery code"))
-                } else {
-                    Ok(())
+                match user.recovery_codes.iter().position(|c| matches(c)) {
+                    Some(at) => {
+                        user.recovery_codes.remove(at);
+                        Ok(())
+                    }
+                    None => Err(StoreError::Refused("no such recovery code")),
                 }
             });
         match result {

@@ -573,3 +573,50 @@ fn live_streams_end_with_the_session_they_were_opened_under() {
     );
     assert_eq!(server.store.watches(), 0, "ended streams leave no watches");
 }
+
+#[test]
+fn second_factor_secrets_are_never_in_the_store_in_the_clear() {
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("jdoe", &["sender"]);
+    let jdoe = server.login("acme", "jdoe", PASSWORD);
+    let begun = jdoe.post("/api/v1/me/totp", json!({"current_password": PASSWORD}));
+    let secret = begun.json()["secret"].as_str().unwrap().to_owned();
+    let code = tocsin::auth::second_factor::current_code(&secret, server.now()).unwrap();
+    let confirmed = jdoe.post("/api/v1/me/totp/confirm", json!({"code": code}));
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let recovery = confirmed.json()["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .replace('-', "");
+    server.store.flush_blocking().unwrap();
+
+    let key = std::fs::read_to_string(server.dir.path().join("at-rest.key")).unwrap();
+    let mut files = vec![server.dir.path().join("store")];
+    let mut seen = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let digest = tocsin::auth::token::sha256_hex(&recovery);
+        for needle in [
+            secret.as_str(),
+            recovery.as_str(),
+            digest.as_str(),
+            key.trim(),
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} holds {needle}",
+                path.display()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen > 0);
+    // The recovery code still works, by its peppered form.
+    let logged = server.login_attempt("acme", "jdoe", PASSWORD, Some(&recovery));
+    assert_eq!(logged.status, 200, "{}", logged.body);
+}

@@ -539,7 +539,7 @@ async fn confirm_sms_factor(
     let now = state.clock.now();
     let (user, org_record) = (auth.user.clone(), auth.org.clone());
     let handle = principal.org.clone();
-    let (codes, hashes) = second_factor::new_recovery_codes()?;
+    let (codes, hashes) = second_factor::new_recovery_codes(&principal.org, &auth.user)?;
     let confirmed = blocking(move || {
         let Some(phone) = second_factor::take_sms_code(&handle, &user, &body.code, now)? else {
             return Ok::<_, ApiError>(None);
@@ -590,8 +590,8 @@ async fn begin_totp(
     )
     .await?;
     let account = format!("{}@{}", auth.user.username, auth.org.slug);
-    let (state_record, uri) = second_factor::new_totp(&account)?;
-    let secret = state_record.secret.clone();
+    let (state_record, secret, uri) =
+        second_factor::new_totp(&principal.org, &auth.user, &account)?;
     let user = auth.user.id;
     let now = state.clock.now();
     let org = principal.org.clone();
@@ -629,11 +629,11 @@ async fn confirm_totp(
         return Err(ApiError::Refused("start with POST /api/v1/me/totp"));
     };
     let now = state.clock.now();
-    let step = second_factor::totp_step(&totp, &body.code, now)
+    let step = second_factor::totp_step(&principal.org, &auth.user, &totp, &body.code, now)?
         .ok_or_else(|| ApiError::field("code", "is not the current code"))?;
     totp.confirmed = true;
     totp.last_step = step;
-    let (codes, hashes) = second_factor::new_recovery_codes()?;
+    let (codes, hashes) = second_factor::new_recovery_codes(&principal.org, &auth.user)?;
     let (user, org_record) = (auth.user.clone(), auth.org.clone());
     let stage = blocking(move || {
         let change = UserChange {
