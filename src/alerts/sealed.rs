@@ -6,7 +6,9 @@ use crate::store::SealedBody;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-pub const SCHEME: &str = "PBKDF2-SHA256/AES-256-GCM";
+/// AES-GCM with the organisation's id and the alert's title as additional
+/// data, so a body copied into another alert does not open there.
+pub const SCHEME: &str = "PBKDF2-SHA256/AES-256-GCM/bound-v1";
 /// OWASP's 2023 figure for PBKDF2-HMAC-SHA-256 is 600,000; fewer is refused
 /// below this floor so an old or careless client can't weaken every member.
 /// What the console's sealing uses; nothing weaker is taken.

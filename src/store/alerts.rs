@@ -172,7 +172,8 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SealedBody {
-    /// "PBKDF2-SHA256/AES-256-GCM", the only scheme so far.
+    /// "PBKDF2-SHA256/AES-256-GCM/bound-v1" (bound to the organisation and
+    /// title); alerts from before binding keep "PBKDF2-SHA256/AES-256-GCM".
     pub scheme: String,
     pub iterations: u32,
     pub salt: String,

@@ -222,7 +222,10 @@ fn a_sealed_alert_opens_only_with_the_password_and_the_appliance_never_holds_the
     });
     let id = sent["id"].as_str().unwrap().to_owned();
     assert_eq!(sent["body"], "");
-    assert_eq!(sent["sealed"]["scheme"], "PBKDF2-SHA256/AES-256-GCM");
+    assert_eq!(
+        sent["sealed"]["scheme"],
+        "PBKDF2-SHA256/AES-256-GCM/bound-v1"
+    );
 
     // The member opens it with the password, and only with it.
     let phone = Browser::phone(server.dir.path());
@@ -248,9 +251,19 @@ fn a_sealed_alert_opens_only_with_the_password_and_the_appliance_never_holds_the
         &format!("document.querySelector('[data-test=alert-body]') && document.querySelector('[data-test=alert-body]').innerText === '{SECRET}'"),
     );
     phone.screenshot("app-sealed-open-390");
+    // Bound to its alert: the same body under another title does not open.
+    let moved = phone.eval_async(&format!(
+        "const sealed = {sealed}; \
+         try {{ await window.TocsinSeal.open(sealed, 'blue heron 7', {{org: '{org}', title: 'Another alert'}}); return 'opened'; }} \
+         catch (_) {{ return 'refused'; }}",
+        sealed = sent["sealed"],
+        org = server.store.org_by_slug("acme").unwrap().unwrap().id,
+    ));
+    assert_eq!(moved, "refused");
     let timing = phone.eval_async(
-        "const t0 = performance.now(); const sealed = await window.TocsinSeal.seal('x', 'pw'); \
-         const t1 = performance.now(); await window.TocsinSeal.open(sealed, 'pw'); \
+        "const ctx = {org: 'o', title: 't'}; \
+         const t0 = performance.now(); const sealed = await window.TocsinSeal.seal('x', 'pw', ctx); \
+         const t1 = performance.now(); await window.TocsinSeal.open(sealed, 'pw', ctx); \
          return [Math.round(t1 - t0), Math.round(performance.now() - t1)];",
     );
     println!(
@@ -458,7 +471,7 @@ fn bad_sealed_bodies_locations_preferences_and_button_roles_name_the_field_and_c
     let server = Server::start();
     let admin = server.admin();
     admin.create_member("aino", &["member"]);
-    let sealed = json!({"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+    let sealed = json!({"scheme": "PBKDF2-SHA256/AES-256-GCM/bound-v1", "iterations": 600000,
                         "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL",
                         "ciphertext": "q83vASNFZ4mrze8BI0VniavN7wEjRWeJ"});
     let alert = |change: &dyn Fn(&mut Value)| {

@@ -3,6 +3,8 @@
 use crate::inprocess::{Login, Server, PASSWORD};
 use crate::support::Response;
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 #[test]
@@ -214,6 +216,10 @@ const B_EMAIL: &str = "victim@rival.example";
 const B_NUMBER: &str = "+358402222222";
 const B_SSI: u32 = 4712;
 const B_IDEMPOTENCY_KEY: &str = "rival-drill-1";
+/// A name B gives a user, a group, a role and a template: names are each
+/// organisation's own, so A may take it too (a 409 would tell A that B has
+/// it).
+const TWIN: &str = "twin";
 const OTHER_PASSWORD: &str = "quartz lantern meadow 77 violin";
 
 type Probe = fn(&World<'_>, &Endpoint);
@@ -229,10 +235,10 @@ impl Table {
 }
 
 /// (METHOD, path) → the response codes openapi.json documents for it.
-fn documented_endpoints() -> std::collections::BTreeMap<(String, String), Vec<String>> {
+fn documented_endpoints() -> BTreeMap<(String, String), Vec<String>> {
     let spec: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
     let paths = spec["paths"].as_object().expect("openapi.json has paths");
-    let mut endpoints = std::collections::BTreeMap::new();
+    let mut endpoints = BTreeMap::new();
     for (path, operations) in paths {
         for (method, operation) in operations.as_object().expect("a path item is an object") {
             if !HTTP_METHODS.contains(&method.as_str()) {
@@ -245,17 +251,14 @@ fn documented_endpoints() -> std::collections::BTreeMap<(String, String), Vec<St
             endpoints.insert((method.to_uppercase(), path.clone()), responses);
         }
     }
-    assert!(
-        endpoints.len() > 50,
-        "openapi.json lists only {endpoints:?}"
-    );
+    assert!(!endpoints.is_empty(), "openapi.json lists no endpoints");
     endpoints
 }
 
 /// The table covers exactly what openapi.json lists.
 fn assert_covers_openapi(table: &Table) {
     let documented = documented_endpoints();
-    let mut covered = std::collections::BTreeSet::new();
+    let mut covered = BTreeSet::new();
     let mut problems = Vec::new();
     for (method, path, _) in &table.0 {
         if !covered.insert(((*method).to_owned(), (*path).to_owned())) {
@@ -338,8 +341,10 @@ struct World<'s> {
     b_alert: String,
     b_template: String,
     b_inbound: String,
+    /// Ids of B's user, group, role and template named [`TWIN`].
+    b_twins: Vec<String>,
     /// B's alerts so far: made in setup, or by B during a probe.
-    b_alerts: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    b_alerts: RefCell<BTreeSet<String>>,
     /// What of B's must never show to A: (what it is, the text).
     traces: Vec<(&'static str, String)>,
 }
@@ -425,6 +430,20 @@ impl<'s> World<'s> {
         let b_boss_session = b.body["session"]["id"].as_str().unwrap().to_owned();
         let b_device = victim.device_id();
 
+        let b_twins = vec![
+            id_of(&b.create_member(TWIN, &[])),
+            id_of(&created(&b.post("/api/v1/groups", json!({"name": TWIN})))),
+            id_of(&created(&b.post(
+                "/api/v1/roles",
+                json!({"name": TWIN, "permissions": []}),
+            ))),
+            id_of(&created(&b.post(
+                "/api/v1/templates",
+                json!({"name": TWIN, "alert": {"title": "Twin", "severity": "info",
+                       "channels": ["app"], "recipients": {"users": [TWIN]}}}),
+            ))),
+        ];
+
         // A message received for B: filed as the inbox files it (no modem
         // here to receive it on).
         let b_inbound = tocsin::ids::Id::new();
@@ -478,7 +497,8 @@ impl<'s> World<'s> {
             b_alert: String::new(),
             b_template,
             b_inbound: b_inbound.to_string(),
-            b_alerts: std::cell::RefCell::default(),
+            b_twins,
+            b_alerts: RefCell::default(),
             traces: Vec::new(),
         };
         // B's alert to its member, sent with an idempotency key.
@@ -509,6 +529,10 @@ impl<'s> World<'s> {
             ("texts", B_TEXT.to_owned()),
             ("sender number", B_NUMBER.to_owned()),
             ("inbound message id", world.b_inbound.clone()),
+            ("twin user's id", world.b_twins[0].clone()),
+            ("twin group's id", world.b_twins[1].clone()),
+            ("twin role's id", world.b_twins[2].clone()),
+            ("twin template's id", world.b_twins[3].clone()),
         ];
         world
     }
@@ -641,6 +665,53 @@ impl<'s> World<'s> {
             Err(e) => panic!("{ep}: {e}"),
         };
         self.check(ep, &path, text, &response);
+        response
+    }
+
+    /// A's admin opens a Server-Sent Events endpoint; an answer that is a
+    /// stream is read only up to its first event.
+    fn call_stream(&self, ep: &Endpoint, params: &[(&str, &str)]) -> Response {
+        use std::io::BufRead;
+        let path = ep.path(params);
+        let result = self
+            .agent
+            .request(ep.method, &format!("https://{}{path}", self.server.addr))
+            .set("Cookie", &self.a.cookie)
+            .set("Accept", "text/event-stream")
+            .call();
+        let response = match result {
+            Err(ureq::Error::Status(_, r)) => Response::from(r),
+            Ok(r) => {
+                let status = r.status();
+                let headers = r
+                    .headers_names()
+                    .into_iter()
+                    .map(|name| {
+                        let value = r.header(&name).unwrap_or_default().to_owned();
+                        (name, value)
+                    })
+                    .collect();
+                let mut reader = std::io::BufReader::new(r.into_reader());
+                let mut body = String::new();
+                for _ in 0..20 {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    body.push_str(&line);
+                    if line.trim().is_empty() && body.contains("data:") {
+                        break;
+                    }
+                }
+                Response {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            Err(e) => panic!("{ep}: {e}"),
+        };
+        self.check(ep, &path, "", &response);
         response
     }
 
@@ -955,6 +1026,8 @@ fn probes() -> Table {
         ] {
             w.refused(ep, 422, field, &w.call(ep, &[], Some(body)));
         }
+        let r = w.call(ep, &[], Some(json!({"username": TWIN, "name": "A's twin"})));
+        assert_ne!(id_of(&w.ok(ep, 201, &r)), w.b_twins[0], "{ep}");
     });
     t.add("GET", "/api/v1/users/{user}", |w, ep| {
         for user in [w.b_user.as_str(), B_USER, B_ADMIN] {
@@ -1002,6 +1075,10 @@ fn probes() -> Table {
         assert_eq!(body["imported"], 0, "{ep}: {body}");
         assert_eq!(body["rows"][0]["errors"][0]["field"], "groups[0]", "{ep}: {body}");
         assert_eq!(body["rows"][1]["errors"][0]["field"], "roles[0]", "{ep}: {body}");
+        // B's usernames are free in A.
+        let r = w.call_text(ep, "?dry_run=true", "text/csv", &format!("username,name\n{B_ADMIN},Boss\n"));
+        let body = w.ok(ep, 200, &r);
+        assert_eq!(body["rows"][0]["ok"], true, "{ep}: {body}");
     });
 
     // Groups.
@@ -1017,6 +1094,8 @@ fn probes() -> Table {
             );
             w.refused(ep, 422, "members[0]", &r);
         }
+        let r = w.call(ep, &[], Some(json!({"name": TWIN})));
+        assert_ne!(id_of(&w.ok(ep, 201, &r)), w.b_twins[1], "{ep}");
     });
     t.add("GET", "/api/v1/groups/{group}", |w, ep| {
         for group in [w.b_group.as_str(), B_GROUP] {
@@ -1052,6 +1131,8 @@ fn probes() -> Table {
             );
             w.refused(ep, 422, "alert_groups[0]", &r);
         }
+        let r = w.call(ep, &[], Some(json!({"name": TWIN, "permissions": []})));
+        assert_ne!(id_of(&w.ok(ep, 201, &r)), w.b_twins[2], "{ep}");
     });
     t.add("GET", "/api/v1/roles/{role}", |w, ep| {
         for role in [w.b_role.as_str(), B_ROLE] {
@@ -1186,7 +1267,7 @@ fn probes() -> Table {
         w.not_found(ep, "alert", &r);
     });
     t.add("GET", "/api/v1/alerts/{id}/events", |w, ep| {
-        w.not_found(ep, "alert", &w.call(ep, &[("id", &w.b_alert)], None));
+        w.not_found(ep, "alert", &w.call_stream(ep, &[("id", &w.b_alert)]));
     });
     t.add("POST", "/api/v1/alerts/{id}/cancel", |w, ep| {
         for query in ["", "?all_clear=false"] {
@@ -1214,6 +1295,15 @@ fn probes() -> Table {
             ),
         );
         w.refused(ep, 422, "button_roles[0]", &r);
+        let r = w.call(
+            ep,
+            &[],
+            Some(
+                json!({"name": TWIN, "alert": {"title": "A's twin", "severity": "info",
+                        "channels": ["app"], "recipients": {"users": ["root"]}}}),
+            ),
+        );
+        assert_ne!(id_of(&w.ok(ep, 201, &r)), w.b_twins[3], "{ep}");
     });
     t.add("GET", "/api/v1/templates/{template}", |w, ep| {
         for template in [w.b_template.as_str(), B_TEMPLATE] {
@@ -1299,7 +1389,6 @@ fn an_admin_of_a_gets_none_of_bs_records_on_any_documented_endpoint() {
     let server = Server::start();
     let started = std::time::Instant::now();
     let w = World::new(&server);
-    eprintln!("TIMING setup {:?}", started.elapsed());
     let mut before = w.b_state();
     let mut failures = Vec::new();
     for (method, template, probe) in &table.0 {
@@ -1308,7 +1397,6 @@ fn an_admin_of_a_gets_none_of_bs_records_on_any_documented_endpoint() {
             template,
             responses: documented[&((*method).to_owned(), (*template).to_owned())].clone(),
         };
-        let t0 = std::time::Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe(&w, &ep)));
         if let Err(panic) = outcome {
             let message = panic
@@ -1318,9 +1406,7 @@ fn an_admin_of_a_gets_none_of_bs_records_on_any_documented_endpoint() {
                 .unwrap_or_default();
             failures.push(format!("{ep}: {message}"));
         }
-        let t1 = t0.elapsed();
         let after = w.b_state();
-        eprintln!("TIMING {ep} probe {:?} state {:?}", t1, t0.elapsed() - t1);
         let changed = differences(&before, &after);
         if !changed.is_empty() {
             failures.push(format!(

@@ -497,7 +497,7 @@ fn an_allowed_number_with_its_pin_fires_a_template_by_sms() {
         "/api/v1/templates",
         json!({"name": "covert", "alert": {"title": "Covert call-out", "severity": "critical",
                "channels": ["app"], "recipients": {"users": ["aino"]},
-               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM/bound-v1", "iterations": 600000,
                           "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL",
                           "ciphertext": "q83vASNFZ4mrze8BI0VniavN7wEjRWeJ"}}}),
     );
@@ -580,7 +580,7 @@ fn a_sealed_alert_reaches_sms_as_a_link_to_the_app_in_the_organisations_language
         "/api/v1/alerts",
         json!({"title": "Operaatio", "severity": "critical", "channels": ["sms"],
                "recipients": {"users": ["aino"]},
-               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM", "iterations": 600000,
+               "sealed": {"scheme": "PBKDF2-SHA256/AES-256-GCM/bound-v1", "iterations": 600000,
                           "salt": "AAECAwQFBgcICQoLDA0ODw==", "iv": "AAECAwQFBgcICQoL", "ciphertext": ciphertext}}),
     );
     assert_eq!(sent.status, 202, "{}", sent.body);

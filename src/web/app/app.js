@@ -723,7 +723,7 @@
           e.preventDefault();
           button.disabled = true;
           try {
-            S.opened.set(alert.id, await window.TocsinSeal.open(alert.sealed, password.value));
+            S.opened.set(alert.id, await window.TocsinSeal.open(alert.sealed, password.value, { org: S.me.org.id, title: alert.title }));
             onOpened();
           } catch (_) {
             wrong.hidden = false;

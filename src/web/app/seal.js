@@ -2,11 +2,20 @@
  * Sealed alert bodies: the sender's browser encrypts, members' browsers
  * decrypt, and the appliance only ever holds ciphertext.
  * AES-256-GCM under a key derived from the agreed password with
- * PBKDF2-HMAC-SHA-256 (WebCrypto); binary parts are base64.
+ * PBKDF2-HMAC-SHA-256 (WebCrypto); binary parts are base64. The ciphertext
+ * is bound to its organisation and the alert's title (GCM additional
+ * data), so a body copied into another alert does not open there.
  */
 (function () {
   "use strict";
-  const SCHEME = "PBKDF2-SHA256/AES-256-GCM";
+  const SCHEME = "PBKDF2-SHA256/AES-256-GCM/bound-v1";
+  /** Alerts sealed before bodies were bound still open. */
+  const UNBOUND = "PBKDF2-SHA256/AES-256-GCM";
+
+  /** What a body is bound to: `{ org, title }`. */
+  function boundTo(context) {
+    return new TextEncoder().encode(`tocsin sealed alert v1\n${context.org}\n${context.title}`);
+  }
   const ITERATIONS = 600000;
 
   function toBase64(bytes) {
@@ -33,20 +42,22 @@
     );
   }
 
-  /** Encrypts `plaintext` under `password`; resolves to the `sealed` object the API takes. */
-  async function seal(plaintext, password) {
+  /** Encrypts `plaintext` under `password` for the alert `context` ({ org, title }); resolves to the `sealed` object the API takes. */
+  async function seal(plaintext, password, context) {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const key = await keyFor(password, salt, ITERATIONS, "encrypt");
-    const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plaintext));
+    const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: boundTo(context) }, key, new TextEncoder().encode(plaintext));
     return { scheme: SCHEME, iterations: ITERATIONS, salt: toBase64(salt), iv: toBase64(iv), ciphertext: toBase64(ciphertext) };
   }
 
-  /** Decrypts a sealed body; rejects when the password is wrong or the data was changed. */
-  async function open(sealed, password) {
-    if (!sealed || sealed.scheme !== SCHEME) throw new Error("unknown scheme");
+  /** Decrypts the sealed body of the alert `context`; rejects when the password is wrong, the data was changed or it belongs to another alert. */
+  async function open(sealed, password, context) {
+    if (!sealed || (sealed.scheme !== SCHEME && sealed.scheme !== UNBOUND)) throw new Error("unknown scheme");
     const key = await keyFor(password, fromBase64(sealed.salt), sealed.iterations, "decrypt");
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(sealed.iv) }, key, fromBase64(sealed.ciphertext));
+    const params = { name: "AES-GCM", iv: fromBase64(sealed.iv) };
+    if (sealed.scheme === SCHEME) params.additionalData = boundTo(context);
+    const plain = await crypto.subtle.decrypt(params, key, fromBase64(sealed.ciphertext));
     return new TextDecoder().decode(plain);
   }
 

@@ -2225,7 +2225,7 @@
   async function sealedRequest(d) {
     const request = requestFromDraft(d);
     if (d.seal_password) {
-      request.sealed = await window.TocsinSeal.seal(request.body, d.seal_password);
+      request.sealed = await window.TocsinSeal.seal(request.body, d.seal_password, { org: S.me.org.id, title: request.title });
       request.body = "";
     }
     return request;
