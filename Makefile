@@ -56,3 +56,4 @@ bench: deps
 	$(CARGO) bench --locked --bench sms
 	$(CARGO) bench --locked --bench tetra
 	$(CARGO) bench --locked --bench inbox
+	$(CARGO) bench --locked --bench login

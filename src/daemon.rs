@@ -58,7 +58,10 @@ impl StartError {
             StartError::DataDir { .. } => exit::CANT_CREATE,
             StartError::Store(StoreError::Locked { .. }) => exit::TEMP_FAIL,
             StartError::Store(
-                StoreError::TooNew { .. } | StoreError::Corrupt { .. } | StoreError::Open { .. },
+                StoreError::TooNew { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::Open { .. }
+                | StoreError::AtRest(_),
             ) => exit::DATA,
             StartError::Store(_) => exit::IO,
             StartError::Tls(TlsError::Write { .. }) => exit::CANT_CREATE,

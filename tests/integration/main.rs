@@ -19,6 +19,7 @@ mod inbox;
 mod inbox_crash;
 mod inprocess;
 mod isolation;
+mod loopback;
 mod pdu_spec;
 mod privileges;
 mod sms;
