@@ -409,14 +409,16 @@ fn tx_abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
 /// records tree, with whatever else `f` writes in the same transaction.
 /// `None` when the recipient doesn't exist.
 fn update_recipient<T>(
-    records: &sled::Tree,
+    store: &Store,
     org: Id,
     alert: Id,
     recipient: Id,
     f: impl Fn(&mut Recipient, &sled::transaction::TransactionalTree) -> TxResult<Option<T>>,
 ) -> Result<Option<T>> {
     let key = child(org, Kind::Recipient, alert, recipient);
-    records
+    store
+        .w()
+        .records
         .transaction(|tx| {
             let Some(bytes) = tx.get(&key)? else {
                 return Ok(None);
@@ -536,7 +538,7 @@ impl OrgStore {
             );
         }
         self.stage_indexes(&mut batch, alert.id, new)?;
-        self.store.records.apply_batch(batch)?;
+        self.store.w().records.apply_batch(batch)?;
         Ok(())
     }
 
@@ -572,6 +574,7 @@ impl OrgStore {
             })
             .collect();
         self.store
+            .w()
             .records
             .transaction(|tx| {
                 for (key, r) in &encoded {
@@ -617,7 +620,7 @@ impl OrgStore {
                     return Ok(Some(existing));
                 }
             }
-            let swapped = self.store.index.compare_and_swap(
+            let swapped = self.store.w().index.compare_and_swap(
                 &index_key,
                 current,
                 Some(&alert.to_bytes()[..]),
@@ -721,7 +724,7 @@ impl OrgStore {
     }
 
     pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
-        self.store.records.insert(
+        self.store.w().records.insert(
             child(self.org, Kind::AlertEvent, alert, event.id),
             encode(Kind::AlertEvent, event)?,
         )?;
@@ -744,7 +747,7 @@ impl OrgStore {
             keys::record(self.org, Kind::Audit, audit.id),
             encode(Kind::Audit, audit)?,
         );
-        self.store.records.apply_batch(batch)?;
+        self.store.w().records.apply_batch(batch)?;
         Ok(())
     }
 
@@ -755,7 +758,7 @@ impl OrgStore {
         recipient: Id,
         response: Response,
     ) -> Result<Recipient> {
-        update_recipient(&self.store.records, self.org, alert, recipient, |r, _| {
+        update_recipient(&self.store, self.org, alert, recipient, |r, _| {
             let mut answer = response.clone();
             if let Some(previous) = &r.response {
                 answer.first_at = previous.first_at;
@@ -783,12 +786,12 @@ impl OrgStore {
         alert.state = AlertState::Cancelled;
         alert.cancelled_at = Some(now);
         // Cancelled first, so the dispatcher claims nothing more of it.
-        self.store.records.insert(
+        self.store.w().records.insert(
             keys::record(self.org, Kind::Alert, id),
             encode(Kind::Alert, &alert)?,
         )?;
         for r in self.recipients(id)? {
-            update_recipient(&self.store.records, self.org, id, r.id, |r, tx| {
+            update_recipient(&self.store, self.org, id, r.id, |r, tx| {
                 let mut changed = false;
                 for d in r
                     .deliveries
@@ -815,7 +818,7 @@ impl OrgStore {
         read: bool,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        update_recipient(&self.store.records, self.org, alert, recipient, |r, _| {
+        update_recipient(&self.store, self.org, alert, recipient, |r, _| {
             let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
                 return Ok(None);
             };
@@ -931,7 +934,7 @@ impl Store {
             cursors.insert(key.to_vec(), r.id);
         }
         if !found && due.len() < limit {
-            self.records.remove(key)?;
+            self.w().records.remove(key)?;
             cursors.remove(key);
         }
         Ok(())
@@ -972,7 +975,7 @@ impl Store {
             return Ok(None);
         };
         let cancelled = alert.state == AlertState::Cancelled;
-        let claimed = update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+        let claimed = update_recipient(self, r.org, r.alert, r.recipient, |rec, tx| {
             let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
@@ -1003,7 +1006,7 @@ impl Store {
         outcome: &SendOutcome,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+        update_recipient(self, r.org, r.alert, r.recipient, |rec, tx| {
             let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
@@ -1040,7 +1043,7 @@ impl Store {
         result: &std::result::Result<(), String>,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
-        update_recipient(&self.records, r.org, r.alert, r.recipient, |rec, tx| {
+        update_recipient(self, r.org, r.alert, r.recipient, |rec, tx| {
             let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
@@ -1081,7 +1084,7 @@ impl Store {
             if self.finish_delivery(r, &outcome, now)?.is_some() {
                 requeued += 1;
             } else {
-                self.records.remove(in_flight_key(r))?;
+                self.w().records.remove(in_flight_key(r))?;
             }
         }
         Ok(requeued)
@@ -1161,7 +1164,7 @@ impl Store {
 
     /// Removes a timer that was handled, together with what handling it wrote.
     pub fn complete_timer(&self, timer: &DueTimer) -> Result<()> {
-        self.records.remove(&timer.key)?;
+        self.w().records.remove(&timer.key)?;
         Ok(())
     }
 }

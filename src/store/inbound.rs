@@ -156,7 +156,8 @@ impl Store {
         let pending = keys::record(Id::SYSTEM, Kind::InboxPending, message.id);
         let record = encode(Kind::InboxPending, message)?;
         let seen = fingerprint.map(seen_key);
-        self.records
+        self.w()
+            .records
             .transaction(|tx| -> TxResult<bool> {
                 if let Some(seen) = &seen {
                     if tx.get(seen)?.is_some() {
@@ -204,7 +205,8 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
-        self.records
+        self.w()
+            .records
             .transaction(|tx| -> TxResult<bool> {
                 if tx.get(&seen)?.is_some() {
                     return Ok(false);
@@ -306,7 +308,7 @@ impl Store {
             keys::record(Id::SYSTEM, Kind::InboxPending, message.id),
             record,
         );
-        self.records.apply_batch(batch)?;
+        self.w().records.apply_batch(batch)?;
         Ok(())
     }
 
@@ -322,7 +324,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.remove(keys::record(Id::SYSTEM, Kind::InboxPending, message.id));
         batch.insert(keys::record(org, Kind::Inbound, message.id), record);
-        self.records.apply_batch(batch)?;
+        self.w().records.apply_batch(batch)?;
         Ok(())
     }
 

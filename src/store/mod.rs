@@ -28,6 +28,7 @@ mod schema;
 mod senders;
 mod sessions;
 mod sms;
+mod snapshot;
 mod templates;
 mod throttle;
 mod user_secrets;
@@ -40,7 +41,7 @@ pub use alerts::{
     Severity, TetraCallout, TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
-pub use at_rest::{AtRestError, AtRestKey};
+pub use at_rest::{AtRestError, AtRestKey, FILE_NAME as AT_REST_KEY_FILE};
 pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
@@ -53,6 +54,7 @@ pub use senders::{
 };
 pub use sessions::{SessionRecord, SessionStage};
 pub use sms::{Peer, Report};
+pub use snapshot::{Change, Tally, TreeId};
 pub use templates::{Fired, Template};
 pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use user_secrets::{recovery_code_matches, recovery_code_record, sms_code_hash};
@@ -107,6 +109,35 @@ const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const LINK_KEY: &[u8] = b"answer_link_key_sealed";
 const LINK_KEY_CONTEXT: &str = "answer link key";
 
+/// Every write holds it shared for the one sled call it makes; a snapshot
+/// holds it alone for an instant, twice, to know that no write is half
+/// done ([`snapshot`]).
+#[derive(Debug, Default)]
+struct WriteGate(std::sync::RwLock<()>);
+
+impl WriteGate {
+    fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The trees, for one write: the gate is held while this lives, which is
+/// to the end of the statement that asked for it.
+struct Writing<'a> {
+    _gate: std::sync::RwLockReadGuard<'a, ()>,
+    db: &'a sled::Db,
+    records: &'a sled::Tree,
+    index: &'a sled::Tree,
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -116,6 +147,7 @@ pub struct Store {
     path: PathBuf,
     watches: std::sync::Arc<watch::Watches>,
     at_rest: AtRestKey,
+    gate: std::sync::Arc<WriteGate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -150,6 +182,7 @@ impl Store {
             db,
             path: path.to_path_buf(),
             watches: std::sync::Arc::default(),
+            gate: std::sync::Arc::default(),
         };
         schema::upgrade(&store)?;
         store.flush_blocking()?;
@@ -163,9 +196,11 @@ impl Store {
         let fresh: [u8; 32] = at_rest::random()?;
         let sealed = self.at_rest.seal(LINK_KEY_CONTEXT, &fresh)?;
         // Two first starts racing keep the one that landed first.
-        let _ =
-            self.db
-                .compare_and_swap(LINK_KEY, None as Option<&[u8]>, Some(sealed.as_bytes()))?;
+        let _ = self.w().db.compare_and_swap(
+            LINK_KEY,
+            None as Option<&[u8]>,
+            Some(sealed.as_bytes()),
+        )?;
         let stored = self.db.get(LINK_KEY)?.unwrap_or_default();
         let unusable = || AtRestError::Unsealable {
             what: "answer-link key",
@@ -177,11 +212,30 @@ impl Store {
         Ok(<[u8; 32]>::try_from(plain.as_slice()).map_err(|_| unusable())?)
     }
 
+    /// This appliance's id, made at first use: backups name where they
+    /// came from with it.
+    pub fn appliance_id(&self) -> Result<String> {
+        const KEY: &[u8] = b"appliance_id";
+        let fresh = Id::new().to_string();
+        let _ = self
+            .w()
+            .db
+            .compare_and_swap(KEY, None as Option<&[u8]>, Some(fresh.as_bytes()))?;
+        let stored = self.db.get(KEY)?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&stored).into_owned())
+    }
+
+    /// Where this store's at-rest key is read from.
+    pub fn at_rest_key_path(&self) -> PathBuf {
+        at_rest::key_path(&self.path)
+    }
+
     /// Marks an answer link used; `false` when it was used before.
     pub fn use_answer_link(&self, link_hash: &[u8]) -> Result<bool> {
         let mut key = keys::kind_prefix(Id::SYSTEM, Kind::AnswerLinkUsed);
         key.extend_from_slice(link_hash);
         Ok(self
+            .w()
             .records
             .compare_and_swap(key, None as Option<&[u8]>, Some(&[1u8][..]))?
             .is_ok())
@@ -270,11 +324,23 @@ impl Store {
             .and_then(|bytes| Id::from_slice(&bytes)))
     }
 
+    /// The trees for one write statement (see [`Writing`]). Never hold it
+    /// across a call that writes again: the gate is not reentrant.
+    fn w(&self) -> Writing<'_> {
+        Writing {
+            _gate: self.gate.shared(),
+            db: &self.db,
+            records: &self.records,
+            index: &self.index,
+        }
+    }
+
     /// Runs `f` as one atomic transaction over both trees. sled may run `f` more
     /// than once on conflict, so it must not have side effects of its own.
     fn transaction<T>(&self, f: impl Fn(&Tx) -> Result<T, TxError>) -> Result<T> {
         let written = std::cell::RefCell::new(Vec::new());
-        let result = (&self.records, &self.index)
+        let gated = self.w();
+        let result = (gated.records, gated.index)
             .transaction(|(records, index)| {
                 written.borrow_mut().clear();
                 f(&Tx {
@@ -287,6 +353,7 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
+        drop(gated);
         self.watches.committed(&written.borrow());
         Ok(result)
     }

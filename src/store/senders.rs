@@ -150,6 +150,7 @@ impl Store {
                 }
             }
             if self
+                .w()
                 .index
                 .compare_and_swap(&key, current, Some(hold.as_slice()))?
                 .is_ok()

@@ -101,7 +101,7 @@ impl Store {
             &[&r.delivery.to_bytes()],
         ));
         self.stage_peer(&mut batch, address, r, now)?;
-        self.records.apply_batch(batch)?;
+        self.w().records.apply_batch(batch)?;
         Ok(())
     }
 
@@ -110,7 +110,7 @@ impl Store {
     pub fn remember_peer(&self, address: &str, r: DeliveryRef, now: OffsetDateTime) -> Result<()> {
         let mut batch = sled::Batch::default();
         self.stage_peer(&mut batch, address, r, now)?;
-        self.records.apply_batch(batch)?;
+        self.w().records.apply_batch(batch)?;
         Ok(())
     }
 
@@ -159,7 +159,7 @@ impl Store {
         let track: Track = decode(Kind::SmsTrack, &bytes)?;
         // A radio reports "received" and later "read": keep the entry for that.
         if !matches!(report, Report::Received { more_to_come: true }) {
-            self.records.remove(&key)?;
+            self.w().records.remove(&key)?;
         }
         let result = match report {
             Report::Received { .. } => Ok(()),
@@ -185,7 +185,7 @@ impl Store {
         };
         if result.is_ok() && track.parts > 1 {
             let counter = system_key(Kind::SmsPartsDelivered, &[&track.delivery.to_bytes()]);
-            let done = self.records.update_and_fetch(&counter, |old| {
+            let done = self.w().records.update_and_fetch(&counter, |old| {
                 let n = old
                     .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
                     .unwrap_or(0);
@@ -197,7 +197,7 @@ impl Store {
             if count < track.parts as u64 {
                 return Ok(None);
             }
-            self.records.remove(&counter)?;
+            self.w().records.remove(&counter)?;
         }
         Ok(self.settle_delivery(r, &result, now)?.map(|_| r))
     }
@@ -214,7 +214,7 @@ impl Store {
                 .and_then(|b| b.try_into().ok())
                 .map_or(0, u64::from_be_bytes);
             if at < oldest {
-                self.records.remove(&key)?;
+                self.w().records.remove(&key)?;
                 continue;
             }
             peers.push(decode(Kind::SmsPeer, &value)?);
