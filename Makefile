@@ -7,8 +7,9 @@ DEMO_LISTEN ?= 127.0.0.1:8443
 
 # Debian packages the build and the tests need.
 SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
-# A real SMTP server for the email tests; a real browser for the console tests.
-TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver
+# A real SMTP server for the email tests, a real browser for the console tests,
+# a real OpenSSH server for the backup tests.
+TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client
 # What building and checking the Debian package needs on top.
 PACKAGE_TEST_PACKAGES := lintian curl adduser systemd
 

@@ -6,7 +6,7 @@ use crate::clock::{self, SharedClock};
 use crate::config::{self, Config, ConfigError};
 use crate::daemon::{exit, Daemon};
 use crate::store::Store;
-use crate::{demo, provisioning, telemetry};
+use crate::{backup, demo, provisioning, telemetry};
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -60,6 +60,52 @@ enum Command {
     /// without hardware.
     #[command(subcommand)]
     Simulate(SimulateCommand),
+    /// Encrypted backups of the whole appliance.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Restore a backup into an empty data directory.
+    Restore {
+        /// The backup key file (or a file holding its recovery text).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The backup: a file, or a file:// URL.
+        #[arg(long, value_name = "FILE_OR_URL")]
+        from: String,
+        /// The data directory to restore into.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Replace the store and at-rest key already in the directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupCommand {
+    /// Backup keys.
+    #[command(subcommand)]
+    Key(BackupKeyCommand),
+    /// Take a backup now through the running daemon and send it to every
+    /// target.
+    Now(ConfigArg),
+    /// List the backups at each target.
+    List(ConfigArg),
+    /// Check every chunk of a backup and open it in a temporary directory.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The backup file.
+        backup: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupKeyCommand {
+    /// Make a new backup key (0600) and print its id and recovery text.
+    Create {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +239,20 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
             name,
         })) => one_shot(|| operator_apikey_create(&config.config, &name)),
+        Command::Backup(BackupCommand::Key(BackupKeyCommand::Create { out })) => {
+            one_shot(|| backup_key_create(&out))
+        }
+        Command::Backup(BackupCommand::Now(args)) => one_shot(|| backup_now(&args.config)),
+        Command::Backup(BackupCommand::List(args)) => one_shot(|| backup_list(&args.config)),
+        Command::Backup(BackupCommand::Verify { key, backup }) => {
+            one_shot(|| backup_verify(&key, &backup))
+        }
+        Command::Restore {
+            key,
+            from,
+            data_dir,
+            force,
+        } => one_shot(|| restore(&key, &from, &data_dir, force)),
         Command::Simulate(SimulateCommand::Modem {
             link,
             network_delay_ms,
@@ -256,6 +316,122 @@ fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> R
     loop {
         std::thread::park();
     }
+}
+
+fn backup_key_create(out: &Path) -> Result<(), String> {
+    let key = backup::BackupKey::generate().map_err(|e| e.to_string())?;
+    key.write_new(out).map_err(|e| e.to_string())?;
+    tracing::info!(key = %key.id(), file = %out.display(), "backup key created");
+    println!("backup key {} written to {}", key.id(), out.display());
+    println!("recovery text (keep it offline; it is the key):");
+    println!("  {}", key.recovery_text());
+    Ok(())
+}
+
+fn backup_config(path: &Path) -> Result<(Config, config::BackupConfig), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let backup = config
+        .backup
+        .clone()
+        .ok_or_else(|| format!("{} has no [backup]", path.display()))?;
+    Ok((config, backup))
+}
+
+fn backup_now(path: &Path) -> Result<(), String> {
+    let (config, _) = backup_config(path)?;
+    let answer = crate::control::ask(&config.data_dir, "backup-now")?;
+    if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
+        return Err(format!("the backup failed: {error}"));
+    }
+    let status = &answer["status"];
+    println!("backup {}", status["newest"].as_str().unwrap_or("?"));
+    let mut failed = false;
+    for target in status["targets"].as_array().into_iter().flatten() {
+        let name = target["name"].as_str().unwrap_or("?");
+        if target["holds"] == status["newest"] {
+            println!("  {name}: stored");
+        } else {
+            failed = true;
+            println!(
+                "  {name}: failed: {}",
+                target["last_error"].as_str().unwrap_or("not tried")
+            );
+        }
+    }
+    if failed {
+        Err("not every target has the backup (they are retried)".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+fn backup_list(path: &Path) -> Result<(), String> {
+    let (_, backup) = backup_config(path)?;
+    for target in &backup.targets {
+        match backup::targets::list(target) {
+            Ok(names) => {
+                println!("{}: {} backups", target.name, names.len());
+                for name in names {
+                    println!("  {name}");
+                }
+            }
+            Err(e) => println!("{}: cannot list: {e}", target.name),
+        }
+    }
+    Ok(())
+}
+
+fn print_restored(what: &str, restored: &backup::Restored) {
+    let h = &restored.header;
+    println!(
+        "{what}: backup of appliance {} taken {} (schema {}, key {})",
+        h.appliance,
+        h.created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        h.schema,
+        h.key_id
+    );
+    let counts: Vec<String> = restored
+        .counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!("  {} ({} entries)", counts.join(", "), restored.entries);
+}
+
+fn open_backup(from: &str) -> Result<std::fs::File, String> {
+    let path = match url::Url::parse(from) {
+        Ok(url) if url.scheme() == "file" => url
+            .to_file_path()
+            .map_err(|()| format!("{from} is not a file path"))?,
+        Ok(url) if url.scheme().len() > 1 => {
+            return Err(format!(
+                "{from}: only files and file:// URLs are read here; fetch the backup first (tocsin backup list shows where)"
+            ))
+        }
+        _ => PathBuf::from(from),
+    };
+    std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn backup_verify(key: &Path, file: &Path) -> Result<(), String> {
+    let key = backup::BackupKey::read(key).map_err(|e| e.to_string())?;
+    let mut input = std::io::BufReader::new(open_backup(&file.to_string_lossy())?);
+    let verified =
+        backup::verify(&mut input, &key).map_err(|e| format!("{}: {e}", file.display()))?;
+    print_restored("verified", &verified);
+    Ok(())
+}
+
+fn restore(key: &Path, from: &str, data_dir: &Path, force: bool) -> Result<(), String> {
+    let key = backup::BackupKey::read(key).map_err(|e| e.to_string())?;
+    let mut input = std::io::BufReader::new(open_backup(from)?);
+    let restored =
+        backup::restore(&mut input, &key, data_dir, force).map_err(|e| format!("{from}: {e}"))?;
+    tracing::info!(from, data_dir = %data_dir.display(), "backup restored");
+    print_restored(&format!("restored into {}", data_dir.display()), &restored);
+    Ok(())
 }
 
 fn one_shot(f: impl FnOnce() -> Result<(), String>) -> ExitCode {

@@ -50,6 +50,10 @@ pub enum StartError {
     Task(String),
     #[error(transparent)]
     Email(#[from] crate::channels::EmailSetupError),
+    #[error("backup: {0}")]
+    Backup(#[from] crate::backup::BackupError),
+    #[error("the control socket cannot be opened: {0}")]
+    Control(std::io::Error),
 }
 
 impl StartError {
@@ -68,7 +72,8 @@ impl StartError {
             StartError::Tls(_) => exit::CONFIG,
             StartError::Bind { .. } => exit::UNAVAILABLE,
             StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
-            StartError::Email(_) => exit::CONFIG,
+            StartError::Email(_) | StartError::Backup(_) => exit::CONFIG,
+            StartError::Control(_) => exit::CANT_CREATE,
         }
     }
 }
@@ -151,10 +156,34 @@ impl Daemon {
             channels,
         )
         .await?;
+        let metrics = Arc::new(Metrics::default());
+        let backups = match &config.backup {
+            Some(backup) => {
+                let key =
+                    crate::backup::BackupKey::read(&crate::backup::key_path(&backup.key_file))?;
+                Some(crate::backup::schedule::start(
+                    backup.clone(),
+                    key,
+                    store.clone(),
+                    clock.clone(),
+                    engine.clone(),
+                    &metrics,
+                ))
+            }
+            None => None,
+        };
+        crate::control::listen(
+            &config.data_dir,
+            crate::control::Commands {
+                backup_now: backups.as_ref().map(|b| b.now.clone()),
+            },
+        )
+        .map_err(StartError::Control)?;
         let state = AppState {
             store: store.clone(),
             clock,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
+            backups: backups.map(|b| b.status),
             link_limiter: Arc::new(web::ratelimit::AddressLimiter::new(
                 web::answer::LINK_REQUESTS_PER_ADDRESS,
                 std::time::Duration::from_secs(300),

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod demo;
 pub mod devices;

@@ -5,6 +5,8 @@
 mod format;
 mod image;
 mod key;
+pub mod schedule;
+pub mod targets;
 
 pub use format::{Header, FORMAT};
 pub use key::{key_path, BackupKey, CREDENTIAL};

@@ -5,7 +5,10 @@
 //! and the key, so an operator fixes them all in one go. The code that reads a key
 //! is also its schema: a key nobody reads is reported as unknown.
 
+mod backup;
 mod reader;
+
+pub use backup::{BackupConfig, BackupTarget, Place};
 
 use reader::{Reader, TableCursor};
 use std::fmt;
@@ -25,6 +28,7 @@ pub struct Config {
     pub log: LogConfig,
     pub email: Option<EmailConfig>,
     pub sms: SmsConfig,
+    pub backup: Option<BackupConfig>,
 }
 
 /// How received SMS are put together.
@@ -265,6 +269,14 @@ impl Config {
             }
             None => SmsConfig::default(),
         };
+        let backup = match r.table(&mut root, "backup") {
+            Some(mut t) => {
+                let backup = backup::read_backup(&mut r, &mut t);
+                r.finish(t);
+                backup
+            }
+            None => None,
+        };
         r.finish(root);
 
         let problems = r.into_problems();
@@ -278,6 +290,7 @@ impl Config {
                 log,
                 email,
                 sms,
+                backup,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -303,6 +316,7 @@ impl Config {
             },
             email: None,
             sms: SmsConfig::default(),
+            backup: None,
         }
     }
 

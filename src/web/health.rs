@@ -90,7 +90,12 @@ async fn readyz(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             (d.name, json!(check))
         })
         .collect();
-    let degraded = devices.values().any(|v| v != "ok");
+    let backups = state.backups.as_ref().map(|b| {
+        b.stale(state.clock.now())
+            .unwrap_or_else(|| "ok".to_owned())
+    });
+    let degraded =
+        devices.values().any(|v| v != "ok") || backups.as_ref().is_some_and(|b| b != "ok");
     let status = match (ready, degraded) {
         (false, _) => "not ready",
         (true, true) => "degraded",
@@ -99,7 +104,7 @@ async fn readyz(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let body = if trusted(&req, state.monitoring_token.as_ref()) {
         json!({
             "status": status,
-            "checks": {"store": store_check, "devices": devices},
+            "checks": {"store": store_check, "devices": devices, "backups": backups},
         })
     } else {
         json!({ "status": status })

@@ -44,6 +44,8 @@ pub struct AppState {
     pub readiness: Arc<health::ProbeCache>,
     /// Opens the monitoring detail to other hosts.
     pub monitoring_token: Option<crate::secret::Secret>,
+    /// What backups have done lately, when they are configured.
+    pub backups: Option<Arc<crate::backup::schedule::Status>>,
     /// Modems and radios, for their state and for login codes by SMS.
     pub hardware: Arc<crate::devices::Hardware>,
 }

@@ -86,6 +86,34 @@ impl Appliance {
         appliance
     }
 
+    /// An appliance on a data directory made elsewhere (a restored backup),
+    /// with an API key that directory's store already holds.
+    pub fn on_data_dir(data_dir: &Path, key: &str) -> Appliance {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("tocsin.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{data}\"\n[http]\nlisten = \"127.0.0.1:0\"\n[log]\ndir = \"{logs}\"\nkeep_days = 3\n",
+                data = data_dir.display(),
+                logs = dir.path().join("logs").display(),
+            ),
+        )
+        .unwrap();
+        let notify_path = dir.path().join("notify.sock");
+        let notify = UnixDatagram::bind(&notify_path).unwrap();
+        Appliance {
+            config,
+            key: key.to_owned(),
+            child: None,
+            addr: None,
+            notify,
+            notify_path,
+            env: Vec::new(),
+            dir,
+        }
+    }
+
     pub fn config_arg(&self) -> &str {
         self.config.to_str().unwrap()
     }
@@ -125,8 +153,11 @@ impl Appliance {
         text(&out.stdout).trim().to_owned()
     }
 
+    /// The data directory the config names.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        let line = config.lines().find(|l| l.starts_with("data_dir")).unwrap();
+        PathBuf::from(line.split('"').nth(1).unwrap())
     }
 
     /// Starts `tocsin serve` and waits for systemd-style readiness.

@@ -1,0 +1,90 @@
+//! The daemon's local control socket, `data_dir/control.sock` (0600, the
+//! service user's alone): commands from the appliance's shell that must go
+//! through the running daemon, such as `tocsin backup now`. One JSON line
+//! in, one JSON line out.
+
+use crate::backup::schedule::NowRequest;
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+pub const SOCKET: &str = "control.sock";
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET)
+}
+
+/// What the daemon can be asked to do.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    pub backup_now: Option<mpsc::Sender<NowRequest>>,
+}
+
+/// Listens on the control socket until the runtime stops.
+pub fn listen(data_dir: &Path, commands: Commands) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = socket_path(data_dir);
+    // A socket left by a killed daemon is stale: nobody listens on it.
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let commands = commands.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut line = String::new();
+                let mut reader = BufReader::new(read);
+                if reader.read_line(&mut line).await.is_err() {
+                    return;
+                }
+                let answer = answer(line.trim(), &commands).await;
+                let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
+            });
+        }
+    });
+    Ok(())
+}
+
+async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
+    match command {
+        "backup-now" => {
+            let Some(now) = &commands.backup_now else {
+                return serde_json::json!({"error": "no [backup] in the configuration"});
+            };
+            let (tx, rx) = oneshot::channel();
+            if now.send(tx).await.is_err() {
+                return serde_json::json!({"error": "the backup schedule is not running"});
+            }
+            match rx.await {
+                Ok(Ok(status)) => serde_json::json!({ "status": status }),
+                Ok(Err(e)) => serde_json::json!({ "error": e }),
+                Err(_) => serde_json::json!({"error": "the backup was abandoned"}),
+            }
+        }
+        other => serde_json::json!({ "error": format!("unknown command {other:?}") }),
+    }
+}
+
+/// Sends one command to the running daemon and returns its answer.
+pub fn ask(data_dir: &Path, command: &str) -> Result<serde_json::Value, String> {
+    use std::io::{BufRead, Write};
+    let path = socket_path(data_dir);
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
+        format!(
+            "cannot reach the running daemon at {} ({e}); is the tocsin service running?",
+            path.display()
+        )
+    })?;
+    stream
+        .write_all(format!("{command}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&line).map_err(|e| format!("the daemon's answer is unreadable: {e}"))
+}
