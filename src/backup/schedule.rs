@@ -130,17 +130,17 @@ pub fn start(
     });
     metrics.with_registry(|r| {
         r.register(
-            "tocsin_backup_last_success_timestamp_seconds",
+            "backup_last_success_timestamp_seconds",
             "When the newest backup that reached every target was taken",
             status.last_success.clone(),
         );
         r.register(
-            "tocsin_backup_failures",
+            "backup_failures",
             "Failed uploads per backup target",
             status.failures.clone(),
         );
         r.register(
-            "tocsin_backup_bytes",
+            "backup_bytes",
             "Bytes uploaded per backup target",
             status.bytes.clone(),
         );

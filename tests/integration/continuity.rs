@@ -146,6 +146,15 @@ fn backups_reach_a_directory_and_an_ssh_server_and_restore_after_a_kill() {
     let offsite = listed.split("offsite:").nth(1).unwrap();
     assert!(offsite.contains(&name), "{listed}");
 
+    let metrics = app.request("GET", "/metrics", None, None).body;
+    assert!(
+        metrics.contains("tocsin_backup_last_success_timestamp_seconds ")
+            && metrics.contains("tocsin_backup_bytes_total{target=\"offsite\"}"),
+        "{metrics}"
+    );
+    let ready = app.request("GET", "/readyz", None, None).json();
+    assert_eq!(ready["checks"]["backups"], "ok", "{ready}");
+
     // An integration keeps alerting while the appliance is killed.
     let stop = AtomicBool::new(false);
     let later = AtomicUsize::new(0);
