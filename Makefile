@@ -58,3 +58,4 @@ bench: deps
 	$(CARGO) bench --locked --bench tetra
 	$(CARGO) bench --locked --bench inbox
 	$(CARGO) bench --locked --bench login
+	$(CARGO) bench --locked --bench backup

@@ -143,7 +143,7 @@ impl Store {
                     return log;
                 }
                 if idle {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    std::thread::sleep(std::time::Duration::from_micros(200));
                 }
             }
         });

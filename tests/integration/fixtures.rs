@@ -55,3 +55,29 @@ fn the_schema_1_store_opens_with_its_records() {
     }
     assert!(!handle.api_keys().unwrap().is_empty());
 }
+
+#[test]
+fn the_store_of_every_released_schema_restores_from_a_backup() {
+    for fixture in ["store-v1.tar.gz"] {
+        let dir = unpack(fixture);
+        let key = tocsin::backup::BackupKey::generate().unwrap();
+        let made = {
+            let store = Store::open(&dir.path().join("store")).unwrap();
+            tocsin::backup::make(&store, &key, time::OffsetDateTime::now_utc()).unwrap()
+        };
+        assert_eq!(made.header.counts["users"], 6, "{fixture}");
+        let target = tempfile::tempdir().unwrap();
+        let data = target.path().join("data");
+        let restored = tocsin::backup::restore(&mut made.bytes.as_slice(), &key, &data, false)
+            .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+        assert_eq!(restored.counts["users"], 6, "{fixture}");
+        assert_eq!(restored.counts["groups"], 3, "{fixture}");
+        let store = Store::open(&data.join("store")).unwrap();
+        let org = store.org_by_slug("demo").unwrap().unwrap();
+        assert!(store
+            .org(org.id)
+            .user_by_username("aino")
+            .unwrap()
+            .is_some());
+    }
+}
