@@ -4,6 +4,9 @@
 use std::process::Command;
 use tocsin::store::Store;
 
+/// A store made by each released schema's `tocsin demo`.
+const RELEASED: &[&str] = &["store-v1.tar.gz"];
+
 fn unpack(fixture: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let archive = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
@@ -58,7 +61,7 @@ fn the_schema_1_store_opens_with_its_records() {
 
 #[test]
 fn the_store_of_every_released_schema_restores_from_a_backup() {
-    for fixture in ["store-v1.tar.gz"] {
+    for fixture in RELEASED {
         let dir = unpack(fixture);
         let key = tocsin::backup::BackupKey::generate().unwrap();
         let made = {
