@@ -129,7 +129,8 @@ fn a_backup_taken_during_writes_holds_whole_transactions_only() {
         let writer = scope.spawn(|| {
             let handle = store.org(org);
             let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // Bounded, so a slow machine doesn't make a huge store.
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 3000 {
                 handle
                     .create_user(
                         NewUser {
@@ -141,6 +142,7 @@ fn a_backup_taken_during_writes_holds_whole_transactions_only() {
                     )
                     .unwrap();
                 n += 1;
+                std::thread::sleep(std::time::Duration::from_micros(200));
             }
             n
         });

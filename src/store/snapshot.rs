@@ -119,9 +119,17 @@ impl Store {
             (TreeId::Records, &self.records),
             (TreeId::Index, &self.index),
         ];
-        let subscribers = {
+        // The copy reads only up to each tree's last key at the start: keys
+        // added later are in the changes, and a copy chasing a growing tail
+        // would never end.
+        let (subscribers, ends) = {
             let _gate = self.gate.exclusive();
-            trees.map(|(id, tree)| (id, tree.watch_prefix(Vec::new())))
+            let subscribers = trees.map(|(id, tree)| (id, tree.watch_prefix(Vec::new())));
+            let mut ends = Vec::with_capacity(trees.len());
+            for (_, tree) in trees {
+                ends.push(tree.last()?.map(|(key, _)| key));
+            }
+            (subscribers, ends)
         };
         // sled blocks a writer when a listener falls 1,024 changes behind:
         // a thread keeps draining them while the trees are read.
@@ -149,8 +157,9 @@ impl Store {
         });
         let mut tally = Tally::default();
         let mut copy = || -> Result<()> {
-            for (id, tree) in trees {
-                for item in tree.iter() {
+            for ((id, tree), end) in trees.into_iter().zip(&ends) {
+                let Some(end) = end else { continue };
+                for item in tree.range(..=end.clone()) {
                     let (key, value) = item?;
                     if is_scratch(id, &key) {
                         continue;
