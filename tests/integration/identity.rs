@@ -560,7 +560,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             files.extend(walk(&path));
-        } else {
+        } else if path.is_file() {
+            // Not the daemon's control socket: it holds nothing.
             files.push(path);
         }
     }
