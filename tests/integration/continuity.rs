@@ -235,25 +235,21 @@ fn backups_reach_a_directory_and_an_ssh_server_and_restore_after_a_kill() {
     // Restored elsewhere, the appliance has every alert and answer the
     // backup held.
     let mut standby = Appliance::on_data_dir(&app.dir.path().join("restored"), &app.key);
-    let restored = tocsin(&[
-        "restore",
-        "--key",
-        key.to_str().unwrap(),
-        "--from",
-        file.to_str().unwrap(),
-        "--data-dir",
-        standby.data_dir().to_str().unwrap(),
-    ]);
+    let data_dir = standby.data_dir();
+    let restore = || {
+        tocsin(&[
+            "restore",
+            "--key",
+            key.to_str().unwrap(),
+            "--from",
+            file.to_str().unwrap(),
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ])
+    };
+    let restored = restore();
     assert!(restored.status.success(), "{}", text(&restored.stderr));
-    let again = tocsin(&[
-        "restore",
-        "--key",
-        key.to_str().unwrap(),
-        "--from",
-        file.to_str().unwrap(),
-        "--data-dir",
-        standby.data_dir().to_str().unwrap(),
-    ]);
+    let again = restore();
     assert!(
         text(&again.stderr).contains("not empty"),
         "{}",
