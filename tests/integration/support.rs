@@ -59,28 +59,8 @@ impl Appliance {
 
     pub fn for_org(org: &str) -> Appliance {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("tocsin.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "data_dir = \"{data}\"\n[http]\nlisten = \"127.0.0.1:0\"\n[log]\ndir = \"{logs}\"\nkeep_days = 3\n",
-                data = dir.path().join("data").display(),
-                logs = dir.path().join("logs").display(),
-            ),
-        )
-        .unwrap();
-        let notify_path = dir.path().join("notify.sock");
-        let notify = UnixDatagram::bind(&notify_path).unwrap();
-        let mut appliance = Appliance {
-            config,
-            key: String::new(),
-            child: None,
-            addr: None,
-            notify,
-            notify_path,
-            env: Vec::new(),
-            dir,
-        };
+        let data_dir = dir.path().join("data");
+        let mut appliance = Self::configured(dir, &data_dir, String::new());
         appliance.add_org(org);
         appliance.key = appliance.new_key(org, "admin");
         appliance
@@ -89,7 +69,11 @@ impl Appliance {
     /// An appliance on a data directory made elsewhere (a restored backup),
     /// with an API key that directory's store already holds.
     pub fn on_data_dir(data_dir: &Path, key: &str) -> Appliance {
-        let dir = tempfile::tempdir().unwrap();
+        Self::configured(tempfile::tempdir().unwrap(), data_dir, key.to_owned())
+    }
+
+    /// Writes the config (in `dir`, naming `data_dir`), not yet started.
+    fn configured(dir: TempDir, data_dir: &Path, key: String) -> Appliance {
         let config = dir.path().join("tocsin.toml");
         std::fs::write(
             &config,
@@ -104,7 +88,7 @@ impl Appliance {
         let notify = UnixDatagram::bind(&notify_path).unwrap();
         Appliance {
             config,
-            key: key.to_owned(),
+            key,
             child: None,
             addr: None,
             notify,
