@@ -109,12 +109,6 @@ pub fn write(
     Ok(written)
 }
 
-/// Reads only the header (no key needed to read it; it is checked with the
-/// chunks).
-pub fn read_header(input: &mut impl Read) -> Result<Header, BackupError> {
-    read_header_bytes(input).map(|(header, _)| header)
-}
-
 fn read_header_bytes(input: &mut impl Read) -> Result<(Header, Vec<u8>), BackupError> {
     let mut magic = [0u8; 8];
     read_exact(input, &mut magic, "the file is too short to be a backup")?;

@@ -81,11 +81,6 @@ pub fn make(store: &Store, key: &BackupKey, now: OffsetDateTime) -> Result<Made,
     Ok(Made { header, bytes })
 }
 
-/// Reads a backup's header without the key.
-pub fn header_of(input: &mut impl Read) -> Result<Header, BackupError> {
-    format::read_header(input)
-}
-
 /// What a restore or a verification found.
 #[derive(Debug)]
 pub struct Restored {

@@ -683,14 +683,7 @@ impl<'s> World<'s> {
             Err(ureq::Error::Status(_, r)) => Response::from(r),
             Ok(r) => {
                 let status = r.status();
-                let headers = r
-                    .headers_names()
-                    .into_iter()
-                    .map(|name| {
-                        let value = r.header(&name).unwrap_or_default().to_owned();
-                        (name, value)
-                    })
-                    .collect();
+                let headers = crate::support::headers_of(&r);
                 let mut reader = std::io::BufReader::new(r.into_reader());
                 let mut body = String::new();
                 for _ in 0..20 {

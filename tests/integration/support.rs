@@ -287,17 +287,21 @@ pub struct Response {
     pub body: String,
 }
 
+/// A response's headers as name and value.
+pub fn headers_of(r: &ureq::Response) -> Vec<(String, String)> {
+    r.headers_names()
+        .into_iter()
+        .map(|name| {
+            let value = r.header(&name).unwrap_or_default().to_owned();
+            (name, value)
+        })
+        .collect()
+}
+
 impl From<ureq::Response> for Response {
     fn from(r: ureq::Response) -> Self {
         let status = r.status();
-        let headers = r
-            .headers_names()
-            .into_iter()
-            .map(|name| {
-                let value = r.header(&name).unwrap_or_default().to_owned();
-                (name, value)
-            })
-            .collect();
+        let headers = headers_of(&r);
         let mut body = String::new();
         r.into_reader().read_to_string(&mut body).unwrap();
         Response {
