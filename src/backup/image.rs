@@ -24,9 +24,7 @@ const END: u8 = 0;
 pub fn take(store: &Store, at_rest_key: &[u8]) -> Result<(Vec<u8>, Tally), BackupError> {
     let mut out = DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     put_bytes(&mut out, AT_REST_KEY, at_rest_key)?;
-    let mut pace = Pace::new();
     let tally = store.snapshot(|change| {
-        pace.step();
         let written = match change {
             Change::Set { tree, key, value } => out
                 .write_all(&[SET, *tree as u8])
@@ -40,38 +38,6 @@ pub fn take(store: &Store, at_rest_key: &[u8]) -> Result<(Vec<u8>, Tally), Backu
     })?;
     out.write_all(&[END])?;
     Ok((out.finish()?, tally))
-}
-
-/// Keeps a backup to about half of one core, so alerting on a small
-/// appliance keeps its speed while one runs: after each stretch of work, a
-/// rest as long.
-struct Pace {
-    since: std::time::Instant,
-    steps: u32,
-}
-
-impl Pace {
-    const WORK: std::time::Duration = std::time::Duration::from_millis(4);
-
-    fn new() -> Pace {
-        Pace {
-            since: std::time::Instant::now(),
-            steps: 0,
-        }
-    }
-
-    fn step(&mut self) {
-        self.steps += 1;
-        // Looking at the clock every entry would cost more than it saves.
-        if self.steps % 64 != 0 {
-            return;
-        }
-        let worked = self.since.elapsed();
-        if worked >= Self::WORK {
-            std::thread::sleep(worked);
-            self.since = std::time::Instant::now();
-        }
-    }
 }
 
 fn put(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {

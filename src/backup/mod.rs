@@ -65,7 +65,7 @@ pub fn file_name(header: &Header) -> String {
 /// Takes a backup of the running store.
 pub fn make(store: &Store, key: &BackupKey, now: OffsetDateTime) -> Result<Made, BackupError> {
     let at_rest = std::fs::read(store.at_rest_key_path())?;
-    let (deflated, tally) = image::take(store, &at_rest)?;
+    let (deflated, tally) = at_idle_priority(|| image::take(store, &at_rest))??;
     let header = Header {
         format: FORMAT,
         appliance: store.appliance_id()?,
@@ -79,6 +79,35 @@ pub fn make(store: &Store, key: &BackupKey, now: OffsetDateTime) -> Result<Made,
     let mut bytes = Vec::with_capacity(deflated.len() + deflated.len() / 100 + 1024);
     format::write(&mut bytes, key, &header, &deflated)?;
     Ok(Made { header, bytes })
+}
+
+/// Runs `work` on a thread of its own that gets the CPU only when nothing
+/// else wants it (`SCHED_IDLE`), so alerting keeps its speed while a backup
+/// runs on a small appliance. Where the policy can't be set, the work runs
+/// at normal priority: a backup late is better than none.
+fn at_idle_priority<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T, BackupError> {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("tocsin-backup".to_owned())
+            .spawn_scoped(scope, || {
+                if let Err(e) = set_thread_priority_and_policy(
+                    thread_native_id(),
+                    thread_priority::ThreadPriority::Min,
+                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+                ) {
+                    tracing::warn!(error = ?e, "a backup runs at normal priority");
+                }
+                work()
+            })?;
+        match worker.join() {
+            Ok(done) => Ok(done),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// What a restore or a verification found.
