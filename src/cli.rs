@@ -4,7 +4,7 @@
 
 use crate::clock::{self, SharedClock};
 use crate::config::{self, Config, ConfigError};
-use crate::daemon::{exit, Daemon};
+use crate::daemon::{exit, Daemon, Ended};
 use crate::store::Store;
 use crate::{backup, demo, provisioning, telemetry};
 use clap::{Args, Parser, Subcommand};
@@ -63,6 +63,15 @@ enum Command {
     /// Encrypted backups of the whole appliance.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Make this appliance the primary: a standby takes over with its
+    /// newest verified backup; a stood-down primary takes the service back.
+    Promote(ConfigArg),
+    /// Make this appliance stand down: it keeps its data but sends nothing
+    /// until promoted.
+    Demote(ConfigArg),
+    /// A standby appliance.
+    #[command(subcommand)]
+    Standby(StandbyCommand),
     /// Restore a backup into an empty data directory.
     Restore {
         /// The backup key file (or a file holding its recovery text).
@@ -96,6 +105,16 @@ enum BackupCommand {
         key: PathBuf,
         /// The backup file.
         backup: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StandbyCommand {
+    /// Make the token a primary presents to its standby (0600), and print
+    /// the hash that goes in the standby's `[standby] token_sha256`.
+    Token {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -253,6 +272,9 @@ pub fn run(cli: Cli) -> ExitCode {
             data_dir,
             force,
         } => one_shot(|| restore(&key, &from, &data_dir, force)),
+        Command::Promote(args) => one_shot(|| promote(&args.config)),
+        Command::Demote(args) => one_shot(|| demote(&args.config)),
+        Command::Standby(StandbyCommand::Token { out }) => one_shot(|| standby_token(&out)),
         Command::Simulate(SimulateCommand::Modem {
             link,
             network_delay_ms,
@@ -325,6 +347,77 @@ fn backup_key_create(out: &Path) -> Result<(), String> {
     println!("backup key {} written to {}", key.id(), out.display());
     println!("recovery text (keep it offline; it is the key):");
     println!("  {}", key.recovery_text());
+    Ok(())
+}
+
+fn promote(path: &Path) -> Result<(), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let promoted: crate::standby::Promoted = match crate::control::ask(&config.data_dir, "promote")
+    {
+        Ok(answer) => {
+            if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
+                return Err(format!("not promoted: {error}"));
+            }
+            serde_json::from_value(answer["promoted"].clone())
+                .map_err(|e| format!("the daemon's answer is unreadable: {e}"))?
+        }
+        Err(not_running) => {
+            let promoted = crate::standby::promote(&config, time::OffsetDateTime::now_utc())
+                .map_err(|e| format!("not promoted: {e}"))?;
+            println!("the daemon is not running ({not_running}); start it to serve");
+            promoted
+        }
+    };
+    match &promoted.from {
+        Some(from) => println!("promoted from backup {from}"),
+        None => println!("promoted: serving from this appliance's own store again"),
+    }
+    for (kind, count) in &promoted.counts {
+        println!("  {count} {kind}");
+    }
+    // The daemon starts again as the primary; wait until it says so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if let Ok(answer) = crate::control::ask(&config.data_dir, "mode") {
+            if answer["mode"] == "primary" {
+                println!("serving as the primary");
+                return Ok(());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Ok(())
+}
+
+fn demote(path: &Path) -> Result<(), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    match crate::control::ask(&config.data_dir, "demote") {
+        Ok(answer) => {
+            if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
+                return Err(format!("not stood down: {error}"));
+            }
+        }
+        Err(_) => {
+            let store = Store::open(&config.store_dir()).ok();
+            crate::standby::stand_down(
+                &config.data_dir,
+                store.as_ref(),
+                "the operator ran tocsin demote",
+                time::OffsetDateTime::now_utc(),
+            )
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    println!("stood down: this appliance sends nothing until `tocsin promote`");
+    Ok(())
+}
+
+fn standby_token(out: &Path) -> Result<(), String> {
+    let hash = crate::standby::new_token(out).map_err(|e| e.to_string())?;
+    println!("standby token written to {}", out.display());
+    println!("in the standby's configuration:");
+    println!("  [standby]");
+    println!("  token_sha256 = \"{hash}\"");
     Ok(())
 }
 
@@ -590,20 +683,52 @@ fn run_daemon(
         }
     };
     let clock = clock::system();
-    actix_web::rt::System::new().block_on(async move {
-        let daemon = match Daemon::start(config, clock).await {
-            Ok(daemon) => daemon,
+    let mut after_start = Some(after_start);
+    // Each run ends with the runtime that held it, so nothing of a mode
+    // (a dispatcher of a stood-down primary) outlives it.
+    loop {
+        let mode = match crate::standby::Mode::of(config) {
+            Ok(mode) => mode,
             Err(e) => {
                 tracing::error!("{e}");
-                return ExitCode::from(e.exit_code());
+                return ExitCode::from(exit::DATA);
             }
         };
-        if let Err(e) = after_start(&daemon) {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
+        let clock = clock.clone();
+        let ended = actix_web::rt::System::new().block_on(async {
+            if mode != crate::standby::Mode::Serve {
+                return match crate::daemon::HeldDaemon::start(config, mode, clock).await {
+                    Ok(held) => held.run_until_signal().await,
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        Ended::Exit(ExitCode::from(e.exit_code()))
+                    }
+                };
+            }
+            let daemon = match Daemon::start(config, clock).await {
+                Ok(daemon) => daemon,
+                Err(crate::daemon::StartError::StoodDown(why)) => {
+                    tracing::error!("{why}");
+                    return Ended::HandedOver;
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return Ended::Exit(ExitCode::from(e.exit_code()));
+                }
+            };
+            if let Some(after_start) = after_start.take() {
+                if let Err(e) = after_start(&daemon) {
+                    tracing::error!("{e}");
+                    return Ended::Exit(ExitCode::FAILURE);
+                }
+            }
+            daemon.run_until_signal().await
+        });
+        match ended {
+            Ended::Exit(code) => return code,
+            Ended::HandedOver => continue,
         }
-        daemon.run_until_signal().await
-    })
+    }
 }
 
 fn open_store(config_path: &Path) -> Result<(Store, SharedClock), String> {

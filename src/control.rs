@@ -1,7 +1,7 @@
 //! The daemon's local control socket, `data_dir/control.sock` (0600, the
 //! service user's alone): commands from the appliance's shell that must go
-//! through the running daemon, such as `tocsin backup now`. One JSON line
-//! in, one JSON line out.
+//! through the running daemon, such as `tocsin backup now` and
+//! `tocsin promote`. One JSON line in, one JSON line out.
 
 use crate::backup::schedule::NowRequest;
 use std::path::{Path, PathBuf};
@@ -14,10 +14,20 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET)
 }
 
+/// A hand-over asked of the running daemon, answered when done.
+#[derive(Debug)]
+pub enum HandOver {
+    Promote(oneshot::Sender<Result<crate::standby::Promoted, String>>),
+    Demote(oneshot::Sender<Result<(), String>>),
+}
+
 /// What the daemon can be asked to do.
 #[derive(Debug, Clone)]
 pub struct Commands {
     pub backup_now: Option<mpsc::Sender<NowRequest>>,
+    pub hand_over: mpsc::Sender<HandOver>,
+    /// What the daemon is now: `primary`, `standby` or `stood down`.
+    pub mode: &'static str,
 }
 
 /// Listens on the control socket until the runtime stops.
@@ -65,6 +75,34 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
                 Err(_) => serde_json::json!({"error": "the backup was abandoned"}),
             }
         }
+        "promote" => {
+            let (tx, rx) = oneshot::channel();
+            if commands
+                .hand_over
+                .send(HandOver::Promote(tx))
+                .await
+                .is_err()
+            {
+                return serde_json::json!({"error": "the daemon is stopping"});
+            }
+            match rx.await {
+                Ok(Ok(promoted)) => serde_json::json!({ "promoted": promoted }),
+                Ok(Err(e)) => serde_json::json!({ "error": e }),
+                Err(_) => serde_json::json!({"error": "the promotion was abandoned"}),
+            }
+        }
+        "demote" => {
+            let (tx, rx) = oneshot::channel();
+            if commands.hand_over.send(HandOver::Demote(tx)).await.is_err() {
+                return serde_json::json!({"error": "the daemon is stopping"});
+            }
+            match rx.await {
+                Ok(Ok(())) => serde_json::json!({ "stood_down": true }),
+                Ok(Err(e)) => serde_json::json!({ "error": e }),
+                Err(_) => serde_json::json!({"error": "the stand-down was abandoned"}),
+            }
+        }
+        "mode" => serde_json::json!({ "mode": commands.mode }),
         other => serde_json::json!({ "error": format!("unknown command {other:?}") }),
     }
 }

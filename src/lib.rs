@@ -21,6 +21,7 @@ pub mod live;
 pub mod provisioning;
 pub mod secret;
 pub mod service_manager;
+pub mod standby;
 pub mod store;
 pub mod telemetry;
 pub mod text;

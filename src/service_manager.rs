@@ -36,14 +36,17 @@ pub fn watchdog_interval() -> Option<Duration> {
 }
 
 /// Pings the watchdog for as long as the daemon's health checks pass.
-pub async fn run_watchdog(interval: Duration, store: Store, listen: SocketAddr) {
+/// `store` is `None` while the appliance is held back with no store open.
+pub async fn run_watchdog(interval: Duration, store: Option<Store>, listen: SocketAddr) {
     let mut ticker = tokio::time::interval(interval);
     let mut healthy = true;
     loop {
         ticker.tick().await;
         let store = store.clone();
         let check = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            store.probe().map_err(|e| format!("store: {e}"))?;
+            if let Some(store) = &store {
+                store.probe().map_err(|e| format!("store: {e}"))?;
+            }
             TcpStream::connect_timeout(&loopback(listen), Duration::from_secs(2))
                 .map_err(|e| format!("listener: {e}"))?;
             Ok(())

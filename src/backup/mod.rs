@@ -156,7 +156,7 @@ pub fn restore(
         &contents.at_rest_key,
     )?;
     let entries = Store::restore_image(&store_dir, contents.changes)?;
-    let store = open_restored(&store_dir)?;
+    let store = open_released(&store_dir)?;
     let counts = store.counts()?;
     if let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
         crate::audit::Entry::new(
@@ -178,7 +178,7 @@ pub fn restore(
 
 /// sled lets go of a directory from a background thread after it is
 /// dropped; the restored store is opened once that is done.
-fn open_restored(path: &Path) -> Result<Store, BackupError> {
+pub fn open_released(path: &Path) -> Result<Store, BackupError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         match Store::open(path) {
@@ -190,7 +190,8 @@ fn open_restored(path: &Path) -> Result<Store, BackupError> {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
+/// Writes a new file only its owner can read, synced.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()

@@ -102,6 +102,9 @@ pub type NowRequest = oneshot::Sender<Result<StatusInner, String>>;
 pub struct Schedule {
     pub status: Arc<Status>,
     pub now: mpsc::Sender<NowRequest>,
+    /// Says why, when a standby target answers that it has taken over: this
+    /// appliance must stand down.
+    pub taken_over: mpsc::Receiver<String>,
 }
 
 /// Starts taking backups. Runs until the runtime stops.
@@ -147,6 +150,7 @@ pub fn start(
     });
     let (newest_tx, newest_rx) = watch::channel::<Option<Arc<Made>>>(None);
     let (uploaded_tx, _) = tokio::sync::broadcast::channel::<()>(64);
+    let (taken_over_tx, taken_over) = mpsc::channel(4);
     for target in config.targets.clone() {
         let shipper = Shipper {
             target,
@@ -156,6 +160,7 @@ pub fn start(
             clock: clock.clone(),
             engine: engine.clone(),
             uploaded: uploaded_tx.clone(),
+            taken_over: taken_over_tx.clone(),
         };
         tokio::spawn(shipper.run(newest_rx.clone()));
     }
@@ -173,6 +178,7 @@ pub fn start(
     Schedule {
         status,
         now: now_tx,
+        taken_over,
     }
 }
 
@@ -280,6 +286,7 @@ struct Shipper {
     clock: SharedClock,
     engine: Engine,
     uploaded: tokio::sync::broadcast::Sender<()>,
+    taken_over: mpsc::Sender<String>,
 }
 
 impl Shipper {
@@ -319,7 +326,16 @@ impl Shipper {
                     }
                     let _ = self.uploaded.send(());
                 }
+                Err(targets::TargetError::TakenOver { target, why }) => {
+                    tracing::error!(%target, %why, "the standby has taken over");
+                    let _ = self
+                        .taken_over
+                        .send(format!("{target} took over as the primary: {why}"))
+                        .await;
+                    return;
+                }
                 Err(e) => {
+                    let e = e.to_string();
                     failures = failures.saturating_add(1);
                     tracing::warn!(target = %self.target.name, error = %e, "backup upload failed; will retry");
                     self.status.failures.get_or_create(&self.labels()).inc();
@@ -354,12 +370,12 @@ impl Shipper {
         }
     }
 
-    async fn ship(&self, made: Arc<Made>) -> Result<(), String> {
+    async fn ship(&self, made: Arc<Made>) -> Result<(), targets::TargetError> {
         let target = self.target.clone();
         let (keep_last, keep_daily) = (self.config.keep_last, self.config.keep_daily);
         tokio::task::spawn_blocking(move || {
             let name = made.file_name();
-            targets::put(&target, &name, &made.bytes).map_err(|e| e.to_string())?;
+            targets::put(&target, &name, &made.bytes)?;
             // Retention failing is not the upload failing: the backup is there.
             match targets::list(&target) {
                 Ok(names) => {
@@ -377,7 +393,10 @@ impl Shipper {
             Ok(())
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| targets::TargetError::Failed {
+            target: self.target.name.clone(),
+            why: e.to_string(),
+        })?
     }
 
     /// Once an hour while the target keeps failing, every organisation's

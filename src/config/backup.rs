@@ -39,6 +39,16 @@ pub enum Place {
         /// ("ssh-ed25519 AAAA…").
         host_key: String,
     },
+    /// `https://standby:8443`: a standby Tocsin, which verifies each backup,
+    /// keeps the newest restored and ready, and takes over when promoted.
+    Standby {
+        url: url::Url,
+        /// The token the standby knows by its hash (`tocsin standby token`).
+        token_file: PathBuf,
+        /// The standby's TLS certificate (or the CA that issued it); without
+        /// it, the system's trusted CAs.
+        ca_file: Option<PathBuf>,
+    },
 }
 
 pub(super) fn read_backup(r: &mut Reader, t: &mut TableCursor) -> Option<BackupConfig> {
@@ -92,10 +102,10 @@ fn read_target(r: &mut Reader, t: &mut TableCursor) -> Option<BackupTarget> {
     let url = r.parsed(
         t,
         "url",
-        "a file:///directory or sftp://user@host:port/path URL",
+        "a file:///directory, sftp://user@host:port/path or https://standby:port URL",
         |s| {
             let url = url::Url::parse(s).ok()?;
-            matches!(url.scheme(), "file" | "sftp").then_some(url)
+            matches!(url.scheme(), "file" | "sftp" | "https").then_some(url)
         },
     );
     if url.is_none() && !t.has("url") {
@@ -109,6 +119,7 @@ fn read_target(r: &mut Reader, t: &mut TableCursor) -> Option<BackupTarget> {
             }
             path.map(Place::Directory)
         }
+        Some(url) if url.scheme() == "https" => read_standby(r, t, url),
         Some(url) => read_sftp(r, t, &url),
         None => None,
     };
@@ -155,5 +166,26 @@ fn read_sftp(r: &mut Reader, t: &mut TableCursor, url: &url::Url) -> Option<Plac
         path: url.path().to_owned(),
         identity_file: identity_file?,
         host_key: host_key?,
+    })
+}
+
+fn read_standby(r: &mut Reader, t: &mut TableCursor, url: url::Url) -> Option<Place> {
+    let token_file = r.path(t, "token_file");
+    if token_file.is_none() && !t.has("token_file") {
+        r.missing(t, "token_file");
+    }
+    let ca_file = r.path(t, "ca_file");
+    if url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+        r.problem_at(
+            t,
+            "url",
+            "must name the standby's host and port, and no user: https://standby:8443".to_owned(),
+        );
+        return None;
+    }
+    Some(Place::Standby {
+        url,
+        token_file: token_file?,
+        ca_file,
     })
 }

@@ -7,8 +7,10 @@
 
 mod backup;
 mod reader;
+mod standby;
 
 pub use backup::{BackupConfig, BackupTarget, Place};
+pub use standby::StandbyConfig;
 
 use reader::{Reader, TableCursor};
 use std::fmt;
@@ -29,6 +31,8 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     pub sms: SmsConfig,
     pub backup: Option<BackupConfig>,
+    /// Present when this appliance stands by for another.
+    pub standby: Option<StandbyConfig>,
 }
 
 /// How received SMS are put together.
@@ -277,6 +281,14 @@ impl Config {
             }
             None => None,
         };
+        let standby = match r.table(&mut root, "standby") {
+            Some(mut t) => {
+                let standby = standby::read_standby(&mut r, &mut t);
+                r.finish(t);
+                standby
+            }
+            None => None,
+        };
         r.finish(root);
 
         let problems = r.into_problems();
@@ -291,6 +303,7 @@ impl Config {
                 email,
                 sms,
                 backup,
+                standby,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -317,6 +330,7 @@ impl Config {
             email: None,
             sms: SmsConfig::default(),
             backup: None,
+            standby: None,
         }
     }
 

@@ -36,7 +36,7 @@ impl ProbeCache {
 
 /// Whether the caller may see the monitoring detail: from this host, or
 /// with the monitoring token.
-fn trusted(req: &HttpRequest, monitoring_token: Option<&crate::secret::Secret>) -> bool {
+pub(super) fn trusted(req: &HttpRequest, monitoring_token: Option<&crate::secret::Secret>) -> bool {
     if req.peer_addr().is_some_and(|a| a.ip().is_loopback()) {
         return true;
     }
@@ -51,7 +51,7 @@ fn trusted(req: &HttpRequest, monitoring_token: Option<&crate::secret::Secret>) 
 }
 
 #[get("/healthz")]
-async fn healthz() -> HttpResponse {
+pub(super) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 

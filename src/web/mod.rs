@@ -8,10 +8,12 @@ mod console;
 pub mod extract;
 mod headers;
 pub mod health;
+pub mod held;
 mod lease;
 pub mod metrics;
 pub mod problem;
 pub mod ratelimit;
+mod standby;
 pub mod tls;
 
 use crate::clock::SharedClock;
@@ -48,6 +50,9 @@ pub struct AppState {
     pub backups: Option<Arc<crate::backup::schedule::Status>>,
     /// Modems and radios, for their state and for login codes by SMS.
     pub hardware: Arc<crate::devices::Hardware>,
+    /// A promoted standby's receiver: it tells the former primary that this
+    /// appliance took over.
+    pub standby: Option<Arc<crate::standby::Receiver>>,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.
@@ -80,9 +85,15 @@ pub fn serve(
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let metrics = data.metrics.clone();
+        let standby = data.standby.clone();
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(256 * 1024))
+            .configure(move |cfg| {
+                if let Some(receiver) = standby {
+                    standby::routes(receiver)(cfg);
+                }
+            })
             .configure(health::routes)
             .configure(api::routes)
             .configure(console::routes)

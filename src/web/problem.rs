@@ -56,6 +56,12 @@ pub enum ApiError {
     /// A value one record may hold at a time, held by another.
     #[error("{field}: {detail}")]
     Taken { field: String, detail: String },
+    /// This appliance's standby has been promoted in its place.
+    #[error("{0}")]
+    TakenOver(String),
+    /// A standby, or a primary that stood down: it serves no alerts.
+    #[error("{0}")]
+    NotServing(String),
     #[error("storage failure")]
     Store(#[source] StoreError),
     #[error("the server could not finish the request")]
@@ -91,6 +97,8 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Outranked(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } | ApiError::Taken { .. } => "conflict",
+            ApiError::TakenOver(_) => "promoted",
+            ApiError::NotServing(_) => "not_serving",
             ApiError::Store(_) => "storage",
             ApiError::Internal => "internal",
         }
@@ -138,7 +146,8 @@ impl ResponseError for ApiError {
             | ApiError::SecondFactorRequired
             | ApiError::SmsCodeSent(_)
             | ApiError::DeviceWiped => StatusCode::UNAUTHORIZED,
-            ApiError::NoModem => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NoModem | ApiError::NotServing(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TakenOver(_) => StatusCode::CONFLICT,
             ApiError::Throttled(_) | ApiError::RateGuard(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NeedsLogin
             | ApiError::Csrf

@@ -1,6 +1,9 @@
 //! The daemon's life: start in order (logs, store, TLS, listener), tell systemd
 //! it is ready only when it can serve, and on SIGTERM stop taking connections,
 //! let in-flight requests finish, and flush the store before exiting.
+//!
+//! A standby, or a primary that stood down, runs held back instead
+//! ([`held`]); a hand-over ends one run and the next starts in the new mode.
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -14,6 +17,10 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tokio::sync::mpsc;
+
+mod held;
+pub use held::HeldDaemon;
 
 /// Exit codes from sysexits.h, so `systemctl status` says what went wrong and
 /// the unit can refuse to restart-loop on problems a restart can't fix.
@@ -54,6 +61,18 @@ pub enum StartError {
     Backup(#[from] crate::backup::BackupError),
     #[error("the control socket cannot be opened: {0}")]
     Control(std::io::Error),
+    #[error("standby: {0}")]
+    Standby(#[from] crate::standby::StandbyError),
+    /// Another appliance has taken over: this one must run held back.
+    #[error("standing down: {0}")]
+    StoodDown(String),
+}
+
+/// How one run of the daemon ended.
+pub enum Ended {
+    Exit(ExitCode),
+    /// A hand-over: run again, in the mode the appliance is in now.
+    HandedOver,
 }
 
 impl StartError {
@@ -74,6 +93,8 @@ impl StartError {
             StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
             StartError::Email(_) | StartError::Backup(_) => exit::CONFIG,
             StartError::Control(_) => exit::CANT_CREATE,
+            StartError::Standby(_) => exit::CONFIG,
+            StartError::StoodDown(_) => exit::TEMP_FAIL,
         }
     }
 }
@@ -86,23 +107,79 @@ pub struct Daemon {
     server: JoinHandle<std::io::Result<()>>,
     handle: ServerHandle,
     local_addr: SocketAddr,
+    data_dir: PathBuf,
+    clock: SharedClock,
+    taken_over: Option<mpsc::Receiver<String>>,
+    hand_over: mpsc::Receiver<crate::control::HandOver>,
+}
+
+fn make_data_dir(config: &Config) -> Result<(), StartError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.data_dir)
+        .map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })
+}
+
+/// Asks each standby target whether it has taken over; says why when one
+/// has. A standby that can't be reached doesn't hold the appliance back: a
+/// dead standby must not stop alerting.
+async fn taken_over(config: &Config) -> Option<String> {
+    let standbys: Vec<crate::config::BackupTarget> = config
+        .backup
+        .iter()
+        .flat_map(|b| b.targets.iter())
+        .filter(|t| matches!(t.place, crate::config::Place::Standby { .. }))
+        .cloned()
+        .collect();
+    if standbys.is_empty() {
+        return None;
+    }
+    tokio::task::spawn_blocking(move || {
+        standbys.iter().find_map(
+            |target| match crate::backup::targets::standby_state(target) {
+                Ok(state) if state.promoted() => Some(format!(
+                    "{} took over as the primary at {} from {}",
+                    target.name,
+                    state.promoted_at.map(|t| t.to_string()).unwrap_or_default(),
+                    state.promoted_from.unwrap_or_default()
+                )),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot ask the standby whether it took over");
+                    None
+                }
+            },
+        )
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 impl Daemon {
     /// Brings the appliance up. Must run inside an actix system.
     pub async fn start(config: &Config, clock: SharedClock) -> Result<Daemon, StartError> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&config.data_dir)
-            .map_err(|source| StartError::DataDir {
-                path: config.data_dir.clone(),
-                source,
-            })?;
+        make_data_dir(config)?;
         let store_dir = config.store_dir();
         let store = tokio::task::spawn_blocking(move || Store::open(&store_dir))
             .await
             .map_err(|e| StartError::Task(e.to_string()))??;
+        if let Some(why) = taken_over(config).await {
+            let (data_dir, trail, now) = (config.data_dir.clone(), store.clone(), clock.now());
+            tokio::task::spawn_blocking(move || {
+                crate::standby::stand_down(&data_dir, Some(&trail), &why, now).map(|()| why)
+            })
+            .await
+            .map_err(|e| StartError::Task(e.to_string()))??;
+            let _ = store.flush().await;
+            return Err(StartError::StoodDown(
+                "a standby took over while this appliance was away".to_owned(),
+            ));
+        }
         let tls = web::tls::server_config(config)?;
         let listener =
             TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
@@ -172,18 +249,36 @@ impl Daemon {
             }
             None => None,
         };
+        let (backup_status, backup_now, taken_over) = match backups {
+            Some(crate::backup::schedule::Schedule {
+                status,
+                now,
+                taken_over,
+            }) => (Some(status), Some(now), Some(taken_over)),
+            None => (None, None, None),
+        };
+        let (hand_over_tx, hand_over) = mpsc::channel(2);
         crate::control::listen(
             &config.data_dir,
             crate::control::Commands {
-                backup_now: backups.as_ref().map(|b| b.now.clone()),
+                backup_now,
+                hand_over: hand_over_tx,
+                mode: "primary",
             },
         )
         .map_err(StartError::Control)?;
+        let standby = match &config.standby {
+            Some(standby) => Some(Arc::new(crate::standby::Receiver::new(
+                &config.data_dir,
+                standby,
+            )?)),
+            None => None,
+        };
         let state = AppState {
             store: store.clone(),
-            clock,
+            clock: clock.clone(),
             metrics,
-            backups: backups.map(|b| b.status),
+            backups: backup_status,
             link_limiter: Arc::new(web::ratelimit::AddressLimiter::new(
                 web::answer::LINK_REQUESTS_PER_ADDRESS,
                 std::time::Duration::from_secs(300),
@@ -198,6 +293,7 @@ impl Daemon {
             readiness: Arc::default(),
             monitoring_token: config.http.monitoring_token.clone(),
             hardware: hardware.clone(),
+            standby,
         };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);
@@ -214,6 +310,10 @@ impl Daemon {
             server,
             handle,
             local_addr,
+            data_dir: config.data_dir.clone(),
+            clock,
+            taken_over,
+            hand_over,
         })
     }
 
@@ -229,8 +329,9 @@ impl Daemon {
         &self.hardware
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops gracefully.
-    pub async fn run_until_signal(self) -> ExitCode {
+    /// Serves until SIGTERM or SIGINT, then stops gracefully; or until
+    /// another appliance takes over, then stands down.
+    pub async fn run_until_signal(self) -> Ended {
         use tokio::signal::unix::{signal, SignalKind};
         let (mut term, mut int) = match (
             signal(SignalKind::terminate()),
@@ -239,7 +340,7 @@ impl Daemon {
             (Ok(t), Ok(i)) => (t, i),
             _ => {
                 tracing::error!("cannot listen for stop signals");
-                return ExitCode::from(exit::OS_FILE);
+                return Ended::Exit(ExitCode::from(exit::OS_FILE));
             }
         };
         let Daemon {
@@ -250,20 +351,45 @@ impl Daemon {
             mut server,
             handle,
             local_addr,
+            data_dir,
+            clock,
+            taken_over,
+            mut hand_over,
         } = self;
+        let mut taken_over = taken_over.unwrap_or_else(|| mpsc::channel(1).1);
         let watchdog = service_manager::watchdog_interval().map(|interval| {
             actix_web::rt::spawn(service_manager::run_watchdog(
                 interval,
-                store.clone(),
+                Some(store.clone()),
                 local_addr,
             ))
         });
         service_manager::ready(&format!("serving https on {local_addr}"));
 
-        let server_ended = tokio::select! {
-            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); None }
-            _ = int.recv() => { tracing::info!("SIGINT: stopping"); None }
-            ended = &mut server => Some(ended),
+        let mut stood_down = false;
+        let server_ended = loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break None }
+                _ = int.recv() => { tracing::info!("SIGINT: stopping"); break None }
+                ended = &mut server => break Some(ended),
+                Some(why) = taken_over.recv() => {
+                    stood_down = stand_down(&data_dir, &store, &why, &clock).await.is_ok();
+                    break None;
+                }
+                Some(asked) = hand_over.recv() => match asked {
+                    crate::control::HandOver::Promote(reply) => {
+                        let _ = reply.send(Err("this appliance already is the primary".to_owned()));
+                    }
+                    crate::control::HandOver::Demote(reply) => {
+                        let done = stand_down(&data_dir, &store, "the operator ran tocsin demote", &clock).await;
+                        stood_down = done.is_ok();
+                        let _ = reply.send(done);
+                        if stood_down {
+                            break None;
+                        }
+                    }
+                },
+            }
         };
         service_manager::stopping();
         hardware.stop();
@@ -285,7 +411,7 @@ impl Daemon {
             }
         };
         let _ = inbox_stopped.await;
-        match store.flush().await {
+        let code = match store.flush().await {
             Ok(()) if server_ok => {
                 tracing::info!("stopped cleanly");
                 ExitCode::SUCCESS
@@ -295,6 +421,11 @@ impl Daemon {
                 tracing::error!(error = %e, "the final flush of the store failed");
                 ExitCode::from(exit::IO)
             }
+        };
+        if stood_down {
+            Ended::HandedOver
+        } else {
+            Ended::Exit(code)
         }
     }
 
@@ -308,4 +439,23 @@ impl Daemon {
         let _ = self.server.await;
         self.store.flush().await
     }
+}
+
+async fn stand_down(
+    data_dir: &std::path::Path,
+    store: &Store,
+    why: &str,
+    clock: &SharedClock,
+) -> Result<(), String> {
+    let (data_dir, store, why, now) = (
+        data_dir.to_path_buf(),
+        store.clone(),
+        why.to_owned(),
+        clock.now(),
+    );
+    tokio::task::spawn_blocking(move || {
+        crate::standby::stand_down(&data_dir, Some(&store), &why, now).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }

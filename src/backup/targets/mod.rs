@@ -1,11 +1,14 @@
-//! Where backups are kept: a directory, or an SSH server over SFTP. Every
-//! upload lands under a temporary name and is renamed when whole, so a
-//! half-written backup never looks like one.
+//! Where backups are kept: a directory, an SSH server over SFTP, or a
+//! standby Tocsin over HTTPS. Every upload lands under a temporary name and
+//! is renamed when whole, so a half-written backup never looks like one.
 
 use crate::config::{BackupTarget, Place};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+mod standby;
+pub use standby::{state as standby_state, StandbyState, API as STANDBY_API};
 
 /// Backups are files named `tocsin-…​.tocsinbk`; anything else at a target
 /// is left alone.
@@ -17,6 +20,10 @@ pub fn is_backup(name: &str) -> bool {
 pub enum TargetError {
     #[error("{target}: {why}")]
     Failed { target: String, why: String },
+    /// The standby has been promoted: this appliance is no longer the
+    /// primary and must stand down.
+    #[error("{target} has taken over as the primary: {why}")]
+    TakenOver { target: String, why: String },
 }
 
 fn failed(target: &BackupTarget, why: impl std::fmt::Display) -> TargetError {
@@ -47,6 +54,7 @@ pub fn put(target: &BackupTarget, name: &str, bytes: &[u8]) -> Result<(), Target
             )
             .map(|_| ())
         }
+        Place::Standby { .. } => standby::put(target, name, bytes),
     }
 }
 
@@ -75,6 +83,7 @@ pub fn list(target: &BackupTarget) -> Result<Vec<String>, TargetError> {
             .lines()
             .map(|l| l.trim().rsplit('/').next().unwrap_or_default().to_owned())
             .collect(),
+        Place::Standby { .. } => standby::list(target)?,
     };
     names.retain(|n| is_backup(n));
     names.sort();
@@ -98,6 +107,7 @@ pub fn get(target: &BackupTarget, name: &str) -> Result<Vec<u8>, TargetError> {
             )?;
             std::fs::read(local.path()).map_err(|e| failed(target, e))
         }
+        Place::Standby { .. } => standby::get(target, name),
     }
 }
 
@@ -120,6 +130,9 @@ pub fn remove(target: &BackupTarget, names: &[String]) -> Result<(), TargetError
                 .collect();
             sftp(target, &script).map(|_| ())
         }
+        Place::Standby { .. } => names
+            .iter()
+            .try_for_each(|name| standby::remove(target, name)),
     }
 }
 
