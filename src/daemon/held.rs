@@ -107,7 +107,11 @@ impl HeldDaemon {
         let watchdog = service_manager::watchdog_interval().map(|interval| {
             actix_web::rt::spawn(service_manager::run_watchdog(interval, None, local_addr))
         });
-        service_manager::ready(&format!("held back ({mode:?}) on https {local_addr}"));
+        let held = match &mode {
+            Mode::StoodDown { .. } => "stood down",
+            _ => "standing by",
+        };
+        service_manager::ready(&format!("{held}; serving https on {local_addr}"));
         let promoted = loop {
             tokio::select! {
                 _ = term.recv() => break false,

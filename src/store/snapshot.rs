@@ -142,7 +142,10 @@ impl Store {
                 stopping = stopping || stop_rx.try_recv().is_ok();
                 let mut idle = true;
                 for (id, sub) in &mut subscribers {
-                    while let Ok(event) = sub.next_timeout(std::time::Duration::ZERO) {
+                    // Polled, not `next_timeout`: sled 0.34's `next_timeout`
+                    // sticks for good at a change that turned out a no-op
+                    // (removing a missing key), losing every later one.
+                    while let Some(Some(event)) = futures_util::FutureExt::now_or_never(&mut *sub) {
                         idle = false;
                         log.push(change_of(*id, event));
                     }

@@ -537,3 +537,85 @@ fn schema_1_secrets_are_sealed_and_peppered_on_upgrade() {
     ));
     assert_ne!(user.recovery_codes[0], code_sha256);
 }
+
+/// Pairs of keys of which a transaction always holds exactly one, moved
+/// back and forth while a snapshot is taken: the image holds exactly one of
+/// each pair too.
+#[test]
+fn a_snapshot_holds_whole_transactions_under_moving_updates() {
+    let (dir, store) = open();
+    let org = Id::new();
+    let pairs: Vec<(Id, Id)> = (0..300).map(|_| (Id::new(), Id::new())).collect();
+    for (a, _) in &pairs {
+        store
+            .transaction(|tx| tx.put(org, Kind::User, *a, &serde_json::json!({"v": 0})))
+            .unwrap();
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let ghost = keys::record(org, Kind::User, Id::new());
+    let write = |offset: usize| {
+        let mut n = 0u64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let (a, b) = pairs[(n as usize * 7 + offset) % pairs.len()];
+            let (ka, kb) = (
+                keys::record(org, Kind::User, a),
+                keys::record(org, Kind::User, b),
+            );
+            store
+                .w()
+                .records
+                .transaction(|tx| {
+                    // A no-op, as a claim's removal of a missing key is.
+                    tx.remove(ghost.as_slice())?;
+                    if tx.remove(ka.as_slice())?.is_some() {
+                        tx.insert(kb.as_slice(), &[])?;
+                    } else {
+                        tx.remove(kb.as_slice())?;
+                        tx.insert(ka.as_slice(), &[])?;
+                    }
+                    Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+                })
+                .unwrap();
+            n += 1;
+        }
+        n
+    };
+    let changes = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| write(0));
+        let other = scope.spawn(|| write(1));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut changes = Vec::new();
+        store
+            .snapshot(|c| {
+                changes.push(c.clone());
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                Ok(())
+            })
+            .unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(writer.join().unwrap() + other.join().unwrap() > 0);
+        changes
+    });
+    let target = tempfile::tempdir().unwrap();
+    let path = target.path().join("store");
+    Store::restore_image(&path, changes).unwrap();
+    std::fs::copy(
+        store.at_rest_key_path(),
+        target.path().join(AT_REST_KEY_FILE),
+    )
+    .unwrap();
+    let _ = dir;
+    let back = reopen(&path).unwrap();
+    let mut broken = 0;
+    for (a, b) in &pairs {
+        let has = |id: Id| {
+            back.records
+                .contains_key(keys::record(org, Kind::User, id))
+                .unwrap()
+        };
+        if has(*a) == has(*b) {
+            broken += 1;
+        }
+    }
+    assert_eq!(broken, 0, "pairs torn in the image");
+}

@@ -48,6 +48,8 @@ pub struct Appliance {
     notify: UnixDatagram,
     notify_path: PathBuf,
     pub env: Vec<(String, String)>,
+    /// The daemon's last readiness notification.
+    pub status: String,
 }
 
 impl Appliance {
@@ -94,6 +96,7 @@ impl Appliance {
             notify,
             notify_path,
             env: Vec::new(),
+            status: String::new(),
             dir,
         }
     }
@@ -163,12 +166,19 @@ impl Appliance {
             command.env(k, v);
         }
         self.child = Some(command.spawn().unwrap());
-        let status = self.wait_for_notify("READY=1", Duration::from_secs(30));
+        self.await_ready()
+    }
+
+    /// Waits for the daemon to say it is ready (again, after a hand-over)
+    /// and learns the address it serves on; returns its status line.
+    pub fn await_ready(&mut self) -> &mut Self {
+        let status = self.wait_for_notify("READY=1", Duration::from_secs(60));
         let addr = status
             .lines()
-            .find_map(|l| l.strip_prefix("STATUS=serving https on "))
+            .find_map(|l| l.split("serving https on ").nth(1))
             .unwrap_or_else(|| panic!("no address in {status:?}"));
         self.addr = Some(addr.parse().unwrap());
+        self.status = status;
         self
     }
 
