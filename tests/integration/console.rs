@@ -12,6 +12,13 @@ use tocsin::config::ModemConfig;
 use tocsin::hw::sim::modem::{SimModem, SimModemConfig};
 
 fn server_with_modem(dir: &tempfile::TempDir) -> (Server, SimModem) {
+    server_with_modem_and(dir, |_| {})
+}
+
+fn server_with_modem_and(
+    dir: &tempfile::TempDir,
+    change: impl FnOnce(&mut tocsin::config::Config) + Send + 'static,
+) -> (Server, SimModem) {
     let link = dir.path().join("gsm1");
     let modem = SimModem::start(
         &link,
@@ -32,7 +39,10 @@ fn server_with_modem(dir: &tempfile::TempDir) -> (Server, SimModem) {
         profile,
         sim_pin: None,
     };
-    let server = Server::start_with(move |c| c.modems.push(config));
+    let server = Server::start_with(move |c| {
+        c.modems.push(config);
+        change(c);
+    });
     (server, modem)
 }
 
@@ -261,7 +271,31 @@ fn a_csv_import_reports_both_bad_rows_and_imports_the_rest() {
 #[test]
 fn the_operator_assigns_senders_to_organisations_in_the_console() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _modem) = server_with_modem(&dir);
+    // Backups to a directory that works and to one that can't be made.
+    let key = dir.path().join("backup.key");
+    tocsin::backup::BackupKey::generate()
+        .unwrap()
+        .write_new(&key)
+        .unwrap();
+    let local = dir.path().join("backups");
+    let (server, _modem) = server_with_modem_and(&dir, move |c| {
+        c.backup = Some(tocsin::config::BackupConfig {
+            key_file: key,
+            interval: time::Duration::minutes(15),
+            keep_last: 4,
+            keep_daily: 0,
+            targets: vec![
+                tocsin::config::BackupTarget {
+                    name: "local".to_owned(),
+                    place: tocsin::config::Place::Directory(local),
+                },
+                tocsin::config::BackupTarget {
+                    name: "broken".to_owned(),
+                    place: tocsin::config::Place::Directory("/proc/tocsin-backups".into()),
+                },
+            ],
+        });
+    });
     let clock: tocsin::clock::SharedClock = std::sync::Arc::new(server.clock.clone());
     tocsin::provisioning::create_admin(&server.store, &clock, "beta", "root", PASSWORD).unwrap();
     tocsin::provisioning::create_operator(&server.store, &clock, "op", PASSWORD).unwrap();
@@ -305,5 +339,24 @@ fn the_operator_assigns_senders_to_organisations_in_the_console() {
     browser.screenshot("console-appliance-1366");
     browser.click("[data-test=nav-hardware]");
     browser.find("[data-test=inbound-table]");
+    // Each backup target's state: one current, one failing with its reason.
+    wait_until("both backup targets tried", WAIT, || {
+        browser.click("[data-test=hardware-refresh]");
+        std::thread::sleep(Duration::from_millis(300));
+        (browser
+            .try_find("[data-test=backup-target-local][data-state=ok]")
+            .is_some()
+            && browser
+                .try_find("[data-test=backup-target-broken][data-state=failing]")
+                .is_some())
+        .then_some(())
+    });
     browser.screenshot("console-appliance-hardware-1366");
+    browser.eval("document.querySelector('[data-test=backups]').scrollIntoView()");
+    let broken = browser.text("[data-test=backup-target-broken]");
+    assert!(
+        broken.contains("/proc/tocsin-backups"),
+        "the operator sees why a target fails: {broken}"
+    );
+    browser.screenshot("console-appliance-backups-1366");
 }

@@ -36,7 +36,8 @@ fn failed(target: &BackupTarget, why: impl std::fmt::Display) -> TargetError {
 /// Puts a backup at the target under `name`, atomically.
 pub fn put(target: &BackupTarget, name: &str, bytes: &[u8]) -> Result<(), TargetError> {
     match &target.place {
-        Place::Directory(dir) => put_file(dir, name, bytes).map_err(|e| failed(target, e)),
+        Place::Directory(dir) => put_file(dir, name, bytes)
+            .map_err(|e| failed(target, format!("{}: {e}", dir.display()))),
         Place::Sftp { path, .. } => {
             let local = tempfile::NamedTempFile::new().map_err(|e| failed(target, e))?;
             std::fs::write(local.path(), bytes).map_err(|e| failed(target, e))?;

@@ -60,6 +60,22 @@ async fn hardware(
                 .then(|| (backlog as f64 * 60.0 / capacity).ceil() as u64),
         })
     });
+    // Where backups go is the appliance's business: organisations that
+    // manage devices see whether each target is current, the operator also
+    // why one fails.
+    let backups = state
+        .backups
+        .as_ref()
+        .filter(|_| whole_view || principal.access.allows(Permission::ManageDevices))
+        .map(|b| {
+            let mut status = b.snapshot();
+            if !operator {
+                for t in &mut status.targets {
+                    t.last_error = t.last_error.as_ref().map(|_| "failing".to_owned());
+                }
+            }
+            status
+        });
     let now = state.clock.now();
     blocking(move || {
         principal
@@ -69,6 +85,7 @@ async fn hardware(
     .await?;
     Ok(HttpResponse::Ok().json(json!({
         "devices": devices, "sms": sms, "outbox": outbox, "storage_bytes": storage,
+        "backups": backups,
     })))
 }
 

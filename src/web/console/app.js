@@ -220,6 +220,9 @@
     "rules.pin_hint": "6–12 digits; stored only as a hash.", "rules.pin_unchanged": "unchanged",
     "rules.trigger_templates": "May fire (none ticked: any template)", "rules.add_trigger": "Add number",
     "rules.save_triggers": "Save SMS triggers",
+    "backup.title": "Backups", "backup.target": "Target", "backup.state": "State", "backup.last_success": "Newest backup there",
+    "backup.problem": "Problem", "backup.ok": "Current", "backup.failing": "Failing", "backup.waiting": "Not reached yet",
+    "backup.since": "since {at}:", "backup.newest": "Newest backup {name}, taken {at}.", "backup.none": "No backup taken yet.",
     "hardware.title": "Hardware", "hardware.health": "Health", "hardware.store": "Storage", "hardware.sms_queue": "SMS waiting",
     "hardware.capacity": "SMS capacity", "hardware.per_minute": "{n} / min", "hardware.no_modems": "No modems",
     "hardware.outbox": "Waiting to be sent", "hardware.storage": "Storage",
@@ -495,6 +498,9 @@
     "rules.pin": "PIN", "rules.pin_hint": "6–12 numeroa; tallennetaan vain tiivisteenä.", "rules.pin_unchanged": "ennallaan",
     "rules.trigger_templates": "Saa laukaista (tyhjä: minkä tahansa pohjan)", "rules.add_trigger": "Lisää numero",
     "rules.save_triggers": "Tallenna tekstiviestilaukaisut",
+    "backup.title": "Varmuuskopiot", "backup.target": "Kohde", "backup.state": "Tila", "backup.last_success": "Uusin kopio kohteessa",
+    "backup.problem": "Ongelma", "backup.ok": "Ajan tasalla", "backup.failing": "Epäonnistuu", "backup.waiting": "Ei vielä perillä",
+    "backup.since": "{at} alkaen:", "backup.newest": "Uusin varmuuskopio {name}, otettu {at}.", "backup.none": "Varmuuskopiota ei ole vielä otettu.",
     "hardware.title": "Laitteisto", "hardware.health": "Kunto", "hardware.store": "Tietovarasto",
     "hardware.sms_queue": "Tekstiviestejä jonossa", "hardware.capacity": "Tekstiviestikapasiteetti", "hardware.per_minute": "{n} / min",
     "hardware.outbox": "Lähtevät jonossa", "hardware.storage": "Tallennustila",
@@ -777,6 +783,9 @@
     "rules.pin_hint": "6–12 siffror; sparas bara som hash.", "rules.pin_unchanged": "oförändrad",
     "rules.trigger_templates": "Får utlösa (inget valt: vilken mall som helst)", "rules.add_trigger": "Lägg till nummer",
     "rules.save_triggers": "Spara sms-utlösare",
+    "backup.title": "Säkerhetskopior", "backup.target": "Mål", "backup.state": "Läge", "backup.last_success": "Nyaste kopian där",
+    "backup.problem": "Problem", "backup.ok": "Aktuell", "backup.failing": "Misslyckas", "backup.waiting": "Inte framme ännu",
+    "backup.since": "sedan {at}:", "backup.newest": "Nyaste säkerhetskopian {name}, tagen {at}.", "backup.none": "Ingen säkerhetskopia tagen ännu.",
     "hardware.title": "Utrustning", "hardware.health": "Hälsa", "hardware.store": "Lagring", "hardware.sms_queue": "Sms som väntar",
     "hardware.capacity": "Sms-kapacitet", "hardware.per_minute": "{n} / min", "hardware.no_modems": "Inga modem",
     "hardware.outbox": "Väntar på att skickas", "hardware.storage": "Lagring",
@@ -4230,10 +4239,31 @@
     }
   }
 
+  // Each backup target: current, failing (and since when), or not reached yet.
+  function backupsCard(backups) {
+    const rows = (backups.targets || []).map((target) => {
+      const state = target.failing_since ? "failing" : target.last_success_at ? "ok" : "waiting";
+      return el("tr", { test: `backup-target-${target.name}`, "data-state": state },
+        el("td", { text: target.name }),
+        el("td", null, badge(t(`backup.${state}`), state === "ok" ? "b-ok" : state === "failing" ? "b-bad" : "b-muted")),
+        el("td", { text: target.last_success_at ? fmtTime(target.last_success_at) : "–" }),
+        el("td", { class: "wrap", text: target.failing_since ? `${t("backup.since", { at: fmtTime(target.failing_since) })} ${target.last_error || ""}` : "" }));
+    });
+    return el("section", { class: "card", test: "backups" },
+      el("h2", { text: t("backup.title") }),
+      el("p", { class: "hint", text: backups.newest ? t("backup.newest", { name: backups.newest, at: fmtTime(backups.newest_at) }) : t("backup.none") }),
+      el("table", { class: "table" },
+        el("thead", null, el("tr", null,
+          el("th", { text: t("backup.target") }), el("th", { text: t("backup.state") }),
+          el("th", { text: t("backup.last_success") }), el("th", { text: t("backup.problem") }))),
+        el("tbody", null, rows)));
+  }
+
   async function renderHardware(page) {
     append(page, heading(t("hardware.title")));
     const healthBox = el("div", { class: "health-row", "aria-live": "polite" });
     const devicesBox = el("div", { class: "device-grid" });
+    const backupsBox = el("div");
     const auto = checkbox(t("hardware.auto"), { test: "hardware-auto" });
     let timer = null;
     const load = async () => {
@@ -4265,6 +4295,7 @@
           el("span", { class: "stat-value", text: `${(hw.storage_bytes / 1048576).toFixed(1)} MiB` })) : null);
       const devices = hw.devices || [];
       replace(devicesBox, devices.length ? devices.map(deviceCard) : el("p", { class: "muted", text: t("hardware.none") }));
+      replace(backupsBox, hw.backups ? backupsCard(hw.backups) : null);
     };
     const refresh = () => load().catch(report);
     auto.input.addEventListener("change", () => {
@@ -4274,7 +4305,7 @@
     onCleanup(() => clearInterval(timer));
     append(page,
       el("div", { class: "actions" }, button(t("common.refresh"), { test: "hardware-refresh", onclick: refresh }), auto),
-      healthBox, devicesBox);
+      healthBox, devicesBox, backupsBox);
     await load();
     if (can("send_alerts")) append(page, await inboundCard("/api/v1/inbound", t("inbound.title")));
     if (can("operate_appliance")) append(page, await inboundCard("/api/v1/system/inbound", t("appliance.unassigned")));
