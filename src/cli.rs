@@ -124,6 +124,9 @@ enum BackupKeyCommand {
     Create {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// The appliance whose audit trail records the new key.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -258,8 +261,8 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
             name,
         })) => one_shot(|| operator_apikey_create(&config.config, &name)),
-        Command::Backup(BackupCommand::Key(BackupKeyCommand::Create { out })) => {
-            one_shot(|| backup_key_create(&out))
+        Command::Backup(BackupCommand::Key(BackupKeyCommand::Create { out, config })) => {
+            one_shot(|| backup_key_create(&out, config.as_deref()))
         }
         Command::Backup(BackupCommand::Now(args)) => one_shot(|| backup_now(&args.config)),
         Command::Backup(BackupCommand::List(args)) => one_shot(|| backup_list(&args.config)),
@@ -340,10 +343,26 @@ fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> R
     }
 }
 
-fn backup_key_create(out: &Path) -> Result<(), String> {
+fn backup_key_create(out: &Path, config: Option<&Path>) -> Result<(), String> {
     let key = backup::BackupKey::generate().map_err(|e| e.to_string())?;
     key.write_new(out).map_err(|e| e.to_string())?;
     tracing::info!(key = %key.id(), file = %out.display(), "backup key created");
+    if let Some(config) = config {
+        let config = Config::load(config).map_err(|e| e.to_string())?;
+        let command = format!("key-created {}", key.id());
+        let audited = match crate::control::ask(&config.data_dir, &command) {
+            Ok(answer) => answer
+                .get("error")
+                .and_then(|e| e.as_str())
+                .map_or(Ok(()), |e| Err(e.to_owned())),
+            Err(_) => Store::open(&config.store_dir())
+                .map_err(|e| e.to_string())
+                .and_then(|store| {
+                    crate::control::key_created(&store, &key.id()).map_err(|e| e.to_string())
+                }),
+        };
+        audited.map_err(|e| format!("the key is made, but not in the audit trail: {e}"))?;
+    }
     println!("backup key {} written to {}", key.id(), out.display());
     println!("recovery text (keep it offline; it is the key):");
     println!("  {}", key.recovery_text());

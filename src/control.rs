@@ -28,6 +28,8 @@ pub struct Commands {
     pub hand_over: mpsc::Sender<HandOver>,
     /// What the daemon is now: `primary`, `standby` or `stood down`.
     pub mode: &'static str,
+    /// The store, for the audit trail of what the shell did, when open.
+    pub store: Option<crate::store::Store>,
 }
 
 /// Listens on the control socket until the runtime stops.
@@ -103,8 +105,35 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
             }
         }
         "mode" => serde_json::json!({ "mode": commands.mode }),
+        other if other.starts_with("key-created ") => {
+            let id = other.trim_start_matches("key-created ").to_owned();
+            let Some(store) = commands.store.clone() else {
+                return serde_json::json!({"error": "no store is open"});
+            };
+            let written = tokio::task::spawn_blocking(move || key_created(&store, &id)).await;
+            match written {
+                Ok(Ok(())) => serde_json::json!({ "audited": true }),
+                Ok(Err(e)) => serde_json::json!({ "error": e.to_string() }),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            }
+        }
         other => serde_json::json!({ "error": format!("unknown command {other:?}") }),
     }
+}
+
+/// Records in the appliance's audit trail that a backup key was made.
+pub fn key_created(store: &crate::store::Store, id: &str) -> Result<(), crate::store::StoreError> {
+    if let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
+        crate::audit::Entry::new(
+            crate::audit::shell(),
+            "backup.key_created",
+            crate::store::Outcome::Success,
+        )
+        .target(id)
+        .write(&store.org(org.id), time::OffsetDateTime::now_utc())?;
+        store.flush_blocking()?;
+    }
+    Ok(())
 }
 
 /// Sends one command to the running daemon and returns its answer.

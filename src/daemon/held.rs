@@ -53,6 +53,7 @@ impl HeldDaemon {
             Commands {
                 backup_now: None,
                 hand_over: hand_over_tx,
+                store: None,
                 mode: match mode {
                     Mode::StoodDown { .. } => "stood down",
                     _ => "standby",

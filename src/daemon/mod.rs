@@ -264,6 +264,7 @@ impl Daemon {
                 backup_now,
                 hand_over: hand_over_tx,
                 mode: "primary",
+                store: Some(store.clone()),
             },
         )
         .map_err(StartError::Control)?;

@@ -309,13 +309,18 @@ fn backups_reach_every_target_and_the_standby_takes_over_after_a_kill() {
         "{report}"
     );
     let other_key = app.dir.path().join("other.key");
-    tocsin(&[
+    // A new key is in the appliance's audit trail (the daemon is down: the
+    // command writes it to the store itself).
+    let made_key = tocsin(&[
         "backup",
         "key",
         "create",
         "--out",
         other_key.to_str().unwrap(),
+        "--config",
+        app.config_arg(),
     ]);
+    assert!(made_key.status.success(), "{}", text(&made_key.stderr));
     let wrong = tocsin(&[
         "backup",
         "verify",
