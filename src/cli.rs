@@ -72,6 +72,9 @@ enum Command {
     /// A standby appliance.
     #[command(subcommand)]
     Standby(StandbyCommand),
+    /// The tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Restore a backup into an empty data directory.
     Restore {
         /// The backup key file (or a file holding its recovery text).
@@ -105,6 +108,49 @@ enum BackupCommand {
         key: PathBuf,
         /// The backup file.
         backup: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// The key that signs audit checkpoints: the private key (0600) and
+    /// FILE.pub for verifiers.
+    #[command(subcommand)]
+    Key(AuditKeyCommand),
+    /// Write an organisation's (or the appliance's) audit chain with its
+    /// signed checkpoints as JSON lines.
+    Export {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The organisation's short name.
+        #[arg(
+            long,
+            conflicts_with = "appliance",
+            required_unless_present = "appliance"
+        )]
+        org: Option<String>,
+        /// The appliance's own trail (the operator's).
+        #[arg(long)]
+        appliance: bool,
+        /// Only events from this time on (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+    },
+    /// Check an export against the public key: OK, or the first edited,
+    /// deleted, inserted or reordered event.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        public_key: PathBuf,
+        /// The export.
+        export: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditKeyCommand {
+    Create {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -278,6 +324,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Promote(args) => one_shot(|| promote(&args.config)),
         Command::Demote(args) => one_shot(|| demote(&args.config)),
         Command::Standby(StandbyCommand::Token { out }) => one_shot(|| standby_token(&out)),
+        Command::Audit(AuditCommand::Key(AuditKeyCommand::Create { out })) => {
+            one_shot(|| audit_key_create(&out))
+        }
+        Command::Audit(AuditCommand::Export {
+            config,
+            org,
+            appliance: _,
+            since,
+        }) => one_shot(|| audit_export(&config.config, org.as_deref(), since.as_deref())),
+        Command::Audit(AuditCommand::Verify { public_key, export }) => {
+            one_shot(|| audit_verify(&public_key, &export))
+        }
         Command::Simulate(SimulateCommand::Modem {
             link,
             network_delay_ms,
@@ -428,6 +486,66 @@ fn demote(path: &Path) -> Result<(), String> {
         }
     }
     println!("stood down: this appliance sends nothing until `tocsin promote`");
+    Ok(())
+}
+
+fn audit_key_create(out: &Path) -> Result<(), String> {
+    let key = crate::audit::chain::AuditKey::generate().map_err(|e| e.to_string())?;
+    let public = key.write_new(out).map_err(|e| e.to_string())?;
+    println!("audit signing key written to {}", out.display());
+    println!(
+        "public key {} written to {}",
+        key.public_hex(),
+        public.display()
+    );
+    Ok(())
+}
+
+fn audit_export(path: &Path, org: Option<&str>, since: Option<&str>) -> Result<(), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let slug = org.unwrap_or(crate::store::APPLIANCE_SLUG);
+    if let Some(since) = since {
+        time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| format!("--since {since:?} is not an RFC 3339 time: {e}"))?;
+    }
+    let command = format!("audit-export {slug} {}", since.unwrap_or("-"));
+    let lines = match crate::control::ask(&config.data_dir, &command) {
+        Ok(answer) => {
+            if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
+                return Err(error.to_owned());
+            }
+            answer["lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect()
+        }
+        Err(_) => {
+            let store = Store::open(&config.store_dir()).map_err(|e| e.to_string())?;
+            crate::control::audit_export(&store, slug, since)?
+        }
+    };
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn audit_verify(public_key: &Path, export: &Path) -> Result<(), String> {
+    let public = crate::audit::chain::read_public(public_key)?;
+    let text = std::fs::read_to_string(export).map_err(|e| format!("{}: {e}", export.display()))?;
+    let verified = crate::audit::chain::verify(&text, &public).map_err(|e| e.to_string())?;
+    println!(
+        "OK: {} events, {} signed checkpoints{}",
+        verified.events,
+        verified.checkpoints,
+        if verified.unsigned_tail > 0 {
+            format!(", the last {} not yet signed", verified.unsigned_tail)
+        } else {
+            String::new()
+        }
+    );
     Ok(())
 }
 

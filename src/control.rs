@@ -105,6 +105,24 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
             }
         }
         "mode" => serde_json::json!({ "mode": commands.mode }),
+        other if other.starts_with("audit-export ") => {
+            let mut words = other.split_whitespace().skip(1);
+            let (Some(slug), Some(since)) = (words.next(), words.next()) else {
+                return serde_json::json!({"error": "audit-export ORG SINCE|-"});
+            };
+            let Some(store) = commands.store.clone() else {
+                return serde_json::json!({"error": "no store is open"});
+            };
+            let (slug, since) = (slug.to_owned(), (since != "-").then(|| since.to_owned()));
+            let lines =
+                tokio::task::spawn_blocking(move || audit_export(&store, &slug, since.as_deref()))
+                    .await;
+            match lines {
+                Ok(Ok(lines)) => serde_json::json!({ "lines": lines }),
+                Ok(Err(e)) => serde_json::json!({ "error": e }),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            }
+        }
         other if other.starts_with("key-created ") => {
             let id = other.trim_start_matches("key-created ").to_owned();
             let Some(store) = commands.store.clone() else {
@@ -119,6 +137,28 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
         }
         other => serde_json::json!({ "error": format!("unknown command {other:?}") }),
     }
+}
+
+/// An organisation's audit chain as export lines.
+pub fn audit_export(
+    store: &crate::store::Store,
+    slug: &str,
+    since: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let since = since
+        .map(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339))
+        .transpose()
+        .map_err(|e| format!("since: {e}"))?;
+    let org = store
+        .org_by_slug(slug)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no organisation {slug:?}"))?;
+    let lines =
+        crate::audit::chain::export(&store.org(org.id), since).map_err(|e| e.to_string())?;
+    lines
+        .iter()
+        .map(|l| serde_json::to_string(l).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Records in the appliance's audit trail that a backup key was made.

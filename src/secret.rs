@@ -1,6 +1,17 @@
 //! Values that must never reach a log line.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where a secret is read from: the systemd credential of that name when the
+/// service manager passed one (`LoadCredential=`), else the configured file.
+/// Credentials let the key stay readable by root only.
+pub fn credential_or(configured: &Path, credential: &str) -> PathBuf {
+    std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|dir| PathBuf::from(dir).join(credential))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| configured.to_path_buf())
+}
 
 /// A value that must never reach a log line (PINs, URLs with passwords).
 #[derive(Clone, PartialEq, Eq)]

@@ -143,13 +143,7 @@ impl BackupKey {
 /// Where the daemon finds the key: the systemd credential when the service
 /// has one, else the configured file.
 pub fn key_path(configured: &Path) -> PathBuf {
-    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
-        let credential = Path::new(&dir).join(CREDENTIAL);
-        if credential.exists() {
-            return credential;
-        }
-    }
-    configured.to_path_buf()
+    crate::secret::credential_or(configured, CREDENTIAL)
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@
 //! and the key, so an operator fixes them all in one go. The code that reads a key
 //! is also its schema: a key nobody reads is reported as unknown.
 
+mod audit;
 mod backup;
 mod reader;
 mod standby;
 
+pub use audit::AuditConfig;
 pub use backup::{BackupConfig, BackupTarget, Place};
 pub use standby::StandbyConfig;
 
@@ -33,6 +35,8 @@ pub struct Config {
     pub backup: Option<BackupConfig>,
     /// Present when this appliance stands by for another.
     pub standby: Option<StandbyConfig>,
+    /// Signing the audit trail.
+    pub audit: Option<AuditConfig>,
 }
 
 /// How received SMS are put together.
@@ -281,6 +285,14 @@ impl Config {
             }
             None => None,
         };
+        let audit = match r.table(&mut root, "audit") {
+            Some(mut t) => {
+                let audit = audit::read_audit(&mut r, &mut t);
+                r.finish(t);
+                audit
+            }
+            None => None,
+        };
         let standby = match r.table(&mut root, "standby") {
             Some(mut t) => {
                 let standby = standby::read_standby(&mut r, &mut t);
@@ -304,6 +316,7 @@ impl Config {
                 sms,
                 backup,
                 standby,
+                audit,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -331,6 +344,7 @@ impl Config {
             sms: SmsConfig::default(),
             backup: None,
             standby: None,
+            audit: None,
         }
     }
 

@@ -63,6 +63,8 @@ pub enum StartError {
     Control(std::io::Error),
     #[error("standby: {0}")]
     Standby(#[from] crate::standby::StandbyError),
+    #[error("audit ([audit] signing_key): {0}")]
+    Audit(String),
     /// Another appliance has taken over: this one must run held back.
     #[error("standing down: {0}")]
     StoodDown(String),
@@ -93,7 +95,7 @@ impl StartError {
             StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
             StartError::Email(_) | StartError::Backup(_) => exit::CONFIG,
             StartError::Control(_) => exit::CANT_CREATE,
-            StartError::Standby(_) => exit::CONFIG,
+            StartError::Standby(_) | StartError::Audit(_) => exit::CONFIG,
             StartError::StoodDown(_) => exit::TEMP_FAIL,
         }
     }
@@ -111,6 +113,42 @@ pub struct Daemon {
     clock: SharedClock,
     taken_over: Option<mpsc::Receiver<String>>,
     hand_over: mpsc::Receiver<crate::control::HandOver>,
+    audit_key: Option<Arc<crate::audit::chain::AuditKey>>,
+}
+
+/// Signs every organisation's audit chain head each interval.
+fn start_checkpoints(
+    store: Store,
+    key: Arc<crate::audit::chain::AuditKey>,
+    clock: SharedClock,
+    interval: time::Duration,
+) {
+    let every =
+        std::time::Duration::from_secs(u64::try_from(interval.whole_seconds()).unwrap_or(300));
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            sign_checkpoints(&store, &key, &clock).await;
+        }
+    });
+}
+
+async fn sign_checkpoints(
+    store: &Store,
+    key: &Arc<crate::audit::chain::AuditKey>,
+    clock: &SharedClock,
+) {
+    let (store, key, now) = (store.clone(), key.clone(), clock.now());
+    let signed =
+        tokio::task::spawn_blocking(move || crate::audit::chain::sign_all(&store, &key, now)).await;
+    match signed {
+        Ok(Ok(n)) if n > 0 => tracing::debug!(chains = n, "audit checkpoints signed"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "cannot sign audit checkpoints"),
+        Err(e) => tracing::error!(error = %e, "cannot sign audit checkpoints"),
+    }
 }
 
 fn make_data_dir(config: &Config) -> Result<(), StartError> {
@@ -233,6 +271,24 @@ impl Daemon {
             channels,
         )
         .await?;
+        let audit_key = match &config.audit {
+            Some(audit) => {
+                let key = Arc::new(
+                    crate::audit::chain::AuditKey::read(&crate::audit::chain::key_path(
+                        &audit.signing_key,
+                    ))
+                    .map_err(|e| StartError::Audit(e.to_string()))?,
+                );
+                start_checkpoints(
+                    store.clone(),
+                    key.clone(),
+                    clock.clone(),
+                    audit.checkpoint_interval,
+                );
+                Some(key)
+            }
+            None => None,
+        };
         let metrics = Arc::new(Metrics::default());
         let backups = match &config.backup {
             Some(backup) => {
@@ -315,6 +371,7 @@ impl Daemon {
             clock,
             taken_over,
             hand_over,
+            audit_key,
         })
     }
 
@@ -356,6 +413,7 @@ impl Daemon {
             clock,
             taken_over,
             mut hand_over,
+            audit_key,
         } = self;
         let mut taken_over = taken_over.unwrap_or_else(|| mpsc::channel(1).1);
         let watchdog = service_manager::watchdog_interval().map(|interval| {
@@ -412,6 +470,9 @@ impl Daemon {
             }
         };
         let _ = inbox_stopped.await;
+        if let Some(key) = &audit_key {
+            sign_checkpoints(&store, key, &clock).await;
+        }
         let code = match store.flush().await {
             Ok(()) if server_ok => {
                 tracing::info!("stopped cleanly");

@@ -485,13 +485,24 @@ impl OrgStore {
                 encode(Kind::AlertEvent, e)?,
             );
         }
-        for e in &new.audit {
-            batch.insert(
-                keys::record(self.org, Kind::Audit, e.id),
-                encode(Kind::Audit, e)?,
-            );
-        }
         Ok(())
+    }
+
+    /// Applies `batch` and chains `audit` into the organisation's trail in
+    /// one transaction.
+    fn apply_audited(&self, batch: &Batch, audit: &[super::AuditEvent]) -> Result<()> {
+        let org = self.org;
+        self.store
+            .w()
+            .records
+            .transaction(|tx| {
+                tx.apply_batch(batch)?;
+                for event in audit {
+                    super::audit::append(tx, org, event)?;
+                }
+                Ok(())
+            })
+            .map_err(flatten)
     }
 
     /// The entry that finds a user's recipient record in an alert and, for
@@ -538,8 +549,7 @@ impl OrgStore {
             );
         }
         self.stage_indexes(&mut batch, alert.id, new)?;
-        self.store.w().records.apply_batch(batch)?;
-        Ok(())
+        self.apply_audited(&batch, &new.audit)
     }
 
     /// Escalation: adds recipients, or to existing recipients their next
@@ -599,6 +609,9 @@ impl OrgStore {
                     }
                 }
                 tx.apply_batch(&extra)?;
+                for event in &new.audit {
+                    super::audit::append(tx, self.org, event)?;
+                }
                 if let Some(timer) = done {
                     tx.remove(timer.key.as_slice())?;
                 }
@@ -743,12 +756,7 @@ impl OrgStore {
             child(self.org, Kind::AlertEvent, alert, event.id),
             encode(Kind::AlertEvent, event)?,
         );
-        batch.insert(
-            keys::record(self.org, Kind::Audit, audit.id),
-            encode(Kind::Audit, audit)?,
-        );
-        self.store.w().records.apply_batch(batch)?;
-        Ok(())
+        self.apply_audited(&batch, std::slice::from_ref(audit))
     }
 
     /// Stores an answer; the first answer's time is kept when it changes.

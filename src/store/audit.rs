@@ -1,6 +1,12 @@
 //! Audit events: who did what, when, from where, with what outcome. Append-only
 //! and written through the store (never only to a log file), so they are as
 //! durable as the change they describe.
+//!
+//! Each organisation's events form a hash chain: an event carries its
+//! sequence number, the hash of the event before it and its own hash, all
+//! assigned in the transaction that stores it. Checkpoints sign a chain's
+//! head (see `crate::audit::chain`), so an edited, deleted, inserted or
+//! reordered event shows.
 
 use super::keys::{self, Kind};
 use super::{decode, OrgStore, Result};
@@ -24,6 +30,100 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     #[serde(default)]
     pub detail: Option<String>,
+    /// The place in its organisation's chain, from 1; 0 for events written
+    /// before chains existed.
+    #[serde(default)]
+    pub seq: u64,
+    /// The hash of the event before it in the chain (hex).
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// SHA-256 (hex) of this event as JSON without this field.
+    #[serde(default)]
+    pub hash: Option<String>,
+}
+
+impl AuditEvent {
+    /// The hash the event's content gives, with `seq` and `prev` as set.
+    pub fn content_hash(&self) -> String {
+        use sha2::Digest;
+        let unhashed = AuditEvent {
+            hash: None,
+            ..self.clone()
+        };
+        let json = serde_json::to_vec(&unhashed).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(json))
+    }
+}
+
+/// Where an organisation's chain ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub seq: u64,
+    pub hash: Option<String>,
+}
+
+/// A signed chain head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub org: Id,
+    pub seq: u64,
+    pub hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The signing key's public half (hex), so a verifier names the key.
+    pub key: String,
+    /// Ed25519 over [`Checkpoint::message`] (hex).
+    pub signature: String,
+}
+
+impl Checkpoint {
+    /// What is signed.
+    pub fn message(org: Id, seq: u64, hash: &str, at: OffsetDateTime) -> Vec<u8> {
+        format!(
+            "tocsin-audit-checkpoint\n{org}\n{seq}\n{hash}\n{}",
+            at.unix_timestamp_nanos()
+        )
+        .into_bytes()
+    }
+}
+
+type TxError = sled::transaction::ConflictableTransactionError<super::StoreError>;
+
+/// Appends `event` to `org`'s chain inside a transaction on the records
+/// tree: numbers and links it, stores it and moves the head.
+pub(super) fn append(
+    tx: &sled::transaction::TransactionalTree,
+    org: Id,
+    event: &AuditEvent,
+) -> std::result::Result<(), TxError> {
+    let head_key = keys::record(Id::SYSTEM, Kind::AuditHead, org);
+    let head: ChainHead = match tx.get(&head_key)? {
+        Some(bytes) => decode(Kind::AuditHead, &bytes).map_err(TxError::Abort)?,
+        None => ChainHead::default(),
+    };
+    let mut chained = event.clone();
+    chained.seq = head.seq + 1;
+    chained.prev = head.hash;
+    chained.hash = Some(chained.content_hash());
+    tx.insert(
+        keys::record(org, Kind::Audit, event.id),
+        encode(Kind::Audit, &chained)?,
+    )?;
+    let next = ChainHead {
+        seq: chained.seq,
+        hash: chained.hash,
+    };
+    tx.insert(head_key, encode(Kind::AuditHead, &next)?)?;
+    Ok(())
+}
+
+fn encode<R: Serialize>(kind: Kind, record: &R) -> std::result::Result<Vec<u8>, TxError> {
+    serde_json::to_vec(record).map_err(|source| {
+        TxError::Abort(super::StoreError::Corrupt {
+            kind: kind.name(),
+            source,
+        })
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +169,89 @@ pub struct AuditFilter {
 
 impl OrgStore {
     pub fn record_audit(&self, event: &AuditEvent) -> Result<()> {
-        self.store.insert(self.org, Kind::Audit, event.id, event)
+        let org = self.org;
+        self.store
+            .w()
+            .records
+            .transaction(|tx| append(tx, org, event))
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => super::StoreError::Sled(e),
+            })
+    }
+
+    /// Where this organisation's chain ends.
+    pub fn audit_head(&self) -> Result<ChainHead> {
+        match self
+            .store
+            .records
+            .get(keys::record(Id::SYSTEM, Kind::AuditHead, self.org))?
+        {
+            Some(bytes) => decode(Kind::AuditHead, &bytes),
+            None => Ok(ChainHead::default()),
+        }
+    }
+
+    /// Every chained event from `since` on, oldest first, with the
+    /// checkpoints among them.
+    pub fn audit_chain(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> Result<(Vec<AuditEvent>, Vec<Checkpoint>)> {
+        let mut events: Vec<AuditEvent> = Vec::new();
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
+            .values()
+        {
+            let event: AuditEvent = decode(Kind::Audit, &value?)?;
+            if event.seq > 0 && since.is_none_or(|s| event.at >= s) {
+                events.push(event);
+            }
+        }
+        events.sort_by_key(|e| e.seq);
+        let first = events.first().map_or(u64::MAX, |e| e.seq);
+        let mut checkpoints = Vec::new();
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::AuditCheckpoint))
+            .values()
+        {
+            let checkpoint: Checkpoint = decode(Kind::AuditCheckpoint, &value?)?;
+            if checkpoint.seq >= first {
+                checkpoints.push(checkpoint);
+            }
+        }
+        Ok((events, checkpoints))
+    }
+
+    /// Keeps a signed checkpoint of this organisation's chain.
+    pub fn record_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let mut key = keys::kind_prefix(self.org, Kind::AuditCheckpoint);
+        key.extend_from_slice(&checkpoint.seq.to_be_bytes());
+        let bytes =
+            serde_json::to_vec(checkpoint).map_err(|source| super::StoreError::Corrupt {
+                kind: Kind::AuditCheckpoint.name(),
+                source,
+            })?;
+        self.store.w().records.insert(key, bytes)?;
+        Ok(())
+    }
+
+    /// The newest checkpoint, if any.
+    pub fn last_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        match self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::AuditCheckpoint))
+            .values()
+            .next_back()
+        {
+            Some(value) => decode(Kind::AuditCheckpoint, &value?).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Newest first.

@@ -54,6 +54,10 @@ pub(super) enum Kind {
     /// An organisation's senders (SMS numbers, TETRA SSIs), as the appliance
     /// operator assigned them.
     Assignments = 30,
+    /// Under [`Id::SYSTEM`], by organisation: the head of its audit chain.
+    AuditHead = 31,
+    /// An organisation's signed audit chain heads, by sequence number.
+    AuditCheckpoint = 32,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -88,6 +92,8 @@ impl Kind {
             Kind::InboxPending => "pending inbound message",
             Kind::PinFailures => "sms pin failures",
             Kind::Assignments => "sender assignments",
+            Kind::AuditHead => "audit chain head",
+            Kind::AuditCheckpoint => "audit checkpoint",
             Kind::Probe => "probe",
         }
     }

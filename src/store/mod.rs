@@ -42,7 +42,7 @@ pub use alerts::{
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use at_rest::{AtRestError, AtRestKey, FILE_NAME as AT_REST_KEY_FILE};
-pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, Outcome};
+pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, ChainHead, Checkpoint, Outcome};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};

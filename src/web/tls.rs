@@ -35,15 +35,7 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The systemd credential that replaces `http.tls_key` when present.
 pub const KEY_CREDENTIAL: &str = "tls.key";
 
-/// Where a secret is read from: the systemd credential of that name when the
-/// service manager passed one (`LoadCredential=`), else the configured file.
-/// Credentials let the key stay readable by root only.
-pub fn credential_or(configured: &Path, credential: &str) -> PathBuf {
-    std::env::var_os("CREDENTIALS_DIRECTORY")
-        .map(|dir| PathBuf::from(dir).join(credential))
-        .filter(|path| path.is_file())
-        .unwrap_or_else(|| configured.to_path_buf())
-}
+pub use crate::secret::credential_or;
 
 pub fn check_cert_file(path: &Path) -> Result<(), String> {
     load_certs(path).map(|_| ())

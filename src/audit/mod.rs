@@ -1,6 +1,8 @@
 //! Writing audit events. Every login, failure, lockout, permission change, key,
 //! device action and admin read goes through here into the store.
 
+pub mod chain;
+
 use crate::ids::Id;
 use crate::store::{Actor, ActorKind, AuditEvent, OrgStore, Outcome, StoreError};
 use time::OffsetDateTime;
@@ -58,6 +60,9 @@ impl Entry {
             source: self.source,
             outcome: self.outcome,
             detail: self.detail,
+            seq: 0,
+            prev: None,
+            hash: None,
         }
     }
 }
