@@ -6,6 +6,7 @@
 mod alerts;
 mod api;
 mod app;
+mod audit_trail;
 mod browser;
 mod cli;
 mod console;
