@@ -9,7 +9,7 @@ DEMO_LISTEN ?= 127.0.0.1:8443
 SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
 # A real SMTP server for the email tests, a real browser for the console tests,
 # a real OpenSSH server for the backup tests.
-TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client
+TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client rsyslog rsyslog-gnutls
 # What building and checking the Debian package needs on top.
 PACKAGE_TEST_PACKAGES := lintian curl adduser systemd
 

@@ -2,6 +2,7 @@
 //! device action and admin read goes through here into the store.
 
 pub mod chain;
+pub mod ship;
 
 use crate::ids::Id;
 use crate::store::{Actor, ActorKind, AuditEvent, OrgStore, Outcome, StoreError};

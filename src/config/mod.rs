@@ -10,7 +10,7 @@ mod backup;
 mod reader;
 mod standby;
 
-pub use audit::AuditConfig;
+pub use audit::{AuditConfig, SyslogConfig};
 pub use backup::{BackupConfig, BackupTarget, Place};
 pub use standby::StandbyConfig;
 

@@ -214,6 +214,15 @@ impl<'t> Reader<'t> {
         converted
     }
 
+    pub(super) fn boolean(&mut self, t: &mut TableCursor, key: &str) -> Option<bool> {
+        let item = t.ask(key)?;
+        let value = item.as_bool();
+        if value.is_none() {
+            self.wrong_type(t, key, "true or false", item);
+        }
+        value
+    }
+
     pub(super) fn integer(
         &mut self,
         t: &mut TableCursor,

@@ -271,11 +271,23 @@ impl Daemon {
             channels,
         )
         .await?;
-        let audit_key = match &config.audit {
-            Some(audit) => {
+        let metrics = Arc::new(Metrics::default());
+        let audit_log = match config.audit.as_ref().and_then(|a| a.syslog.clone()) {
+            Some(syslog) => Some(
+                crate::audit::ship::start(syslog, store.clone(), clock.clone(), &metrics)
+                    .map_err(StartError::Audit)?,
+            ),
+            None => None,
+        };
+        let audit_key = match config
+            .audit
+            .as_ref()
+            .and_then(|a| Some((a, a.signing_key.as_ref()?)))
+        {
+            Some((audit, signing_key)) => {
                 let key = Arc::new(
                     crate::audit::chain::AuditKey::read(&crate::audit::chain::key_path(
-                        &audit.signing_key,
+                        signing_key,
                     ))
                     .map_err(|e| StartError::Audit(e.to_string()))?,
                 );
@@ -289,7 +301,6 @@ impl Daemon {
             }
             None => None,
         };
-        let metrics = Arc::new(Metrics::default());
         let backups = match &config.backup {
             Some(backup) => {
                 let key =
@@ -336,6 +347,7 @@ impl Daemon {
             clock: clock.clone(),
             metrics,
             backups: backup_status,
+            audit_log,
             link_limiter: Arc::new(web::ratelimit::AddressLimiter::new(
                 web::answer::LINK_REQUESTS_PER_ADDRESS,
                 std::time::Duration::from_secs(300),

@@ -491,14 +491,14 @@ impl OrgStore {
     /// Applies `batch` and chains `audit` into the organisation's trail in
     /// one transaction.
     fn apply_audited(&self, batch: &Batch, audit: &[super::AuditEvent]) -> Result<()> {
-        let org = self.org;
+        let (org, queue) = (self.org, self.store.ships_audit());
         self.store
             .w()
             .records
             .transaction(|tx| {
                 tx.apply_batch(batch)?;
                 for event in audit {
-                    super::audit::append(tx, org, event)?;
+                    super::audit::append(tx, org, event, queue)?;
                 }
                 Ok(())
             })
@@ -610,7 +610,7 @@ impl OrgStore {
                 }
                 tx.apply_batch(&extra)?;
                 for event in &new.audit {
-                    super::audit::append(tx, self.org, event)?;
+                    super::audit::append(tx, self.org, event, self.store.ships_audit())?;
                 }
                 if let Some(timer) = done {
                     tx.remove(timer.key.as_slice())?;

@@ -95,6 +95,7 @@ pub(super) fn append(
     tx: &sled::transaction::TransactionalTree,
     org: Id,
     event: &AuditEvent,
+    queue: bool,
 ) -> std::result::Result<(), TxError> {
     let head_key = keys::record(Id::SYSTEM, Kind::AuditHead, org);
     let head: ChainHead = match tx.get(&head_key)? {
@@ -105,16 +106,107 @@ pub(super) fn append(
     chained.seq = head.seq + 1;
     chained.prev = head.hash;
     chained.hash = Some(chained.content_hash());
-    tx.insert(
-        keys::record(org, Kind::Audit, event.id),
-        encode(Kind::Audit, &chained)?,
-    )?;
+    let bytes = encode(Kind::Audit, &chained)?;
+    if queue {
+        tx.insert(queue_key(org, chained.seq), bytes.as_slice())?;
+    }
+    tx.insert(keys::record(org, Kind::Audit, event.id), bytes)?;
     let next = ChainHead {
         seq: chained.seq,
         hash: chained.hash,
     };
     tx.insert(head_key, encode(Kind::AuditHead, &next)?)?;
     Ok(())
+}
+
+fn queue_key(org: Id, seq: u64) -> Vec<u8> {
+    let mut key = keys::kind_prefix(Id::SYSTEM, Kind::AuditQueue);
+    key.extend_from_slice(&org.to_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// An audit event waiting for the log server.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub org: Id,
+    pub event: AuditEvent,
+}
+
+impl super::Store {
+    /// From now on, audit events are also queued for the log server.
+    pub fn ship_audit(&self) {
+        self.ships_audit
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(super) fn ships_audit(&self) -> bool {
+        self.ships_audit.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Up to `limit` queued events after `sent` (by organisation, the
+    /// highest sequence already sent on this connection), each
+    /// organisation's in order.
+    pub fn audit_queue(
+        &self,
+        sent: &std::collections::HashMap<Id, u64>,
+        limit: usize,
+    ) -> Result<Vec<Queued>> {
+        let mut out = Vec::new();
+        for item in self
+            .records
+            .scan_prefix(keys::kind_prefix(Id::SYSTEM, Kind::AuditQueue))
+        {
+            let (key, value) = item?;
+            let Some((org, seq)) = parse_queue_key(&key) else {
+                continue;
+            };
+            if sent.get(&org).is_some_and(|s| seq <= *s) {
+                continue;
+            }
+            out.push(Queued {
+                org,
+                event: decode(Kind::Audit, &value)?,
+            });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many events wait, and when the oldest was written.
+    pub fn audit_queue_depth(&self) -> Result<(u64, Option<OffsetDateTime>)> {
+        let mut depth = 0;
+        let mut oldest: Option<OffsetDateTime> = None;
+        for item in self
+            .records
+            .scan_prefix(keys::kind_prefix(Id::SYSTEM, Kind::AuditQueue))
+        {
+            let (_, value) = item?;
+            depth += 1;
+            let event: AuditEvent = decode(Kind::Audit, &value)?;
+            oldest = Some(oldest.map_or(event.at, |o| o.min(event.at)));
+        }
+        Ok((depth, oldest))
+    }
+
+    /// Drops events the log server has taken.
+    pub fn audit_shipped(&self, shipped: &[(Id, u64)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (org, seq) in shipped {
+            batch.remove(queue_key(*org, *seq));
+        }
+        self.w().records.apply_batch(batch)?;
+        Ok(())
+    }
+}
+
+fn parse_queue_key(key: &[u8]) -> Option<(Id, u64)> {
+    let prefix = keys::kind_prefix(Id::SYSTEM, Kind::AuditQueue).len();
+    let org = Id::from_bytes(key.get(prefix..prefix + 16)?.try_into().ok()?);
+    let seq = u64::from_be_bytes(key.get(prefix + 16..prefix + 24)?.try_into().ok()?);
+    Some((org, seq))
 }
 
 fn encode<R: Serialize>(kind: Kind, record: &R) -> std::result::Result<Vec<u8>, TxError> {
@@ -169,11 +261,11 @@ pub struct AuditFilter {
 
 impl OrgStore {
     pub fn record_audit(&self, event: &AuditEvent) -> Result<()> {
-        let org = self.org;
+        let (org, queue) = (self.org, self.store.ships_audit());
         self.store
             .w()
             .records
-            .transaction(|tx| append(tx, org, event))
+            .transaction(|tx| append(tx, org, event, queue))
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
                 sled::transaction::TransactionError::Storage(e) => super::StoreError::Sled(e),

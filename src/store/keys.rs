@@ -58,6 +58,9 @@ pub(super) enum Kind {
     AuditHead = 31,
     /// An organisation's signed audit chain heads, by sequence number.
     AuditCheckpoint = 32,
+    /// Under [`Id::SYSTEM`], by organisation and sequence number: audit
+    /// events waiting for the log server.
+    AuditQueue = 33,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -94,6 +97,7 @@ impl Kind {
             Kind::Assignments => "sender assignments",
             Kind::AuditHead => "audit chain head",
             Kind::AuditCheckpoint => "audit checkpoint",
+            Kind::AuditQueue => "queued audit event",
             Kind::Probe => "probe",
         }
     }

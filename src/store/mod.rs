@@ -42,7 +42,9 @@ pub use alerts::{
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use at_rest::{AtRestError, AtRestKey, FILE_NAME as AT_REST_KEY_FILE};
-pub use audit::{Actor, ActorKind, AuditEvent, AuditFilter, ChainHead, Checkpoint, Outcome};
+pub use audit::{
+    Actor, ActorKind, AuditEvent, AuditFilter, ChainHead, Checkpoint, Outcome, Queued,
+};
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
@@ -148,6 +150,8 @@ pub struct Store {
     watches: std::sync::Arc<watch::Watches>,
     at_rest: AtRestKey,
     gate: std::sync::Arc<WriteGate>,
+    /// Whether audit events are also queued for the log server.
+    ships_audit: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -183,6 +187,7 @@ impl Store {
             path: path.to_path_buf(),
             watches: std::sync::Arc::default(),
             gate: std::sync::Arc::default(),
+            ships_audit: std::sync::Arc::default(),
         };
         schema::upgrade(&store)?;
         store.flush_blocking()?;

@@ -94,8 +94,13 @@ async fn readyz(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         b.stale(state.clock.now())
             .unwrap_or_else(|| "ok".to_owned())
     });
-    let degraded =
-        devices.values().any(|v| v != "ok") || backups.as_ref().is_some_and(|b| b != "ok");
+    let audit_log = state.audit_log.as_ref().map(|a| {
+        a.stale(state.clock.now())
+            .unwrap_or_else(|| "ok".to_owned())
+    });
+    let degraded = devices.values().any(|v| v != "ok")
+        || backups.as_ref().is_some_and(|b| b != "ok")
+        || audit_log.as_ref().is_some_and(|a| a != "ok");
     let status = match (ready, degraded) {
         (false, _) => "not ready",
         (true, true) => "degraded",
@@ -104,7 +109,7 @@ async fn readyz(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let body = if trusted(&req, state.monitoring_token.as_ref()) {
         json!({
             "status": status,
-            "checks": {"store": store_check, "devices": devices, "backups": backups},
+            "checks": {"store": store_check, "devices": devices, "backups": backups, "audit_log": audit_log},
         })
     } else {
         json!({ "status": status })

@@ -48,6 +48,8 @@ pub struct AppState {
     pub monitoring_token: Option<crate::secret::Secret>,
     /// What backups have done lately, when they are configured.
     pub backups: Option<Arc<crate::backup::schedule::Status>>,
+    /// The audit log shipper, when a log server is configured.
+    pub audit_log: Option<Arc<crate::audit::ship::ShipStatus>>,
     /// Modems and radios, for their state and for login codes by SMS.
     pub hardware: Arc<crate::devices::Hardware>,
     /// A promoted standby's receiver: it tells the former primary that this

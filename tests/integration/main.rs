@@ -24,6 +24,7 @@ mod isolation;
 mod loopback;
 mod pdu_spec;
 mod privileges;
+mod rsyslog;
 mod sms;
 mod smtp;
 mod sshd;
