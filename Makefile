@@ -59,3 +59,4 @@ bench: deps
 	$(CARGO) bench --locked --bench inbox
 	$(CARGO) bench --locked --bench login
 	$(CARGO) bench --locked --bench backup
+	$(CARGO) bench --locked --bench audit
