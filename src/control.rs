@@ -163,17 +163,14 @@ pub fn audit_export(
 
 /// Records in the appliance's audit trail that a backup key was made.
 pub fn key_created(store: &crate::store::Store, id: &str) -> Result<(), crate::store::StoreError> {
-    if let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
-        crate::audit::Entry::new(
-            crate::audit::shell(),
-            "backup.key_created",
-            crate::store::Outcome::Success,
-        )
-        .target(id)
-        .write(&store.org(org.id), time::OffsetDateTime::now_utc())?;
-        store.flush_blocking()?;
-    }
-    Ok(())
+    crate::audit::Entry::new(
+        crate::audit::shell(),
+        "backup.key_created",
+        crate::store::Outcome::Success,
+    )
+    .target(id)
+    .write_appliance(store, time::OffsetDateTime::now_utc())?;
+    store.flush_blocking()
 }
 
 /// Sends one command to the running daemon and returns its answer.

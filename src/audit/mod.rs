@@ -50,6 +50,20 @@ impl Entry {
         org.record_audit(&self.event(Id::new(), now))
     }
 
+    /// Writes to the appliance's own trail (the operator's), once the
+    /// appliance has one; before the first operator exists there is nobody
+    /// to read it.
+    pub fn write_appliance(
+        self,
+        store: &crate::store::Store,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        match store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
+            Some(org) => self.write(&store.org(org.id), now),
+            None => Ok(()),
+        }
+    }
+
     /// The event as stored, for writing together with what it describes.
     pub fn event(self, id: Id, now: OffsetDateTime) -> AuditEvent {
         AuditEvent {

@@ -158,17 +158,15 @@ pub fn restore(
     let entries = Store::restore_image(&store_dir, contents.changes)?;
     let store = open_released(&store_dir)?;
     let counts = store.counts()?;
-    if let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
-        crate::audit::Entry::new(
-            crate::audit::shell(),
-            "backup.restored",
-            crate::store::Outcome::Success,
-        )
-        .target(file_name(&header))
-        .detail(format!("{counts:?}"))
-        .write(&store.org(org.id), OffsetDateTime::now_utc())?;
-        store.flush_blocking()?;
-    }
+    crate::audit::Entry::new(
+        crate::audit::shell(),
+        "backup.restored",
+        crate::store::Outcome::Success,
+    )
+    .target(file_name(&header))
+    .detail(format!("{counts:?}"))
+    .write_appliance(&store, OffsetDateTime::now_utc())?;
+    store.flush_blocking()?;
     Ok(Restored {
         header,
         counts,

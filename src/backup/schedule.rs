@@ -222,21 +222,18 @@ impl Maker {
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
-        let trail = appliance_trail(&self.store);
         match made {
             Ok(made) => {
                 let name = made.file_name();
                 tracing::info!(backup = %name, bytes = made.bytes.len(), counts = ?made.header.counts, "backup taken");
-                if let Some(org) = &trail {
-                    let _ = Entry::new(audit::appliance(), "backup.taken", Outcome::Success)
-                        .target(&name)
-                        .detail(format!(
-                            "{} bytes, {:?}",
-                            made.bytes.len(),
-                            made.header.counts
-                        ))
-                        .write(org, now);
-                }
+                let _ = Entry::new(audit::appliance(), "backup.taken", Outcome::Success)
+                    .target(&name)
+                    .detail(format!(
+                        "{} bytes, {:?}",
+                        made.bytes.len(),
+                        made.header.counts
+                    ))
+                    .write_appliance(&self.store, now);
                 self.status.update(|s| {
                     s.newest = Some(name.clone());
                     s.newest_at = Some(now);
@@ -246,11 +243,9 @@ impl Maker {
             }
             Err(e) => {
                 tracing::error!(error = %e, "backup failed");
-                if let Some(org) = &trail {
-                    let _ = Entry::new(audit::appliance(), "backup.failed", Outcome::Failure)
-                        .detail(e.clone())
-                        .write(org, now);
-                }
+                let _ = Entry::new(audit::appliance(), "backup.failed", Outcome::Failure)
+                    .detail(e.clone())
+                    .write_appliance(&self.store, now);
                 Err(e)
             }
         }
@@ -423,13 +418,4 @@ impl Shipper {
         })
         .await;
     }
-}
-
-/// The appliance organisation's trail, where appliance-wide events go.
-fn appliance_trail(store: &Store) -> Option<crate::store::OrgStore> {
-    store
-        .org_by_slug(crate::store::APPLIANCE_SLUG)
-        .ok()
-        .flatten()
-        .map(|o| store.org(o.id))
 }

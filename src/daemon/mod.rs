@@ -218,6 +218,19 @@ impl Daemon {
                 "a standby took over while this appliance was away".to_owned(),
             ));
         }
+        let trail = store.clone();
+        let started = clock.now();
+        tokio::task::spawn_blocking(move || {
+            crate::audit::Entry::new(
+                crate::audit::appliance(),
+                "appliance.started",
+                crate::store::Outcome::Success,
+            )
+            .detail(format!("tocsin {}", env!("CARGO_PKG_VERSION")))
+            .write_appliance(&trail, started)
+        })
+        .await
+        .map_err(|e| StartError::Task(e.to_string()))??;
         let tls = web::tls::server_config(config)?;
         let listener =
             TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
@@ -482,6 +495,16 @@ impl Daemon {
             }
         };
         let _ = inbox_stopped.await;
+        let (trail, stopped) = (store.clone(), clock.now());
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::audit::Entry::new(
+                crate::audit::appliance(),
+                "appliance.stopped",
+                crate::store::Outcome::Success,
+            )
+            .write_appliance(&trail, stopped)
+        })
+        .await;
         if let Some(key) = &audit_key {
             sign_checkpoints(&store, key, &clock).await;
         }

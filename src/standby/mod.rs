@@ -123,11 +123,9 @@ fn audit(
     target: &str,
     now: OffsetDateTime,
 ) -> Result<(), StandbyError> {
-    if let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? {
-        crate::audit::Entry::new(crate::audit::shell(), action, Outcome::Success)
-            .target(target)
-            .write(&store.org(org.id), now)?;
-    }
+    crate::audit::Entry::new(crate::audit::shell(), action, Outcome::Success)
+        .target(target)
+        .write_appliance(store, now)?;
     Ok(())
 }
 

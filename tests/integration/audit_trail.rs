@@ -121,6 +121,10 @@ fn an_exported_audit_trail_verifies_and_names_an_edit() {
         "--appliance",
     ]);
     assert!(appliance.status.success(), "{}", text(&appliance.stderr));
+    let own_trail = text(&appliance.stdout);
+    for action in ["appliance.started", "appliance.stopped"] {
+        assert!(own_trail.contains(action), "{action} in {own_trail}");
+    }
     let own = app.dir.path().join("appliance.jsonl");
     std::fs::write(&own, &appliance.stdout).unwrap();
     let verified = tocsin(&[
