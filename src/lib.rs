@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod live;
 pub mod provisioning;
 pub mod secret;
+pub mod security;
 pub mod service_manager;
 pub mod standby;
 pub mod store;

@@ -275,6 +275,7 @@ impl Daemon {
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
             },
         ];
+        crate::security::start(store.clone(), engine.clone(), clock.clone());
         crate::dispatch::Dispatcher::start(
             store.clone(),
             clock.clone(),

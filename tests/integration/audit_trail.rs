@@ -255,3 +255,47 @@ fn every_audit_event_reaches_a_real_rsyslog_in_order_through_outages_and_a_kill(
 }
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[test]
+fn twenty_wrong_passwords_make_a_finding_the_admins_get_by_email_and_in_the_app() {
+    let smtp = crate::smtp::SmtpServer::start();
+    let server = smtp.appliance();
+    let admin = server.admin();
+    let mailed = admin.patch("/api/v1/users/root", json!({"email": "root@acme.example"}));
+    assert_eq!(mailed.status, 200, "{}", mailed.body);
+    admin.create_member("jdoe", &["member"]);
+    for i in 1..=20 {
+        let refused = server.login_from(
+            &format!("127.0.3.{i}"),
+            ("acme", "jdoe", "a wrong guess"),
+            None,
+        );
+        assert_eq!(refused.status, 401, "{}", refused.body);
+    }
+    let mails = smtp.wait_for(2, std::time::Duration::from_secs(30));
+    assert!(
+        mails.iter().any(|m| m.to.contains("root@acme.example")
+            && m.subject.contains("20 failed logins for jdoe")),
+        "{:?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let notices = admin.get("/api/v1/alerts").json();
+    assert!(
+        notices["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["title"] == "Security: 20 failed logins for jdoe"),
+        "{notices}"
+    );
+    // Each finding is audited: the burst, and the lockout it led to.
+    let audit = admin.get("/api/v1/audit?action=security.finding").json();
+    let rules: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["target"].as_str())
+        .collect();
+    assert!(rules.contains(&"failed_logins_account"), "{audit}");
+    assert!(rules.contains(&"lockout"), "{audit}");
+}
