@@ -360,3 +360,30 @@ fn the_operator_assigns_senders_to_organisations_in_the_console() {
     );
     browser.screenshot("console-appliance-backups-1366");
 }
+
+#[test]
+fn the_audit_page_shows_security_findings() {
+    let server = Server::start();
+    server.admin().create_member("jdoe", &["member"]);
+    for i in 1..=20 {
+        let refused = server.login_from(
+            &format!("127.0.4.{i}"),
+            ("acme", "jdoe", "a wrong guess"),
+            None,
+        );
+        assert_eq!(refused.status, 401, "{}", refused.body);
+    }
+    let browser = Browser::start(1366, 768);
+    log_in(&browser, &server, "root");
+    wait_until("the finding", WAIT, || {
+        browser.click("[data-test=nav-audit]");
+        std::thread::sleep(Duration::from_millis(500));
+        browser
+            .try_find("[data-test=finding-failed_logins_account]")
+            .map(|_| ())
+    });
+    assert!(browser
+        .text("[data-test=security-findings]")
+        .contains("20 failed logins for jdoe"));
+    browser.screenshot("console-security-findings-1366");
+}

@@ -255,6 +255,7 @@
     "access.wipe_text": "{name} of {who} deletes Tocsin's data the next time it connects, and is then blocked.",
     "access.blocked": "Device blocked.", "access.wipe_ordered": "Wipe ordered.", "access.dev_active": "Active",
     "access.dev_blocked": "Blocked", "access.dev_wipe_pending": "Wipe pending", "access.dev_wiped": "Wiped",
+    "audit.findings": "Security findings", "audit.finding": "Finding", "audit.no_findings": "No security findings.",
     "audit.title": "Audit log", "audit.action": "Action starts with", "audit.actor": "Actor", "audit.outcome": "Outcome",
     "audit.since": "Since", "audit.limit": "At most", "audit.time": "Time", "audit.target": "Target", "audit.detail": "Detail",
     "audit.source": "Address", "audit.none": "No events.", "audit.count.one": "{n} event", "audit.count.other": "{n} events",
@@ -536,6 +537,7 @@
     "access.wipe_text": "Henkilön {who} laite {name} poistaa Tocsinin tiedot seuraavalla yhteydellä, minkä jälkeen se estetään.",
     "access.blocked": "Laite estetty.", "access.wipe_ordered": "Tyhjennys määrätty.", "access.dev_active": "Käytössä",
     "access.dev_blocked": "Estetty", "access.dev_wipe_pending": "Tyhjennys odottaa", "access.dev_wiped": "Tyhjennetty",
+    "audit.findings": "Tietoturvahavainnot", "audit.finding": "Havainto", "audit.no_findings": "Ei tietoturvahavaintoja.",
     "audit.title": "Tapahtumaloki", "audit.action": "Toiminto alkaa", "audit.actor": "Tekijä", "audit.outcome": "Tulos",
     "audit.since": "Alkaen", "audit.limit": "Enintään", "audit.time": "Aika", "audit.target": "Kohde", "audit.detail": "Tiedot",
     "audit.source": "Osoite", "audit.none": "Ei tapahtumia.", "audit.count.one": "{n} tapahtuma", "audit.count.other": "{n} tapahtumaa",
@@ -819,6 +821,7 @@
     "access.wipe_text": "{name} som tillhör {who} raderar Tocsins data nästa gång den ansluter och spärras sedan.",
     "access.blocked": "Enheten har spärrats.", "access.wipe_ordered": "Rensning beordrad.", "access.dev_active": "Aktiv",
     "access.dev_blocked": "Spärrad", "access.dev_wipe_pending": "Rensning väntar", "access.dev_wiped": "Rensad",
+    "audit.findings": "Säkerhetsfynd", "audit.finding": "Fynd", "audit.no_findings": "Inga säkerhetsfynd.",
     "audit.title": "Händelselogg", "audit.action": "Åtgärden börjar med", "audit.actor": "Utförare", "audit.outcome": "Utfall",
     "audit.since": "Sedan", "audit.limit": "Högst", "audit.time": "Tid", "audit.target": "Mål", "audit.detail": "Uppgifter",
     "audit.source": "Adress", "audit.none": "Inga händelser.", "audit.count.one": "{n} händelse", "audit.count.other": "{n} händelser",
@@ -4510,8 +4513,21 @@
   // #/audit
   // ---------------------------------------------------------------------------
 
+  // The newest security findings, above the audit log.
+  async function findingsCard() {
+    const data = await api("GET", "/api/v1/audit?action=security.finding&limit=10");
+    const findings = data.events || [];
+    return el("section", { class: "card", test: "security-findings" },
+      el("h2", { text: t("audit.findings") }),
+      findings.length
+        ? el("ul", { class: "plain-list" }, findings.map((f) => el("li", { test: `finding-${f.target}` },
+          badge(t("audit.finding"), "b-bad"), " ", el("span", { class: "nowrap", text: fmtTime(f.at) }), " ", el("span", { text: f.detail || f.target }))))
+        : el("p", { class: "muted", text: t("audit.no_findings") }));
+  }
+
   async function renderAudit(page) {
     append(page, heading(t("audit.title")));
+    append(page, await findingsCard());
     const action = el("input", { type: "text", test: "audit-action", placeholder: "alert.", spellcheck: "false" });
     const actor = el("input", { type: "text", test: "audit-actor", spellcheck: "false" });
     const outcome = select([["", t("common.any")], ["success", t("outcome.success")], ["failure", t("outcome.failure")], ["denied", t("outcome.denied")]], "", { test: "audit-outcome" });
