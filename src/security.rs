@@ -84,9 +84,9 @@ pub fn findings(recent: &[AuditEvent], new: &[AuditEvent]) -> Vec<Finding> {
     for e in new {
         let (rule, what) = match e.action.as_str() {
             "login.account_locked" => ("lockout", "An account was locked"),
-            "user.roles_changed" | "role.created" | "role.changed" => {
-                ("privilege", "Roles or permissions changed")
-            }
+            // A person given other roles, or a role's permissions changed;
+            // a new role changes nothing until someone holds it.
+            "user.roles_changed" | "role.changed" => ("privilege", "Roles or permissions changed"),
             "user.admin_recovered" => ("privilege", "An admin was recovered from the shell"),
             "apikey.created" => ("api_key", "An API key was created"),
             "device.wipe_ordered" => ("device_wipe", "A device wipe was ordered"),
