@@ -171,18 +171,44 @@ impl Connection {
         }
     }
 
-    /// Whether the server still holds the connection open: it never sends
-    /// anything, so readable means closed (end of stream, or an alert).
-    fn alive(&self) -> bool {
-        let socket = self.socket();
-        if socket.set_nonblocking(true).is_err() {
+    /// Whether the server still holds the connection open. A syslog server
+    /// sends nothing but TLS housekeeping (session tickets), so anything
+    /// else readable, or the end of the stream, means it is closing.
+    fn alive(&mut self) -> bool {
+        if self.socket().set_nonblocking(true).is_err() {
             return false;
         }
-        let mut byte = [0u8; 1];
-        let alive =
-            matches!(socket.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
-        let _ = socket.set_nonblocking(false);
+        let alive = match self {
+            Connection::Plain(socket) => {
+                let mut byte = [0u8; 1];
+                matches!(socket.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            }
+            Connection::Tls(stream) => tls_alive(stream),
+        };
+        let _ = self.socket().set_nonblocking(false);
         alive
+    }
+}
+
+/// Reads what the server sent without blocking: TLS records are processed
+/// (a ticket keeps the connection; close_notify or an alert ends it), and
+/// stray application data is dropped.
+fn tls_alive(stream: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
+    use std::io::Read;
+    loop {
+        match stream.conn.read_tls(&mut stream.sock) {
+            Ok(0) => return false,
+            Ok(_) => match stream.conn.process_new_packets() {
+                Ok(state) if state.peer_has_closed() => return false,
+                Ok(state) => {
+                    let mut stray = vec![0u8; state.plaintext_bytes_to_read()];
+                    let _ = stream.conn.reader().read(&mut stray);
+                }
+                Err(_) => return false,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
     }
 }
 
