@@ -11,7 +11,7 @@ use crate::standby::{Mode, Receiver};
 use crate::web::held::{serve_held, HeldState};
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::JoinHandle;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -38,15 +38,7 @@ impl HeldDaemon {
             None => None,
         };
         let tls = crate::web::tls::server_config(config)?;
-        let listener =
-            TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
-                addr: config.http.listen,
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.http.listen,
-            source,
-        })?;
+        let (listener, local_addr) = super::bind(config)?;
         let (hand_over_tx, hand_over) = mpsc::channel(2);
         crate::control::listen(
             &config.data_dir,

@@ -151,6 +151,17 @@ async fn sign_checkpoints(
     }
 }
 
+/// The HTTPS listener on `http.listen`, and the address it got.
+fn bind(config: &Config) -> Result<(TcpListener, SocketAddr), StartError> {
+    let failed = |source| StartError::Bind {
+        addr: config.http.listen,
+        source,
+    };
+    let listener = TcpListener::bind(config.http.listen).map_err(failed)?;
+    let local_addr = listener.local_addr().map_err(failed)?;
+    Ok((listener, local_addr))
+}
+
 fn make_data_dir(config: &Config) -> Result<(), StartError> {
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -232,15 +243,7 @@ impl Daemon {
         .await
         .map_err(|e| StartError::Task(e.to_string()))??;
         let tls = web::tls::server_config(config)?;
-        let listener =
-            TcpListener::bind(config.http.listen).map_err(|source| StartError::Bind {
-                addr: config.http.listen,
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.http.listen,
-            source,
-        })?;
+        let (listener, local_addr) = bind(config)?;
         let hub = Arc::new(crate::live::Hub::default());
         let wake = crate::live::Wake::default();
         let engine = crate::alerts::Engine::new(store.clone(), hub.clone(), wake.clone());

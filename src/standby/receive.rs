@@ -105,12 +105,12 @@ impl Receiver {
                 });
             }
         }
-        write_durably(&dir, name, bytes).map_err(io(&dir))?;
+        backup::targets::put_file(&dir, name, bytes).map_err(io(&dir))?;
         let newer = ready.is_none_or(|r| r.created_at < header.created_at);
         if newer {
             let json =
                 serde_json::to_vec(&header).map_err(|e| io(&scratch)(std::io::Error::other(e)))?;
-            write_durably(&scratch, READY_HEADER, &json).map_err(io(&scratch))?;
+            backup::targets::put_file(&scratch, READY_HEADER, &json).map_err(io(&scratch))?;
             let ready_dir = ready_dir(&self.data_dir);
             let old = area(&self.data_dir).join("replaced");
             if old.exists() {
@@ -221,16 +221,6 @@ fn check_name(name: &str) -> Result<(), ReceiveError> {
     } else {
         Err(ReceiveError::BadName(name.to_owned()))
     }
-}
-
-fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let partial = dir.join(format!(".{name}.partial"));
-    let mut file = std::fs::File::create(&partial)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&partial, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StandbyError> {

@@ -59,7 +59,9 @@ pub fn put(target: &BackupTarget, name: &str, bytes: &[u8]) -> Result<(), Target
     }
 }
 
-fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `name` in `dir` through a temporary name and a rename, synced, so
+/// a crash leaves the whole file or none.
+pub(crate) fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let partial = dir.join(format!(".{name}.partial"));
     let mut file = std::fs::File::create(&partial)?;
