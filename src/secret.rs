@@ -3,6 +3,20 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Writes a new file only its owner can read (0600), synced; never over
+/// an existing file, so a key is never lost to a second `create`.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// Where a secret is read from: the systemd credential of that name when the
 /// service manager passed one (`LoadCredential=`), else the configured file.
 /// Credentials let the key stay readable by root only.

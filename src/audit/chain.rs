@@ -46,21 +46,15 @@ impl AuditKey {
 
     /// Writes the key (0600, never over another file) and `PATH.pub`.
     pub fn write_new(&self, path: &Path) -> Result<PathBuf, ChainError> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let failed = |e: std::io::Error| ChainError::Key {
             path: path.to_path_buf(),
             why: e.to_string(),
         };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(failed)?;
-        file.write_all(format!("{}\n", hex::encode(self.0.to_bytes())).as_bytes())
-            .map_err(failed)?;
-        file.sync_all().map_err(failed)?;
+        crate::secret::write_new_private(
+            path,
+            format!("{}\n", hex::encode(self.0.to_bytes())).as_bytes(),
+        )
+        .map_err(failed)?;
         let public = PathBuf::from(format!("{}.pub", path.display()));
         std::fs::write(&public, format!("{}\n", self.public_hex())).map_err(failed)?;
         Ok(public)

@@ -6,8 +6,7 @@
 
 use super::BackupError;
 use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// The systemd credential's name (`LoadCredential=backup-key:…`).
@@ -124,19 +123,12 @@ impl BackupKey {
             path: path.to_path_buf(),
             why: e.to_string(),
         };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(failed)?;
         let text = format!(
             "# Tocsin backup key {}. Anyone with this file can read the backups.\n{}\n",
             self.id(),
             hex::encode(self.bytes)
         );
-        file.write_all(text.as_bytes()).map_err(failed)?;
-        file.sync_all().map_err(failed)
+        crate::secret::write_new_private(path, text.as_bytes()).map_err(failed)
     }
 }
 

@@ -151,7 +151,7 @@ pub fn restore(
     }
     std::fs::create_dir_all(data_dir)?;
     let store_dir = data_dir.join("store");
-    write_private(
+    crate::secret::write_new_private(
         &data_dir.join(crate::store::AT_REST_KEY_FILE),
         &contents.at_rest_key,
     )?;
@@ -186,20 +186,6 @@ pub fn open_released(path: &Path) -> Result<Store, BackupError> {
             other => return Ok(other?),
         }
     }
-}
-
-/// Writes a new file only its owner can read, synced.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
 }
 
 /// Checks every chunk of a backup and restores it into a temporary

@@ -141,6 +141,6 @@ pub fn new_token(out: &Path) -> Result<String, StandbyError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| io(out)(std::io::Error::other(e.to_string())))?;
     let token = format!("tocsin-standby-{}", hex::encode(bytes));
-    backup::write_private(out, format!("{token}\n").as_bytes())?;
+    crate::secret::write_new_private(out, format!("{token}\n").as_bytes()).map_err(io(out))?;
     Ok(hex::encode(sha2::Sha256::digest(token.as_bytes())))
 }

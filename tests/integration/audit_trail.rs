@@ -5,6 +5,17 @@
 use crate::support::{text, tocsin, tocsin_with_stdin, Appliance, ADMIN_PASSWORD};
 use serde_json::json;
 
+/// `tocsin audit verify` of an export against a public key.
+fn verify(public: &std::path::Path, export: &std::path::Path) -> std::process::Output {
+    tocsin(&[
+        "audit",
+        "verify",
+        "--public-key",
+        public.to_str().unwrap(),
+        export.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn an_exported_audit_trail_verifies_and_names_an_edit() {
     let mut app = Appliance::new();
@@ -77,13 +88,7 @@ fn an_exported_audit_trail_verifies_and_names_an_edit() {
     assert!(exported.status.success(), "{}", text(&exported.stderr));
     let export = app.dir.path().join("acme.jsonl");
     std::fs::write(&export, &exported.stdout).unwrap();
-    let verified = tocsin(&[
-        "audit",
-        "verify",
-        "--public-key",
-        public.to_str().unwrap(),
-        export.to_str().unwrap(),
-    ]);
+    let verified = verify(&public, &export);
     let said = text(&verified.stdout);
     assert!(
         verified.status.success(),
@@ -98,13 +103,7 @@ fn an_exported_audit_trail_verifies_and_names_an_edit() {
     let edited = original.replacen("\"login.failed\"", "\"login.succeeded\"", 1);
     assert_ne!(edited, original);
     std::fs::write(&export, edited).unwrap();
-    let refused = tocsin(&[
-        "audit",
-        "verify",
-        "--public-key",
-        public.to_str().unwrap(),
-        export.to_str().unwrap(),
-    ]);
+    let refused = verify(&public, &export);
     assert!(!refused.status.success());
     assert!(
         text(&refused.stderr).contains("was edited"),
@@ -127,13 +126,7 @@ fn an_exported_audit_trail_verifies_and_names_an_edit() {
     }
     let own = app.dir.path().join("appliance.jsonl");
     std::fs::write(&own, &appliance.stdout).unwrap();
-    let verified = tocsin(&[
-        "audit",
-        "verify",
-        "--public-key",
-        public.to_str().unwrap(),
-        own.to_str().unwrap(),
-    ]);
+    let verified = verify(&public, &own);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
 }
 
