@@ -11,11 +11,19 @@ SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
 # a real OpenSSH server for the backup tests.
 TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client rsyslog rsyslog-gnutls
 # What building and checking the Debian package needs on top.
-PACKAGE_TEST_PACKAGES := lintian curl adduser systemd
+PACKAGE_TEST_PACKAGES := lintian curl adduser systemd binutils
 
 DEB_VERSION ?=
 
-.PHONY: demo test lint unit bench deps build release deb package-test
+.PHONY: demo test lint unit bench deps build release deb package-test cargo-auditable cargo-deny cargo-cyclonedx
+
+# Cargo subcommands the build uses, installed from crates.io when missing.
+cargo-auditable:
+	@command -v cargo-auditable >/dev/null 2>&1 || $(CARGO) install cargo-auditable --locked --version "^0.7"
+cargo-deny:
+	@command -v cargo-deny >/dev/null 2>&1 || $(CARGO) install cargo-deny --locked --version "^0.20"
+cargo-cyclonedx:
+	@command -v cargo-cyclonedx >/dev/null 2>&1 || $(CARGO) install cargo-cyclonedx --locked --version "^0.5"
 
 deps:
 	@scripts/install-packages $(SYSTEM_PACKAGES)
@@ -23,15 +31,18 @@ deps:
 build: deps
 	$(CARGO) build --locked
 
-release: deps
-	$(CARGO) build --locked --release
+# The release binary carries its dependency list (cargo auditable), so
+# scanners such as `cargo audit bin`, syft or trivy read it from the binary.
+release: deps cargo-auditable
+	$(CARGO) auditable build --locked --release
 
 demo: release
 	./target/release/tocsin demo --data-dir $(DEMO_DIR) --listen $(DEMO_LISTEN)
 
-lint: deps
+lint: deps cargo-deny
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) deny --locked check licenses bans sources
 
 unit: deps
 	@scripts/install-packages $(TEST_PACKAGES)
@@ -42,9 +53,11 @@ unit: deps
 test: lint unit
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) package-test; else echo "package-test skipped: not root"; fi
 
-deb: release
+deb: release cargo-cyclonedx
 	@command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install cargo-deb --locked --version "^3"
 	python3 packaging/copyright target/debian-copyright
+	$(CARGO) cyclonedx --format json --spec-version 1.5 --override-filename tocsin.cdx
+	mv tocsin.cdx.json target/tocsin.cdx.json
 	$(CARGO) deb --no-build --locked $(if $(DEB_VERSION),--deb-version $(DEB_VERSION))
 
 package-test: deps

@@ -3,6 +3,7 @@
 //! goes to the inbox. The one place that knows all three; the drivers know
 //! none of them.
 
+use crate::audit::{self, Entry};
 use crate::channels::sms::SmsReports;
 use crate::channels::tetra::TetraReports;
 use crate::channels::{SmsPool, TetraChannel};
@@ -10,12 +11,12 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::hw::gsm::modem::{self, SmsEvents, SmsRequest};
 use crate::hw::gsm::pdu;
-use crate::hw::status::DeviceStatus;
+use crate::hw::status::{DeviceState, DeviceStatus};
 use crate::hw::tetra::radio::{self, Heard, RadioEvents, SdsRequest};
 use crate::hw::tetra::sds::ReportMeaning;
 use crate::inbox::Inbox;
 use crate::live::Hub;
-use crate::store::Store;
+use crate::store::{Outcome, Store};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -139,6 +140,62 @@ impl Hardware {
             .iter()
             .flat_map(|channel| channel.radios().iter().map(|r| r.status()));
         modems.chain(radios).collect()
+    }
+
+    /// Writes each device fault (a device that was ready losing its port,
+    /// hanging or restarting) and each recovery to the appliance's audit
+    /// trail. Counted by the driver, so a fault shorter than the poll is
+    /// still seen. Runs until the runtime stops.
+    pub fn audit_faults(self: &Arc<Self>, store: Store, clock: SharedClock) {
+        let hardware = self.clone();
+        tokio::spawn(async move {
+            // Per device: faults audited so far, and whether its recovery is.
+            let mut told: std::collections::HashMap<String, (u64, bool)> = Default::default();
+            loop {
+                for device in hardware.devices() {
+                    let (faults, recovered) = told.entry(device.name.clone()).or_insert((0, true));
+                    let mut entries = Vec::new();
+                    if device.faults > *faults {
+                        if !*recovered {
+                            entries.push(Entry::new(
+                                audit::appliance(),
+                                "device.recovered",
+                                Outcome::Success,
+                            ));
+                        }
+                        entries.push(
+                            Entry::new(audit::appliance(), "device.fault", Outcome::Failure)
+                                .detail(
+                                    device
+                                        .last_error
+                                        .clone()
+                                        .unwrap_or_else(|| "no answer".to_owned()),
+                                ),
+                        );
+                        (*faults, *recovered) = (device.faults, false);
+                    }
+                    if device.state == DeviceState::Ready && !*recovered {
+                        entries.push(Entry::new(
+                            audit::appliance(),
+                            "device.recovered",
+                            Outcome::Success,
+                        ));
+                        *recovered = true;
+                    }
+                    for entry in entries {
+                        let (store, now) = (store.clone(), clock.now());
+                        let entry = entry.target(format!("{} {}", device.kind, device.name));
+                        let written =
+                            tokio::task::spawn_blocking(move || entry.write_appliance(&store, now))
+                                .await;
+                        if !matches!(written, Ok(Ok(()))) {
+                            tracing::error!(device = %device.name, "cannot audit a device's state");
+                        }
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// Asks every driver to close its port and end.

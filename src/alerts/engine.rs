@@ -60,9 +60,9 @@ impl Trigger {
     }
 }
 
-/// Something the appliance tells an organisation's admins.
+/// Something the appliance tells people of, as an alert of its own.
 #[derive(Debug, Clone)]
-pub struct AdminNotice {
+pub struct Notice {
     pub title: String,
     pub body: String,
     /// The same key finds the notice already sent.
@@ -92,24 +92,39 @@ impl Engine {
         Engine { store, hub, wake }
     }
 
-    /// Tells the organisation's admins of something the appliance noticed
-    /// (a lockout), in the app and by email. `key` makes telling twice
-    /// about the same thing (after a crash) send once.
+    /// Tells the organisation's admins of something the appliance noticed,
+    /// in the app and by email.
     pub fn tell_admins(
         &self,
         org: &OrgStore,
-        notice: AdminNotice,
+        notice: Notice,
+        now: OffsetDateTime,
+    ) -> Result<Raised, AlertError> {
+        let to = super::RecipientSpec {
+            roles: vec![crate::store::ADMIN.to_owned()],
+            ..super::RecipientSpec::default()
+        };
+        let channels = vec![crate::store::Channel::App, crate::store::Channel::Email];
+        self.tell(org, notice, to, channels, now)
+    }
+
+    /// Tells `to` of something the appliance noticed, on `channels`, as an
+    /// alert from the appliance with one answer, "Seen". The notice's key
+    /// makes telling twice about the same thing (after a crash) send once.
+    pub fn tell(
+        &self,
+        org: &OrgStore,
+        notice: Notice,
+        to: super::RecipientSpec,
+        channels: Vec<crate::store::Channel>,
         now: OffsetDateTime,
     ) -> Result<Raised, AlertError> {
         let request = AlertRequest {
             title: notice.title,
             body: notice.body,
             severity: crate::store::Severity::Warning,
-            channels: vec![crate::store::Channel::App, crate::store::Channel::Email],
-            recipients: super::RecipientSpec {
-                roles: vec![crate::store::ADMIN.to_owned()],
-                ..super::RecipientSpec::default()
-            },
+            channels,
+            recipients: to,
             responses: vec!["Seen".to_owned()],
             allow_eta: false,
             allow_text: false,

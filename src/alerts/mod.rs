@@ -13,7 +13,7 @@ mod respond;
 mod sealed;
 mod view;
 
-pub use engine::{AdminNotice, Engine, Raised, Start, Trigger};
+pub use engine::{Engine, Notice, Raised, Start, Trigger};
 use escalate::handle_timer;
 pub use respond::{parse_reply, respond, respond_as, ResponseInput};
 pub use view::{AlertView, Totals};

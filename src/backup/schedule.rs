@@ -5,7 +5,7 @@
 //! told through the appliance's own channels.
 
 use super::{make, targets, BackupKey, Made};
-use crate::alerts::{AdminNotice, Engine};
+use crate::alerts::{Engine, Notice};
 use crate::audit::{self, Entry};
 use crate::clock::SharedClock;
 use crate::config::{BackupConfig, BackupTarget};
@@ -403,7 +403,7 @@ impl Shipper {
         let _ = tokio::task::spawn_blocking(move || {
             let Ok(orgs) = store.orgs() else { return };
             for org in orgs {
-                let notice = AdminNotice {
+                let notice = Notice {
                     title: format!("Backups to {target} are failing"),
                     body: format!(
                         "No backup has reached {target} for {hours} h. The last error: {error}"

@@ -152,6 +152,43 @@ async fn sign_checkpoints(
 }
 
 /// The HTTPS listener on `http.listen`, and the address it got.
+/// Audits the configuration this start read: `config.loaded` with the
+/// file's SHA-256, and `config.changed` when that differs from the last
+/// start's, so a changed configuration shows in the trail.
+fn audit_config(
+    store: &crate::store::Store,
+    source: &std::path::Path,
+    now: time::OffsetDateTime,
+) -> Result<(), crate::store::StoreError> {
+    use sha2::Digest;
+    let Ok(bytes) = std::fs::read(source) else {
+        return Ok(());
+    };
+    let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes)));
+    let Some(org) = store.org_by_slug(crate::store::APPLIANCE_SLUG)? else {
+        return Ok(());
+    };
+    let trail = store.org(org.id);
+    let last = trail.audit_events(&crate::store::AuditFilter {
+        action_prefix: Some("config.".to_owned()),
+        limit: 1,
+        ..crate::store::AuditFilter::default()
+    })?;
+    let before = last.first().and_then(|e| e.detail.clone());
+    let action = match &before {
+        Some(d) if *d != digest => "config.changed",
+        _ => "config.loaded",
+    };
+    crate::audit::Entry::new(
+        crate::audit::appliance(),
+        action,
+        crate::store::Outcome::Success,
+    )
+    .target(source.display().to_string())
+    .detail(digest)
+    .write(&trail, now)
+}
+
 fn bind(config: &Config) -> Result<(TcpListener, SocketAddr), StartError> {
     let failed = |source| StartError::Bind {
         addr: config.http.listen,
@@ -229,7 +266,7 @@ impl Daemon {
                 "a standby took over while this appliance was away".to_owned(),
             ));
         }
-        let trail = store.clone();
+        let (trail, source) = (store.clone(), config.source.clone());
         let started = clock.now();
         tokio::task::spawn_blocking(move || {
             crate::audit::Entry::new(
@@ -238,7 +275,8 @@ impl Daemon {
                 crate::store::Outcome::Success,
             )
             .detail(format!("tocsin {}", env!("CARGO_PKG_VERSION")))
-            .write_appliance(&trail, started)
+            .write_appliance(&trail, started)?;
+            audit_config(&trail, &source, started)
         })
         .await
         .map_err(|e| StartError::Task(e.to_string()))??;
@@ -258,6 +296,7 @@ impl Daemon {
         let hardware =
             crate::devices::Hardware::start(config, &store, hub.clone(), clock.clone(), &inbox)
                 .map_err(|e| StartError::Task(format!("cannot start a device driver: {e}")))?;
+        hardware.audit_faults(store.clone(), clock.clone());
         let sms: Arc<dyn crate::channels::Channel> = match &hardware.sms {
             Some(pool) => pool.clone(),
             None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Sms)),
@@ -278,7 +317,6 @@ impl Daemon {
                 None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Tetra)),
             },
         ];
-        crate::security::start(store.clone(), engine.clone(), clock.clone());
         crate::dispatch::Dispatcher::start(
             store.clone(),
             clock.clone(),
@@ -296,6 +334,12 @@ impl Daemon {
             ),
             None => None,
         };
+        crate::security::start(
+            store.clone(),
+            engine.clone(),
+            clock.clone(),
+            audit_log.clone(),
+        );
         let audit_key = match config
             .audit
             .as_ref()

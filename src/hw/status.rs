@@ -55,6 +55,8 @@ pub struct DeviceStatus {
     pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_error_at: Option<OffsetDateTime>,
+    /// Times the device stopped being ready since the daemon started.
+    pub faults: u64,
 }
 
 impl DeviceStatus {
@@ -78,6 +80,7 @@ impl DeviceStatus {
             avg_send_ms: None,
             last_error: None,
             last_error_at: None,
+            faults: 0,
         }
     }
 }
@@ -117,6 +120,9 @@ impl StatusCell {
     /// A new state, with the error that caused it if any.
     pub fn set_state(&self, state: DeviceState, error: Option<String>) {
         self.update(|s| {
+            if s.state == DeviceState::Ready && state != DeviceState::Ready {
+                s.faults += 1;
+            }
             s.state = state;
             if let Some(e) = error {
                 s.last_error = Some(e);

@@ -4,7 +4,7 @@
 
 use super::answers;
 use super::{Filed, Worker};
-use crate::alerts::{parse_reply, AdminNotice, Start, Trigger};
+use crate::alerts::{parse_reply, Start, Trigger};
 use crate::audit::Entry;
 use crate::auth::{Access, Permission};
 use crate::ids::Id;
@@ -169,8 +169,8 @@ fn trigger(
     }
 }
 
-/// A number that just used up its PIN attempts: audited, and the
-/// organisation's admins are told in the app and by email.
+/// A number that just used up its PIN attempts: audited, which security
+/// monitoring tells the organisation's security contacts of.
 fn locked_out(
     worker: &Worker,
     org: &Organisation,
@@ -183,18 +183,6 @@ fn locked_out(
         .target(&message.from)
         .detail(format!("{PIN_ATTEMPTS} wrong PINs; locked out for an hour"))
         .write(&handle, now)?;
-    let notice = AdminNotice {
-        title: format!("SMS trigger locked: {}", message.from),
-        body: format!(
-            "{PIN_ATTEMPTS} SMS triggers with a wrong PIN came from {}. The number can't start alerts for an hour.",
-            message.from
-        ),
-        key: format!("pin-lockout:{}", message.id),
-        via: "SMS trigger lockout",
-    };
-    if let Err(e) = worker.engine.tell_admins(&handle, notice, now) {
-        tracing::error!(org = %org.slug, error = %e, "cannot tell the admins of an SMS trigger lockout");
-    }
     Ok(())
 }
 

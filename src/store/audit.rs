@@ -319,6 +319,31 @@ impl OrgStore {
         Ok((events, checkpoints))
     }
 
+    /// The chained events after `seq`, oldest first. Events are stored by
+    /// their time-ordered id and numbered in the transaction that stores
+    /// them, so the two orders can differ slightly between concurrent
+    /// writers: the scan goes back a margin past `seq` before it stops.
+    pub fn audit_after(&self, seq: u64) -> Result<Vec<AuditEvent>> {
+        const MARGIN: u64 = 1_000;
+        let mut events = Vec::new();
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
+            .values()
+            .rev()
+        {
+            let event: AuditEvent = decode(Kind::Audit, &value?)?;
+            if event.seq > seq {
+                events.push(event);
+            } else if event.seq == 0 || event.seq + MARGIN <= seq {
+                break;
+            }
+        }
+        events.sort_by_key(|e| e.seq);
+        Ok(events)
+    }
+
     /// Keeps a signed checkpoint of this organisation's chain.
     pub fn record_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
         let mut key = keys::kind_prefix(self.org, Kind::AuditCheckpoint);

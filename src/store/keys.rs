@@ -61,6 +61,11 @@ pub(super) enum Kind {
     /// Under [`Id::SYSTEM`], by organisation and sequence number: audit
     /// events waiting for the log server.
     AuditQueue = 33,
+    /// Under [`Id::SYSTEM`], by organisation: how far security monitoring
+    /// has read its audit chain.
+    SecurityMark = 34,
+    /// The networks each user has logged in from, by user.
+    KnownNetworks = 35,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -98,6 +103,8 @@ impl Kind {
             Kind::AuditHead => "audit chain head",
             Kind::AuditCheckpoint => "audit checkpoint",
             Kind::AuditQueue => "queued audit event",
+            Kind::SecurityMark => "security monitoring mark",
+            Kind::KnownNetworks => "known login networks",
             Kind::Probe => "probe",
         }
     }

@@ -25,6 +25,7 @@ mod keys;
 mod orgs;
 mod roles;
 mod schema;
+mod security;
 mod senders;
 mod sessions;
 mod sms;
@@ -48,9 +49,12 @@ pub use audit::{
 pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
-pub use orgs::{OrgSettings, Organisation, SmsTrigger, TetraRule, APPLIANCE_SLUG};
+pub use orgs::{
+    OrgSettings, Organisation, SecurityMonitoring, SmsTrigger, TetraRule, APPLIANCE_SLUG,
+};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
+pub use security::{NetworkSeen, SecurityMark};
 pub use senders::{
     sms_sender, tetra_sender, Assignments, PinFailures, CALLOUT_HOLD, PIN_ATTEMPTS, PIN_LOCKOUT,
 };

@@ -49,6 +49,43 @@ pub struct OrgSettings {
     pub tetra_rules: Vec<TetraRule>,
     /// The language (en, fi, sv) of messages to people who chose none.
     pub language: String,
+    /// Who hears of security findings, how, and what counts as one.
+    pub security: SecurityMonitoring,
+}
+
+/// The organisation's own settings for security monitoring
+/// (`crate::security`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityMonitoring {
+    /// Usernames told of findings.
+    pub contacts: Vec<String>,
+    /// Groups whose members are told of findings. With no contacts and no
+    /// groups, the organisation's admins are.
+    pub contact_groups: Vec<String>,
+    /// How they are told: any of app, sms, email.
+    pub channels: Vec<super::Channel>,
+    /// Failed logins for one account within the window that make a finding.
+    pub failed_logins_per_account: u32,
+    /// Failed logins from one address within the window that make a finding.
+    pub failed_logins_per_address: u32,
+    pub window_minutes: u32,
+    /// Rules switched off, by name.
+    pub rules_off: Vec<String>,
+}
+
+impl Default for SecurityMonitoring {
+    fn default() -> Self {
+        SecurityMonitoring {
+            contacts: Vec::new(),
+            contact_groups: Vec::new(),
+            channels: vec![super::Channel::App, super::Channel::Email],
+            failed_logins_per_account: 20,
+            failed_logins_per_address: 50,
+            window_minutes: 10,
+            rules_off: Vec::new(),
+        }
+    }
 }
 
 /// An inbound alarm rule: a message from one of `from` (any sender when
@@ -125,6 +162,7 @@ impl Default for OrgSettings {
             tetra_status_replies: [("3".to_owned(), 1)].into_iter().collect(),
             tetra_rules: Vec::new(),
             language: "en".to_owned(),
+            security: SecurityMonitoring::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the running daemon or from its data directory, it verifies on its own,
 //! and any change to the export is named.
 
+use crate::inprocess::PASSWORD;
 use crate::support::{text, tocsin, tocsin_with_stdin, Appliance, ADMIN_PASSWORD};
 use serde_json::json;
 
@@ -121,9 +122,31 @@ fn an_exported_audit_trail_verifies_and_names_an_edit() {
     ]);
     assert!(appliance.status.success(), "{}", text(&appliance.stderr));
     let own_trail = text(&appliance.stdout);
-    for action in ["appliance.started", "appliance.stopped"] {
+    for action in ["appliance.started", "config.loaded", "appliance.stopped"] {
         assert!(own_trail.contains(action), "{action} in {own_trail}");
     }
+    assert!(!own_trail.contains("config.changed"), "{own_trail}");
+
+    // A start with another configuration says so.
+    let mut config = std::fs::read_to_string(&app.config).unwrap();
+    config.push_str("# edited\n");
+    std::fs::write(&app.config, config).unwrap();
+    app.start();
+    assert_eq!(app.terminate(), Some(0));
+    let appliance = tocsin(&[
+        "audit",
+        "export",
+        "--config",
+        app.config_arg(),
+        "--appliance",
+    ]);
+    assert!(appliance.status.success(), "{}", text(&appliance.stderr));
+    let own_trail = text(&appliance.stdout);
+    assert_eq!(
+        own_trail.matches("\"config.changed\"").count(),
+        1,
+        "{own_trail}"
+    );
     let own = app.dir.path().join("appliance.jsonl");
     std::fs::write(&own, &appliance.stdout).unwrap();
     let verified = verify(&public, &own);
@@ -250,12 +273,41 @@ fn every_audit_event_reaches_a_real_rsyslog_in_order_through_outages_and_a_kill(
 const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[test]
-fn twenty_wrong_passwords_make_a_finding_the_admins_get_by_email_and_in_the_app() {
+fn twenty_wrong_passwords_make_a_finding_the_security_contacts_get_by_email_and_in_the_app() {
     let smtp = crate::smtp::SmtpServer::start();
     let server = smtp.appliance();
     let admin = server.admin();
-    let mailed = admin.patch("/api/v1/users/root", json!({"email": "root@acme.example"}));
+    admin.create_member("sec", &["member"]);
+    let mailed = admin.patch("/api/v1/users/sec", json!({"email": "sec@acme.example"}));
     assert_eq!(mailed.status, 200, "{}", mailed.body);
+    let group = admin.post(
+        "/api/v1/groups",
+        json!({"name": "security", "members": ["sec"]}),
+    );
+    assert_eq!(group.status, 201, "{}", group.body);
+
+    // Contacts that don't exist and rules nobody knows are refused by name.
+    for (security, field) in [
+        (json!({"contacts": ["ghost"]}), "security.contacts[0]"),
+        (json!({"rules_off": ["nope"]}), "security.rules_off[0]"),
+        (json!({"channels": ["tetra"]}), "security.channels[0]"),
+        (json!({"window_minutes": 0}), "security.window_minutes"),
+    ] {
+        let refused = admin.patch("/api/v1/settings", json!({ "security": security }));
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert_eq!(refused.json()["field"], field, "{}", refused.body);
+    }
+    let set = admin.patch(
+        "/api/v1/settings",
+        json!({"security": {"contact_groups": ["security"], "channels": ["app", "email"]}}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(
+        set.json()["settings"]["security"]["failed_logins_per_account"],
+        20,
+        "the rest kept"
+    );
+
     admin.create_member("jdoe", &["member"]);
     for i in 1..=20 {
         let refused = server.login_from(
@@ -267,28 +319,54 @@ fn twenty_wrong_passwords_make_a_finding_the_admins_get_by_email_and_in_the_app(
     }
     let mails = smtp.wait_for(2, std::time::Duration::from_secs(30));
     assert!(
-        mails.iter().any(|m| m.to.contains("root@acme.example")
+        mails.iter().any(|m| m.to.contains("sec@acme.example")
             && m.subject.contains("20 failed logins for jdoe")),
         "{:?}",
-        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+        mails
+            .iter()
+            .map(|m| (&m.to, &m.subject))
+            .collect::<Vec<_>>()
     );
-    let notices = admin.get("/api/v1/alerts").json();
+    let sec = server.login("acme", "sec", PASSWORD);
+    let feed = sec.get("/api/v1/me/alerts").json();
     assert!(
-        notices["alerts"]
+        feed["alerts"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["title"] == "Security: 20 failed logins for jdoe"),
-        "{notices}"
+            .any(|a| a["alert"]["title"] == "Security: 20 failed logins for jdoe"),
+        "{feed}"
     );
-    // Each finding is audited: the burst, and the lockout it led to.
-    let audit = admin.get("/api/v1/audit?action=security.finding").json();
-    let rules: Vec<&str> = audit["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["target"].as_str())
-        .collect();
-    assert!(rules.contains(&"failed_logins_account"), "{audit}");
-    assert!(rules.contains(&"lockout"), "{audit}");
+
+    // A login from a network never seen for the account is a finding;
+    // the first login of all is not.
+    admin.create_member("kim", &["member"]);
+    for from in ["127.0.4.1", "127.0.4.9", "127.0.5.1"] {
+        let ok = server.login_from(from, ("acme", "kim", PASSWORD), None);
+        assert_eq!(ok.status, 200, "{}", ok.body);
+    }
+
+    // Each finding is audited: the burst, the lockout it led to, the new network.
+    let audit = crate::devices::wait_until("the findings", WAIT, || {
+        let audit = admin.get("/api/v1/audit?action=security.finding").json();
+        let rules: Vec<String> = audit["events"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["target"].as_str().map(str::to_owned))
+            .collect();
+        let wanted = ["failed_logins_account", "lockout", "new_network"];
+        wanted
+            .iter()
+            .all(|r| rules.iter().any(|x| x == r))
+            .then_some(audit)
+    });
+    let events = audit["events"].as_array().unwrap();
+    let count = |rule: &str| events.iter().filter(|e| e["target"] == rule).count();
+    assert_eq!(count("new_network"), 1, "{audit}");
+    let details: Vec<&str> = events.iter().filter_map(|e| e["detail"].as_str()).collect();
+    assert!(details.contains(&"Login locked: jdoe"), "{audit}");
+    assert!(
+        details.contains(&"Security: kim logged in from a new network"),
+        "{audit}"
+    );
 }

@@ -412,16 +412,15 @@ fn guessing_from_many_addresses_locks_new_devices_but_not_the_dispatchers_own() 
         "a new device waits even with the password"
     );
 
-    // The admins hear of it, in the app and by email.
-    let notices = admin.get("/api/v1/alerts").json();
-    assert!(
+    // Security monitoring tells the admins, in the app and by email.
+    crate::devices::wait_until("the lockout notice", crate::devices::WAIT, || {
+        let notices = admin.get("/api/v1/alerts").json();
         notices["alerts"]
-            .as_array()
-            .unwrap()
+            .as_array()?
             .iter()
-            .any(|a| a["title"] == "Login locked: disp"),
-        "{notices}"
-    );
+            .any(|a| a["title"] == "Login locked: disp")
+            .then_some(())
+    });
     let audit = admin
         .get("/api/v1/audit?action=login.account_locked")
         .json();

@@ -322,6 +322,8 @@ fn a_hung_modem_is_reset_and_an_unplugged_one_comes_back_without_losing_anything
     let dir = tempfile::tempdir().unwrap();
     let (server, modems) = server_with_modems(&dir, &["gsm1"]);
     let modem = &modems[0];
+    let clock: tocsin::clock::SharedClock = std::sync::Arc::new(server.clock.clone());
+    tocsin::provisioning::create_operator(&server.store, &clock, "op", PASSWORD).unwrap();
     let admin = server.admin();
     wait_ready(&admin, "gsm1");
     member_with_phone(&admin, "aino", "+358401000001");
@@ -368,6 +370,38 @@ fn a_hung_modem_is_reset_and_an_unplugged_one_comes_back_without_losing_anything
     });
     let hw = admin.get("/api/v1/devices/hardware").json();
     assert!(hw["devices"][0]["last_error"].is_string(), "{hw}");
+
+    // Each fault and each recovery is in the appliance's own trail.
+    let op = server.login("appliance", "op", PASSWORD);
+    let trail = wait_until("the faults audited", WAIT, || {
+        let trail = op.get("/api/v1/audit?action=device.").json();
+        let actions: Vec<String> = trail["events"]
+            .as_array()?
+            .iter()
+            .rev()
+            .filter_map(|e| e["action"].as_str().map(str::to_owned))
+            .collect();
+        (actions.len() >= 4).then_some((actions, trail))
+    });
+    assert_eq!(
+        trail.0[..4],
+        [
+            "device.fault",
+            "device.recovered",
+            "device.fault",
+            "device.recovered"
+        ],
+        "{}",
+        trail.1
+    );
+    assert!(
+        trail.1["events"][0]["target"]
+            .as_str()
+            .unwrap()
+            .ends_with("gsm1"),
+        "{}",
+        trail.1
+    );
 }
 
 #[test]

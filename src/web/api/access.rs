@@ -297,8 +297,19 @@ async fn change_settings(
     let (Some(target), Some(fields)) = (merged.as_object_mut(), patch.as_object()) else {
         return Err(ApiError::field("body", "must be a JSON object"));
     };
+    // Nested settings (`security`) merge one level deep, so changing one
+    // of their fields keeps the others.
     for (k, v) in fields {
-        target.insert(k.clone(), v.clone());
+        match (target.get_mut(k), v) {
+            (Some(serde_json::Value::Object(inner)), serde_json::Value::Object(changes)) => {
+                for (ik, iv) in changes {
+                    inner.insert(ik.clone(), iv.clone());
+                }
+            }
+            _ => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
     }
     if let Some(triggers) = patch.get("sms_triggers").cloned() {
         let hashed = blocking(move || hash_trigger_pins(triggers)).await??;
@@ -325,6 +336,12 @@ async fn change_settings(
                 )));
             }
         }
+        if let Some(field) = unknown_contact(org, &settings.security)? {
+            return Ok(Err(ApiError::field(
+                field,
+                "no such user or group in this organisation",
+            )));
+        }
         if let Some(field) = unassigned_sender(org, &settings)? {
             return Ok(Err(ApiError::field(
                 field,
@@ -345,6 +362,74 @@ async fn change_settings(
     .await??;
     state.store.flush().await?;
     Ok(HttpResponse::Ok().json(json!({"settings": changed.settings})))
+}
+
+fn validate_security(s: &crate::store::SecurityMonitoring) -> Result<(), ApiError> {
+    use crate::store::Channel;
+    if s.channels.is_empty() {
+        return Err(ApiError::field(
+            "security.channels",
+            "name at least one of app, sms, email",
+        ));
+    }
+    for (i, channel) in s.channels.iter().enumerate() {
+        if !matches!(channel, Channel::App | Channel::Sms | Channel::Email) {
+            return Err(ApiError::field(
+                format!("security.channels[{i}]"),
+                "must be app, sms or email",
+            ));
+        }
+    }
+    for (field, value) in [
+        (
+            "security.failed_logins_per_account",
+            s.failed_logins_per_account,
+        ),
+        (
+            "security.failed_logins_per_address",
+            s.failed_logins_per_address,
+        ),
+    ] {
+        if !(3..=10_000).contains(&value) {
+            return Err(ApiError::field(field, "must be from 3 to 10000"));
+        }
+    }
+    if !(1..=1440).contains(&s.window_minutes) {
+        return Err(ApiError::field(
+            "security.window_minutes",
+            "must be from 1 to 1440",
+        ));
+    }
+    for (i, rule) in s.rules_off.iter().enumerate() {
+        if !crate::security::RULES.contains(&rule.as_str()) {
+            return Err(ApiError::field(
+                format!("security.rules_off[{i}]"),
+                format!(
+                    "no such rule; the rules are {}",
+                    crate::security::RULES.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first security contact or contact group that does not exist.
+fn unknown_contact(
+    org: &crate::store::OrgStore,
+    s: &crate::store::SecurityMonitoring,
+) -> Result<Option<String>, StoreError> {
+    for (i, name) in s.contacts.iter().enumerate() {
+        if org.find_user(name)?.is_none() {
+            return Ok(Some(format!("security.contacts[{i}]")));
+        }
+    }
+    for (i, name) in s.contact_groups.iter().enumerate() {
+        if org.find_group(name)?.is_none() {
+            return Ok(Some(format!("security.contact_groups[{i}]")));
+        }
+    }
+    Ok(None)
 }
 
 /// The first SMS trigger number or TETRA rule sender that the organisation
@@ -417,6 +502,7 @@ fn hash_trigger_pins(
 
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
     crate::validate::language(&s.language).map_err(|why| ApiError::field("language", why))?;
+    validate_security(&s.security)?;
     for (label, option) in &s.tetra_status_replies {
         if !(1..=6).contains(option) {
             return Err(ApiError::field(

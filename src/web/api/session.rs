@@ -77,18 +77,13 @@ async fn log_in(
             .unwrap_or_default(),
         user_agent,
     };
-    let (org_slug, username) = (attempt.org.clone(), attempt.username.clone());
     let store = state.store.clone();
     let now = state.clock.now();
     let outcome = blocking(move || login::login(&store, now, &attempt)).await?;
     state.store.flush().await?;
     match outcome {
-        Outcome::Refused { account_locked } => {
-            if account_locked {
-                tell_admins_of_lockout(&state, &org_slug, &username).await;
-            }
-            Err(ApiError::LoginRefused)
-        }
+        // A lockout is told to the security contacts by monitoring.
+        Outcome::Refused { .. } => Err(ApiError::LoginRefused),
         Outcome::SecondFactorRequired { sms: None } => Err(ApiError::SecondFactorRequired),
         Outcome::SecondFactorRequired { sms: Some(challenge) } => {
             let tail = last_digits(&challenge.phone);
@@ -106,42 +101,6 @@ async fn log_in(
             "permissions": done.access.permissions,
             "idle_timeout_seconds": u64::from(done.org.settings.session_idle_minutes) * 60,
         }))),
-    }
-}
-
-/// An account that just locked against new devices: its organisation's
-/// admins hear of it. Failing to tell them is logged, not the caller's
-/// problem.
-async fn tell_admins_of_lockout(state: &AppState, org_slug: &str, username: &str) {
-    let (store, engine, now) = (state.store.clone(), state.engine.clone(), state.clock.now());
-    let (org_slug, username) = (org_slug.to_owned(), username.to_owned());
-    let told = blocking(move || {
-        let Some(org) = store.org_by_slug(&org_slug)? else {
-            return Ok(());
-        };
-        let handle = store.org(org.id);
-        // Only real accounts: names nobody has lock too, but nobody needs
-        // telling about them.
-        if handle.user_by_username(&username)?.is_none() {
-            return Ok(());
-        }
-        let notice = crate::alerts::AdminNotice {
-            title: format!("Login locked: {username}"),
-            body: format!(
-                "{} failed logins to {username}. Logins from new devices wait; devices already in use keep working.",
-                login::ACCOUNT_LOCK_AFTER
-            ),
-            key: format!("login-lockout:{username}:{}", now.unix_timestamp()),
-            via: "login lockout",
-        };
-        if let Err(e) = engine.tell_admins(&handle, notice, now) {
-            tracing::error!(error = %e, "cannot tell the admins of a login lockout");
-        }
-        Ok::<_, crate::store::StoreError>(())
-    })
-    .await;
-    if let Err(e) = told {
-        tracing::error!(error = %e, "cannot tell the admins of a login lockout");
     }
 }
 
