@@ -386,4 +386,37 @@ fn the_audit_page_shows_security_findings() {
         .text("[data-test=security-findings]")
         .contains("20 failed logins for jdoe"));
     browser.screenshot("console-security-findings-1366");
+
+    // The settings name who hears of findings; an unknown contact is
+    // refused at the field.
+    browser.click("[data-test=nav-settings]");
+    browser.type_into("[data-test=settings-sec-contacts]", "ghost");
+    browser.click("[data-test=settings-sec-channel-sms]");
+    browser.click("[data-test=settings-sec-rule-new_network]");
+    browser.click("[data-test=settings-save]");
+    wait_until("the field error", WAIT, || {
+        let shown = browser.eval(
+            "return document.querySelector('[data-field=\"security.contacts\"] .field-error').textContent",
+        );
+        shown
+            .as_str()
+            .filter(|t| t.contains("no such user"))
+            .map(|_| ())
+    });
+    browser.type_into("[data-test=settings-sec-contacts]", "jdoe");
+    browser.click("[data-test=settings-save]");
+    let admin = server.admin();
+    let saved = wait_until("the settings saved", WAIT, || {
+        let s = admin.get("/api/v1/settings").json();
+        (s["settings"]["security"]["contacts"] == json!(["jdoe"])).then_some(s)
+    });
+    let security = &saved["settings"]["security"];
+    assert_eq!(
+        security["channels"],
+        json!(["app", "sms", "email"]),
+        "{saved}"
+    );
+    assert_eq!(security["rules_off"], json!(["new_network"]), "{saved}");
+    browser.eval("document.querySelector('[data-test=settings-sec-contacts]').scrollIntoView({block: 'start'}); return true");
+    browser.screenshot("console-security-settings-1366");
 }

@@ -276,6 +276,10 @@
     "users.contact": "Contact", "audit.action_col": "Action",
     "users.has_2fa": "Second factor on",
     "settings.option_n": "Option {n}", "settings.add_row": "Add",
+    "settings.security": "Security monitoring", "settings.security_hint": "Who is told when the audit trail shows an attack or something unusual. With nobody named, the admins are.",
+    "settings.sec_contacts": "Contacts (usernames, comma-separated)", "settings.sec_groups": "Contact groups", "settings.sec_channels": "Tell them by",
+    "settings.sec_per_account": "Failed logins per account", "settings.sec_per_address": "Failed logins per address", "settings.sec_window": "Within (minutes)",
+    "settings.sec_rules": "Rules on", "settings.rule.failed_logins_account": "Failed logins for one account", "settings.rule.failed_logins_address": "Failed logins from one address", "settings.rule.lockout": "Lockouts", "settings.rule.privilege": "Roles and permissions changed", "settings.rule.api_key": "API key created", "settings.rule.new_network": "Login from a new network", "settings.rule.personal_data_export": "Personal data exported", "settings.rule.device_wipe": "Device wipe ordered", "settings.rule.backup": "Backup failed", "settings.rule.audit_chain": "Audit chain does not verify", "settings.rule.shipping_lag": "Log server falling behind",
   };
 
   const FI = {
@@ -560,6 +564,10 @@
     "users.contact": "Yhteystiedot", "audit.action_col": "Toiminto",
     "users.has_2fa": "Kaksivaiheinen käytössä",
     "settings.option_n": "Vaihtoehto {n}", "settings.add_row": "Lisää",
+    "settings.security": "Tietoturvavalvonta", "settings.security_hint": "Kenelle kerrotaan, kun tapahtumaloki näyttää hyökkäyksen tai jotain epätavallista. Jos ketään ei nimetä, kerrotaan ylläpitäjille.",
+    "settings.sec_contacts": "Yhteyshenkilöt (käyttäjätunnukset pilkuin eroteltuina)", "settings.sec_groups": "Yhteysryhmät", "settings.sec_channels": "Kerrotaan",
+    "settings.sec_per_account": "Epäonnistuneita kirjautumisia tilille", "settings.sec_per_address": "Epäonnistuneita kirjautumisia osoitteesta", "settings.sec_window": "Aikaikkuna (min)",
+    "settings.sec_rules": "Käytössä olevat säännöt", "settings.rule.failed_logins_account": "Epäonnistuneet kirjautumiset yhdelle tilille", "settings.rule.failed_logins_address": "Epäonnistuneet kirjautumiset yhdestä osoitteesta", "settings.rule.lockout": "Lukitukset", "settings.rule.privilege": "Roolit ja oikeudet muuttuneet", "settings.rule.api_key": "API-avain luotu", "settings.rule.new_network": "Kirjautuminen uudesta verkosta", "settings.rule.personal_data_export": "Henkilötietoja viety", "settings.rule.device_wipe": "Laitteen tyhjennys määrätty", "settings.rule.backup": "Varmuuskopio epäonnistui", "settings.rule.audit_chain": "Tapahtumaketju ei täsmää", "settings.rule.shipping_lag": "Lokipalvelin jäljessä",
   };
 
   const SV = {
@@ -844,6 +852,10 @@
     "users.contact": "Kontaktuppgifter", "audit.action_col": "Åtgärd",
     "users.has_2fa": "Tvåstegsverifiering på",
     "settings.option_n": "Alternativ {n}", "settings.add_row": "Lägg till",
+    "settings.security": "Säkerhetsövervakning", "settings.security_hint": "Vem som får veta när händelseloggen visar en attack eller något ovanligt. Om ingen anges får administratörerna veta.",
+    "settings.sec_contacts": "Kontakter (användarnamn, kommaseparerade)", "settings.sec_groups": "Kontaktgrupper", "settings.sec_channels": "Meddela via",
+    "settings.sec_per_account": "Misslyckade inloggningar per konto", "settings.sec_per_address": "Misslyckade inloggningar per adress", "settings.sec_window": "Inom (minuter)",
+    "settings.sec_rules": "Aktiva regler", "settings.rule.failed_logins_account": "Misslyckade inloggningar för ett konto", "settings.rule.failed_logins_address": "Misslyckade inloggningar från en adress", "settings.rule.lockout": "Låsningar", "settings.rule.privilege": "Roller och behörigheter ändrade", "settings.rule.api_key": "API-nyckel skapad", "settings.rule.new_network": "Inloggning från ett nytt nätverk", "settings.rule.personal_data_export": "Personuppgifter exporterade", "settings.rule.device_wipe": "Radering av enhet beordrad", "settings.rule.backup": "Säkerhetskopiering misslyckades", "settings.rule.audit_chain": "Händelsekedjan stämmer inte", "settings.rule.shipping_lag": "Loggservern ligger efter",
   };
 
   const DICTIONARIES = { en: EN, fi: FI, sv: SV };
@@ -4619,9 +4631,50 @@
     };
   }
 
+  const SECURITY_RULES = ["failed_logins_account", "failed_logins_address", "lockout", "privilege", "api_key", "new_network",
+    "personal_data_export", "device_wipe", "backup", "audit_chain", "shipping_lag"];
+
+  // The security monitoring card of the settings page: contacts, how they
+  // are told, the login thresholds and which rules are on.
+  function securitySettings(sec, groupNames) {
+    const contacts = el("input", { type: "text", value: (sec.contacts || []).join(", "), test: "settings-sec-contacts", autocomplete: "off" });
+    const groups = groupNames.map((g) => checkbox(g, { value: g, checked: (sec.contact_groups || []).includes(g), test: `settings-sec-group-${g}` }));
+    const channels = ["app", "sms", "email"].map((c) => checkbox(t(`ch.${c}`), { value: c, checked: (sec.channels || []).includes(c), test: `settings-sec-channel-${c}` }));
+    const num = (value, test) => el("input", { type: "number", min: "1", max: "10000", value: value != null ? String(value) : "", test, inputmode: "numeric" });
+    const perAccount = num(sec.failed_logins_per_account, "settings-sec-per-account");
+    const perAddress = num(sec.failed_logins_per_address, "settings-sec-per-address");
+    const windowMinutes = num(sec.window_minutes, "settings-sec-window");
+    const rules = SECURITY_RULES.map((r) => checkbox(t(`settings.rule.${r}`), { value: r, checked: !(sec.rules_off || []).includes(r), test: `settings-sec-rule-${r}` }));
+    const fieldset = (name, legend, boxes) => el("fieldset", { class: "fieldset", "data-field": name }, el("legend", { text: legend }),
+      el("div", { class: "check-row" }, boxes), el("p", { class: "field-error", role: "alert" }));
+    const node = card(t("settings.security"), el("p", { class: "hint", text: t("settings.security_hint") }),
+      field(t("settings.sec_contacts"), contacts, { name: "security.contacts" }),
+      groupNames.length ? fieldset("security.contact_groups", t("settings.sec_groups"), groups) : null,
+      fieldset("security.channels", t("settings.sec_channels"), channels),
+      el("div", { class: "grid-3" },
+        field(t("settings.sec_per_account"), perAccount, { name: "security.failed_logins_per_account" }),
+        field(t("settings.sec_per_address"), perAddress, { name: "security.failed_logins_per_address" }),
+        field(t("settings.sec_window"), windowMinutes, { name: "security.window_minutes" })),
+      fieldset("security.rules_off", t("settings.sec_rules"), rules));
+    const checked = (boxes) => boxes.filter((c) => c.input.checked).map((c) => c.input.value);
+    return {
+      node,
+      value: () => ({
+        contacts: contacts.value.split(",").map((c) => c.trim()).filter(Boolean),
+        contact_groups: groupNames.length ? checked(groups) : sec.contact_groups || [],
+        channels: checked(channels),
+        failed_logins_per_account: Number(perAccount.value),
+        failed_logins_per_address: Number(perAddress.value),
+        window_minutes: Number(windowMinutes.value),
+        rules_off: rules.filter((c) => !c.input.checked).map((c) => c.input.value),
+      }),
+    };
+  }
+
   async function renderSettings(page) {
     append(page, heading(t("settings.title")));
-    const [data, roles] = await Promise.all([api("GET", "/api/v1/settings"), can("read_directory") ? settle(api("GET", "/api/v1/roles")) : Promise.resolve({ ok: false })]);
+    const directory = (path) => (can("read_directory") ? settle(api("GET", path)) : Promise.resolve({ ok: false }));
+    const [data, roles, groups] = await Promise.all([api("GET", "/api/v1/settings"), directory("/api/v1/roles"), directory("/api/v1/groups")]);
     if (!page.isConnected) return;
     const s = data.settings;
     const num = (key, test, min, max) => el("input", { type: "number", min, max, value: s[key] != null ? String(s[key]) : "", test, inputmode: "numeric" });
@@ -4638,6 +4691,7 @@
     const twoFactor = roleNames.map((r) => checkbox(r, { value: r, checked: (s.require_second_factor_for || []).includes(r), test: `settings-2fa-${r}` }));
     const replyCodes = mapEditor(s.reply_codes, "reply-code", t("settings.reply_codes"), "reply_codes");
     const statusReplies = mapEditor(s.tetra_status_replies, "status-reply", t("settings.status_replies"), "tetra_status_replies");
+    const security = securitySettings(s.security || {}, groups.ok ? groups.value.groups.map((g) => g.name) : []);
     const submit = button(t("common.save"), { type: "submit", class: "btn-primary", test: "settings-save" });
     const form = el("form", { class: "form", novalidate: true },
       card(t("settings.org"), el("dl", { class: "facts" },
@@ -4655,6 +4709,7 @@
         el("div", { class: "check-row" }, twoFactor), el("p", { class: "field-error", role: "alert" }))),
       card(t("settings.integrations"), field(t("settings.rate"), inputs.max_automated_alerts_per_minute, { name: "max_automated_alerts_per_minute", hint: t("settings.rate_hint") })),
       card(t("settings.replies"), el("p", { class: "hint", text: t("settings.replies_hint") }), el("div", { class: "grid-2" }, replyCodes.node, statusReplies.node)),
+      security.node,
       el("div", { class: "form-actions sticky-actions" }, submit));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -4671,6 +4726,7 @@
         reply_codes: replyCodes.value(),
         tetra_status_replies: statusReplies.value(),
         language: language.value,
+        security: security.value(),
       };
       for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute"]) {
         if (body[key] === null) return showFieldError(form, { problem: { field: key, detail: t("common.required") } });
