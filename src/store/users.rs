@@ -337,6 +337,7 @@ impl OrgStore {
                 tx.remove(self.org, Kind::Device, *device)?;
             }
             tx.release(self.org, IndexKind::Username, &user.username)?;
+            tx.remove(self.org, Kind::KnownNetworks, id)?;
             tx.remove(self.org, Kind::User, id)?;
             Ok(())
         })
