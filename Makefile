@@ -42,6 +42,7 @@ demo: release
 lint: deps cargo-deny
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	scripts/check-layers
 	$(CARGO) deny --locked check licenses bans sources
 
 unit: deps

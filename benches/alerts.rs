@@ -6,7 +6,13 @@
 //! - the process's peak memory (server and all clients together).
 //!
 //! BENCH_RECIPIENTS, BENCH_MEMBERS and BENCH_ROUNDS tune it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

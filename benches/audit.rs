@@ -5,7 +5,13 @@
 //! cost. Prints figures; asserts nothing.
 //!
 //! BENCH_EVENTS and BENCH_SAMPLES tune it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

@@ -4,7 +4,13 @@
 //! a backup runs against idle. Prints figures; asserts nothing.
 //!
 //! BENCH_USERS, BENCH_ALERTS and BENCH_SAMPLES tune it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

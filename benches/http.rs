@@ -3,7 +3,12 @@
 //! Prints requests per second and latency percentiles; asserts nothing.
 //!
 //! BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 8) tune the run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

@@ -13,7 +13,12 @@
 //!   answers and notes from members, live through the modem; then as many
 //!   again kept pending ([`tocsin::inbox::HOLD_SWITCH`]) and handled as a
 //!   backlog when the daemon starts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

@@ -9,7 +9,12 @@
 //!
 //! Then the account's own device logs in during the lock.
 //! Prints figures; asserts nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "../tests/integration/loopback.rs"]
 mod loopback;

@@ -5,7 +5,12 @@
 //! - PDU codec throughput (encode a 160-character alert, decode a reply).
 //!
 //! BENCH_SMS_MESSAGES (60 per modem) tunes it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

@@ -1,7 +1,12 @@
 //! TETRA figure: text SDS per minute through one simulated radio whose air
 //! interface takes BENCH_SDS_AIR_MS (1000) per SDS, as a share of the
 //! simulator's ceiling (one SDS per air time). BENCH_SDS_MESSAGES (60).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

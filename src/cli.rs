@@ -2,7 +2,7 @@
 //! other failures; `serve` and `demo` use sysexits codes so systemd can tell a
 //! bad config (78) or unusable data (65) from a crash.
 
-use crate::clock::{self, SharedClock};
+use crate::clock::{self, Clock, SharedClock, SystemClock};
 use crate::config::{self, Config, ConfigError};
 use crate::daemon::{exit, Daemon, Ended};
 use crate::store::Store;
@@ -435,11 +435,11 @@ fn promote(path: &Path) -> Result<(), String> {
             if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
                 return Err(format!("not promoted: {error}"));
             }
-            serde_json::from_value(answer["promoted"].clone())
+            serde_json::from_value(answer.get("promoted").cloned().unwrap_or_default())
                 .map_err(|e| format!("the daemon's answer is unreadable: {e}"))?
         }
         Err(not_running) => {
-            let promoted = crate::standby::promote(&config, time::OffsetDateTime::now_utc())
+            let promoted = crate::standby::promote(&config, SystemClock.now())
                 .map_err(|e| format!("not promoted: {e}"))?;
             println!("the daemon is not running ({not_running}); start it to serve");
             promoted
@@ -456,7 +456,7 @@ fn promote(path: &Path) -> Result<(), String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
         if let Ok(answer) = crate::control::ask(&config.data_dir, "mode") {
-            if answer["mode"] == "primary" {
+            if answer.get("mode").and_then(|m| m.as_str()) == Some("primary") {
                 println!("serving as the primary");
                 return Ok(());
             }
@@ -480,7 +480,7 @@ fn demote(path: &Path) -> Result<(), String> {
                 &config.data_dir,
                 store.as_ref(),
                 "the operator ran tocsin demote",
-                time::OffsetDateTime::now_utc(),
+                SystemClock.now(),
             )
             .map_err(|e| e.to_string())?;
         }
@@ -514,8 +514,9 @@ fn audit_export(path: &Path, org: Option<&str>, since: Option<&str>) -> Result<(
             if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
                 return Err(error.to_owned());
             }
-            answer["lines"]
-                .as_array()
+            answer
+                .get("lines")
+                .and_then(|l| l.as_array())
                 .into_iter()
                 .flatten()
                 .filter_map(|l| l.as_str().map(str::to_owned))
@@ -573,18 +574,21 @@ fn backup_now(path: &Path) -> Result<(), String> {
     if let Some(error) = answer.get("error").and_then(|e| e.as_str()) {
         return Err(format!("the backup failed: {error}"));
     }
-    let status = &answer["status"];
-    println!("backup {}", status["newest"].as_str().unwrap_or("?"));
+    let status = answer.get("status").cloned().unwrap_or_default();
+    let newest = status.get("newest").and_then(|n| n.as_str());
+    println!("backup {}", newest.unwrap_or("?"));
     let mut failed = false;
-    for target in status["targets"].as_array().into_iter().flatten() {
-        let name = target["name"].as_str().unwrap_or("?");
-        if target["holds"] == status["newest"] {
+    let targets = status.get("targets").and_then(|t| t.as_array());
+    for target in targets.into_iter().flatten() {
+        let field = |key: &str| target.get(key).and_then(|v| v.as_str());
+        let name = field("name").unwrap_or("?");
+        if newest.is_some() && field("holds") == newest {
             println!("  {name}: stored");
         } else {
             failed = true;
             println!(
                 "  {name}: failed: {}",
-                target["last_error"].as_str().unwrap_or("not tried")
+                field("last_error").unwrap_or("not tried")
             );
         }
     }

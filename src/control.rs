@@ -4,6 +4,7 @@
 //! `tocsin promote`. One JSON line in, one JSON line out.
 
 use crate::backup::schedule::NowRequest;
+use crate::clock::{Clock, SystemClock};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
@@ -169,7 +170,7 @@ pub fn key_created(store: &crate::store::Store, id: &str) -> Result<(), crate::s
         crate::store::Outcome::Success,
     )
     .target(id)
-    .write_appliance(store, time::OffsetDateTime::now_utc())?;
+    .write_appliance(store, SystemClock.now())?;
     store.flush_blocking()
 }
 

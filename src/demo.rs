@@ -178,7 +178,8 @@ fn generate_password() -> Result<String, getrandom::Error> {
     let bytes: [u8; 20] = crate::auth::random_bytes()?;
     Ok(bytes
         .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()))
+        .map(|c| char::from(*c))
         .collect())
 }
 

@@ -101,6 +101,7 @@ impl Hardware {
                     baud: m.baud,
                     sim_pin: m.sim_pin.clone(),
                     profile: m.profile.clone(),
+                    clock: clock.clone(),
                 };
                 modems.push(modem::start(spec, events.clone(), stopped.clone())?);
             }
@@ -110,7 +111,7 @@ impl Hardware {
             None
         } else {
             let events = Arc::new(RadioSink {
-                reports: TetraReports::new(store.clone(), hub, clock),
+                reports: TetraReports::new(store.clone(), hub, clock.clone()),
                 inbox: inbox.clone(),
             });
             let mut radios = Vec::new();
@@ -121,6 +122,7 @@ impl Hardware {
                     baud: r.baud,
                     issi: r.issi,
                     profile: r.profile.clone(),
+                    clock: clock.clone(),
                 };
                 radios.push(radio::start(spec, events.clone(), stopped.clone())?);
             }

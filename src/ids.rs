@@ -19,6 +19,16 @@ impl Id {
         Id(Ulid::new())
     }
 
+    /// An id made of a hash's first 16 bytes, for records found by what
+    /// they are about rather than by a fresh id.
+    pub fn from_digest(digest: &[u8]) -> Self {
+        let mut bytes = [0u8; 16];
+        for (to, from) in bytes.iter_mut().zip(digest) {
+            *to = *from;
+        }
+        Id::from_bytes(bytes)
+    }
+
     pub fn to_bytes(self) -> [u8; 16] {
         self.0.to_bytes()
     }

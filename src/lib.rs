@@ -18,6 +18,8 @@ pub mod hw;
 pub mod ids;
 pub mod inbox;
 pub mod live;
+pub mod metrics;
+pub mod pem;
 pub mod provisioning;
 pub mod secret;
 pub mod security;

@@ -20,26 +20,6 @@ impl Lang {
         }
     }
 
-    /// The language a person reads: their own choice, else their
-    /// organisation's (`None` for people without an account).
-    pub fn of_person(
-        store: &crate::store::Store,
-        org: crate::ids::Id,
-        user: Option<crate::ids::Id>,
-    ) -> Lang {
-        let own = user
-            .and_then(|id| store.org(org).user(id).ok().flatten())
-            .and_then(|u| u.language);
-        let code = own.or_else(|| {
-            store
-                .get_org(org)
-                .ok()
-                .flatten()
-                .map(|o| o.settings.language)
-        });
-        Lang::from_code(code.as_deref())
-    }
-
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",

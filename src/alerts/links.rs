@@ -125,6 +125,7 @@ impl AnswerLinks {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -62,7 +62,7 @@ pub fn start(
     config: SyslogConfig,
     store: Store,
     clock: SharedClock,
-    metrics: &crate::web::metrics::Metrics,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<Arc<ShipStatus>, String> {
     let tls = match config.tls {
         true => Some(Arc::new(client_config(&config)?)),

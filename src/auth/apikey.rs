@@ -79,6 +79,7 @@ pub fn recheck(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -24,6 +24,12 @@ impl std::fmt::Debug for BackupKey {
     }
 }
 
+/// The paper alphabet's symbol for five bits.
+fn symbol(five_bits: u32) -> Option<char> {
+    let index = usize::try_from(five_bits).ok()?;
+    RECOVERY_ALPHABET.get(index).map(|b| char::from(*b))
+}
+
 impl BackupKey {
     pub fn generate() -> Result<BackupKey, BackupError> {
         let mut bytes = [0u8; 32];
@@ -41,7 +47,7 @@ impl BackupKey {
             .chain_update(b"tocsin backup key id\0")
             .chain_update(self.bytes)
             .finalize();
-        hex::encode(&digest[..8])
+        hex::encode(digest.get(..8).unwrap_or_default())
     }
 
     /// The key for paper: 52 letters and digits in groups of four, without
@@ -54,13 +60,11 @@ impl BackupKey {
             bits += 8;
             while bits >= 5 {
                 bits -= 5;
-                symbols.push(char::from(RECOVERY_ALPHABET[((acc >> bits) & 31) as usize]));
+                symbols.extend(symbol((acc >> bits) & 31));
             }
         }
         if bits > 0 {
-            symbols.push(char::from(
-                RECOVERY_ALPHABET[((acc << (5 - bits)) & 31) as usize],
-            ));
+            symbols.extend(symbol((acc << (5 - bits)) & 31));
         }
         symbols
             .as_bytes()

@@ -11,6 +11,7 @@ pub mod targets;
 pub use format::{Header, FORMAT};
 pub use key::{key_path, BackupKey, CREDENTIAL};
 
+use crate::clock::{Clock, SystemClock};
 use crate::store::{Store, StoreError, SCHEMA_VERSION};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -165,7 +166,7 @@ pub fn restore(
     )
     .target(file_name(&header))
     .detail(format!("{counts:?}"))
-    .write_appliance(&store, OffsetDateTime::now_utc())?;
+    .write_appliance(&store, SystemClock.now())?;
     store.flush_blocking()?;
     Ok(Restored {
         header,

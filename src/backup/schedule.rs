@@ -114,7 +114,7 @@ pub fn start(
     store: Store,
     clock: SharedClock,
     engine: Engine,
-    metrics: &crate::web::metrics::Metrics,
+    metrics: &crate::metrics::Metrics,
 ) -> Schedule {
     let status = Arc::new(Status {
         interval: config.interval,

@@ -1,3 +1,6 @@
+// Tests stamp their records with the wall clock.
+#![allow(clippy::disallowed_methods)]
+
 use super::*;
 use crate::store::{NewUser, Store};
 

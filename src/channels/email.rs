@@ -8,7 +8,7 @@
 
 use super::{Channel, Job, Limits, Outcome};
 use crate::alerts::links::{AnswerLinks, Claim, LIFETIME};
-use crate::config::EmailConfig;
+use crate::secret::Secret;
 use crate::store::{Channel as ChannelName, Severity};
 use crate::text::{escape_html as escape, fill, phrase};
 use futures_util::future::BoxFuture;
@@ -34,20 +34,24 @@ pub struct EmailChannel {
 }
 
 impl EmailChannel {
+    /// A channel through the relay at `smtp_url`, sending as `from` (a
+    /// mailbox) at most `per_minute` messages a minute.
     pub fn new(
-        config: &EmailConfig,
+        smtp_url: &Secret,
+        from: &str,
+        per_minute: u32,
         public_url: &str,
         links: AnswerLinks,
     ) -> Result<Arc<Self>, EmailSetupError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.expose())
             .map_err(EmailSetupError::Url)?
             .timeout(Some(Duration::from_secs(30)))
             .build();
         Ok(Arc::new(EmailChannel {
             transport,
-            from: config.from.parse().map_err(EmailSetupError::From)?,
+            from: from.parse().map_err(EmailSetupError::From)?,
             public_url: public_url.to_owned(),
-            per_minute: config.per_minute,
+            per_minute,
             links,
         }))
     }
@@ -73,9 +77,9 @@ impl EmailChannel {
                 ("alert", &job.alert.id.to_string()),
             ],
         );
-        let expires = (time::OffsetDateTime::now_utc() + LIFETIME)
+        let expires = (job.claimed_at + LIFETIME)
             .replace_nanosecond(0)
-            .unwrap_or(time::OffsetDateTime::now_utc() + LIFETIME);
+            .unwrap_or(job.claimed_at + LIFETIME);
         let links: Vec<(String, String)> = job
             .alert
             .responses

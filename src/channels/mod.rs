@@ -43,6 +43,9 @@ pub struct Job {
     /// Who sent the alert, as people read it: a person's display name,
     /// never their username (which is half of their login).
     pub sender: String,
+    /// When the delivery was claimed, by the appliance's clock: links in the
+    /// message expire counting from it.
+    pub claimed_at: time::OffsetDateTime,
 }
 
 impl Job {
@@ -53,6 +56,7 @@ impl Job {
         alert: Alert,
         recipient: Recipient,
         delivery: Delivery,
+        claimed_at: time::OffsetDateTime,
     ) -> Result<Job, StoreError> {
         let reply_codes = store
             .get_org(org)?
@@ -67,12 +71,13 @@ impl Job {
         };
         Ok(Job {
             sender,
-            lang: Lang::of_person(store, org, recipient.user_id),
+            lang: Lang::from_code(store.language_of(org, recipient.user_id).as_deref()),
             org,
             alert,
             recipient,
             delivery,
             reply_codes,
+            claimed_at,
         })
     }
 

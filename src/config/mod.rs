@@ -412,17 +412,17 @@ fn read_http(r: &mut Reader, t: &mut TableCursor) -> Option<HttpConfig> {
     let key = r.path(t, "tls_key");
     let tls = match (cert, key) {
         (Some(cert), Some(key)) => {
-            let cert_ok = match crate::web::tls::check_cert_file(&cert) {
+            let cert_ok = match crate::pem::check_cert_file(&cert) {
                 Ok(()) => true,
                 Err(why) => {
                     r.problem_at(t, "tls_cert", why);
                     false
                 }
             };
-            match crate::web::tls::check_key_file(&key) {
+            match crate::pem::check_key_file(&key) {
                 Err(why) => r.problem_at(t, "tls_key", why),
                 Ok(()) if cert_ok => {
-                    if let Err(why) = crate::web::tls::check_pair(&cert, &key) {
+                    if let Err(why) = crate::pem::check_pair(&cert, &key) {
                         r.problem_at(t, "tls_key", why);
                     }
                 }

@@ -7,9 +7,10 @@
 
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::service_manager;
 use crate::store::{Store, StoreError};
-use crate::web::{self, metrics::Metrics, tls::TlsError, AppState};
+use crate::web::{self, tls::TlsError, AppState};
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::JoinHandle;
 use std::net::{SocketAddr, TcpListener};
@@ -306,7 +307,9 @@ impl Daemon {
             Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
             match &config.email {
                 Some(email) => crate::channels::EmailChannel::new(
-                    email,
+                    &email.smtp_url,
+                    &email.from,
+                    email.per_minute,
                     &config.http.public_url,
                     crate::alerts::links::AnswerLinks::new(store.answer_link_key()?),
                 )?,

@@ -164,7 +164,9 @@ impl Dispatcher {
             let mut jobs = Vec::new();
             for r in due {
                 if let Some((alert, recipient, delivery)) = store.claim_delivery(r, now)? {
-                    jobs.push(Job::prepare(&store, r.org, alert, recipient, delivery)?);
+                    jobs.push(Job::prepare(
+                        &store, r.org, alert, recipient, delivery, now,
+                    )?);
                 }
             }
             store.flush_blocking()?;

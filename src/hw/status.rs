@@ -1,6 +1,7 @@
 //! What each modem and radio is doing, shared between its driver thread and
 //! the web side (`/readyz`, `/metrics`, `GET /api/v1/devices/hardware`).
 
+use crate::clock::SharedClock;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -60,13 +61,13 @@ pub struct DeviceStatus {
 }
 
 impl DeviceStatus {
-    pub fn new(name: &str, kind: &'static str, device: &Path) -> DeviceStatus {
+    pub fn new(name: &str, kind: &'static str, device: &Path, now: OffsetDateTime) -> DeviceStatus {
         DeviceStatus {
             name: name.to_owned(),
             kind,
             device: device.display().to_string(),
             state: DeviceState::Disconnected,
-            since: OffsetDateTime::now_utc(),
+            since: now,
             model: None,
             firmware: None,
             registration: None,
@@ -89,13 +90,26 @@ impl DeviceStatus {
 #[derive(Clone)]
 pub struct StatusCell {
     inner: Arc<Mutex<DeviceStatus>>,
+    clock: SharedClock,
 }
 
 impl StatusCell {
-    pub fn new(status: DeviceStatus) -> StatusCell {
+    /// A cell for a device that starts now by `clock`, which stamps its
+    /// changes.
+    pub fn new(name: &str, kind: &'static str, device: &Path, clock: SharedClock) -> StatusCell {
         StatusCell {
-            inner: Arc::new(Mutex::new(status)),
+            inner: Arc::new(Mutex::new(DeviceStatus::new(
+                name,
+                kind,
+                device,
+                clock.now(),
+            ))),
+            clock,
         }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     pub fn get(&self) -> DeviceStatus {
@@ -119,6 +133,7 @@ impl StatusCell {
 
     /// A new state, with the error that caused it if any.
     pub fn set_state(&self, state: DeviceState, error: Option<String>) {
+        let now = self.now();
         self.update(|s| {
             if s.state == DeviceState::Ready && state != DeviceState::Ready {
                 s.faults += 1;
@@ -126,9 +141,9 @@ impl StatusCell {
             s.state = state;
             if let Some(e) = error {
                 s.last_error = Some(e);
-                s.last_error_at = Some(OffsetDateTime::now_utc());
+                s.last_error_at = Some(now);
             }
-            s.since = OffsetDateTime::now_utc();
+            s.since = now;
         });
     }
 }

@@ -225,6 +225,7 @@ pub fn chain_break(after: Option<(u64, Option<&str>)>, events: &[AuditEvent]) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use crate::ids::Id;

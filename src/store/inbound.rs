@@ -265,9 +265,10 @@ impl Store {
             let part: Part = decode(Kind::SmsPart, &value)?;
             if current.as_deref() != Some(prefix) {
                 // The sender, reference and total, as the key spells them.
-                let body = &prefix[17..];
+                let body = prefix.get(17..).unwrap_or_default();
                 let from_end = body.iter().position(|b| *b == 0).unwrap_or(body.len());
-                let from = String::from_utf8_lossy(&body[..from_end]).into_owned();
+                let from =
+                    String::from_utf8_lossy(body.get(..from_end).unwrap_or(body)).into_owned();
                 let total = prefix
                     .get(prefix.len().saturating_sub(2))
                     .copied()

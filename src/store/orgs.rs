@@ -172,6 +172,20 @@ impl Default for OrgSettings {
 pub const APPLIANCE_SLUG: &str = "appliance";
 
 impl Store {
+    /// The language code a person reads: their own choice, else their
+    /// organisation's (`user` is `None` for people without an account).
+    pub fn language_of(&self, org: Id, user: Option<Id>) -> Option<String> {
+        let own = user
+            .and_then(|id| self.org(org).user(id).ok().flatten())
+            .and_then(|u| u.language);
+        own.or_else(|| {
+            self.get_org(org)
+                .ok()
+                .flatten()
+                .map(|o| o.settings.language)
+        })
+    }
+
     /// The appliance's own namespace ([`Id::SYSTEM`]) as an organisation the
     /// operator logs into; made on first use. It is not among
     /// [`Store::orgs`].

@@ -58,9 +58,7 @@ struct CalloutHold {
 
 fn pin_key(org: Id, number: &str) -> Id {
     let digest = Sha256::digest(format!("{org}\0{number}"));
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Id::from_bytes(bytes)
+    Id::from_digest(&digest)
 }
 
 fn callout_key(number: u8) -> Vec<u8> {

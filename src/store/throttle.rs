@@ -71,9 +71,7 @@ fn throttle_id(org_slug: &str, username: &str, source: Option<&LoginSource>) -> 
         text.push_str(&source.key());
     }
     let digest = Sha256::digest(text);
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Id::from_bytes(bytes)
+    Id::from_digest(&digest)
 }
 
 /// Counts a failure on one counter; starts its next lock when it reaches

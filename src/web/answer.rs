@@ -108,7 +108,7 @@ fn look_up(
     let user = org
         .recipient(claim.alert, claim.recipient)?
         .and_then(|r| r.user_id);
-    let lang = Lang::of_person(&state.store, claim.org, user);
+    let lang = Lang::from_code(state.store.language_of(claim.org, user).as_deref());
     let described = org.alert(claim.alert)?.and_then(|alert| {
         let choice = alert.responses.get(usize::from(claim.option))?.clone();
         Some(Described {

@@ -3,9 +3,9 @@
 //! answers everything else with 503, so nothing that sends alerts runs.
 
 use super::health::{healthz, trusted};
-use super::metrics::Metrics;
 use super::problem::ApiError;
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::standby::{Mode, Receiver};
 use actix_web::dev::Server;
 use actix_web::{get, web, App, HttpRequest, HttpResponse, HttpServer};

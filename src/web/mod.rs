@@ -10,17 +10,16 @@ mod headers;
 pub mod health;
 pub mod held;
 mod lease;
-pub mod metrics;
 pub mod problem;
 pub mod ratelimit;
 mod standby;
 pub mod tls;
 
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpServer};
-use metrics::Metrics;
 use problem::ApiError;
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -3,14 +3,12 @@
 //! configured certificate the appliance makes a self-signed one on first start
 //! and reuses it afterwards, so browsers see a stable fingerprint.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -27,67 +25,8 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
-/// The rustls provider every TLS endpoint of the appliance uses.
-pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// The systemd credential that replaces `http.tls_key` when present.
-pub const KEY_CREDENTIAL: &str = "tls.key";
-
-pub use crate::secret::credential_or;
-
-pub fn check_cert_file(path: &Path) -> Result<(), String> {
-    load_certs(path).map(|_| ())
-}
-
-pub fn check_key_file(path: &Path) -> Result<(), String> {
-    load_key(&credential_or(path, KEY_CREDENTIAL)).map(|_| ())
-}
-
-fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    std::fs::metadata(path)
-        .map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| {
-            format!(
-                "names {}, which is not a PEM certificate chain ({e})",
-                path.display()
-            )
-        })?;
-    if certs.is_empty() {
-        return Err(format!(
-            "names {}, which holds no PEM certificate",
-            path.display()
-        ));
-    }
-    Ok(certs)
-}
-
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    std::fs::metadata(path)
-        .map_err(|e| format!("names {}, which cannot be read ({e})", path.display()))?;
-    PrivateKeyDer::from_pem_file(path).map_err(|e| {
-        format!(
-            "names {}, which is not a PEM private key ({e})",
-            path.display()
-        )
-    })
-}
-
-/// Checks that a certificate and key belong together, as `serve` will need.
-pub fn check_pair(cert: &Path, key: &Path) -> Result<(), String> {
-    let certs = load_certs(cert)?;
-    let key = load_key(&credential_or(key, KEY_CREDENTIAL))?;
-    ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map(|_| ())
-        .map_err(|e| format!("does not match http.tls_cert ({e})"))
-}
+use crate::pem::{credential_or, load_certs, load_key};
+pub use crate::pem::{provider, KEY_CREDENTIAL};
 
 /// Where the self-signed certificate lives when none is configured.
 pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
@@ -146,7 +85,7 @@ fn ensure_self_signed(data_dir: &Path, public_url: &str) -> Result<(PathBuf, Pat
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "Tocsin appliance (self-signed)");
-    let now = time::OffsetDateTime::now_utc();
+    let now = SystemClock.now();
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(3650);
     let key = rcgen::KeyPair::generate()?;

@@ -1,7 +1,13 @@
 //! Integration tests: the real `tocsin` binary, over real HTTPS, with sled in a
 //! temporary directory. One test binary, because each file under tests/ is a
 //! separate slow link.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    clippy::indexing_slicing
+)]
 
 mod alerts;
 mod api;

@@ -99,11 +99,12 @@ impl<'a> Endpoint<'a> {
                     .take(64 * 1024)
                     .read_to_string(&mut text);
                 let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                let why = problem["detail"]
-                    .as_str()
+                let why = problem
+                    .get("detail")
+                    .and_then(|d| d.as_str())
                     .unwrap_or("no reason given")
                     .to_owned();
-                if problem["code"] == "promoted" {
+                if problem.get("code").and_then(|c| c.as_str()) == Some("promoted") {
                     Err(TargetError::TakenOver {
                         target: self.target.name.clone(),
                         why,
@@ -157,8 +158,9 @@ pub(super) fn list(target: &BackupTarget) -> Result<Vec<String>, TargetError> {
     let endpoint = Endpoint::of(target)?;
     let body = endpoint.answer(endpoint.request("GET", "/backups").call())?;
     let listed: serde_json::Value = serde_json::from_slice(&body).map_err(|e| failed(target, e))?;
-    Ok(listed["backups"]
-        .as_array()
+    Ok(listed
+        .get("backups")
+        .and_then(|b| b.as_array())
         .into_iter()
         .flatten()
         .filter_map(|n| n.as_str())

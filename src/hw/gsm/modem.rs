@@ -9,6 +9,7 @@
 
 use super::pdu::{self, Incoming, SubmitOptions};
 use super::profile::ModemProfile;
+use crate::clock::SharedClock;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
@@ -90,6 +91,8 @@ pub struct ModemSpec {
     pub baud: u32,
     pub sim_pin: Option<Secret>,
     pub profile: ModemProfile,
+    /// Stamps the modem's status and what it receives.
+    pub clock: SharedClock,
 }
 
 /// Starts the modem's thread. It runs until `stop` turns true.
@@ -99,7 +102,7 @@ pub fn start(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<ModemHandle> {
     let (queue, requests) = mpsc::channel(QUEUE_DEPTH);
-    let status = StatusCell::new(DeviceStatus::new(&spec.name, "modem", &spec.device));
+    let status = StatusCell::new(&spec.name, "modem", &spec.device, spec.clock.clone());
     let handle = ModemHandle {
         name: spec.name.clone(),
         per_minute: spec.profile.per_minute,
@@ -358,11 +361,12 @@ impl Driver {
             Err(e) if e.is_device_fault() => return Err(self.probe_after(at, e).await),
             Err(_) => None,
         };
+        let now = self.status.now();
         self.status.update(|s| {
             s.registration = registration.map(str::to_owned);
             s.signal = signal;
             s.operator = operator;
-            s.checked_at = Some(OffsetDateTime::now_utc());
+            s.checked_at = Some(now);
         });
         Ok(())
     }
@@ -498,7 +502,7 @@ impl Driver {
                         let _ = reply.send(Err(failure));
                         self.status.update(|s| {
                             s.last_error = Some(format!("{reason} ({refusal})"));
-                            s.last_error_at = Some(OffsetDateTime::now_utc());
+                            s.last_error_at = Some(self.status.now());
                         });
                         if class == Class::Reinitialise {
                             return Err(Interrupted::Restarted(reason.to_owned()));
@@ -572,7 +576,7 @@ impl Driver {
             Ok(Incoming::Deliver(message)) => {
                 match self
                     .events
-                    .received(&self.spec.name, &message, OffsetDateTime::now_utc())
+                    .received(&self.spec.name, &message, self.status.now())
                 {
                     Ok(()) => {
                         self.status.update(|s| s.received += 1);

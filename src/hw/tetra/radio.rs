@@ -10,6 +10,7 @@
 
 use super::profile::RadioProfile;
 use super::sds::{self, Callout, CalloutFunction, ReportMeaning, ReportRequest, Sds};
+use crate::clock::SharedClock;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
@@ -19,7 +20,6 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -129,6 +129,8 @@ pub struct RadioSpec {
     pub baud: u32,
     pub issi: u32,
     pub profile: RadioProfile,
+    /// Stamps the radio's status and what it hears.
+    pub clock: SharedClock,
 }
 
 pub fn start(
@@ -137,7 +139,7 @@ pub fn start(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<RadioHandle> {
     let (queue, requests) = mpsc::channel(QUEUE_DEPTH);
-    let status = StatusCell::new(DeviceStatus::new(&spec.name, "radio", &spec.device));
+    let status = StatusCell::new(&spec.name, "radio", &spec.device, spec.clock.clone());
     let profile = Arc::new(spec.profile.clone());
     let handle = RadioHandle {
         name: spec.name.clone(),
@@ -341,6 +343,7 @@ impl Driver {
             Err(e) if e.is_device_fault() => return Err(self.probe_after(at, e).await),
             Err(_) => None,
         };
+        let now = self.status.now();
         self.status.update(|s| {
             s.signal = signal;
             s.registration = mode.map(|m| {
@@ -351,7 +354,7 @@ impl Driver {
                 }
                 .to_owned()
             });
-            s.checked_at = Some(OffsetDateTime::now_utc());
+            s.checked_at = Some(now);
         });
         Ok(())
     }
@@ -522,7 +525,7 @@ impl Driver {
                     }
                     self.status.update(|s| {
                         s.last_error = Some(format!("{reason} ({refusal})"));
-                        s.last_error_at = Some(OffsetDateTime::now_utc());
+                        s.last_error_at = Some(self.status.now());
                     });
                     return Ok(Err(SendFailure {
                         class,

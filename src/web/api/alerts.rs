@@ -242,7 +242,9 @@ async fn get_alert(
     // The timeline (escalations, notes from replies, how groups were
     // reached) rides along; the live stream carries only states.
     let mut body = serde_json::to_value(&view).map_err(|_| ApiError::Internal)?;
-    body["timeline"] = json!(timeline);
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("timeline".to_owned(), json!(timeline));
+    }
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -287,10 +289,13 @@ fn changed(
     follow_up_field: &str,
 ) -> HttpResponse {
     let mut body = summary(alert);
-    body[follow_up_field] = match &follow_up {
+    let follow = match &follow_up {
         Some((next, _)) => json!(next.id),
         None => Value::Null,
     };
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert(follow_up_field.to_owned(), follow);
+    }
     HttpResponse::Ok().json(body)
 }
 

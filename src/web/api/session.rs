@@ -373,7 +373,7 @@ async fn end_my_session(
 /// The last two digits, all a login page may show of a number.
 fn last_digits(phone: &str) -> String {
     let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    digits[digits.len().saturating_sub(2)..].iter().collect()
+    digits.iter().skip(digits.len().saturating_sub(2)).collect()
 }
 
 /// Sends a one-time code through the modem pool without holding the

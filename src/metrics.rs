@@ -1,4 +1,5 @@
-//! `/metrics` in the OpenMetrics text format, which Prometheus scrapes natively.
+//! The figures `/metrics` serves in the OpenMetrics text format, which
+//! Prometheus scrapes natively.
 //! Subsystems register their own families (queue depths, device states) on the
 //! shared registry as they start.
 
