@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod api;
 mod app;
+mod assets;
 mod console;
 pub mod extract;
 mod headers;
@@ -99,6 +100,7 @@ pub fn serve(
             .configure(api::routes)
             .configure(console::routes)
             .configure(app::routes)
+            .configure(assets::routes)
             .configure(answer::routes)
             .default_service(web::to(problem::not_found))
             .wrap(headers::security_headers())

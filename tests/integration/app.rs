@@ -173,9 +173,9 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
 
     // The three languages have the same words.
     let keys = phone.eval_async(
-        "const r = await fetch('/app/app.js'); const js = await r.text(); \
-         const block = (lang) => js.split(`    ${lang}: {`)[1].split('\\n    },')[0].match(/\"[a-z_.]+\":/g).sort().join(); \
-         return [block('en'), block('fi'), block('sv')];",
+        "const block = async (lang) => (await (await fetch(`/ui/i18n/${lang}.js`)).text()) \
+         .match(/^  \"[^\"]+\":/gm).sort().join(); \
+         return [await block('en'), await block('fi'), await block('sv')];",
     );
     assert_eq!(keys[0], keys[1], "fi has the English keys");
     assert_eq!(keys[0], keys[2], "sv has the English keys");

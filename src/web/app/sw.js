@@ -1,18 +1,38 @@
 /*
- * The members' app service worker: it keeps the app's shell (page, script,
+ * The members' app service worker: it keeps the app's shell (page, modules,
  * style, icons) so the app opens without a network, and nothing else.
  * Alerts and answers always come from the appliance and are never cached.
  */
 "use strict";
-const CACHE = "tocsin-shell-v1";
+const CACHE = "tocsin-shell-v2";
+// Every module the app imports: a unit test of the appliance checks the list.
 const SHELL = [
   "/app/",
+  "/app/alerts.js",
   "/app/app.js",
+  "/app/router.js",
+  "/app/session.js",
+  "/app/state.js",
+  "/app/util.js",
+  "/app/views/alert.js",
+  "/app/views/critical.js",
+  "/app/views/home.js",
+  "/app/views/login.js",
+  "/app/views/settings.js",
   "/app/app.css",
-  "/app/seal.js",
   "/app/manifest.webmanifest",
   "/app/icon-192.png",
   "/app/icon-512.png",
+  "/ui/i18n/en.js",
+  "/ui/i18n/fi.js",
+  "/ui/i18n/sv.js",
+  "/ui/lib/api.js",
+  "/ui/lib/dialog.js",
+  "/ui/lib/dom.js",
+  "/ui/lib/i18n.js",
+  "/ui/lib/seal.js",
+  "/ui/lib/storage.js",
+  "/ui/lib/toast.js",
 ];
 
 self.addEventListener("install", (event) => {

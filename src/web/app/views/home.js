@@ -1,0 +1,79 @@
+import { severityBadge, sortedAlerts } from "/app/alerts.js";
+import { failed } from "/app/session.js";
+import { S } from "/app/state.js";
+import { api, h, t, toast, when } from "/app/util.js";
+import { bar } from "/app/views/login.js";
+
+function homeBar() {
+  return bar(h("button", { type: "button", test: "open-settings", onclick: () => (location.hash = "#settings") }, t("settings.title")));
+}
+
+export function renderHome() {
+  const buttons = S.buttons.length
+    ? [
+        h("h2", {}, t("member.buttons.title")),
+        h(
+          "div",
+          { class: "buttons" },
+          S.buttons.map((b) =>
+            h("button", { class: `alarm-button ${b.severity || "critical"}`, type: "button", test: `button-${b.template}`, onclick: () => confirmButton(b) }, b.button),
+          ),
+        ),
+      ]
+    : [];
+  const items = sortedAlerts();
+  const list = items.length
+    ? items.map((item) =>
+        h(
+          "button",
+          {
+            class: `card alert-item ${item.alert.severity} ${item.read ? "" : "unread"}`,
+            type: "button",
+            test: "alert-item",
+            onclick: () => (location.hash = `#alert=${item.alert.id}`),
+          },
+          h("div", {}, severityBadge(item.alert), item.alert.state !== "active" ? h("span", { class: "badge closed" }, t("member.state.cancelled")) : null, item.response ? h("span", { class: "badge answered" }, item.response.choice) : null),
+          h("div", { class: "title" }, item.alert.title),
+          h("div", { class: "meta" }, `${item.alert.created_by} · ${when(item.alert.created_at)}`),
+        ),
+      )
+    : [h("p", { class: "empty", test: "no-alerts" }, t("member.alerts.none"))];
+  document.getElementById("app").replaceChildren(homeBar(), h("main", {}, buttons, h("h2", {}, t("member.alerts.title")), h("div", { test: "alerts" }, list)));
+}
+
+function confirmButton(b) {
+  const close = () => sheet.remove();
+  const send = h(
+    "button",
+    {
+      class: "btn",
+      type: "button",
+      test: "button-send",
+      onclick: async () => {
+        send.disabled = true;
+        try {
+          const fired = await api("POST", `/api/v1/oneclick/${encodeURIComponent(b.template)}`);
+          toast(t("member.buttons.sent", { n: fired.recipients }));
+          close();
+        } catch (err) {
+          close();
+          await failed(err);
+        }
+      },
+    },
+    t("member.buttons.send"),
+  );
+  const sheet = h(
+    "div",
+    { class: "sheet-back", onclick: (e) => e.target === sheet && close() },
+    h(
+      "div",
+      { class: "sheet", role: "dialog", "aria-modal": "true", test: "button-confirm" },
+      h("h3", {}, t("member.buttons.confirm", { button: b.button })),
+      b.title ? h("p", { class: "meta" }, b.title) : null,
+      h("div", { class: "answers" }, send, h("button", { class: "btn secondary", type: "button", onclick: close }, t("member.cancel"))),
+    ),
+  );
+  document.body.append(sheet);
+  send.focus();
+}
