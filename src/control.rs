@@ -115,9 +115,10 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
                 return serde_json::json!({"error": "no store is open"});
             };
             let (slug, since) = (slug.to_owned(), (since != "-").then(|| since.to_owned()));
-            let lines =
-                tokio::task::spawn_blocking(move || audit_export(&store, &slug, since.as_deref()))
-                    .await;
+            let lines = crate::store::blocking(move || {
+                Ok::<_, crate::store::StoreError>(audit_export(&store, &slug, since.as_deref()))
+            })
+            .await;
             match lines {
                 Ok(Ok(lines)) => serde_json::json!({ "lines": lines }),
                 Ok(Err(e)) => serde_json::json!({ "error": e }),
@@ -129,10 +130,8 @@ async fn answer(command: &str, commands: &Commands) -> serde_json::Value {
             let Some(store) = commands.store.clone() else {
                 return serde_json::json!({"error": "no store is open"});
             };
-            let written = tokio::task::spawn_blocking(move || key_created(&store, &id)).await;
-            match written {
-                Ok(Ok(())) => serde_json::json!({ "audited": true }),
-                Ok(Err(e)) => serde_json::json!({ "error": e.to_string() }),
+            match crate::store::blocking(move || key_created(&store, &id)).await {
+                Ok(()) => serde_json::json!({ "audited": true }),
                 Err(e) => serde_json::json!({ "error": e.to_string() }),
             }
         }

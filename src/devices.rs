@@ -188,9 +188,9 @@ impl Hardware {
                         let (store, now) = (store.clone(), clock.now());
                         let entry = entry.target(format!("{} {}", device.kind, device.name));
                         let written =
-                            tokio::task::spawn_blocking(move || entry.write_appliance(&store, now))
+                            crate::store::blocking(move || entry.write_appliance(&store, now))
                                 .await;
-                        if !matches!(written, Ok(Ok(()))) {
+                        if written.is_err() {
                             tracing::error!(device = %device.name, "cannot audit a device's state");
                         }
                     }

@@ -193,6 +193,19 @@ impl Engine {
             self.store.flush_blocking()?;
         }
         let raised = result?;
+        let created = &raised.created;
+        super::span(org.org_id(), created.alert.id).in_scope(|| {
+            if created.existing {
+                tracing::info!("alert already started by the same key");
+            } else {
+                tracing::info!(
+                    title = %created.alert.title,
+                    severity = ?created.alert.severity,
+                    by = %created.alert.created_by.name,
+                    "alert created"
+                );
+            }
+        });
         self.publish(
             org.org_id(),
             &[raised.created.alert.id],
@@ -212,6 +225,8 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Result<(Alert, Option<FollowUp>), AlertError> {
         let (alert, follow_up) = cancel(org, alert, by, all_clear, now)?;
+        super::span(org.org_id(), alert.id)
+            .in_scope(|| tracing::info!(by = %by.name, all_clear, "alert cancelled"));
         audit.target(alert.id).write(org, now)?;
         self.publish_change(org.org_id(), &alert, follow_up.as_ref())?;
         Ok((alert, follow_up))
@@ -241,7 +256,10 @@ impl Engine {
         let timers = self.store.due_timers(now, limit)?;
         let mut steps = Vec::new();
         for timer in &timers {
-            let outcome = handle_timer(&self.store, timer, now)?;
+            let outcome = super::span(timer.org, timer.alert).in_scope(|| {
+                tracing::info!(action = ?timer.action, "escalation step due");
+                handle_timer(&self.store, timer, now)
+            })?;
             steps.push((timer.org, timer.alert, outcome.app));
         }
         if steps.is_empty() {

@@ -14,6 +14,13 @@ mod sealed;
 mod view;
 
 pub use engine::{Engine, Notice, Raised, Start, Trigger};
+
+/// The tracing span of one alert: every log line about it (created, each
+/// delivery, escalations, answers, cancelled) carries its id, so one
+/// alert's path can be followed in the journal.
+pub fn span(org: Id, alert: Id) -> tracing::Span {
+    tracing::info_span!("alert", %org, id = %alert)
+}
 use escalate::handle_timer;
 pub use respond::{parse_reply, respond, respond_as, ResponseInput};
 pub use view::{AlertView, Totals};

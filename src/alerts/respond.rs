@@ -92,6 +92,9 @@ pub fn respond_as(
             }),
         },
     )?;
+    super::span(org.org_id(), alert).in_scope(|| {
+        tracing::info!(recipient = %updated.id, %choice, eta_minutes = ?input.eta_minutes, ?channel, "answer recorded");
+    });
     Ok(updated)
 }
 

@@ -11,11 +11,12 @@ use crate::alerts::Engine;
 use crate::channels::{Channel, Job, Outcome};
 use crate::clock::SharedClock;
 use crate::live::{Hub, Wake};
-use crate::store::{DeliveryRef, SendOutcome, Store, StoreError};
+use crate::store::{blocking, DeliveryRef, SendOutcome, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 /// Attempts before a delivery that keeps failing transiently is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -28,16 +29,6 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 pub fn backoff(attempts: u32) -> time::Duration {
     let factor = 3i64.saturating_pow(attempts.saturating_sub(1));
     time::Duration::seconds(5i64.saturating_mul(factor).min(3600))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        StoreError::Sled(sled::Error::ReportableBug(format!(
-            "store task failed: {e}"
-        )))
-    })?
 }
 
 pub struct Dispatcher {
@@ -109,7 +100,7 @@ impl Dispatcher {
             let mut held = std::mem::take(&mut cursors);
             let looked = blocking(move || {
                 let due = store.due_deliveries(name, now, free.min(CLAIM_BATCH), &mut held)?;
-                Ok((due, held))
+                Ok::<_, StoreError>((due, held))
             })
             .await;
             let due = match looked {
@@ -170,7 +161,7 @@ impl Dispatcher {
                 }
             }
             store.flush_blocking()?;
-            Ok(jobs)
+            Ok::<_, StoreError>(jobs)
         })
         .await?;
         for job in &jobs {
@@ -180,13 +171,27 @@ impl Dispatcher {
     }
 
     async fn send(&self, channel: Arc<dyn Channel>, job: Job) {
+        let span = crate::alerts::span(job.org, job.alert.id);
+        self.send_in_span(channel, job).instrument(span).await;
+    }
+
+    async fn send_in_span(&self, channel: Arc<dyn Channel>, job: Job) {
         let r = job.delivery_ref();
         let attempts = job.delivery.attempts;
         let outcome = channel.send(job).await;
         let now = self.clock.now();
         let result = to_send_outcome(outcome, attempts, now);
-        if let SendOutcome::Failed { error } = &result {
-            tracing::warn!(channel = channel.name().name(), delivery = %r.delivery, %error, "delivery failed");
+        let name = channel.name().name();
+        match &result {
+            SendOutcome::Failed { error } => {
+                tracing::warn!(channel = name, delivery = %r.delivery, %error, "delivery failed");
+            }
+            SendOutcome::Retry { at, error } => {
+                tracing::info!(channel = name, delivery = %r.delivery, %error, %at, "delivery to be retried");
+            }
+            SendOutcome::Sent | SendOutcome::Delivered => {
+                tracing::info!(channel = name, delivery = %r.delivery, outcome = ?result, "delivery handed over");
+            }
         }
         let store = self.store.clone();
         if let Err(e) = blocking(move || store.finish_delivery(r, &result, now)).await {

@@ -40,11 +40,11 @@ pub fn start(store: Store, engine: Engine, clock: SharedClock, shipping: Option<
         loop {
             let (s, e, sh, now) = (store.clone(), engine.clone(), shipping.clone(), clock.now());
             let mut kept = std::mem::take(&mut watches);
-            let done = tokio::task::spawn_blocking(move || {
+            let done = crate::store::blocking(move || {
                 if let Err(error) = sweep(&s, &e, sh.as_deref(), &mut kept, now) {
                     tracing::error!(%error, "security monitoring could not read the audit trail");
                 }
-                kept
+                Ok::<_, StoreError>(kept)
             })
             .await;
             watches = done.unwrap_or_default();

@@ -105,6 +105,25 @@ pub enum StoreError {
     Refused(&'static str),
     #[error(transparent)]
     AtRest(AtRestError),
+    #[error("a store task ended without finishing: {0}")]
+    Task(String),
+}
+
+/// Runs `f`, which calls the store and so blocks, on the blocking pool,
+/// inside the caller's tracing span so its log lines stay with the work
+/// they belong to. The one way async code reaches the store.
+pub async fn blocking<T, E>(
+    f: impl FnOnce() -> std::result::Result<T, E> + Send + 'static,
+) -> std::result::Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
+        Ok(result) => result,
+        Err(e) => Err(E::from(StoreError::Task(e.to_string()))),
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -267,12 +286,7 @@ impl Store {
     /// concurrent writers.
     pub async fn flush(&self) -> Result<()> {
         let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(result) => result.map(|_| ()).map_err(StoreError::from),
-            Err(e) => Err(StoreError::Sled(sled::Error::ReportableBug(format!(
-                "flush task failed: {e}"
-            )))),
-        }
+        blocking(move || db.flush().map(|_| ()).map_err(StoreError::from)).await
     }
 
     pub fn flush_blocking(&self) -> Result<()> {

@@ -464,9 +464,8 @@ impl AlertStream {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let org = self.org.clone();
             let alert = self.alert;
-            let view = match tokio::task::spawn_blocking(move || AlertView::load(&org, alert)).await
-            {
-                Ok(Ok(Some(view))) => view,
+            let view = match crate::store::blocking(move || AlertView::load(&org, alert)).await {
+                Ok(Some(view)) => view,
                 _ => return None,
             };
             let chunk = self.render("update", &view);
@@ -663,7 +662,7 @@ impl MemberStream {
             let org = self.org.clone();
             let user = self.user;
             let now = self.state.clock.now();
-            let loaded = tokio::task::spawn_blocking(move || {
+            let loaded = crate::store::blocking(move || {
                 let Some((item, recipient)) = member_item(&org, user, delivery, alert)? else {
                     return Ok(None);
                 };
@@ -672,11 +671,11 @@ impl MemberStream {
             })
             .await;
             match loaded {
-                Ok(Ok(Some(item))) => {
+                Ok(Some(item)) => {
                     self.state.hub.notify_alert(self.org.org_id(), alert);
                     return Some(format!("id: {alert}\nevent: alert\ndata: {item}\n\n"));
                 }
-                Ok(Ok(None)) => continue,
+                Ok(None) => continue,
                 _ => return None,
             }
         }
