@@ -6,6 +6,7 @@
 pub mod at;
 pub mod device;
 pub mod gsm;
+pub mod octets;
 pub mod profile;
 pub mod serial;
 pub mod sim;

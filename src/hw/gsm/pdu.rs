@@ -10,6 +10,7 @@
 //! PDU itself, so every read is bounds-checked and a short PDU is an error.
 
 use super::gsm7;
+use crate::hw::octets::{Reader, Truncated};
 
 /// How the user data is coded (TS 23.038 §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,15 @@ pub enum PduError {
     TooLong(usize),
 }
 
+impl From<Truncated> for PduError {
+    fn from(t: Truncated) -> Self {
+        PduError::Truncated {
+            at: t.at,
+            field: t.field,
+        }
+    }
+}
+
 const MAX_DIGITS: usize = 20;
 const MAX_PARTS: usize = 255;
 const ALPHANUMERIC_MAX_SEPTETS: usize = 11;
@@ -193,37 +203,14 @@ fn parse_hex(hex: &str) -> Result<Vec<u8>, PduError> {
         .collect())
 }
 
-/// A cursor that turns running off the end into an error naming the field.
-struct Reader<'a> {
-    octets: &'a [u8],
-    pos: usize,
+/// The PDU's own fields, read through the shared octet reader.
+trait PduFields {
+    fn skip_smsc(&mut self) -> Result<(), PduError>;
+    fn address(&mut self, field: &'static str) -> Result<String, PduError>;
+    fn timestamp(&mut self, field: &'static str) -> Result<Option<String>, PduError>;
 }
 
-impl<'a> Reader<'a> {
-    fn new(octets: &'a [u8]) -> Self {
-        Reader { octets, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], PduError> {
-        let end = self.pos.saturating_add(n);
-        let slice = self.octets.get(self.pos..end).ok_or(PduError::Truncated {
-            at: self.octets.len(),
-            field,
-        })?;
-        self.pos = end;
-        Ok(slice)
-    }
-
-    fn octet(&mut self, field: &'static str) -> Result<u8, PduError> {
-        match self.take(1, field)? {
-            [octet] => Ok(*octet),
-            _ => Err(PduError::Truncated {
-                at: self.octets.len(),
-                field,
-            }),
-        }
-    }
-
+impl PduFields for Reader<'_> {
     /// Skips the SMSC address that TS 27.005 puts before every TPDU; its
     /// length counts octets, unlike the TPDU addresses (§3.1, `<pdu>`).
     fn skip_smsc(&mut self) -> Result<(), PduError> {

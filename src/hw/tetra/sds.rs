@@ -14,6 +14,8 @@
 //! come from a serial line and the PDU from whoever sent it, so every read is
 //! bounds-checked and a short PDU is an error, never a panic.
 
+use crate::hw::octets::{Reader, Truncated};
+
 /// Simple text messaging: `PID | coding | text`, no SDS-TL header.
 pub const PID_SIMPLE_TEXT: u8 = 0x02;
 /// Text messaging over SDS-TL.
@@ -316,6 +318,15 @@ pub enum SdsError {
     BadField { field: &'static str, value: String },
 }
 
+impl From<Truncated> for SdsError {
+    fn from(t: Truncated) -> Self {
+        SdsError::Truncated {
+            at: t.at,
+            field: t.field,
+        }
+    }
+}
+
 // ------------------------------------------------------------------ text --
 
 /// ISO-8859-15 differs from ISO-8859-1 in these eight places.
@@ -451,44 +462,6 @@ fn parse_hex(hex: &str) -> Result<Vec<u8>, SdsError> {
             _ => 0,
         })
         .collect())
-}
-
-/// A cursor that turns running off the end into an error naming the field.
-struct Reader<'a> {
-    octets: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(octets: &'a [u8]) -> Self {
-        Reader { octets, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], SdsError> {
-        let end = self.pos.saturating_add(n);
-        let slice = self.octets.get(self.pos..end).ok_or(SdsError::Truncated {
-            at: self.octets.len(),
-            field,
-        })?;
-        self.pos = end;
-        Ok(slice)
-    }
-
-    fn octet(&mut self, field: &'static str) -> Result<u8, SdsError> {
-        match self.take(1, field)? {
-            [octet] => Ok(*octet),
-            _ => Err(SdsError::Truncated {
-                at: self.octets.len(),
-                field,
-            }),
-        }
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        let rest = self.octets.get(self.pos..).unwrap_or_default();
-        self.pos = self.octets.len();
-        rest
-    }
 }
 
 /// Decodes the user data of a `+CTSDSR` (`ai_service` and `bits` from its
@@ -804,7 +777,7 @@ fn tip_text_offset(data: &[u8]) -> Option<usize> {
         }
         let mut r = Reader::new(data.get(2..)?);
         skip_store_forward(&mut r).ok()?;
-        let start = 2 + r.pos;
+        let start = 2 + r.position();
         tip_sdu_text(data.get(start..)?, false).map(|at| at + start)
     };
     direct.or_else(after_header).or_else(after_store_forward)
