@@ -43,9 +43,17 @@ const ASSETS: &[Asset] = &[
     asset!("/console/directory.js", "console/directory.js", JS),
     asset!("/console/drafts.js", "console/drafts.js", JS),
     asset!("/console/pages/access.js", "console/pages/access.js", JS),
-    asset!("/console/pages/appliance.js", "console/pages/appliance.js", JS),
+    asset!(
+        "/console/pages/appliance.js",
+        "console/pages/appliance.js",
+        JS
+    ),
     asset!("/console/pages/audit.js", "console/pages/audit.js", JS),
-    asset!("/console/pages/hardware.js", "console/pages/hardware.js", JS),
+    asset!(
+        "/console/pages/hardware.js",
+        "console/pages/hardware.js",
+        JS
+    ),
     asset!("/console/pages/history.js", "console/pages/history.js", JS),
     asset!("/console/pages/live.js", "console/pages/live.js", JS),
     asset!("/console/pages/login.js", "console/pages/login.js", JS),
@@ -53,8 +61,16 @@ const ASSETS: &[Asset] = &[
     asset!("/console/pages/print.js", "console/pages/print.js", JS),
     asset!("/console/pages/rules.js", "console/pages/rules.js", JS),
     asset!("/console/pages/send.js", "console/pages/send.js", JS),
-    asset!("/console/pages/settings.js", "console/pages/settings.js", JS),
-    asset!("/console/pages/templates.js", "console/pages/templates.js", JS),
+    asset!(
+        "/console/pages/settings.js",
+        "console/pages/settings.js",
+        JS
+    ),
+    asset!(
+        "/console/pages/templates.js",
+        "console/pages/templates.js",
+        JS
+    ),
     asset!("/console/qr.js", "console/qr.js", JS),
     asset!("/console/router.js", "console/router.js", JS),
     asset!("/console/session.js", "console/session.js", JS),
@@ -66,7 +82,11 @@ const ASSETS: &[Asset] = &[
     asset!("/app/app.js", "app/app.js", JS),
     asset!("/app/icon-192.png", "app/icon-192.png", PNG),
     asset!("/app/icon-512.png", "app/icon-512.png", PNG),
-    asset!("/app/manifest.webmanifest", "app/manifest.webmanifest", MANIFEST),
+    asset!(
+        "/app/manifest.webmanifest",
+        "app/manifest.webmanifest",
+        MANIFEST
+    ),
     asset!("/app/router.js", "app/router.js", JS),
     asset!("/app/session.js", "app/session.js", JS),
     asset!("/app/state.js", "app/state.js", JS),
@@ -87,7 +107,8 @@ const ASSETS: &[Asset] = &[
     asset!("/ui/lib/i18n.js", "ui/lib/i18n.js", JS),
     asset!("/ui/lib/seal.js", "ui/lib/seal.js", JS),
     asset!("/ui/lib/storage.js", "ui/lib/storage.js", JS),
-    asset!("/ui/lib/toast.js", "ui/lib/toast.js", JS),];
+    asset!("/ui/lib/toast.js", "ui/lib/toast.js", JS),
+];
 
 /// An asset with its ETag, hashed once on first use.
 struct Served {
@@ -115,9 +136,10 @@ fn still_fresh(req: &HttpRequest, etag: &str) -> bool {
     else {
         return false;
     };
-    value.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag
-    })
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 fn respond(served: &Served, req: &HttpRequest) -> HttpResponse {

@@ -6,6 +6,7 @@ import { notify, renderCritical, showCritical, stopSiren } from "/app/views/crit
 import { renderHome } from "/app/views/home.js";
 import { open as openSealed } from "/ui/lib/seal.js";
 
+// ---------------------------------------------------------------------------
 // Alerts
 // ---------------------------------------------------------------------------
 
@@ -188,5 +189,3 @@ export function answersOf(item, after) {
       : null,
   );
 }
-
-// ---------------------------------------------------------------------------

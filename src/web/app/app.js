@@ -1,3 +1,9 @@
+/*
+ * The members' app, entry module: alerts as they happen, answers, alarm
+ * buttons and the member's own settings. It talks only to the appliance's
+ * JSON API, keeps no alerts in the browser (they live in memory while the
+ * page is open) and obeys a remote wipe order. Its views are in views/.
+ */
 import { route } from "/app/router.js";
 import { check } from "/app/session.js";
 import { KEYS, S } from "/app/state.js";
@@ -6,6 +12,7 @@ import { unlockSound } from "/app/views/critical.js";
 import { begin, renderLogin } from "/app/views/login.js";
 import { isLanguage } from "/ui/lib/i18n.js";
 
+// ---------------------------------------------------------------------------
 // Start
 // ---------------------------------------------------------------------------
 

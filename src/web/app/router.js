@@ -3,6 +3,7 @@ import { renderAlert } from "/app/views/alert.js";
 import { renderHome } from "/app/views/home.js";
 import { renderSettings } from "/app/views/settings.js";
 
+// ---------------------------------------------------------------------------
 // Views
 // ---------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import { api, store, stored, t, toast } from "/app/util.js";
 import { closeCritical } from "/app/views/critical.js";
 import { renderLogin } from "/app/views/login.js";
 
+// ---------------------------------------------------------------------------
 // Session, wipe and the background check
 // ---------------------------------------------------------------------------
 
@@ -127,5 +128,3 @@ function reloadSoon() {
     if (S.me) await loadAlerts();
   }, 1000);
 }
-
-// ---------------------------------------------------------------------------

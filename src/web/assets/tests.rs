@@ -111,7 +111,9 @@ fn every_key_the_code_uses_exists() {
             } else if let Some(template) = quoted(rest, '`') {
                 let prefix = template.split("${").next().unwrap_or_default();
                 if !RUNTIME_PREFIXES.contains(&prefix) {
-                    unknown.push(format!("{path}: t(`{template}`) builds keys from an unlisted prefix"));
+                    unknown.push(format!(
+                        "{path}: t(`{template}`) builds keys from an unlisted prefix"
+                    ));
                 }
                 prefixes_used.insert(prefix);
             }
@@ -128,7 +130,10 @@ fn every_key_the_code_uses_exists() {
     }
     assert!(unknown.is_empty(), "keys without a text: {unknown:#?}");
     for prefix in RUNTIME_PREFIXES.iter().filter(|p| !p.is_empty()) {
-        assert!(prefixes_used.contains(prefix), "{prefix} is no longer used: drop it from the list");
+        assert!(
+            prefixes_used.contains(prefix),
+            "{prefix} is no longer used: drop it from the list"
+        );
         assert!(
             known.iter().any(|k| k.starts_with(prefix)),
             "no key starts with {prefix}"
@@ -172,11 +177,23 @@ fn every_served_module_imports_only_served_files() {
 #[actix_web::test]
 async fn a_file_carries_a_strong_etag_and_an_unchanged_one_is_not_sent_again() {
     let app = web_test::init_service(App::new().configure(routes)).await;
-    let first = web_test::call_service(&app, web_test::TestRequest::get().uri("/console/app.js").to_request()).await;
+    let first = web_test::call_service(
+        &app,
+        web_test::TestRequest::get()
+            .uri("/console/app.js")
+            .to_request(),
+    )
+    .await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers().get("cache-control").unwrap(), "no-cache");
     assert_eq!(first.headers().get("content-type").unwrap(), JS);
-    let etag = first.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+    let etag = first
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(etag.starts_with('"') && etag.len() == 66, "{etag}");
 
     let again = web_test::TestRequest::get()
@@ -194,8 +211,16 @@ async fn a_file_carries_a_strong_etag_and_an_unchanged_one_is_not_sent_again() {
         .to_request();
     assert_eq!(web_test::call_service(&app, changed).await.status(), 200);
 
-    for path in ["/console/", "/app/", "/app/sw.js", "/app/seal.js", "/app/icon-192.png", "/app/manifest.webmanifest"] {
-        let res = web_test::call_service(&app, web_test::TestRequest::get().uri(path).to_request()).await;
+    for path in [
+        "/console/",
+        "/app/",
+        "/app/sw.js",
+        "/app/seal.js",
+        "/app/icon-192.png",
+        "/app/manifest.webmanifest",
+    ] {
+        let res =
+            web_test::call_service(&app, web_test::TestRequest::get().uri(path).to_request()).await;
         assert_eq!(res.status(), 200, "{path}");
     }
 }

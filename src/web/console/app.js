@@ -1,3 +1,10 @@
+/*
+ * Tocsin admin console, entry module. No framework and no build step: the
+ * browser loads these ES modules as the appliance serves them, under a strict
+ * Content-Security-Policy (no inline script or style, no eval). Pages live in
+ * pages/, what both front ends share in /ui/lib/, and every visible string
+ * goes through t(key) with the dictionaries in /ui/i18n/.
+ */
 import { api } from "/console/api.js";
 import { route } from "/console/router.js";
 import { noteActivity, setSession } from "/console/session.js";

@@ -3,6 +3,7 @@ import { route } from "/app/router.js";
 import { S } from "/app/state.js";
 import { h, t, when } from "/app/util.js";
 
+// ---------------------------------------------------------------------------
 // The critical view: full screen, sound and vibration until answered
 // ---------------------------------------------------------------------------
 
@@ -133,5 +134,3 @@ export function notify(alert) {
     .then((reg) => reg.showNotification(alert.title, { tag: alert.id, requireInteraction: alert.severity === "critical", icon: "/app/icon-192.png" }))
     .catch(() => {});
 }
-
-// ---------------------------------------------------------------------------

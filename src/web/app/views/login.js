@@ -6,6 +6,7 @@ import { api, h, store, stored, t } from "/app/util.js";
 import { showCritical, unlockSound } from "/app/views/critical.js";
 import { isLanguage } from "/ui/lib/i18n.js";
 
+// ---------------------------------------------------------------------------
 // Sign-in
 // ---------------------------------------------------------------------------
 
@@ -170,5 +171,3 @@ function renderEnrolNeeded() {
     h("main", {}, h("p", { class: "notice" }, t("member.login.enrol")), h("a", { class: "btn wide", href: "/console/" }, t("member.login.open_console"))),
   );
 }
-
-// ---------------------------------------------------------------------------

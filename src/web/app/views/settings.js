@@ -69,5 +69,3 @@ export function renderSettings() {
     h("main", {}, h("h2", {}, t("settings.title")), h("p", { class: "meta" }, `${me.user.name} · ${me.org.name}`), form, notifications, h("p", {}), logout),
   );
 }
-
-// ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { api } from "/console/api.js";
 import { onCleanup } from "/console/router.js";
-import { can } from "/console/state.js";
+import { CHANNELS, can } from "/console/state.js";
 import { enc, settle } from "/ui/lib/api.js";
 import { clearErrors, showFieldError } from "/ui/lib/dialog.js";
 import { append, badge, button, card, checkbox, el, emptyRow, field, heading, replace, select, setBusy } from "/ui/lib/dom.js";

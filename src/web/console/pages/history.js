@@ -1,6 +1,7 @@
 import { api } from "/console/api.js";
 import { actorName } from "/console/deliveries.js";
 import { exportCsv } from "/console/pages/print.js";
+import { SEVERITIES } from "/console/state.js";
 import { append, badge, button, el, emptyRow, field, heading, replace, select, severityBadge } from "/ui/lib/dom.js";
 import { fmtNum, fmtTime, t } from "/ui/lib/i18n.js";
 import { report } from "/ui/lib/toast.js";

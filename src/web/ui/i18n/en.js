@@ -690,7 +690,7 @@ export default {
   "settings.rule.audit_chain": "Audit chain does not verify",
   "settings.rule.shipping_lag": "Log server falling behind",
   "send.tetra_status": "Send a status instead of text",
-  "send.tetra_status_hint": "A status name such as 3, or four hexadecimal digits.",
+  "send.tetra_status_hint": "A status code such as 3, or four hexadecimal digits.",
 
   // The members' app.
   "member.live.on": "Live",
