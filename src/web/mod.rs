@@ -66,10 +66,7 @@ where
     E: Send + 'static,
     ApiError: From<E>,
 {
-    match web::block(f).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(_) => Err(ApiError::Internal),
-    }
+    crate::store::blocking(move || f().map_err(ApiError::from)).await
 }
 
 /// How long in-flight requests get to finish after a stop is asked for.
