@@ -2,7 +2,8 @@
 //! answered with a reply, why serving a device stopped, and pauses that end
 //! early when the daemon stops.
 
-use crate::hw::at::AtError;
+use crate::hw::at::{AtEngine, AtError, UrcTable};
+use crate::hw::serial::{SerialError, SerialLink};
 use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
 use crate::hw::SendFailure;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,6 +80,95 @@ impl<R> Line<R> {
 pub fn refuse_waiting<R>(requests: &mut mpsc::Receiver<Queued<R>>, why: &str) {
     while let Ok(q) = requests.try_recv() {
         let _ = q.reply.send(Err(SendFailure::down(why)));
+    }
+}
+
+/// How long a closed or reset device waits before its port is opened again.
+const REOPEN_PAUSE: Duration = Duration::from_millis(500);
+
+/// What one kind of device does inside the shared supervision loop
+/// ([`supervise`]): how its port is opened and set up, how it is served,
+/// and what it tries when it hangs.
+#[allow(async_fn_in_trait)] // Drivers run on a current-thread runtime: no Send needed.
+pub trait Supervised {
+    type Request;
+    /// "modem" or "radio", as logs and refusals say it.
+    const KIND: &'static str;
+    fn name(&self) -> &str;
+    fn stop(&mut self) -> &mut watch::Receiver<bool>;
+    fn status(&self) -> &StatusCell;
+    fn requests(&mut self) -> &mut mpsc::Receiver<Queued<Self::Request>>;
+    /// Opens the device's port with its settings.
+    fn open(&self) -> Result<SerialLink, SerialError>;
+    /// The unsolicited result codes the device sends, for a new AT engine.
+    fn urc_table(&self) -> UrcTable;
+    async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted>;
+    /// Serves requests and what the device says until something stops it.
+    async fn serve(&mut self, at: &mut AtEngine) -> Interrupted;
+    /// Tried on a hung device before its port is closed; reopening the port
+    /// is the reset when this does nothing.
+    async fn after_hang(&mut self, _at: &mut AtEngine) {}
+}
+
+/// Runs a device until the daemon stops: opens its port (waiting for it to
+/// appear), sets it up, serves it, and on a lost port, a hang or a restart
+/// starts again; requests waiting meanwhile are refused, so the pool sends
+/// them through another device.
+pub async fn supervise<D: Supervised>(driver: &mut D) {
+    let (name, kind) = (driver.name().to_owned(), D::KIND);
+    loop {
+        if *driver.stop().borrow() {
+            return;
+        }
+        let link = match driver.open() {
+            Ok(link) => link,
+            Err(e) => {
+                driver
+                    .status()
+                    .set_state(DeviceState::Disconnected, Some(e.to_string()));
+                refuse_waiting(driver.requests(), &format!("the {kind} is not connected"));
+                if pause(driver.stop(), REOPEN_PAUSE).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        tracing::info!(device = %name, kind, "port open");
+        let mut at = AtEngine::new(link, driver.urc_table());
+        driver.status().set_state(DeviceState::Initialising, None);
+        let served = match driver.initialise(&mut at).await {
+            Ok(()) => {
+                driver.status().set_state(DeviceState::Ready, None);
+                tracing::info!(device = %name, kind, "ready");
+                driver.serve(&mut at).await
+            }
+            Err(e) => e,
+        };
+        match served {
+            Interrupted::Stop => return,
+            Interrupted::Closed(why) => {
+                tracing::warn!(device = %name, kind, %why, "port lost; waiting for it to come back");
+                driver
+                    .status()
+                    .set_state(DeviceState::Disconnected, Some(why));
+            }
+            Interrupted::Hung(why) => {
+                tracing::error!(device = %name, kind, %why, "hung; resetting it");
+                driver.status().set_state(DeviceState::Resetting, Some(why));
+                driver.after_hang(&mut at).await;
+            }
+            Interrupted::Restarted(why) => {
+                tracing::warn!(device = %name, kind, %why, "restarted; initialising again");
+                driver
+                    .status()
+                    .set_state(DeviceState::Initialising, Some(why));
+            }
+        }
+        drop(at);
+        refuse_waiting(driver.requests(), &format!("the {kind} is being reset"));
+        if pause(driver.stop(), REOPEN_PAUSE).await {
+            return;
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::clock::SharedClock;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
-use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
+use crate::hw::status::{DeviceStatus, StatusCell};
 pub use crate::hw::{FailureClass, SendFailure};
 use crate::secret::Secret;
 use std::path::PathBuf;
@@ -26,8 +26,6 @@ use tokio::sync::{mpsc, watch};
 const QUEUE_DEPTH: usize = 8;
 /// Keepalives between two sweeps of the modem's storage for missed messages.
 const SWEEP_EVERY: u32 = 6;
-/// Pause before reopening a port that failed or vanished.
-const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 
 /// Where the modem's received messages and send results go.
 pub trait SmsEvents: Send + Sync + 'static {
@@ -124,7 +122,7 @@ pub fn start(
                 next_send: tokio::time::Instant::now(),
                 avg_send_ms: None,
             };
-            runtime.block_on(driver.run());
+            runtime.block_on(device::supervise(&mut driver));
         })?;
     Ok(handle)
 }
@@ -142,68 +140,47 @@ struct Driver {
     avg_send_ms: Option<f64>,
 }
 
-impl Driver {
-    async fn run(&mut self) {
-        let name = self.spec.name.clone();
-        loop {
-            if *self.stop.borrow() {
-                return;
-            }
-            let link = match SerialLink::open(
-                &self.spec.device,
-                self.spec.baud,
-                self.spec.profile.hardware_flow,
-            ) {
-                Ok(link) => link,
-                Err(e) => {
-                    self.status
-                        .set_state(DeviceState::Disconnected, Some(e.to_string()));
-                    device::refuse_waiting(&mut self.requests, "the modem is not connected");
-                    if device::pause(&mut self.stop, REOPEN_PAUSE).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            tracing::info!(modem = %name, device = %self.spec.device.display(), "modem port open");
-            let table = UrcTable::new(&self.spec.profile.urcs, &[]);
-            let mut at = AtEngine::new(link, table);
-            self.status.set_state(DeviceState::Initialising, None);
-            let served = match self.initialise(&mut at).await {
-                Ok(()) => {
-                    self.status.set_state(DeviceState::Ready, None);
-                    tracing::info!(modem = %name, "modem ready");
-                    self.serve(&mut at).await
-                }
-                Err(e) => e,
-            };
-            match served {
-                Interrupted::Stop => return,
-                Interrupted::Closed(why) => {
-                    tracing::warn!(modem = %name, %why, "modem port lost; waiting for it to come back");
-                    self.status.set_state(DeviceState::Disconnected, Some(why));
-                }
-                Interrupted::Hung(why) => {
-                    tracing::error!(modem = %name, %why, "modem hung; resetting it");
-                    self.status.set_state(DeviceState::Resetting, Some(why));
-                    if let Some(reset) = &self.spec.profile.reset {
-                        // A hung modem may still hear this; if not, reopening the port is the reset.
-                        let _ = at.command(reset, None, Duration::from_millis(300)).await;
-                    }
-                }
-                Interrupted::Restarted(why) => {
-                    tracing::warn!(modem = %name, %why, "modem restarted; initialising again");
-                    self.status.set_state(DeviceState::Initialising, Some(why));
-                }
-            }
-            drop(at);
-            device::refuse_waiting(&mut self.requests, "the modem is being reset");
-            if device::pause(&mut self.stop, REOPEN_PAUSE).await {
-                return;
-            }
+impl device::Supervised for Driver {
+    type Request = SmsRequest;
+    const KIND: &'static str = "modem";
+
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn stop(&mut self) -> &mut watch::Receiver<bool> {
+        &mut self.stop
+    }
+    fn status(&self) -> &StatusCell {
+        &self.status
+    }
+    fn requests(&mut self) -> &mut mpsc::Receiver<Queued> {
+        &mut self.requests
+    }
+    fn open(&self) -> Result<SerialLink, crate::hw::serial::SerialError> {
+        SerialLink::open(
+            &self.spec.device,
+            self.spec.baud,
+            self.spec.profile.hardware_flow,
+        )
+    }
+    fn urc_table(&self) -> UrcTable {
+        UrcTable::new(&self.spec.profile.urcs, &[])
+    }
+    async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted> {
+        Driver::initialise(self, at).await
+    }
+    async fn serve(&mut self, at: &mut AtEngine) -> Interrupted {
+        Driver::serve(self, at).await
+    }
+    async fn after_hang(&mut self, at: &mut AtEngine) {
+        if let Some(reset) = &self.spec.profile.reset {
+            // A hung modem may still hear this; if not, reopening the port is the reset.
+            let _ = at.command(reset, None, Duration::from_millis(300)).await;
         }
     }
+}
 
+impl Driver {
     async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted> {
         let t = self.spec.profile.timeouts.clone();
         at.drain(Duration::from_millis(300)).await?;

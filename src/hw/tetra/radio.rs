@@ -14,7 +14,7 @@ use crate::clock::SharedClock;
 use crate::hw::at::{fields, AtEngine, AtError, Refusal, UrcTable};
 use crate::hw::device::{self, Interrupted};
 use crate::hw::serial::SerialLink;
-use crate::hw::status::{DeviceState, DeviceStatus, StatusCell};
+use crate::hw::status::{DeviceStatus, StatusCell};
 use crate::hw::{FailureClass, SendFailure};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 const QUEUE_DEPTH: usize = 8;
-const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 const AI_SDS: u8 = 12;
 const AI_STATUS: u8 = 13;
 /// SDS-TL delivery status for "received" and "consumed" (table 29.16).
@@ -164,7 +163,7 @@ pub fn start(
                 reports_owed: VecDeque::new(),
                 next_send: Instant::now(),
             };
-            runtime.block_on(driver.run());
+            runtime.block_on(device::supervise(&mut driver));
         })?;
     Ok(handle)
 }
@@ -196,67 +195,45 @@ struct Driver {
     next_send: Instant,
 }
 
-impl Driver {
-    async fn run(&mut self) {
-        let name = self.spec.name.clone();
-        loop {
-            if *self.stop.borrow() {
-                return;
-            }
-            let link = match SerialLink::open(
-                &self.spec.device,
-                self.spec.baud,
-                self.spec.profile.hardware_flow,
-            ) {
-                Ok(link) => link,
-                Err(e) => {
-                    self.status
-                        .set_state(DeviceState::Disconnected, Some(e.to_string()));
-                    device::refuse_waiting(&mut self.requests, "the radio is not connected");
-                    if device::pause(&mut self.stop, REOPEN_PAUSE).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            tracing::info!(radio = %name, device = %self.spec.device.display(), "radio port open");
-            let mut urcs = self.spec.profile.urcs.clone();
-            urcs.push("+CMGS:".to_owned());
-            let table = UrcTable::new(&urcs, &["+CTSDSR:".to_owned()]);
-            let mut at = AtEngine::new(link, table);
-            self.ai_service = None;
-            self.status.set_state(DeviceState::Initialising, None);
-            let served = match self.initialise(&mut at).await {
-                Ok(()) => {
-                    self.status.set_state(DeviceState::Ready, None);
-                    tracing::info!(radio = %name, "radio ready");
-                    self.serve(&mut at).await
-                }
-                Err(e) => e,
-            };
-            match served {
-                Interrupted::Stop => return,
-                Interrupted::Closed(why) => {
-                    tracing::warn!(radio = %name, %why, "radio port lost; waiting for it to come back");
-                    self.status.set_state(DeviceState::Disconnected, Some(why));
-                }
-                Interrupted::Hung(why) => {
-                    tracing::error!(radio = %name, %why, "radio hung; reopening its port");
-                    self.status.set_state(DeviceState::Resetting, Some(why));
-                }
-                Interrupted::Restarted(why) => {
-                    tracing::warn!(radio = %name, %why, "radio needs initialising again");
-                    self.status.set_state(DeviceState::Initialising, Some(why));
-                }
-            }
-            drop(at);
-            device::refuse_waiting(&mut self.requests, "the radio is being reset");
-            if device::pause(&mut self.stop, REOPEN_PAUSE).await {
-                return;
-            }
-        }
-    }
+impl device::Supervised for Driver {
+    type Request = SdsRequest;
+    const KIND: &'static str = "radio";
 
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn stop(&mut self) -> &mut watch::Receiver<bool> {
+        &mut self.stop
+    }
+    fn status(&self) -> &StatusCell {
+        &self.status
+    }
+    fn requests(&mut self) -> &mut mpsc::Receiver<Queued> {
+        &mut self.requests
+    }
+    fn open(&self) -> Result<SerialLink, crate::hw::serial::SerialError> {
+        SerialLink::open(
+            &self.spec.device,
+            self.spec.baud,
+            self.spec.profile.hardware_flow,
+        )
+    }
+    fn urc_table(&self) -> UrcTable {
+        let mut urcs = self.spec.profile.urcs.clone();
+        urcs.push("+CMGS:".to_owned());
+        UrcTable::new(&urcs, &["+CTSDSR:".to_owned()])
+    }
+    async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted> {
+        // `AT+CTSDS` is modal and a new port starts with nothing chosen.
+        self.ai_service = None;
+        Driver::initialise(self, at).await
+    }
+    async fn serve(&mut self, at: &mut AtEngine) -> Interrupted {
+        Driver::serve(self, at).await
+    }
+}
+
+impl Driver {
     async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted> {
         let t = self.spec.profile.timeouts.clone();
         at.drain(Duration::from_millis(300)).await?;
