@@ -1,0 +1,399 @@
+//! An organisation's alerts: writing one with everything that goes with
+//! it, reading them back, answers, text changes and cancelling.
+
+use super::*;
+
+impl OrgStore {
+    /// The index entries, outbox entries, timers and events of new
+    /// deliveries, recipients and timers.
+    fn stage_indexes(&self, batch: &mut Batch, alert: Id, new: &NewAlertBatch) -> Result<()> {
+        let mut work: std::collections::BTreeMap<(Channel, u8), OffsetDateTime> =
+            std::collections::BTreeMap::new();
+        for d in new
+            .deliveries
+            .iter()
+            .filter(|d| d.state == DeliveryState::Queued)
+        {
+            let due = work
+                .entry((d.channel, d.priority))
+                .or_insert(d.next_attempt_at);
+            *due = (*due).min(d.next_attempt_at);
+        }
+        for ((channel, priority), due) in work {
+            batch.insert(work_key(self.org, alert, channel, priority, due), &[]);
+        }
+        for (at, action) in &new.timers {
+            batch.insert(
+                timer_key(*at, self.org, alert),
+                encode(Kind::Timer, action)?,
+            );
+        }
+        for e in &new.events {
+            batch.insert(
+                child(self.org, Kind::AlertEvent, alert, e.id),
+                encode(Kind::AlertEvent, e)?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Applies `batch` and chains `audit` into the organisation's trail in
+    /// one transaction.
+    fn apply_audited(&self, batch: &Batch, audit: &[crate::store::AuditEvent]) -> Result<()> {
+        let (org, queue) = (self.org, self.store.ships_audit());
+        self.store
+            .w()
+            .records
+            .transaction(|tx| {
+                tx.apply_batch(batch)?;
+                for event in audit {
+                    crate::store::audit::append(tx, org, event, queue)?;
+                }
+                Ok(())
+            })
+            .map_err(flatten)
+    }
+
+    /// The entry that finds a user's recipient record in an alert and, for
+    /// their feed, their app delivery: `user | alert` → recipient (+ delivery).
+    fn user_index(&self, alert: Id, r: &Recipient) -> Option<(Vec<u8>, Vec<u8>)> {
+        let user = r.user_id?;
+        let mut value = r.id.to_bytes().to_vec();
+        if let Some(app) = r.deliveries.iter().find(|d| d.channel == Channel::App) {
+            value.extend_from_slice(&app.id.to_bytes());
+        }
+        Some((child(self.org, Kind::UserAlert, user, alert), value))
+    }
+
+    /// The recipients of a batch with their new deliveries put inside them.
+    fn with_deliveries(new: &NewAlertBatch) -> Vec<Recipient> {
+        let mut recipients = new.recipients.clone();
+        let mut at: std::collections::HashMap<Id, usize> = std::collections::HashMap::new();
+        for (i, r) in recipients.iter().enumerate() {
+            at.insert(r.id, i);
+        }
+        for d in &new.deliveries {
+            if let Some(r) = at.get(&d.recipient_id).and_then(|i| recipients.get_mut(*i)) {
+                r.deliveries.push(d.clone());
+            }
+        }
+        recipients
+    }
+
+    /// Writes an alert and all its recipients, deliveries, outbox entries and
+    /// timers atomically (not yet flushed).
+    pub fn create_alert(&self, alert: &Alert, new: &NewAlertBatch) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.insert(
+            keys::record(self.org, Kind::Alert, alert.id),
+            encode(Kind::Alert, alert)?,
+        );
+        for r in Self::with_deliveries(new) {
+            if let Some((key, value)) = self.user_index(alert.id, &r) {
+                batch.insert(key, value);
+            }
+            batch.insert(
+                child(self.org, Kind::Recipient, alert.id, r.id),
+                encode(Kind::Recipient, &r)?,
+            );
+        }
+        self.stage_indexes(&mut batch, alert.id, new)?;
+        self.apply_audited(&batch, &new.audit)
+    }
+
+    /// Escalation: adds recipients, or to existing recipients their next
+    /// deliveries and `channels_used`, with the timers and index entries, in
+    /// one transaction with removing the timer that caused it. Existing
+    /// recipients are changed inside the transaction, so a delivery the
+    /// dispatcher finishes at the same moment is not overwritten.
+    pub fn extend_alert(
+        &self,
+        alert: Id,
+        new: &NewAlertBatch,
+        done: Option<&DueTimer>,
+    ) -> Result<()> {
+        let recipients = Self::with_deliveries(new);
+        let mut extra = Batch::default();
+        self.stage_indexes(&mut extra, alert, new)?;
+        let mut encoded = Vec::new();
+        for r in &recipients {
+            encoded.push((child(self.org, Kind::Recipient, alert, r.id), r));
+        }
+        let new_deliveries: std::collections::HashMap<Id, Vec<Delivery>> = recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.id,
+                    r.deliveries
+                        .iter()
+                        .filter(|d| new.deliveries.iter().any(|n| n.id == d.id))
+                        .cloned()
+                        .collect(),
+                )
+            })
+            .collect();
+        self.store
+            .w()
+            .records
+            .transaction(|tx| {
+                for (key, r) in &encoded {
+                    let merged = match tx.get(key)? {
+                        Some(bytes) => {
+                            let mut current: Recipient =
+                                decode(Kind::Recipient, &bytes).map_err(tx_abort)?;
+                            current.channels_used = current.channels_used.max(r.channels_used);
+                            current
+                                .deliveries
+                                .extend(new_deliveries.get(&r.id).cloned().unwrap_or_default());
+                            current
+                        }
+                        None => (*r).clone(),
+                    };
+                    tx.insert(
+                        key.as_slice(),
+                        encode(Kind::Recipient, &merged).map_err(tx_abort)?,
+                    )?;
+                    if let Some((index_key, value)) = self.user_index(alert, &merged) {
+                        tx.insert(index_key, value)?;
+                    }
+                }
+                tx.apply_batch(&extra)?;
+                for event in &new.audit {
+                    crate::store::audit::append(tx, self.org, event, self.store.ships_audit())?;
+                }
+                if let Some(timer) = done {
+                    tx.remove(timer.key.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(flatten)
+    }
+
+    /// Reserves an idempotency key for an alert; returns the alert that
+    /// already holds it, if one does.
+    pub fn claim_idempotency_key(&self, key: &str, alert: Id) -> Result<Option<Id>> {
+        let index_key = keys::index(self.org, IndexKind::Idempotency, key);
+        loop {
+            let current = self.store.index.get(&index_key)?;
+            if let Some(existing) = current.as_ref().and_then(|v| Id::from_slice(v)) {
+                // A claim whose alert never got written (a crash in between)
+                // is free again.
+                if existing != alert && self.alert(existing)?.is_some() {
+                    return Ok(Some(existing));
+                }
+            }
+            let swapped = self.store.w().index.compare_and_swap(
+                &index_key,
+                current,
+                Some(&alert.to_bytes()[..]),
+            )?;
+            if swapped.is_ok() {
+                return Ok(None);
+            }
+        }
+    }
+
+    pub fn alert(&self, id: Id) -> Result<Option<Alert>> {
+        self.store.get(self.org, Kind::Alert, id)
+    }
+
+    /// Newest first.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<Alert>> {
+        self.store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Alert))
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(Kind::Alert, &v?))
+            .collect()
+    }
+
+    fn children<R: serde::de::DeserializeOwned>(&self, kind: Kind, parent: Id) -> Result<Vec<R>> {
+        self.store
+            .records
+            .scan_prefix(children_prefix(self.org, kind, parent))
+            .values()
+            .map(|v| decode(kind, &v?))
+            .collect()
+    }
+
+    pub fn recipients(&self, alert: Id) -> Result<Vec<Recipient>> {
+        self.children(Kind::Recipient, alert)
+    }
+
+    /// Every delivery of an alert, recipient by recipient.
+    pub fn deliveries(&self, alert: Id) -> Result<Vec<Delivery>> {
+        Ok(self
+            .recipients(alert)?
+            .into_iter()
+            .flat_map(|r| r.deliveries)
+            .collect())
+    }
+
+    pub fn alert_events(&self, alert: Id) -> Result<Vec<AlertEvent>> {
+        self.children(Kind::AlertEvent, alert)
+    }
+
+    pub fn recipient(&self, alert: Id, id: Id) -> Result<Option<Recipient>> {
+        match self
+            .store
+            .records
+            .get(child(self.org, Kind::Recipient, alert, id))?
+        {
+            Some(v) => decode(Kind::Recipient, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn recipient_of_user(&self, alert: Id, user: Id) -> Result<Option<Recipient>> {
+        let Some(id) = self
+            .store
+            .records
+            .get(child(self.org, Kind::UserAlert, user, alert))?
+            .and_then(|v| v.get(..16).and_then(Id::from_slice))
+        else {
+            return Ok(None);
+        };
+        self.recipient(alert, id)
+    }
+
+    /// A member's app deliveries in alerts after `after` (oldest first):
+    /// (delivery, alert).
+    pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+        let prefix = children_prefix(self.org, Kind::UserAlert, user);
+        let start = match after {
+            Some(after) => {
+                let mut key = child(self.org, Kind::UserAlert, user, after);
+                key.push(0);
+                key
+            }
+            None => prefix.clone(),
+        };
+        let mut feed = Vec::new();
+        for entry in self.store.records.range(start..) {
+            let (key, value) = entry?;
+            if !key.starts_with(&prefix) || feed.len() >= limit {
+                break;
+            }
+            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
+            let delivery = value.get(16..32).and_then(Id::from_slice);
+            if let (Some(delivery), Some(alert)) = (delivery, alert) {
+                feed.push((delivery, alert));
+            }
+        }
+        Ok(feed)
+    }
+
+    pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
+        self.store.w().records.insert(
+            child(self.org, Kind::AlertEvent, alert, event.id),
+            encode(Kind::AlertEvent, event)?,
+        )?;
+        Ok(())
+    }
+
+    /// An event on the alert's timeline and its audit event, in one step.
+    pub fn add_alert_event_audited(
+        &self,
+        alert: Id,
+        event: &AlertEvent,
+        audit: &crate::store::AuditEvent,
+    ) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.insert(
+            child(self.org, Kind::AlertEvent, alert, event.id),
+            encode(Kind::AlertEvent, event)?,
+        );
+        self.apply_audited(&batch, std::slice::from_ref(audit))
+    }
+
+    /// Stores an answer; the first answer's time is kept when it changes.
+    pub fn record_response(
+        &self,
+        alert: Id,
+        recipient: Id,
+        response: Response,
+    ) -> Result<Recipient> {
+        update_recipient(&self.store, self.org, alert, recipient, |r, _| {
+            let mut answer = response.clone();
+            if let Some(previous) = &r.response {
+                answer.first_at = previous.first_at;
+            }
+            r.response = Some(answer);
+            Ok(Some(r.clone()))
+        })?
+        .ok_or(StoreError::NotFound { what: "recipient" })
+    }
+
+    pub fn update_alert_text(&self, id: Id, title: &str, body: &str) -> Result<Alert> {
+        self.store
+            .modify(self.org, Kind::Alert, id, |a: &mut Alert| {
+                a.title = title.to_owned();
+                a.body = body.to_owned();
+                Ok(())
+            })
+    }
+
+    /// Cancels an alert: its queued deliveries stop; returns the alert.
+    pub fn cancel_alert(&self, id: Id, now: OffsetDateTime) -> Result<Alert> {
+        let mut alert = self
+            .alert(id)?
+            .ok_or(StoreError::NotFound { what: "alert" })?;
+        alert.state = AlertState::Cancelled;
+        alert.cancelled_at = Some(now);
+        // Cancelled first, so the dispatcher claims nothing more of it.
+        self.store.w().records.insert(
+            keys::record(self.org, Kind::Alert, id),
+            encode(Kind::Alert, &alert)?,
+        )?;
+        for r in self.recipients(id)? {
+            update_recipient(&self.store, self.org, id, r.id, |r, tx| {
+                let mut changed = false;
+                for d in r
+                    .deliveries
+                    .iter_mut()
+                    .filter(|d| d.state == DeliveryState::Queued)
+                {
+                    tx.remove(outbox_key(self.org, d))?;
+                    d.state = DeliveryState::Cancelled;
+                    d.updated_at = now;
+                    changed = true;
+                }
+                Ok(changed.then_some(()))
+            })?;
+        }
+        Ok(alert)
+    }
+
+    /// Marks an app delivery received (and read) by the member's client.
+    pub fn mark_received(
+        &self,
+        alert: Id,
+        recipient: Id,
+        delivery: Id,
+        read: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>> {
+        update_recipient(&self.store, self.org, alert, recipient, |r, _| {
+            let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
+                return Ok(None);
+            };
+            let before = (d.state, d.read_at);
+            if matches!(
+                d.state,
+                DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
+            ) {
+                d.state = DeliveryState::Delivered;
+            }
+            if read && d.read_at.is_none() {
+                d.read_at = Some(now);
+            }
+            if (d.state, d.read_at) == before {
+                return Ok(None);
+            }
+            d.updated_at = now;
+            Ok(Some(d.clone()))
+        })
+    }
+}
