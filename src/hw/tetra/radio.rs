@@ -8,6 +8,7 @@
 //! The radio's "sent over the air" is not "delivered": only an SDS-TL report
 //! from the destination radio says that (received, then consumed = read).
 
+use super::pei;
 use super::profile::RadioProfile;
 use super::sds::{self, Callout, CalloutFunction, ReportMeaning, ReportRequest, Sds};
 use crate::clock::SharedClock;
@@ -596,7 +597,7 @@ impl Driver {
             tracing::debug!(radio = %self.spec.name, %line, "unsolicited line");
             return;
         }
-        let header = match sds::parse_ctsdsr(line) {
+        let header = match pei::parse_ctsdsr(line) {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!(radio = %self.spec.name, %line, error = %e, "unreadable SDS header ignored");
@@ -612,7 +613,7 @@ impl Driver {
             }
         };
         let from_identity = header.from.clone().unwrap_or_default();
-        let Some(from) = sds::ssi_of(&from_identity) else {
+        let Some(from) = pei::ssi_of(&from_identity) else {
             tracing::warn!(radio = %self.spec.name, %line, "SDS without a usable sender ignored");
             return;
         };

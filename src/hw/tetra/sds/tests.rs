@@ -1,4 +1,5 @@
 use super::*;
+use crate::hw::tetra::pei::{parse_ctsdsr, ssi_of, SdsHeader};
 
 fn text(sds: Sds) -> TextSds {
     match sds {
