@@ -19,6 +19,12 @@ pub enum ProfileError {
     Invalid { file: String, message: String },
 }
 
+/// A profile's timeout in whole seconds; zero would make every command time
+/// out at once, so it counts as one.
+pub fn seconds(configured: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(configured.max(1))
+}
+
 /// Finds profile `name` of `kind` ("modems", "radios"): the configuration
 /// directory first, then `built_in`.
 pub fn load<T: DeserializeOwned>(

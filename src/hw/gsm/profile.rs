@@ -107,19 +107,19 @@ impl Default for Timeouts {
 
 impl Timeouts {
     pub fn command(&self) -> Duration {
-        Duration::from_secs(self.command_s.max(1))
+        crate::hw::profile::seconds(self.command_s)
     }
     pub fn prompt(&self) -> Duration {
-        Duration::from_secs(self.prompt_s.max(1))
+        crate::hw::profile::seconds(self.prompt_s)
     }
     pub fn send(&self) -> Duration {
-        Duration::from_secs(self.send_s.max(1))
+        crate::hw::profile::seconds(self.send_s)
     }
     pub fn keepalive(&self) -> Duration {
-        Duration::from_secs(self.keepalive_s.max(1))
+        crate::hw::profile::seconds(self.keepalive_s)
     }
     pub fn probe(&self) -> Duration {
-        Duration::from_secs(self.probe_s.max(1))
+        crate::hw::profile::seconds(self.probe_s)
     }
 }
 

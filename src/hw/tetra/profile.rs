@@ -78,16 +78,16 @@ impl Default for Timeouts {
 
 impl Timeouts {
     pub fn command(&self) -> Duration {
-        Duration::from_secs(self.command_s.max(1))
+        crate::hw::profile::seconds(self.command_s)
     }
     pub fn air(&self) -> Duration {
-        Duration::from_secs(self.air_s.max(1))
+        crate::hw::profile::seconds(self.air_s)
     }
     pub fn keepalive(&self) -> Duration {
-        Duration::from_secs(self.keepalive_s.max(1))
+        crate::hw::profile::seconds(self.keepalive_s)
     }
     pub fn probe(&self) -> Duration {
-        Duration::from_secs(self.probe_s.max(1))
+        crate::hw::profile::seconds(self.probe_s)
     }
 }
 
