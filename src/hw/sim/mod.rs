@@ -6,3 +6,4 @@
 
 pub mod modem;
 pub mod radio;
+mod shell;

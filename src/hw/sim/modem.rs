@@ -6,41 +6,28 @@
 //! arrive while a send is in the air, and on demand the faults real hardware
 //! shows: network refusals, hung firmware, a USB unplug, a busy SIM and noise.
 //!
-//! One thread owns the pty master; the handle talks to it over a channel and
-//! reads the sent log and storage under a mutex. The simulator keeps no fd of
-//! the slave open, so the master sees a hangup whenever the driver has the
-//! port closed. Each time the driver closes the port the modem moves to a
-//! fresh pty and repoints the link: the exclusive lock (TIOCEXCL) a serial
-//! driver takes outlives the close and would keep a non-root driver out.
+//! The pty, the thread, replugs, hangs and noise are the shell's; the handle
+//! reads the sent log and storage under a mutex.
 
+use super::shell::{self, arg, basic, lock, normalise, operation, split, Cause, CommandSet};
+use super::shell::{Handle, Op, Port, CTRL_Z, ESC};
 use crate::hw::gsm::pdu;
-use serialport::{SerialPort, TTYPort};
-use std::collections::{BTreeMap, VecDeque};
-use std::fs;
-use std::io::{self, ErrorKind, Read, Write};
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Master read timeout: how late a timer or a control message may be served.
-const TICK: Duration = Duration::from_millis(20);
 /// Boot URCs wait this long after the port opens, so a driver that flushes its
 /// input right after opening does not throw them away.
 const BOOT_DELAY: Duration = Duration::from_millis(200);
 /// How long `AT+CFUN=1,1` keeps the modem silent if the port stays open.
 const REBOOT_TIME: Duration = Duration::from_secs(1);
-const PTY_RETRY: Duration = Duration::from_secs(1);
 /// Slots per storage; EC25 "ME" holds 255 and, like it, indexes start at 0.
 const CAPACITY: u16 = 255;
-const MAX_LINE: usize = 1024;
 /// A TPDU is at most 176 octets; more hex than this after the prompt is noise.
 const MAX_PDU_HEX: usize = 2 * 200;
 const REVISION: &str = "EC25EFAR06A08M4G";
-const CTRL_Z: u8 = 0x1A;
-const ESC: u8 = 0x1B;
 const BOOT: &[u8] = b"\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n";
 const NOISE_TAIL: &[u8] = b"\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QIND: \"cs";
 
@@ -157,42 +144,20 @@ struct Shared {
     sr: Storage,
 }
 
-/// A test that panicked while holding the lock must not take the modem down.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Handle to a running simulated modem; dropping it stops the modem.
 pub struct SimModem {
-    link: PathBuf,
-    /// Dropping the sender is what tells the thread to end.
-    control: Mutex<Option<Sender<Control>>>,
+    shell: Handle<Control>,
     shared: Arc<Mutex<Shared>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl SimModem {
     /// Creates the pty, makes `link` a symlink to its slave (replacing an
     /// existing symlink, never a file) and serves it on a thread.
     pub fn start(link: &Path, config: SimModemConfig) -> io::Result<SimModem> {
-        if fs::symlink_metadata(link).is_ok_and(|m| !m.file_type().is_symlink()) {
-            let why = format!("{} exists and is not a symlink", link.display());
-            return Err(io::Error::new(ErrorKind::AlreadyExists, why));
-        }
-        let master = open_pty(link)?;
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let (tx, rx) = mpsc::channel();
-        let engine = Engine::new(link, config, Arc::clone(&shared), rx, master);
-        let thread = std::thread::Builder::new()
-            .name("sim-modem".to_owned())
-            .spawn(move || engine.run())
-            .inspect_err(|_| drop(fs::remove_file(link)))?;
-        Ok(SimModem {
-            link: link.to_owned(),
-            control: Mutex::new(Some(tx)),
-            shared,
-            thread: Mutex::new(Some(thread)),
-        })
+        let modem = |port| Modem::new(port, config, Arc::clone(&shared));
+        let shell = Handle::start(link, "sim-modem", modem)?;
+        Ok(SimModem { shell, shared })
     }
 
     /// An SMS arrives from the network (in several parts if long).
@@ -204,7 +169,7 @@ impl SimModem {
     /// rest.
     pub fn receive_sms_parts(&self, from: &str, text: &str, parts: &[u8]) {
         let (from, text) = (from.to_owned(), text.to_owned());
-        self.send(Control::Sms {
+        self.shell.send(Control::Sms {
             from,
             text,
             parts: parts.to_vec(),
@@ -212,7 +177,7 @@ impl SimModem {
     }
 
     pub fn fault(&self, fault: Fault) {
-        self.send(Control::Fault(fault));
+        self.shell.send(Control::Fault(fault));
     }
 
     /// Every PDU the network accepted, in order.
@@ -227,54 +192,17 @@ impl SimModem {
     }
 
     pub fn link(&self) -> &Path {
-        &self.link
+        self.shell.link()
     }
 
     /// Ends the thread (the driver's port sees a hangup) and removes the link.
     pub fn stop(&self) {
-        drop(lock(&self.control).take());
-        if let Some(thread) = lock(&self.thread).take() {
-            let _ = thread.join();
-            if fs::symlink_metadata(&self.link).is_ok_and(|m| m.file_type().is_symlink()) {
-                let _ = fs::remove_file(&self.link);
-            }
-        }
-    }
-
-    fn send(&self, message: Control) {
-        if let Some(tx) = lock(&self.control).as_ref() {
-            let _ = tx.send(message);
-        }
+        self.shell.stop();
     }
 }
 
-impl Drop for SimModem {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Makes a pty pair and points `link` at its slave; shared by the simulators.
-pub(super) fn open_pty(link: &Path) -> io::Result<TTYPort> {
-    let (mut master, slave) = TTYPort::pair()?;
-    master.set_timeout(TICK)?;
-    let slave_path = slave
-        .name()
-        .ok_or_else(|| io::Error::other("pty slave without a name"))?;
-    // Holding the slave would hide the driver's closes from the master.
-    drop(slave);
-    // A new symlink renamed over the old one: the link is never missing.
-    let name = link.file_name().unwrap_or_default().to_string_lossy();
-    let fresh = link.with_file_name(format!(".{name}.new"));
-    let _ = fs::remove_file(&fresh);
-    std::os::unix::fs::symlink(&slave_path, &fresh)?;
-    fs::rename(&fresh, link)?;
-    tracing::debug!(link = %link.display(), pty = %slave_path, "simulated port ready");
-    Ok(master)
-}
-
+/// Echo is the shell's, as it is on every device.
 struct Settings {
-    echo: bool,
     cmee: u8,
     /// `AT+CNMI` mode, mt, bm, ds, bfr.
     cnmi: [u8; 5],
@@ -291,7 +219,6 @@ impl Default for Settings {
         // EC25 power-on state: echo on, numeric CME errors, nothing routed.
         let (cnmi, reg) = ([0; 5], [0; 3]);
         Settings {
-            echo: true,
             cmee: 1,
             cnmi,
             reg,
@@ -320,18 +247,15 @@ struct InFlight {
     outcome: Result<Accepted, u16>,
 }
 
-/// What a power cycle loses; storage and the sent log live in `Shared`.
+/// What a power cycle loses besides the shell's echo, input and held URCs;
+/// storage and the sent log live in `Shared`.
 #[derive(Default)]
 struct Volatile {
     settings: Settings,
-    /// Bytes read but not served yet: a send in the air blocks the command line.
-    input: VecDeque<u8>,
-    line: Vec<u8>,
     prompt: Option<Prompt>,
+    /// A send in the air blocks the command line: input waits unread.
     in_flight: Option<InFlight>,
     reports: Vec<(Instant, String)>,
-    /// URCs held back while the driver types a PDU.
-    held: Vec<String>,
 }
 
 #[derive(Default)]
@@ -339,7 +263,6 @@ struct Faults {
     cms_error: Option<(u16, u32)>,
     sim_busy: u32,
     drop_reports: bool,
-    garbage: bool,
 }
 
 enum Final {
@@ -350,172 +273,70 @@ enum Final {
     Prompt,
 }
 
-enum Op {
-    Exec,
-    Read,
-    Test,
-    Set(Vec<String>),
-}
-
-struct Engine {
-    link: PathBuf,
+/// The EC25's command set; the port side is the shell's.
+struct Modem {
+    port: Port,
     config: SimModemConfig,
     shared: Arc<Mutex<Shared>>,
-    control: Receiver<Control>,
-    /// `None` while unplugged or between two ptys.
-    master: Option<TTYPort>,
-    replug_at: Option<Instant>,
-    /// The driver has the port open (the master sees no hangup).
-    connected: bool,
-    hung: bool,
     /// When an `AT+CFUN=1,1` reboot ends on a port that stayed open.
     wake_at: Option<Instant>,
     boot_on_open: bool,
     boot_at: Option<Instant>,
     v: Volatile,
     faults: Faults,
-    out: Vec<u8>,
     next_mr: u8,
     concat_ref: u8,
-    rng: u64,
 }
 
-impl Engine {
-    fn new(
-        link: &Path,
-        config: SimModemConfig,
-        shared: Arc<Mutex<Shared>>,
-        control: Receiver<Control>,
-        master: TTYPort,
-    ) -> Engine {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let rng = ((nanos as u64) ^ (u64::from(std::process::id()) << 32)) | 1;
-        let mut engine = Engine {
-            link: link.to_owned(),
-            config,
-            shared,
-            control,
-            master: Some(master),
-            replug_at: None,
-            connected: false,
-            hung: false,
-            wake_at: None,
-            boot_on_open: false,
-            boot_at: None,
-            v: Volatile::default(),
-            faults: Faults::default(),
-            out: Vec::new(),
-            next_mr: 0,
-            concat_ref: 0,
-            rng,
-        };
-        // Drivers must not assume references start at 0 or 1.
-        engine.next_mr = engine.random() as u8;
-        engine.concat_ref = engine.random() as u8;
-        engine
+impl CommandSet for Modem {
+    type Control = Control;
+    const NAME: &'static str = "sim modem";
+    const NOISE_TAIL: &'static [u8] = NOISE_TAIL;
+
+    fn port(&mut self) -> &mut Port {
+        &mut self.port
     }
 
-    fn run(mut self) {
-        loop {
-            loop {
-                match self.control.try_recv() {
-                    Ok(Control::Sms { from, text, parts }) => self.deliver(&from, &text, &parts),
-                    Ok(Control::Fault(fault)) => self.apply(fault),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => return,
-                }
-            }
-            self.on_timers(Instant::now());
-            self.pump();
-            self.flush();
-            self.read();
-            self.pump();
-            self.flush();
+    fn control(&mut self, message: Control) -> Option<shell::Fault> {
+        match message {
+            Control::Sms { from, text, parts } => self.deliver(&from, &text, &parts),
+            Control::Fault(fault) => return self.apply(fault),
         }
+        None
     }
 
-    fn read(&mut self) {
-        let Some(master) = self.master.as_mut() else {
-            std::thread::sleep(TICK);
-            return;
-        };
-        let mut buf = [0u8; 512];
-        match master.read(&mut buf) {
-            Ok(n) if n > 0 => {
-                self.on_open();
-                let bytes = buf.get(..n).unwrap_or_default();
-                if self.hung {
-                    tracing::debug!(bytes = n, "sim modem hung: input discarded");
-                } else {
-                    tracing::debug!(input = ?String::from_utf8_lossy(bytes), "sim modem <-");
-                    self.v.input.extend(bytes);
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::TimedOut => self.on_open(),
-            // Hangup (BrokenPipe, EIO) or EOF: nobody has the port open.
-            Ok(_) | Err(_) => {
-                self.on_closed();
-                std::thread::sleep(TICK);
-            }
-        }
-    }
-
-    fn on_open(&mut self) {
-        if !self.connected {
-            self.connected = true;
-            tracing::debug!("sim modem port opened");
-            if std::mem::take(&mut self.boot_on_open) {
-                self.boot_at = Some(Instant::now() + BOOT_DELAY);
-            }
-        }
-    }
-
-    fn on_closed(&mut self) {
-        if self.hung {
-            tracing::warn!("sim modem: port closed while hung, rebooting");
-            self.reboot();
-            self.boot_on_open = true;
-        }
-        if self.connected {
-            self.connected = false;
-            tracing::debug!("sim modem port closed");
-            self.v.line.clear();
-            self.v.input.clear();
-            self.v.prompt = None;
-            self.boot_on_open |= self.boot_at.take().is_some();
-            // The old pty may carry the driver's exclusive lock.
-            self.master = None;
-            self.replug_at = Some(Instant::now());
-        }
-    }
-
-    fn reboot(&mut self) {
-        self.hung = false;
+    fn reboot(&mut self, cause: Cause) {
         self.wake_at = None;
         self.boot_at = None;
         self.v = Volatile::default();
-        self.faults.garbage = false;
+        match cause {
+            Cause::ClosedWhileHung => self.boot_on_open = true,
+            Cause::Unplug => self.boot_on_open = false,
+            Cause::Hang | Cause::Wake => {}
+        }
     }
 
-    fn on_timers(&mut self, now: Instant) {
-        if self.replug_at.is_some_and(|t| t <= now) {
-            match open_pty(&self.link) {
-                Ok(master) => (self.master, self.replug_at) = (Some(master), None),
-                Err(e) => {
-                    tracing::warn!(error = %e, "sim modem cannot make a new pty");
-                    self.replug_at = Some(now + PTY_RETRY);
-                }
-            }
+    fn opened(&mut self) {
+        if std::mem::take(&mut self.boot_on_open) {
+            self.boot_at = Some(Instant::now() + BOOT_DELAY);
         }
+    }
+
+    fn closed(&mut self) {
+        self.port.line.clear();
+        self.port.input.clear();
+        self.v.prompt = None;
+        self.boot_on_open |= self.boot_at.take().is_some();
+    }
+
+    fn timers(&mut self, now: Instant) {
         if self.wake_at.is_some_and(|t| t <= now) {
-            self.reboot();
+            self.restart(Cause::Wake);
             self.boot_at = Some(now);
         }
         if self.boot_at.is_some_and(|t| t <= now) {
             self.boot_at = None;
-            self.out.extend_from_slice(BOOT);
+            self.port.say_bytes(BOOT);
         }
         if self.v.in_flight.as_ref().is_some_and(|f| f.due <= now) {
             if let Some(flight) = self.v.in_flight.take() {
@@ -528,68 +349,72 @@ impl Engine {
         for (_, report) in due {
             self.emit_report(report);
         }
-        let idle = self.v.prompt.is_none() && self.v.in_flight.is_none() && !self.hung;
-        if self.faults.garbage && idle && self.master.is_some() {
-            self.faults.garbage = false;
-            // High bytes: never a line end, never AT text, often invalid UTF-8.
-            for _ in 0..8 + self.random() % 8 {
-                let byte = 0x80 | self.random() as u8;
-                self.out.push(byte);
-            }
-            self.out.extend_from_slice(NOISE_TAIL);
+    }
+
+    fn idle(&self) -> bool {
+        self.v.prompt.is_none() && self.v.in_flight.is_none()
+    }
+
+    fn holds_input(&self) -> bool {
+        self.v.in_flight.is_some()
+    }
+
+    fn byte(&mut self, byte: u8) -> bool {
+        if self.v.prompt.is_none() {
+            return false;
+        }
+        self.prompt_byte(byte);
+        true
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        self.execute(&String::from_utf8_lossy(line));
+    }
+}
+
+impl Modem {
+    fn new(mut port: Port, config: SimModemConfig, shared: Arc<Mutex<Shared>>) -> Modem {
+        // Drivers must not assume references start at 0 or 1.
+        let next_mr = port.random() as u8;
+        let concat_ref = port.random() as u8;
+        Modem {
+            port,
+            config,
+            shared,
+            wake_at: None,
+            boot_on_open: false,
+            boot_at: None,
+            v: Volatile::default(),
+            faults: Faults::default(),
+            next_mr,
+            concat_ref,
         }
     }
 
-    fn apply(&mut self, fault: Fault) {
+    fn apply(&mut self, fault: Fault) -> Option<shell::Fault> {
         tracing::warn!(?fault, "sim modem fault");
         match fault {
             Fault::CmsError { code, times } => {
                 self.faults.cms_error = (times > 0).then_some((code, times));
             }
-            Fault::Hang => {
-                self.reboot();
-                self.hung = true;
-            }
-            Fault::Garbage => self.faults.garbage = true,
-            Fault::Unplug { for_ } => {
-                // Link first: a driver whose port fails must not find the old link.
-                if let Err(e) = fs::remove_file(&self.link) {
-                    tracing::warn!(error = %e, "sim modem cannot remove its link");
-                }
-                self.master = None;
-                self.replug_at = Some(Instant::now() + for_);
-                self.connected = false;
-                self.boot_on_open = false;
-                self.reboot();
-            }
+            Fault::Hang => return Some(shell::Fault::Hang),
+            Fault::Garbage => return Some(shell::Fault::Garbage),
+            Fault::Unplug { for_ } => return Some(shell::Fault::Unplug(for_)),
             Fault::SimBusy { times } => self.faults.sim_busy = times,
             Fault::DropReports => {
                 self.faults.drop_reports = true;
                 self.v.reports.clear();
             }
         }
-    }
-
-    /// xorshift64: for noise and start values only.
-    fn random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
+        None
     }
 
     fn say(&mut self, text: &str) {
-        self.out.extend_from_slice(text.as_bytes());
+        self.port.say(text);
     }
 
-    fn urc(&mut self, text: String) {
-        if self.hung {
-            tracing::debug!(%text, "sim modem hung: URC lost");
-        } else if self.v.prompt.is_some() {
-            self.v.held.push(text);
-        } else {
-            self.say(&format!("\r\n{text}\r\n"));
-        }
+    fn urc(&mut self, text: &str) {
+        self.port.urc(self.v.prompt.is_some(), text);
     }
 
     fn deliver(&mut self, from: &str, text: &str, only: &[u8]) {
@@ -602,14 +427,14 @@ impl Engine {
             .filter(|(i, _)| only.is_empty() || only.iter().any(|p| usize::from(*p) == i + 1));
         for (_, part) in kept {
             // Direct delivery to a closed port would lose the message; store it instead.
-            if mt == 2 && self.connected && !self.hung {
-                self.urc(format!("+CMT: ,{}\r\n{part}", tpdu_len(&part)));
+            if mt == 2 && self.port.connected && !self.port.hung {
+                self.urc(&format!("+CMT: ,{}\r\n{part}", tpdu_len(&part)));
                 continue;
             }
             let index = lock(&self.shared).me.insert(part);
             match index {
                 None => tracing::warn!(%from, "sim modem storage full: SMS dropped"),
-                Some(index) if mt == 1 || mt == 3 => self.urc(format!("+CMTI: \"ME\",{index}")),
+                Some(index) if mt == 1 || mt == 3 => self.urc(&format!("+CMTI: \"ME\",{index}")),
                 Some(_) => {}
             }
         }
@@ -618,11 +443,11 @@ impl Engine {
     fn emit_report(&mut self, report: String) {
         match self.v.settings.cnmi[3] {
             _ if self.faults.drop_reports => {}
-            1 => self.urc(format!("+CDS: {}\r\n{report}", tpdu_len(&report))),
+            1 => self.urc(&format!("+CDS: {}\r\n{report}", tpdu_len(&report))),
             2 => {
                 let index = lock(&self.shared).sr.insert(report);
                 match index {
-                    Some(index) => self.urc(format!("+CDSI: \"SR\",{index}")),
+                    Some(index) => self.urc(&format!("+CDSI: \"SR\",{index}")),
                     None => tracing::warn!("sim modem SR storage full: report dropped"),
                 }
             }
@@ -651,63 +476,6 @@ impl Engine {
         }
     }
 
-    fn flush(&mut self) {
-        let out = std::mem::take(&mut self.out);
-        let Some(master) = self.master.as_mut() else {
-            return;
-        };
-        if !out.is_empty() {
-            tracing::debug!(output = ?String::from_utf8_lossy(&out), "sim modem ->");
-            // Nobody reading (port closed, driver stuck): lost, as on a wire.
-            if let Err(e) = master.write_all(&out) {
-                tracing::debug!(error = %e, bytes = out.len(), "sim modem output lost");
-            }
-        }
-    }
-
-    /// Serves buffered input unless a send holds the command line.
-    fn pump(&mut self) {
-        while self.v.in_flight.is_none() && !self.hung {
-            let Some(byte) = self.v.input.pop_front() else {
-                break;
-            };
-            if self.v.prompt.is_some() {
-                self.prompt_byte(byte);
-            } else {
-                self.line_byte(byte);
-            }
-        }
-    }
-
-    fn echo(&mut self, byte: u8) {
-        if self.v.settings.echo {
-            self.out.push(byte);
-        }
-    }
-
-    fn line_byte(&mut self, byte: u8) {
-        match byte {
-            b'\r' => {
-                self.echo(byte);
-                let line = std::mem::take(&mut self.v.line);
-                self.execute(&String::from_utf8_lossy(&line));
-            }
-            // A stray line feed, or Ctrl-Z/ESC a driver sends to unstick a prompt.
-            b'\n' | CTRL_Z | ESC => {}
-            0x08 => {
-                if self.v.line.pop().is_some() {
-                    self.echo(byte);
-                }
-            }
-            _ => {
-                if self.v.line.len() < MAX_LINE {
-                    self.v.line.push(byte);
-                }
-                self.echo(byte);
-            }
-        }
-    }
-
     fn prompt_byte(&mut self, byte: u8) {
         match byte {
             CTRL_Z | ESC => {
@@ -716,9 +484,7 @@ impl Engine {
                     _ => self.say("\r\nOK\r\n"),
                 }
                 // URCs held during the prompt go out in the network time, before +CMGS.
-                for text in std::mem::take(&mut self.v.held) {
-                    self.urc(text);
-                }
+                self.port.release_held();
             }
             b'\r' | b'\n' | b' ' => {}
             _ => {
@@ -728,7 +494,7 @@ impl Engine {
                         prompt.hex.push(char::from(byte).to_ascii_uppercase());
                     }
                 }
-                self.echo(byte);
+                self.port.echo(byte);
             }
         }
     }
@@ -798,33 +564,25 @@ impl Engine {
 
     /// Basic commands chain without separators (`ATE0V1&C1`); extended ones
     /// are separated by `;`.
-    fn run_line(&mut self, mut rest: &str, info: &mut Vec<String>) -> Final {
-        while !rest.is_empty() && !rest.starts_with(['+', ';']) {
-            let name_len = if rest.starts_with('&') { 2 } else { 1 };
-            let (Some(name), Some(after)) = (rest.get(..name_len), rest.get(name_len..)) else {
-                return Final::Error;
-            };
-            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-            let value: u32 = after
-                .get(..digits)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(0);
-            rest = after.get(digits..).unwrap_or_default();
+    fn run_line(&mut self, rest: &str, info: &mut Vec<String>) -> Final {
+        let (settings, port) = (&mut self.v.settings, &mut self.port);
+        let rest = basic(rest, |name, value| {
             match (name, value) {
-                ("E", v) => self.v.settings.echo = v == 1,
-                ("Z", _) => self.v.settings = Settings::default(),
+                ("E", v) => port.echo = v == 1,
+                ("Z", _) => (*settings, port.echo) = (Settings::default(), true),
                 ("I", _) => info.extend(
                     ["Quectel", "EC25", format!("Revision: {REVISION}").as_str()]
                         .map(str::to_owned),
                 ),
                 ("V", 1) | ("Q", 0) | ("X", _) | ("&C" | "&D" | "&F" | "&W", _) => {}
-                _ => return Final::Error,
+                _ => return false,
             }
-        }
-        for part in split_unquoted(rest, ';')
-            .into_iter()
-            .filter(|p| !p.is_empty())
-        {
+            true
+        });
+        let Some(rest) = rest else {
+            return Final::Error;
+        };
+        for part in split(rest, ';', true).into_iter().filter(|p| !p.is_empty()) {
             match self.extended(part, info) {
                 Final::Ok => {}
                 other => return other,
@@ -838,21 +596,8 @@ impl Engine {
             info.extend((!answer.is_empty()).then(|| (*answer).to_owned()));
             return Final::Ok;
         }
-        let cut = part.find(['=', '?']).unwrap_or(part.len());
-        let (name, tail) = part.split_at_checked(cut).unwrap_or((part, ""));
-        let op = match tail {
-            "" => Op::Exec,
-            "?" => Op::Read,
-            "=?" => Op::Test,
-            _ => match tail.strip_prefix('=') {
-                Some(args) => Op::Set(
-                    split_unquoted(args, ',')
-                        .iter()
-                        .map(|a| a.trim_matches('"').to_owned())
-                        .collect(),
-                ),
-                None => return Final::Error,
-            },
+        let Some((name, op)) = operation(part, true) else {
+            return Final::Error;
         };
         let touches_sim =
             matches!(name, "+CPMS" | "+CMGS" | "+CMGL" | "+CMGR") && !matches!(op, Op::Test);
@@ -885,7 +630,7 @@ impl Engine {
                 }
                 if arg::<u8>(&a, 1) == Some(1) {
                     // OK first, then silence until the port closes or the reboot is over.
-                    self.hung = true;
+                    self.port.hung = true;
                     self.wake_at = Some(Instant::now() + REBOOT_TIME);
                 }
             }
@@ -1021,34 +766,6 @@ impl Engine {
             }
         });
     }
-}
-
-fn arg<T: FromStr>(args: &[String], i: usize) -> Option<T> {
-    args.get(i)?.parse().ok()
-}
-
-/// Drops spaces and uppercases outside quotes: `at + cmgs = 23` is `AT+CMGS=23`.
-pub(super) fn normalise(raw: &str) -> String {
-    let mut quoted = false;
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        quoted ^= c == '"';
-        if quoted || c == '"' {
-            out.push(c);
-        } else if !c.is_whitespace() && !c.is_control() {
-            out.push(c.to_ascii_uppercase());
-        }
-    }
-    out
-}
-
-fn split_unquoted(s: &str, separator: char) -> Vec<&str> {
-    let mut quoted = false;
-    s.split(|c| {
-        quoted ^= c == '"';
-        c == separator && !quoted
-    })
-    .collect()
 }
 
 /// Octets after the SMSC field, if `hex` is well-formed hex.

@@ -15,37 +15,25 @@
 //! routed its PID there with `AT+CTSP`; a driver that forgets a registration
 //! sees nothing, here as on the air.
 //!
-//! The pty handling is the GSM modem simulator's: one thread owns the
-//! master, the handle talks to it over a channel, and each time the driver
-//! closes the port the radio moves to a fresh pty because the exclusive lock
-//! outlives the close.
+//! The pty, the thread, replugs, hangs and noise are the simulated-device
+//! shell's, as for the GSM modem.
 
-use super::modem::{lock, normalise, open_pty};
+use super::shell::{self, arg, basic, lock, normalise, operation, Cause, CommandSet, Handle, Op};
+use super::shell::{Port, CTRL_Z, ESC};
 use crate::hw::tetra::sds::{self, Callout, CalloutFunction, ReportRequest, Sds};
-use serialport::TTYPort;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::fs;
-use std::io::{self, ErrorKind, Read, Write};
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// Master read timeout (set by `open_pty`): how late a timer may be served.
-const TICK: Duration = Duration::from_millis(20);
-const PTY_RETRY: Duration = Duration::from_secs(1);
 /// After `AT+CMGS=` the radio waits this long for the user data and its
 /// Ctrl-Z before it gives up with `+CME ERROR: 37`.
 const USER_DATA_TIMEOUT: Duration = Duration::from_secs(3);
-const MAX_LINE: usize = 1024;
 /// SDS type 4 carries at most 2047 bits: more hex than this is noise.
 const MAX_HEX: usize = 512;
 /// The upper bound `AT+CMGS=?` announces.
 const MAX_CMGS_BITS: usize = 1184;
-const CTRL_Z: u8 = 0x1A;
-const ESC: u8 = 0x1B;
 /// MCC 262 (Germany) and MNC 1001 (BOS), the prefix German bridges strip.
 const TSI_PREFIX: &str = "26210010";
 /// Verbatim from a real radio (ftl/tetra-pei `sds/command_test.go`).
@@ -191,35 +179,18 @@ impl Shared {
 
 /// Handle to a running simulated radio; dropping it stops the radio.
 pub struct SimRadio {
-    link: PathBuf,
-    /// Dropping the sender is what tells the thread to end.
-    control: Mutex<Option<Sender<Control>>>,
+    shell: Handle<Control>,
     shared: Arc<Mutex<Shared>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl SimRadio {
     /// Creates the pty, makes `link` a symlink to its slave (replacing an
     /// existing symlink, never a file) and serves it on a thread.
     pub fn start(link: &Path, config: SimRadioConfig) -> io::Result<SimRadio> {
-        if fs::symlink_metadata(link).is_ok_and(|m| !m.file_type().is_symlink()) {
-            let why = format!("{} exists and is not a symlink", link.display());
-            return Err(io::Error::new(ErrorKind::AlreadyExists, why));
-        }
-        let master = open_pty(link)?;
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let (tx, rx) = mpsc::channel();
-        let engine = Engine::new(link, config, Arc::clone(&shared), rx, master);
-        let thread = std::thread::Builder::new()
-            .name("sim-radio".to_owned())
-            .spawn(move || engine.run())
-            .inspect_err(|_| drop(fs::remove_file(link)))?;
-        Ok(SimRadio {
-            link: link.to_owned(),
-            control: Mutex::new(Some(tx)),
-            shared,
-            thread: Mutex::new(Some(thread)),
-        })
+        let radio = |port| Radio::new(port, config, Arc::clone(&shared));
+        let shell = Handle::start(link, "sim-radio", radio)?;
+        Ok(SimRadio { shell, shared })
     }
 
     /// Radios never set behave as [`Behaviour::Reports`].
@@ -237,7 +208,7 @@ impl SimRadio {
     /// `report_wanted`) arrives from radio `from`.
     pub fn receive_text(&self, from: u32, text: &str, report_wanted: bool) {
         let text = text.to_owned();
-        self.send(Control::Text {
+        self.shell.send(Control::Text {
             from,
             text,
             report: report_wanted,
@@ -247,7 +218,7 @@ impl SimRadio {
     /// A status SDS (AI service 13, 16 bits) arrives from radio `from`.
     pub fn receive_status(&self, from: u32, value: u16) {
         let data = value.to_be_bytes().to_vec();
-        self.send(Control::Sds {
+        self.shell.send(Control::Sds {
             ai: AI_STATUS,
             from,
             bits: 16,
@@ -260,7 +231,7 @@ impl SimRadio {
     /// `AT+CTSP` routing and to `nibble_hex`.
     pub fn receive_sds(&self, from: u32, ai_service: u8, bits: usize, data: &[u8]) {
         let data = data.to_vec();
-        self.send(Control::Sds {
+        self.shell.send(Control::Sds {
             ai: ai_service,
             from,
             bits,
@@ -272,11 +243,11 @@ impl SimRadio {
     /// no routing check.
     pub fn receive_raw(&self, header: &str, data: &str) {
         let (header, data) = (header.to_owned(), data.to_owned());
-        self.send(Control::Raw { header, data });
+        self.shell.send(Control::Raw { header, data });
     }
 
     pub fn fault(&self, fault: Fault) {
-        self.send(Control::Fault(fault));
+        self.shell.send(Control::Fault(fault));
     }
 
     /// Every `AT+CMGS` the radio accepted, in order: texts, statuses,
@@ -303,30 +274,12 @@ impl SimRadio {
     }
 
     pub fn link(&self) -> &Path {
-        &self.link
+        self.shell.link()
     }
 
     /// Ends the thread (the driver's port sees a hangup) and removes the link.
     pub fn stop(&self) {
-        drop(lock(&self.control).take());
-        if let Some(thread) = lock(&self.thread).take() {
-            let _ = thread.join();
-            if fs::symlink_metadata(&self.link).is_ok_and(|m| m.file_type().is_symlink()) {
-                let _ = fs::remove_file(&self.link);
-            }
-        }
-    }
-
-    fn send(&self, message: Control) {
-        if let Some(tx) = lock(&self.control).as_ref() {
-            let _ = tx.send(message);
-        }
-    }
-}
-
-impl Drop for SimRadio {
-    fn drop(&mut self) {
-        self.stop();
+        self.shell.stop();
     }
 }
 
@@ -353,17 +306,15 @@ struct UserData {
     deadline: Instant,
 }
 
-/// What a reboot loses; the sent log, behaviours and groups live in `Shared`.
+/// What a reboot loses besides the shell's echo, input and held URCs; the
+/// sent log, behaviours and groups live in `Shared`.
 struct Volatile {
-    echo: bool,
     /// `AT+CTSDS` AI service and called party identity type.
     ai: u8,
     identity_type: u8,
     ctom: u8,
     creg: u8,
     cscs: String,
-    input: VecDeque<u8>,
-    line: Vec<u8>,
     /// The line holds bytes from before the port was last opened.
     line_dirty: bool,
     /// The last byte served ended user data: a line end now is data without
@@ -371,26 +322,20 @@ struct Volatile {
     after_ctrl_z: bool,
     user_data: Option<UserData>,
     events: BTreeMap<(Instant, u64), Event>,
-    /// URCs held back while the driver writes user data.
-    held: Vec<String>,
 }
 
 impl Default for Volatile {
     fn default() -> Self {
         Volatile {
-            echo: true,
             ai: AI_SDS,
             identity_type: 0,
             ctom: 0,
             creg: 0,
             cscs: "8859-1".to_owned(),
-            input: VecDeque::new(),
-            line: Vec::new(),
             line_dirty: false,
             after_ctrl_z: false,
             user_data: None,
             events: BTreeMap::new(),
-            held: Vec::new(),
         }
     }
 }
@@ -398,7 +343,6 @@ impl Default for Volatile {
 #[derive(Default)]
 struct Faults {
     cme_error: Option<(u16, u32)>,
-    garbage: bool,
 }
 
 enum Final {
@@ -408,27 +352,14 @@ enum Final {
     Pending,
 }
 
-enum Op {
-    Exec,
-    Read,
-    Test,
-    Set(Vec<String>),
-}
-
-struct Engine {
-    link: PathBuf,
+/// The PEI command set and the simulated world behind it; the port side is
+/// the shell's.
+struct Radio {
+    port: Port,
     config: SimRadioConfig,
     shared: Arc<Mutex<Shared>>,
-    control: Receiver<Control>,
-    /// `None` while unplugged or between two ptys.
-    master: Option<TTYPort>,
-    replug_at: Option<Instant>,
-    /// The driver has the port open (the master sees no hangup).
-    connected: bool,
-    hung: bool,
     v: Volatile,
     faults: Faults,
-    out: Vec<u8>,
     /// One SDS on the air at a time: when the air is free again.
     air_free: Instant,
     /// Orders events due at the same instant.
@@ -437,158 +368,53 @@ struct Engine {
     text_ref: u8,
     /// `+CMGS: 0,4,<ref>` for sends without an SDS-TL reference (status).
     plain_ref: u8,
-    rng: u64,
 }
 
-impl Engine {
-    fn new(
-        link: &Path,
-        config: SimRadioConfig,
-        shared: Arc<Mutex<Shared>>,
-        control: Receiver<Control>,
-        master: TTYPort,
-    ) -> Engine {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let rng = ((nanos as u64) ^ (u64::from(std::process::id()) << 32)) | 1;
-        let mut engine = Engine {
-            link: link.to_owned(),
-            config,
-            shared,
-            control,
-            master: Some(master),
-            replug_at: None,
-            connected: false,
-            hung: false,
-            v: Volatile::default(),
-            faults: Faults::default(),
-            out: Vec::new(),
-            air_free: Instant::now(),
-            seq: 0,
-            text_ref: 0,
-            plain_ref: 0,
-            rng,
-        };
-        // Drivers must not assume references start at 0 or 1.
-        engine.text_ref = engine.random() as u8;
-        engine.plain_ref = engine.random() as u8;
-        engine
+impl CommandSet for Radio {
+    type Control = Control;
+    const NAME: &'static str = "sim radio";
+    const NOISE_TAIL: &'static [u8] = NOISE_TAIL;
+
+    fn port(&mut self) -> &mut Port {
+        &mut self.port
     }
 
-    fn run(mut self) {
-        loop {
-            if !self.drain() {
-                return;
-            }
-            self.on_timers(Instant::now());
-            self.flush();
-            self.read();
-            // Whatever the handle sent before the driver wrote applies first:
-            // a test sets a fault or behaviour, then lets the driver send.
-            if !self.drain() {
-                return;
-            }
-            self.pump();
-            self.flush();
+    fn control(&mut self, message: Control) -> Option<shell::Fault> {
+        match message {
+            Control::Text { from, text, report } => self.text_from(from, &text, report),
+            Control::Sds {
+                ai,
+                from,
+                bits,
+                data,
+            } => self.incoming(ai, from, bits, &data),
+            Control::Raw { header, data } => self.urc(&format!("{header}\r\n{data}")),
+            Control::Fault(fault) => return self.apply(fault),
         }
+        None
     }
 
-    /// Serves control messages; false once the handle is gone.
-    fn drain(&mut self) -> bool {
-        loop {
-            match self.control.try_recv() {
-                Ok(Control::Text { from, text, report }) => self.text_from(from, &text, report),
-                Ok(Control::Sds {
-                    ai,
-                    from,
-                    bits,
-                    data,
-                }) => self.incoming(ai, from, bits, &data),
-                Ok(Control::Raw { header, data }) => self.urc(&format!("{header}\r\n{data}")),
-                Ok(Control::Fault(fault)) => self.apply(fault),
-                Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Disconnected) => return false,
-            }
-        }
-    }
-
-    fn read(&mut self) {
-        let Some(master) = self.master.as_mut() else {
-            std::thread::sleep(TICK);
-            return;
-        };
-        let mut buf = [0u8; 512];
-        match master.read(&mut buf) {
-            Ok(n) if n > 0 => {
-                self.on_open();
-                let bytes = buf.get(..n).unwrap_or_default();
-                if self.hung {
-                    tracing::debug!(bytes = n, "sim radio hung: input discarded");
-                } else {
-                    tracing::debug!(input = ?String::from_utf8_lossy(bytes), "sim radio <-");
-                    self.v.input.extend(bytes);
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::TimedOut => self.on_open(),
-            // Hangup (BrokenPipe, EIO) or EOF: nobody has the port open.
-            Ok(_) | Err(_) => {
-                self.on_closed();
-                std::thread::sleep(TICK);
-            }
-        }
-    }
-
-    fn on_open(&mut self) {
-        if !self.connected {
-            self.connected = true;
-            tracing::debug!("sim radio port opened");
-        }
-    }
-
-    fn on_closed(&mut self) {
-        if self.hung {
-            tracing::warn!("sim radio: port closed while hung, rebooting");
-            self.reboot();
-        }
-        if self.connected {
-            self.connected = false;
-            tracing::debug!("sim radio port closed");
-            // The radio never learns of the close: a partial command stays in
-            // its buffer and spoils the next one (CME 35 at start-up).
-            self.v.line_dirty |= !self.v.line.is_empty();
-            self.v.user_data = None;
-            self.v.held.clear();
-            self.v.after_ctrl_z = false;
-            // The old pty may carry the driver's exclusive lock.
-            self.master = None;
-            self.replug_at = Some(Instant::now());
-        }
-    }
-
-    fn reboot(&mut self) {
-        self.hung = false;
+    fn reboot(&mut self, _: Cause) {
         self.v = Volatile::default();
-        self.faults.garbage = false;
         self.air_free = Instant::now();
         lock(&self.shared).routes.clear();
     }
 
-    fn on_timers(&mut self, now: Instant) {
-        if self.replug_at.is_some_and(|t| t <= now) {
-            match open_pty(&self.link) {
-                Ok(master) => (self.master, self.replug_at) = (Some(master), None),
-                Err(e) => {
-                    tracing::warn!(error = %e, "sim radio cannot make a new pty");
-                    self.replug_at = Some(now + PTY_RETRY);
-                }
-            }
-        }
+    fn closed(&mut self) {
+        // The radio never learns of the close: a partial command stays in
+        // its buffer and spoils the next one (CME 35 at start-up).
+        self.v.line_dirty |= !self.port.line.is_empty();
+        self.v.user_data = None;
+        self.port.held.clear();
+        self.v.after_ctrl_z = false;
+    }
+
+    fn timers(&mut self, now: Instant) {
         if self.v.user_data.as_ref().is_some_and(|u| u.deadline <= now) {
             tracing::warn!("sim radio: AT+CMGS without user data and Ctrl-Z");
             self.v.user_data = None;
             self.finish(Final::Cme(37));
-            self.release_held();
+            self.port.release_held();
         }
         while let Some(entry) = self.v.events.first_entry() {
             if entry.key().0 > now {
@@ -604,68 +430,68 @@ impl Engine {
                 } => self.incoming(ai, from, bits, &data),
             }
         }
-        let idle = self.v.user_data.is_none() && !self.hung;
-        if self.faults.garbage && idle && self.master.is_some() {
-            self.faults.garbage = false;
-            // High bytes: never a line end, never AT text, often invalid UTF-8.
-            for _ in 0..8 + self.random() % 8 {
-                let byte = 0x80 | self.random() as u8;
-                self.out.push(byte);
-            }
-            self.out.extend_from_slice(NOISE_TAIL);
+    }
+
+    fn idle(&self) -> bool {
+        self.v.user_data.is_none()
+    }
+
+    fn byte(&mut self, byte: u8) -> bool {
+        if self.v.user_data.is_some() {
+            self.user_data_byte(byte);
+            return true;
+        }
+        // Only the line end right after the Ctrl-Z is data without a command.
+        if byte != b'\r' {
+            self.v.after_ctrl_z = false;
+        }
+        false
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let dirty = std::mem::take(&mut self.v.line_dirty);
+        let after_ctrl_z = std::mem::take(&mut self.v.after_ctrl_z);
+        self.execute(line, dirty, after_ctrl_z);
+    }
+}
+
+impl Radio {
+    fn new(mut port: Port, config: SimRadioConfig, shared: Arc<Mutex<Shared>>) -> Radio {
+        // Drivers must not assume references start at 0 or 1.
+        let text_ref = port.random() as u8;
+        let plain_ref = port.random() as u8;
+        Radio {
+            port,
+            config,
+            shared,
+            v: Volatile::default(),
+            faults: Faults::default(),
+            air_free: Instant::now(),
+            seq: 0,
+            text_ref,
+            plain_ref,
         }
     }
 
-    fn apply(&mut self, fault: Fault) {
+    fn apply(&mut self, fault: Fault) -> Option<shell::Fault> {
         tracing::warn!(?fault, "sim radio fault");
         match fault {
             Fault::CmeError { code, times } => {
                 self.faults.cme_error = (times > 0).then_some((code, times));
             }
-            Fault::Hang => {
-                self.reboot();
-                self.hung = true;
-            }
-            Fault::Garbage => self.faults.garbage = true,
-            Fault::Unplug { for_ } => {
-                // Link first: a driver whose port fails must not find the old link.
-                if let Err(e) = fs::remove_file(&self.link) {
-                    tracing::warn!(error = %e, "sim radio cannot remove its link");
-                }
-                self.master = None;
-                self.replug_at = Some(Instant::now() + for_);
-                self.connected = false;
-                self.reboot();
-            }
+            Fault::Hang => return Some(shell::Fault::Hang),
+            Fault::Garbage => return Some(shell::Fault::Garbage),
+            Fault::Unplug { for_ } => return Some(shell::Fault::Unplug(for_)),
         }
-    }
-
-    /// xorshift64: for noise and start values only.
-    fn random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
+        None
     }
 
     fn say(&mut self, text: &str) {
-        self.out.extend_from_slice(text.as_bytes());
+        self.port.say(text);
     }
 
     fn urc(&mut self, text: &str) {
-        if self.hung {
-            tracing::debug!(%text, "sim radio hung: URC lost");
-        } else if self.v.user_data.is_some() {
-            self.v.held.push(text.to_owned());
-        } else {
-            self.say(&format!("\r\n{text}\r\n"));
-        }
-    }
-
-    fn release_held(&mut self) {
-        for text in std::mem::take(&mut self.v.held) {
-            self.urc(&text);
-        }
+        self.port.urc(self.v.user_data.is_some(), text);
     }
 
     fn schedule(&mut self, at: Instant, event: Event) {
@@ -731,64 +557,6 @@ impl Engine {
         self.text_ref
     }
 
-    fn flush(&mut self) {
-        let out = std::mem::take(&mut self.out);
-        let Some(master) = self.master.as_mut() else {
-            return;
-        };
-        if !out.is_empty() {
-            tracing::debug!(output = ?String::from_utf8_lossy(&out), "sim radio ->");
-            // Nobody reading (port closed, driver stuck): lost, as on a wire.
-            if let Err(e) = master.write_all(&out) {
-                tracing::debug!(error = %e, bytes = out.len(), "sim radio output lost");
-            }
-        }
-    }
-
-    fn pump(&mut self) {
-        while !self.hung {
-            let Some(byte) = self.v.input.pop_front() else {
-                break;
-            };
-            if self.v.user_data.is_some() {
-                self.user_data_byte(byte);
-            } else {
-                self.line_byte(byte);
-            }
-        }
-    }
-
-    fn echo(&mut self, byte: u8) {
-        if self.v.echo {
-            self.out.push(byte);
-        }
-    }
-
-    fn line_byte(&mut self, byte: u8) {
-        let after_ctrl_z = std::mem::take(&mut self.v.after_ctrl_z);
-        match byte {
-            b'\r' => {
-                self.echo(byte);
-                let line = std::mem::take(&mut self.v.line);
-                let dirty = std::mem::take(&mut self.v.line_dirty);
-                self.execute(&line, dirty, after_ctrl_z);
-            }
-            // A stray line feed, or Ctrl-Z/ESC a driver sends to end a stuck send.
-            b'\n' | CTRL_Z | ESC => {}
-            0x08 => {
-                if self.v.line.pop().is_some() {
-                    self.echo(byte);
-                }
-            }
-            _ => {
-                if self.v.line.len() < MAX_LINE {
-                    self.v.line.push(byte);
-                }
-                self.echo(byte);
-            }
-        }
-    }
-
     fn user_data_byte(&mut self, byte: u8) {
         match byte {
             CTRL_Z => {
@@ -796,16 +564,16 @@ impl Engine {
                     self.submit(user_data);
                 }
                 self.v.after_ctrl_z = true;
-                self.release_held();
+                self.port.release_held();
             }
             ESC => {
                 self.v.user_data = None;
                 self.finish(Final::Ok);
-                self.release_held();
+                self.port.release_held();
             }
-            b'\r' | b'\n' | b' ' => self.echo(byte),
+            b'\r' | b'\n' | b' ' => self.port.echo(byte),
             _ => {
-                self.echo(byte);
+                self.port.echo(byte);
                 if let Some(user_data) = self.v.user_data.as_mut() {
                     if byte.is_ascii_hexdigit() && user_data.hex.len() < MAX_HEX {
                         user_data.hex.push(char::from(byte.to_ascii_uppercase()));
@@ -853,30 +621,25 @@ impl Engine {
 
     /// Basic commands chain without separators (`ATE0V1`); extended ones are
     /// separated by `;`.
-    fn run_line(&mut self, mut rest: &str, info: &mut Vec<String>) -> Final {
-        while !rest.is_empty() && !rest.starts_with(['+', ';']) {
-            let name_len = if rest.starts_with('&') { 2 } else { 1 };
-            let (Some(name), Some(after)) = (rest.get(..name_len), rest.get(name_len..)) else {
-                return Final::Cme(35);
-            };
-            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-            let value: u32 = after
-                .get(..digits)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(0);
-            rest = after.get(digits..).unwrap_or_default();
+    fn run_line(&mut self, rest: &str, info: &mut Vec<String>) -> Final {
+        let (v, port) = (&mut self.v, &mut self.port);
+        let rest = basic(rest, |name, value| {
             match (name, value) {
-                ("E", v) => self.v.echo = v == 1,
+                ("E", value) => port.echo = value == 1,
                 // Settings back to power-on; routing survives, as the AT+CTSP table
                 // is not a Hayes setting.
                 ("Z", _) => {
-                    self.v.echo = true;
-                    (self.v.ai, self.v.identity_type) = (AI_SDS, 0);
+                    port.echo = true;
+                    (v.ai, v.identity_type) = (AI_SDS, 0);
                 }
                 ("V", 1) | ("Q", 0) | ("&C" | "&D" | "&F" | "&W", _) => {}
-                _ => return Final::Cme(35),
+                _ => return false,
             }
-        }
+            true
+        });
+        let Some(rest) = rest else {
+            return Final::Cme(35);
+        };
         for part in rest.split(';').filter(|p| !p.is_empty()) {
             match self.extended(part, info) {
                 Final::Ok => {}
@@ -887,20 +650,8 @@ impl Engine {
     }
 
     fn extended(&mut self, part: &str, info: &mut Vec<String>) -> Final {
-        let cut = part.find(['=', '?']).unwrap_or(part.len());
-        let (name, tail) = part.split_at_checked(cut).unwrap_or((part, ""));
-        let op = match tail {
-            "" => Op::Exec,
-            "?" => Op::Read,
-            "=?" => Op::Test,
-            _ => match tail.strip_prefix('=') {
-                Some(args) => Op::Set(
-                    args.split(',')
-                        .map(|a| a.trim_matches('"').to_owned())
-                        .collect(),
-                ),
-                None => return Final::Cme(35),
-            },
+        let Some((name, op)) = operation(part, false) else {
+            return Final::Cme(35);
         };
         match (name, op) {
             ("+CSCS", Op::Set(a)) => match a.first() {
@@ -1168,10 +919,6 @@ fn sds_event(from: u32, data: Vec<u8>) -> Event {
         bits: data.len() * 8,
         data,
     }
-}
-
-fn arg<T: FromStr>(args: &[String], i: usize) -> Option<T> {
-    args.get(i)?.parse().ok()
 }
 
 /// The SSI in an SSI or TSI: its last 8 digits.

@@ -1,3 +1,4 @@
+use super::shell::testkit::{self, collect, expect, TTYPort, Write};
 use super::*;
 
 /// The textbook SUBMIT ("hellohello" to +46708251358); 23 octets after "00".
@@ -21,43 +22,7 @@ fn start(name: &str) -> (SimModem, TTYPort) {
 }
 
 fn open(link: &Path) -> TTYPort {
-    serialport::new(link.to_string_lossy(), 115_200)
-        .timeout(Duration::from_millis(50))
-        .open_native()
-        .unwrap()
-}
-
-/// Reads until `needle` has arrived; returns everything read.
-fn expect(port: &mut TTYPort, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&got).contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "waited for {needle:?}, got {:?}",
-            String::from_utf8_lossy(&got)
-        );
-        match port.read(&mut buf) {
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::TimedOut => {}
-            Err(e) => panic!("read failed: {e}"),
-        }
-    }
-    String::from_utf8_lossy(&got).into_owned()
-}
-
-/// Everything that arrives within `time`.
-fn collect(port: &mut TTYPort, time: Duration) -> Vec<u8> {
-    let deadline = Instant::now() + time;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    while Instant::now() < deadline {
-        if let Ok(n) = port.read(&mut buf) {
-            got.extend_from_slice(&buf[..n]);
-        }
-    }
-    got
+    testkit::open(link, 115_200)
 }
 
 fn command(port: &mut TTYPort, line: &str, until: &str) -> String {
@@ -293,26 +258,7 @@ fn unplug_and_reappear() {
     modem.fault(Fault::Unplug {
         for_: Duration::from_millis(300),
     });
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let mut buf = [0u8; 64];
-    loop {
-        match port.read(&mut buf) {
-            Err(e) if e.kind() != ErrorKind::TimedOut => break,
-            _ => assert!(Instant::now() < deadline, "the port never failed"),
-        }
-    }
-    assert!(
-        fs::symlink_metadata(modem.link()).is_err(),
-        "the link is still there"
-    );
-    drop(port);
-    while fs::symlink_metadata(modem.link()).is_err() {
-        assert!(
-            Instant::now() < deadline + Duration::from_secs(1),
-            "the link never came back"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    testkit::unplugged(port, modem.link());
     let mut port = open(modem.link());
     assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "AT\r\r\nOK\r\n");
     assert_eq!(modem.stored_count(), 1);
