@@ -8,10 +8,11 @@ DEMO_LISTEN ?= 127.0.0.1:8443
 # Debian packages the build and the tests need.
 SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
 # A real SMTP server for the email tests, a real browser for the console tests,
-# a real OpenSSH server for the backup tests.
-TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client rsyslog rsyslog-gnutls
+# a real OpenSSH server for the backup tests, a real rsyslog for the audit
+# trail tests, espeak-ng for spoken messages.
+TEST_PACKAGES := python3-aiosmtpd chromium chromium-driver openssh-server openssh-client rsyslog rsyslog-gnutls espeak-ng
 # What building and checking the Debian package needs on top.
-PACKAGE_TEST_PACKAGES := lintian curl adduser systemd binutils
+PACKAGE_TEST_PACKAGES := lintian curl adduser systemd binutils espeak-ng
 
 DEB_VERSION ?=
 

@@ -24,6 +24,7 @@ pub mod provisioning;
 pub mod secret;
 pub mod security;
 pub mod service_manager;
+pub mod speech;
 pub mod standby;
 pub mod store;
 pub mod telemetry;

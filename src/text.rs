@@ -107,6 +107,43 @@ pub fn phrase(lang: Lang, key: &str) -> &'static str {
             "Jokin meni vikaan; yritä uudelleen.",
             "Något gick fel; försök igen.",
         ),
+        "voice_intro" => (
+            "This is an alert from {org}.",
+            "Tämä on hälytys: {org}.",
+            "Det här är ett larm från {org}.",
+        ),
+        "voice_critical" => ("Critical.", "Kiireellinen.", "Kritiskt."),
+        "voice_warning" => ("Warning.", "Varoitus.", "Varning."),
+        "voice_sealed" => (
+            "An encrypted message is waiting for you in the app.",
+            "Sovelluksessa odottaa sinulle salattu viesti.",
+            "Ett krypterat meddelande väntar på dig i appen.",
+        ),
+        "voice_shortened" => (
+            "The message continues in the app.",
+            "Viesti jatkuu sovelluksessa.",
+            "Meddelandet fortsätter i appen.",
+        ),
+        "voice_press" => (
+            "Press {digit} for {option}.",
+            "Paina {digit}: {option}.",
+            "Tryck {digit} för {option}.",
+        ),
+        "voice_eta" => (
+            "To say when you arrive, enter the minutes and then the hash key.",
+            "Ilmoita saapumisaikasi: näppäile minuutit ja sitten risuaita.",
+            "För att ange när du kommer, slå minuterna och sedan fyrkant.",
+        ),
+        "voice_repeat" => (
+            "Press 0 to hear this again.",
+            "Paina nolla kuullaksesi viestin uudelleen.",
+            "Tryck noll för att höra detta igen.",
+        ),
+        "voice_recorded" => (
+            "Your answer {choice} is recorded. Thank you.",
+            "Vastauksesi {choice} on tallennettu. Kiitos.",
+            "Ditt svar {choice} är sparat. Tack.",
+        ),
         _ => ("", "", ""),
     };
     match lang {
