@@ -12,6 +12,7 @@ pub mod serial;
 pub mod sim;
 pub mod status;
 pub mod tetra;
+pub mod udh;
 
 /// Why a device could not send, sorted by what the caller should do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

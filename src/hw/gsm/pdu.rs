@@ -11,6 +11,8 @@
 
 use super::gsm7;
 use crate::hw::octets::{Reader, Truncated};
+use crate::hw::udh::Concat;
+use crate::hw::udh::{concat_of, IEI_CONCAT_8};
 
 /// How the user data is coded (TS 23.038 §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +47,6 @@ pub struct EncodedPart {
     pub hex: String,
     /// Octets after the SMSC field: the `<length>` of `AT+CMGS=<length>`.
     pub tpdu_len: usize,
-}
-
-/// Where a part sits in a concatenated message (TS 23.040 §9.2.3.24.1/.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Concat {
-    pub reference: u16,
-    pub total: u8,
-    pub seq: u8,
 }
 
 /// A received SMS-DELIVER.
@@ -172,9 +166,6 @@ const TOA_UNKNOWN: u8 = 0x81;
 const TOA_ALPHANUMERIC: u8 = 0xD0;
 const TON_INTERNATIONAL: u8 = 1;
 const TON_ALPHANUMERIC: u8 = 5;
-
-const IEI_CONCAT_8: u8 = 0x00;
-const IEI_CONCAT_16: u8 = 0x08;
 
 const DCS_GSM7: u8 = 0x00;
 const DCS_UCS2: u8 = 0x08;
@@ -307,35 +298,6 @@ fn coding_of(dcs: u8) -> Coding {
         0xC | 0xD | 0xF => Coding::Gsm7,
         _ => Coding::EightBit,
     }
-}
-
-/// Finds the concatenation element among the header's elements, stepping
-/// over any others by their own lengths (TS 23.040 §9.2.3.24).
-fn concat_of(mut header: &[u8]) -> Option<Concat> {
-    let mut found = None;
-    while let [iei, len, rest @ ..] = header {
-        let len = usize::from(*len);
-        let Some(data) = rest.get(..len) else { break };
-        let candidate = match (*iei, data) {
-            (IEI_CONCAT_8, [reference, total, seq]) => Some(Concat {
-                reference: u16::from(*reference),
-                total: *total,
-                seq: *seq,
-            }),
-            (IEI_CONCAT_16, [high, low, total, seq]) => Some(Concat {
-                reference: u16::from_be_bytes([*high, *low]),
-                total: *total,
-                seq: *seq,
-            }),
-            _ => None,
-        };
-        // §9.2.3.24.1: a receiver ignores an element with impossible numbers.
-        if let Some(c) = candidate.filter(|c| c.seq >= 1 && c.seq <= c.total) {
-            found = Some(c);
-        }
-        header = rest.get(len..).unwrap_or_default();
-    }
-    found
 }
 
 fn utf16be_to_string(octets: &[u8]) -> String {

@@ -15,6 +15,8 @@
 //! bounds-checked and a short PDU is an error, never a panic.
 
 use crate::hw::octets::{Reader, Truncated};
+use crate::hw::udh::Concat;
+use crate::hw::udh::{concat_of, IEI_CONCAT_8};
 
 /// Simple text messaging: `PID | coding | text`, no SDS-TL header.
 pub const PID_SIMPLE_TEXT: u8 = 0x02;
@@ -58,8 +60,6 @@ const MAX_PARTS: usize = 255;
 const TEXT_HEADER: usize = 4;
 /// UDH length, IE 00, IE length 3, reference, total, sequence.
 const CONCAT_UDH: usize = 6;
-const IEI_CONCAT_8: u8 = 0x00;
-const IEI_CONCAT_16: u8 = 0x08;
 
 /// The first Callout octets before the text in the layout freetetra calls
 /// v1: PID, octet 1, reference, coding, function/number, severity (the
@@ -139,14 +139,6 @@ impl ReportRequest {
             consumed: octet & DRR_CONSUMED != 0,
         }
     }
-}
-
-/// Where a 0x8A part sits in its message (EN 300 392-2 clause 29.5.9.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Concat {
-    pub reference: u16,
-    pub total: u8,
-    pub seq: u8,
 }
 
 /// A received text SDS.
@@ -626,37 +618,6 @@ fn decode_text_transfer(pid: u8, octets: &[u8]) -> Result<Sds, SdsError> {
         text: strip_bos_decoration(&text).to_owned(),
         concat,
     }))
-}
-
-/// Finds the concatenation element among the header's elements, stepping
-/// over others by their own lengths. The 16-bit reference is read
-/// big-endian as in SMS (TS 23.040); ftl/tetra-pei reads it low octet first.
-/// Either way all parts of one message agree, which is what matters.
-fn concat_of(mut header: &[u8]) -> Option<Concat> {
-    let mut found = None;
-    while let [iei, len, rest @ ..] = header {
-        let len = usize::from(*len);
-        let Some(data) = rest.get(..len) else { break };
-        let candidate = match (*iei, data) {
-            (IEI_CONCAT_8, [reference, total, seq]) => Some(Concat {
-                reference: u16::from(*reference),
-                total: *total,
-                seq: *seq,
-            }),
-            (IEI_CONCAT_16, [high, low, total, seq]) => Some(Concat {
-                reference: u16::from_be_bytes([*high, *low]),
-                total: *total,
-                seq: *seq,
-            }),
-            _ => None,
-        };
-        // A part numbered 0 or past the total cannot be placed; ignore it.
-        if let Some(c) = candidate.filter(|c| c.seq >= 1 && c.seq <= c.total) {
-            found = Some(c);
-        }
-        header = rest.get(len..).unwrap_or_default();
-    }
-    found
 }
 
 /// A Callout in freetetra's layouts. The SDS-TL store bit of octet 1 is
