@@ -252,9 +252,7 @@ impl Daemon {
     pub async fn start(config: &Config, clock: SharedClock) -> Result<Daemon, StartError> {
         make_data_dir(config)?;
         let store_dir = config.store_dir();
-        let store = tokio::task::spawn_blocking(move || Store::open(&store_dir))
-            .await
-            .map_err(|e| StartError::Task(e.to_string()))??;
+        let store = crate::store::blocking(move || Store::open(&store_dir)).await?;
         if let Some(why) = taken_over(config).await {
             let (data_dir, trail, now) = (config.data_dir.clone(), store.clone(), clock.now());
             tokio::task::spawn_blocking(move || {
@@ -269,7 +267,7 @@ impl Daemon {
         }
         let (trail, source) = (store.clone(), config.source.clone());
         let started = clock.now();
-        tokio::task::spawn_blocking(move || {
+        crate::store::blocking(move || {
             crate::audit::Entry::new(
                 crate::audit::appliance(),
                 "appliance.started",
@@ -279,8 +277,7 @@ impl Daemon {
             .write_appliance(&trail, started)?;
             audit_config(&trail, &source, started)
         })
-        .await
-        .map_err(|e| StartError::Task(e.to_string()))??;
+        .await?;
         let tls = web::tls::server_config(config)?;
         let (listener, local_addr) = bind(config)?;
         let hub = Arc::new(crate::live::Hub::default());
@@ -547,7 +544,7 @@ impl Daemon {
         };
         let _ = inbox_stopped.await;
         let (trail, stopped) = (store.clone(), clock.now());
-        let _ = tokio::task::spawn_blocking(move || {
+        let _ = crate::store::blocking(move || {
             crate::audit::Entry::new(
                 crate::audit::appliance(),
                 "appliance.stopped",

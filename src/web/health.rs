@@ -127,12 +127,12 @@ async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         return actix_web::ResponseError::error_response(&super::problem::ApiError::Unauthorized);
     }
     let store = state.store.clone();
-    let measured = web::block(move || {
+    let measured = crate::store::blocking(move || {
         let depths: Vec<(Channel, usize)> = Channel::ALL
             .iter()
             .map(|c| (*c, store.outbox_depth(*c)))
             .collect();
-        (store.size_on_disk(), depths)
+        Ok::<_, crate::store::StoreError>((store.size_on_disk(), depths))
     })
     .await;
     if let Ok((size, depths)) = measured {

@@ -101,9 +101,11 @@ impl Watcher {
                 () = tokio::time::sleep(pause) => {}
             }
             let check = this.clone();
-            let may_go_on = tokio::task::spawn_blocking(move || check.may_go_on())
-                .await
-                .unwrap_or(false);
+            let may_go_on = crate::store::blocking(move || {
+                Ok::<_, crate::store::StoreError>(check.may_go_on())
+            })
+            .await
+            .unwrap_or(false);
             if !may_go_on {
                 let _ = end.send(());
                 return;
