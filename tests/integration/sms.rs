@@ -631,3 +631,37 @@ fn a_sealed_alert_reaches_sms_as_a_link_to_the_app_in_the_organisations_language
     assert!(text.contains(&format!("/app/#alert={id}")), "{text}");
     assert!(!text.contains(ciphertext), "{text}");
 }
+
+#[test]
+fn a_security_finding_reaches_the_security_contact_by_sms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modems) = server_with_modems(&dir, &["gsm1"]);
+    let admin = server.admin();
+    wait_ready(&admin, "gsm1");
+    member_with_phone(&admin, "sec", "+358401000009");
+    let set = admin.patch(
+        "/api/v1/settings",
+        json!({"security": {"contacts": ["sec"], "channels": ["sms"], "failed_logins_per_account": 5}}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    admin.create_member("jdoe", &["member"]);
+    for i in 1..=5 {
+        let refused = server.login_from(
+            &format!("127.0.6.{i}"),
+            ("acme", "jdoe", "a wrong guess"),
+            None,
+        );
+        assert_eq!(refused.status, 401, "{}", refused.body);
+    }
+    let texts = wait_until("the finding by SMS", WAIT, || {
+        let texts: Vec<String> = texts_to(&modems[0], "+358401000009")
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
+        texts
+            .iter()
+            .any(|t| t.contains("5 failed logins for jdoe"))
+            .then_some(texts)
+    });
+    assert_eq!(texts.len(), 1, "told once: {texts:?}");
+}
