@@ -5,6 +5,8 @@
 //! `ATE0`, `\r\n`-framed answers, the `> ` prompt of `AT+CMGS`, URCs that
 //! arrive while a send is in the air, and on demand the faults real hardware
 //! shows: network refusals, hung firmware, a USB unplug, a busy SIM and noise.
+//! It also places voice calls (`ATD`, ccinfo URCs, key detection, files on its
+//! flash played into the call) to far ends whose behaviour tests choose.
 //!
 //! The pty, the thread, replugs, hangs and noise are the shell's; the handle
 //! reads the sent log and storage under a mutex.
@@ -30,6 +32,21 @@ const MAX_PDU_HEX: usize = 2 * 200;
 const REVISION: &str = "EC25EFAR06A08M4G";
 const BOOT: &[u8] = b"\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n";
 const NOISE_TAIL: &[u8] = b"\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QIND: \"cs";
+/// From `ATD` to the far end ringing (ccinfo state 2 to 3).
+const DIAL_TIME: Duration = Duration::from_millis(300);
+/// A busy far end: `BUSY` after this much alerting.
+const BUSY_AFTER: Duration = Duration::from_secs(1);
+/// `AT+QFUPL` waits this long for the next byte unless told otherwise.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Larger uploads are refused: the flash is small and tests never need more.
+const MAX_FILE: usize = 8 << 20;
+/// `AT+CME ERROR` codes of the voice and file commands.
+const NOT_ALLOWED: u16 = 3;
+const NOT_FOUND: u16 = 405;
+const EXISTS: u16 = 407;
+const UPLOAD_TIMED_OUT: u16 = 409;
+/// A file `AT+QPSND` cannot play: not a mono 16-bit PCM WAV at 8 or 16 kHz.
+const NOT_PLAYABLE: u16 = 902;
 
 /// Answers that never change, by normalised command.
 const FIXED: &[(&str, &str)] = &[
@@ -65,6 +82,8 @@ pub struct SimModemConfig {
     pub operator: String,
     /// `AT+CSQ` rssi, 0..31.
     pub signal: u8,
+    /// How long a far end that does not answer rings before `NO ANSWER`.
+    pub ring_time: Duration,
 }
 
 impl Default for SimModemConfig {
@@ -74,6 +93,7 @@ impl Default for SimModemConfig {
             report_delay: Duration::from_millis(500),
             operator: "Tocsin Sim".to_owned(),
             signal: 20,
+            ring_time: Duration::from_secs(20),
         }
     }
 }
@@ -110,6 +130,74 @@ pub struct SentPdu {
     pub at: Instant,
 }
 
+/// How the person at a called number behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// Picks up after ringing for `after` (unless the ring time runs out first).
+    Answers {
+        after: Duration,
+        /// Keys pressed, each at its time after the answer: `0`-`9`, `*`,
+        /// `#`, `A`-`D`.
+        keys: Vec<(Duration, char)>,
+        /// Hangs up this long after answering; `None` waits for the modem.
+        hang_up: Option<Duration>,
+    },
+    /// `BUSY` after about a second of alerting.
+    Busy,
+    /// Rings until the ring time is over: `NO ANSWER`. Unknown numbers do this.
+    NoAnswer,
+    /// Turns the call down after ringing for `after`: `NO CARRIER`.
+    Rejects { after: Duration },
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The far end hung up after answering: `NO CARRIER`.
+    HungUpByCallee,
+    /// `ATH` or `AT+CHUP`.
+    HungUpByModem,
+    Busy,
+    NoAnswer,
+    Rejected,
+    /// A reboot, a hang or an unplug ended it without a word.
+    Dropped,
+}
+
+/// A file played into a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Played {
+    pub file: String,
+    /// The WAV's playing time.
+    pub length: Duration,
+    /// How long it played before it ended, was stopped or the call ended.
+    pub played: Duration,
+    /// It played to its end (`+QPSND: 0` without `AT+QPSND=0`).
+    pub complete: bool,
+}
+
+/// A key the far end pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPress {
+    pub key: char,
+    pub at: Instant,
+    /// Key detection was on, so `+QTONEDET` told the driver.
+    pub reported: bool,
+}
+
+/// A call the modem placed, as the network saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub number: String,
+    pub dialled: Instant,
+    pub answered: Option<Instant>,
+    pub ended: Option<Instant>,
+    /// `None` while the call goes on.
+    pub outcome: Option<CallOutcome>,
+    pub played: Vec<Played>,
+    pub keys: Vec<KeyPress>,
+}
+
 enum Control {
     Sms {
         from: String,
@@ -142,6 +230,10 @@ struct Shared {
     sent: Vec<SentPdu>,
     me: Storage,
     sr: Storage,
+    /// The flash: survives reboots.
+    files: BTreeMap<String, Vec<u8>>,
+    callees: BTreeMap<String, Callee>,
+    calls: Vec<CallRecord>,
 }
 
 /// Handle to a running simulated modem; dropping it stops the modem.
@@ -189,6 +281,22 @@ impl SimModem {
     pub fn stored_count(&self) -> usize {
         let shared = lock(&self.shared);
         shared.me.0.len() + shared.sr.0.len()
+    }
+
+    /// How the person at `number` behaves from the next call on; numbers
+    /// never set do not answer.
+    pub fn set_callee(&self, number: &str, callee: Callee) {
+        lock(&self.shared).callees.insert(number.to_owned(), callee);
+    }
+
+    /// Every call placed, in order, the current one included.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.shared).calls.clone()
+    }
+
+    /// The files on the modem's flash, by name.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        lock(&self.shared).files.clone()
     }
 
     pub fn link(&self) -> &Path {
@@ -247,6 +355,63 @@ struct InFlight {
     outcome: Result<Accepted, u16>,
 }
 
+/// What happens next in a call, at its time.
+#[derive(Clone, Copy)]
+enum Event {
+    Alerting,
+    Answer,
+    Key(char),
+    End(CallOutcome),
+    PlaybackDone,
+}
+
+struct Playing {
+    file: String,
+    started: Instant,
+    length: Duration,
+}
+
+struct Call {
+    number: String,
+    /// `AT+CLCC` state: 2 dialing, 3 alerting, 0 active.
+    state: u8,
+    callee: Callee,
+    /// Index of its record in the shared call log.
+    record: usize,
+    events: Vec<(Instant, Event)>,
+    playing: Option<Playing>,
+}
+
+impl Call {
+    /// The `AT+CLCC` fields after the direction.
+    fn fields(&self, state: u8) -> String {
+        let kind = if self.number.starts_with('+') {
+            145
+        } else {
+            129
+        };
+        format!("1,0,{state},0,0,\"{}\",{kind}", self.number)
+    }
+
+    fn next_due(&self, now: Instant) -> Option<usize> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, _))| *t <= now)
+            .min_by_key(|(_, (t, _))| *t)
+            .map(|(i, _)| i)
+    }
+}
+
+/// `AT+QFUPL` taking its bytes.
+struct Upload {
+    name: String,
+    size: usize,
+    data: Vec<u8>,
+    timeout: Duration,
+    last: Instant,
+}
+
 /// What a power cycle loses besides the shell's echo, input and held URCs;
 /// storage and the sent log live in `Shared`.
 #[derive(Default)]
@@ -256,6 +421,14 @@ struct Volatile {
     /// A send in the air blocks the command line: input waits unread.
     in_flight: Option<InFlight>,
     reports: Vec<(Instant, String)>,
+    /// `AT+QINDCFG="ccinfo",1`.
+    ccinfo: bool,
+    /// `AT+QTONEDET=1`.
+    tone_detection: bool,
+    call: Option<Call>,
+    upload: Option<Upload>,
+    /// URCs a command causes, written after its final result.
+    after_result: Vec<String>,
 }
 
 #[derive(Default)]
@@ -271,6 +444,7 @@ enum Final {
     Cme(u16),
     Cms(u16),
     Prompt,
+    Connect,
 }
 
 /// The EC25's command set; the port side is the shell's.
@@ -306,6 +480,7 @@ impl CommandSet for Modem {
     }
 
     fn reboot(&mut self, cause: Cause) {
+        self.end_call(CallOutcome::Dropped, Instant::now());
         self.wake_at = None;
         self.boot_at = None;
         self.v = Volatile::default();
@@ -349,10 +524,23 @@ impl CommandSet for Modem {
         for (_, report) in due {
             self.emit_report(report);
         }
+        self.call_timers(now);
+        if self
+            .v
+            .upload
+            .as_ref()
+            .is_some_and(|u| u.last + u.timeout <= now)
+        {
+            if let Some(upload) = self.v.upload.take() {
+                tracing::debug!(file = %upload.name, got = upload.data.len(), "sim modem: upload timed out");
+            }
+            self.result(Final::Cme(UPLOAD_TIMED_OUT));
+            self.port.release_held();
+        }
     }
 
     fn idle(&self) -> bool {
-        self.v.prompt.is_none() && self.v.in_flight.is_none()
+        self.v.prompt.is_none() && self.v.in_flight.is_none() && self.v.upload.is_none()
     }
 
     fn holds_input(&self) -> bool {
@@ -360,6 +548,10 @@ impl CommandSet for Modem {
     }
 
     fn byte(&mut self, byte: u8) -> bool {
+        if self.v.upload.is_some() {
+            self.upload_byte(byte);
+            return true;
+        }
         if self.v.prompt.is_none() {
             return false;
         }
@@ -414,7 +606,8 @@ impl Modem {
     }
 
     fn urc(&mut self, text: &str) {
-        self.port.urc(self.v.prompt.is_some(), text);
+        let holding = self.v.prompt.is_some() || self.v.upload.is_some();
+        self.port.urc(holding, text);
     }
 
     fn deliver(&mut self, from: &str, text: &str, only: &[u8]) {
@@ -551,6 +744,13 @@ impl Modem {
         if !info.is_empty() {
             self.say(&format!("\r\n{}\r\n", info.join("\r\n")));
         }
+        self.result(result);
+        for text in std::mem::take(&mut self.v.after_result) {
+            self.urc(&text);
+        }
+    }
+
+    fn result(&mut self, result: Final) {
         match result {
             Final::Ok => self.say("\r\nOK\r\n"),
             Final::Cme(_) if self.v.settings.cmee == 0 => self.say("\r\nERROR\r\n"),
@@ -559,12 +759,18 @@ impl Modem {
             Final::Cme(code) => self.say(&format!("\r\n+CME ERROR: {code}\r\n")),
             Final::Cms(code) => self.say(&format!("\r\n+CMS ERROR: {code}\r\n")),
             Final::Prompt => self.say("\r\n> "),
+            Final::Connect => self.say("\r\nCONNECT\r\n"),
         }
     }
 
     /// Basic commands chain without separators (`ATE0V1&C1`); extended ones
     /// are separated by `;`.
     fn run_line(&mut self, rest: &str, info: &mut Vec<String>) -> Final {
+        // A dial string runs to the end of the line: its `+` is no extended command.
+        if let Some(dial) = rest.strip_prefix('D') {
+            return self.dial(dial);
+        }
+        let mut hang_up = false;
         let (settings, port) = (&mut self.v.settings, &mut self.port);
         let rest = basic(rest, |name, value| {
             match (name, value) {
@@ -574,6 +780,7 @@ impl Modem {
                     ["Quectel", "EC25", format!("Revision: {REVISION}").as_str()]
                         .map(str::to_owned),
                 ),
+                ("H", 0) => hang_up = true,
                 ("V", 1) | ("Q", 0) | ("X", _) | ("&C" | "&D" | "&F" | "&W", _) => {}
                 _ => return false,
             }
@@ -582,6 +789,9 @@ impl Modem {
         let Some(rest) = rest else {
             return Final::Error;
         };
+        if hang_up {
+            self.hang_up();
+        }
         for part in split(rest, ';', true).into_iter().filter(|p| !p.is_empty()) {
             match self.extended(part, info) {
                 Final::Ok => {}
@@ -629,6 +839,7 @@ impl Modem {
                     _ => return Final::Error,
                 }
                 if arg::<u8>(&a, 1) == Some(1) {
+                    self.end_call(CallOutcome::Dropped, Instant::now());
                     // OK first, then silence until the port closes or the reboot is over.
                     self.port.hung = true;
                     self.wake_at = Some(Instant::now() + REBOOT_TIME);
@@ -648,6 +859,55 @@ impl Modem {
                     .unwrap_or(0);
                 info.push(format!("{name}: {n},{}", u8::from(s.cfun == 1)));
             }
+            ("+CHUP", Op::Exec) => self.hang_up(),
+            ("+CLCC", Op::Exec) => {
+                if let Some(call) = &self.v.call {
+                    info.push(format!("+CLCC: {}", call.fields(call.state)));
+                }
+            }
+            ("+QINDCFG", Op::Set(a)) => {
+                let on = match a.get(1).map(String::as_str) {
+                    None => None,
+                    Some("0") => Some(false),
+                    Some("1") => Some(true),
+                    Some(_) => return Final::Error,
+                };
+                match (a.first().map(|k| k.to_ascii_lowercase()), on) {
+                    (Some(k), Some(on)) if k == "ccinfo" => self.v.ccinfo = on,
+                    (Some(k), None) if k == "ccinfo" => {
+                        info.push(format!("+QINDCFG: \"ccinfo\",{}", u8::from(self.v.ccinfo)));
+                    }
+                    // Other indications are accepted; the simulator sends none of them.
+                    (Some(_), _) => {}
+                    (None, _) => return Final::Error,
+                }
+            }
+            ("+QTONEDET", Op::Set(a)) => match arg(&a, 0) {
+                Some(n @ 0..=1) => self.v.tone_detection = n == 1,
+                _ => return Final::Error,
+            },
+            ("+QTONEDET", Op::Read) => {
+                info.push(format!("+QTONEDET: {}", u8::from(self.v.tone_detection)));
+            }
+            ("+QFUPL", Op::Set(a)) => return self.start_upload(&a),
+            ("+QFDEL", Op::Set(a)) => {
+                let Some(name) = a.first() else {
+                    return Final::Error;
+                };
+                let mut shared = lock(&self.shared);
+                if name == "*" {
+                    shared.files.clear();
+                } else if shared.files.remove(name).is_none() {
+                    return Final::Cme(NOT_FOUND);
+                }
+            }
+            ("+QFLST", Op::Exec) => {
+                let shared = lock(&self.shared);
+                for (name, data) in &shared.files {
+                    info.push(format!("+QFLST: \"{name}\",{}", data.len()));
+                }
+            }
+            ("+QPSND", Op::Set(a)) => return self.play(&a),
             ("+CSQ", Op::Exec) => info.push(format!("+CSQ: {},99", self.config.signal)),
             ("+COPS", Op::Read) => info.push(format!("+COPS: 0,0,\"{}\",7", self.config.operator)),
             ("+CSMS", Op::Set(_)) => info.push("+CSMS: 1,1,1".to_owned()),
@@ -766,6 +1026,329 @@ impl Modem {
             }
         });
     }
+}
+
+/// Voice calls and the files played into them.
+impl Modem {
+    /// `ATD<number>;`: `OK` at once, progress as URCs.
+    fn dial(&mut self, dial: &str) -> Final {
+        let number = dial.strip_suffix(';').unwrap_or("");
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Final::Cme(NOT_ALLOWED);
+        }
+        if self.v.call.is_some() {
+            return Final::Cme(NOT_ALLOWED);
+        }
+        let now = Instant::now();
+        let mut shared = lock(&self.shared);
+        let callee = shared
+            .callees
+            .get(number)
+            .cloned()
+            .unwrap_or(Callee::NoAnswer);
+        shared.calls.push(CallRecord {
+            number: number.to_owned(),
+            dialled: now,
+            answered: None,
+            ended: None,
+            outcome: None,
+            played: Vec::new(),
+            keys: Vec::new(),
+        });
+        let record = shared.calls.len() - 1;
+        drop(shared);
+        tracing::debug!(%number, ?callee, "sim modem dials");
+        let call = Call {
+            number: number.to_owned(),
+            state: 2,
+            callee,
+            record,
+            events: vec![(now + DIAL_TIME, Event::Alerting)],
+            playing: None,
+        };
+        if self.v.ccinfo {
+            self.v.after_result.push(ccinfo(&call, 2));
+        }
+        self.v.call = Some(call);
+        Final::Ok
+    }
+
+    /// `ATH` and `AT+CHUP`: `OK` with or without a call; the driver hung up,
+    /// so no `NO CARRIER`.
+    fn hang_up(&mut self) {
+        self.end_call(CallOutcome::HungUpByModem, Instant::now());
+    }
+
+    /// Ends the call, if any, and tells the driver what `outcome` tells it.
+    fn end_call(&mut self, outcome: CallOutcome, now: Instant) {
+        let Some(mut call) = self.v.call.take() else {
+            return;
+        };
+        tracing::debug!(number = %call.number, ?outcome, "sim modem call ends");
+        let played = call.playing.take().map(|p| played(p, now, false));
+        if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
+            record.ended = Some(now);
+            record.outcome = Some(outcome);
+            record.played.extend(played);
+        }
+        let released = ccinfo(&call, 7);
+        let code = match outcome {
+            CallOutcome::Dropped => return,
+            CallOutcome::HungUpByModem => {
+                if self.v.ccinfo {
+                    self.v.after_result.push(released);
+                }
+                return;
+            }
+            CallOutcome::HungUpByCallee | CallOutcome::Rejected => "NO CARRIER",
+            CallOutcome::Busy => "BUSY",
+            CallOutcome::NoAnswer => "NO ANSWER",
+        };
+        if self.v.ccinfo {
+            self.urc(&released);
+        }
+        self.urc(code);
+    }
+
+    /// Serves the call's events that are due, in their order.
+    fn call_timers(&mut self, now: Instant) {
+        loop {
+            let Some(call) = self.v.call.as_mut() else {
+                return;
+            };
+            let Some(i) = call.next_due(now) else {
+                return;
+            };
+            let (at, event) = call.events.swap_remove(i);
+            self.call_event(at, event);
+        }
+    }
+
+    /// `at` is when the event was due: later events count from it, not from
+    /// the tick that served it.
+    fn call_event(&mut self, at: Instant, event: Event) {
+        let ring_time = self.config.ring_time;
+        let Some(call) = self.v.call.as_mut() else {
+            return;
+        };
+        match event {
+            Event::Alerting => {
+                call.state = 3;
+                let next = match &call.callee {
+                    Callee::Answers { after, .. } if *after < ring_time => (*after, Event::Answer),
+                    Callee::Busy => (BUSY_AFTER, Event::End(CallOutcome::Busy)),
+                    Callee::Rejects { after } if *after < ring_time => {
+                        (*after, Event::End(CallOutcome::Rejected))
+                    }
+                    _ => (ring_time, Event::End(CallOutcome::NoAnswer)),
+                };
+                call.events.push((at + next.0, next.1));
+                let text = ccinfo(call, 3);
+                if self.v.ccinfo {
+                    self.urc(&text);
+                }
+            }
+            Event::Answer => {
+                call.state = 0;
+                if let Callee::Answers { keys, hang_up, .. } = &call.callee {
+                    let keys = keys.iter().map(|(t, k)| (at + *t, Event::Key(*k)));
+                    let end = hang_up.map(|t| (at + t, Event::End(CallOutcome::HungUpByCallee)));
+                    call.events.extend(keys.chain(end).collect::<Vec<_>>());
+                }
+                if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
+                    record.answered = Some(at);
+                }
+                let text = ccinfo(call, 0);
+                if self.v.ccinfo {
+                    self.urc(&text);
+                }
+            }
+            Event::Key(key) => {
+                let reported = self.v.tone_detection;
+                if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
+                    record.keys.push(KeyPress { key, at, reported });
+                }
+                if reported {
+                    self.urc(&format!("+QTONEDET: {}", u32::from(key)));
+                }
+            }
+            Event::PlaybackDone => {
+                if let Some(playing) = call.playing.take() {
+                    let played = played(playing, at, true);
+                    if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
+                        record.played.push(played);
+                    }
+                    self.urc("+QPSND: 0");
+                }
+            }
+            Event::End(outcome) => self.end_call(outcome, at),
+        }
+    }
+
+    /// `AT+QPSND=1,"<file>",<repeat>,<ul>,<dl>` plays into the active call;
+    /// `AT+QPSND=0` stops.
+    fn play(&mut self, args: &[String]) -> Final {
+        let now = Instant::now();
+        match arg::<u8>(args, 0) {
+            Some(0) => {
+                if let Some(call) = self.v.call.as_mut() {
+                    call.events
+                        .retain(|(_, e)| !matches!(e, Event::PlaybackDone));
+                    if let Some(playing) = call.playing.take() {
+                        let played = played(playing, now, false);
+                        if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
+                            record.played.push(played);
+                        }
+                        self.v.after_result.push("+QPSND: 0".to_owned());
+                    }
+                }
+                Final::Ok
+            }
+            Some(1) => {
+                let Some(name) = args.get(1) else {
+                    return Final::Error;
+                };
+                let Some(call) = self.v.call.as_mut().filter(|c| c.state == 0) else {
+                    return Final::Cme(NOT_ALLOWED);
+                };
+                if call.playing.is_some() {
+                    return Final::Cme(NOT_ALLOWED);
+                }
+                let length = match lock(&self.shared).files.get(name) {
+                    None => return Final::Cme(NOT_FOUND),
+                    Some(data) => wav_length(data),
+                };
+                let Some(length) = length else {
+                    return Final::Cme(NOT_PLAYABLE);
+                };
+                call.playing = Some(Playing {
+                    file: name.clone(),
+                    started: now,
+                    length,
+                });
+                call.events.push((now + length, Event::PlaybackDone));
+                Final::Ok
+            }
+            _ => Final::Error,
+        }
+    }
+
+    /// `AT+QFUPL="<name>",<size>[,<timeout>]`: `CONNECT`, then the bytes.
+    fn start_upload(&mut self, args: &[String]) -> Final {
+        let (Some(name), Some(size)) = (args.first(), arg::<usize>(args, 1)) else {
+            return Final::Error;
+        };
+        if name.is_empty() || size == 0 || size > MAX_FILE {
+            return Final::Error;
+        }
+        let timeout = match args.get(2) {
+            None => UPLOAD_TIMEOUT,
+            Some(t) => match t.parse() {
+                Ok(secs) => Duration::from_secs(secs),
+                Err(_) => return Final::Error,
+            },
+        };
+        if lock(&self.shared).files.contains_key(name) {
+            return Final::Cme(EXISTS);
+        }
+        self.v.upload = Some(Upload {
+            name: name.clone(),
+            size,
+            data: Vec::with_capacity(size),
+            timeout,
+            last: Instant::now(),
+        });
+        Final::Connect
+    }
+
+    /// Raw file data: nothing is echoed, every byte counts.
+    fn upload_byte(&mut self, byte: u8) {
+        let Some(upload) = self.v.upload.as_mut() else {
+            return;
+        };
+        upload.data.push(byte);
+        upload.last = Instant::now();
+        if upload.data.len() < upload.size {
+            return;
+        }
+        let Some(upload) = self.v.upload.take() else {
+            return;
+        };
+        let (size, sum) = (upload.data.len(), checksum(&upload.data));
+        lock(&self.shared).files.insert(upload.name, upload.data);
+        self.say(&format!("\r\n+QFUPL: {size},{sum:x}\r\n\r\nOK\r\n"));
+        self.port.release_held();
+    }
+}
+
+/// `+QIND: "ccinfo",...` for `call` in `state` (7: released).
+fn ccinfo(call: &Call, state: u8) -> String {
+    format!("+QIND: \"ccinfo\",{}", call.fields(state))
+}
+
+fn played(playing: Playing, now: Instant, complete: bool) -> Played {
+    let played = now.saturating_duration_since(playing.started);
+    Played {
+        file: playing.file,
+        played: if complete {
+            playing.length
+        } else {
+            played.min(playing.length)
+        },
+        length: playing.length,
+        complete,
+    }
+}
+
+/// The `+QFUPL` checksum: XOR of big-endian 16-bit words, an odd last byte
+/// padded with a zero.
+fn checksum(data: &[u8]) -> u16 {
+    data.chunks(2).fold(0, |sum, pair| {
+        let high = pair.first().copied().unwrap_or(0);
+        let low = pair.get(1).copied().unwrap_or(0);
+        sum ^ u16::from_be_bytes([high, low])
+    })
+}
+
+/// The playing time of a mono 16-bit PCM WAV at 8 or 16 kHz, the formats the
+/// modem plays into a call; `None` for anything else.
+fn wav_length(bytes: &[u8]) -> Option<Duration> {
+    let le16 = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let le32 = |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut rate = None;
+    let mut at = 12usize;
+    while let Some(id) = bytes.get(at..at + 4) {
+        let size = usize::try_from(le32(bytes, at + 4)?).ok()?;
+        let body = at + 8;
+        match id {
+            b"fmt " => {
+                let format = (
+                    le16(bytes, body)?,
+                    le16(bytes, body + 2)?,
+                    le32(bytes, body + 4)?,
+                );
+                let bits = le16(bytes, body + 14)?;
+                match (format, bits) {
+                    ((1, 1, hz @ (8000 | 16000)), 16) => rate = Some(u64::from(hz)),
+                    _ => return None,
+                }
+            }
+            b"data" => {
+                // A truncated data chunk plays what is there.
+                let length = size.min(bytes.len().saturating_sub(body));
+                let samples = u64::try_from(length / 2).ok()?;
+                return Some(Duration::from_micros(samples * 1_000_000 / rate?));
+            }
+            _ => {}
+        }
+        // Chunks are padded to an even length.
+        at = body.checked_add(size)?.checked_add(size % 2)?;
+    }
+    None
 }
 
 /// Octets after the SMSC field, if `hex` is well-formed hex.

@@ -15,8 +15,12 @@ fn quick() -> SimModemConfig {
 }
 
 fn start(name: &str) -> (SimModem, TTYPort) {
+    start_with(name, quick())
+}
+
+fn start_with(name: &str, config: SimModemConfig) -> (SimModem, TTYPort) {
     let link = std::env::temp_dir().join(format!("tocsin-sim-{name}-{}", std::process::id()));
-    let modem = SimModem::start(&link, quick()).unwrap();
+    let modem = SimModem::start(&link, config).unwrap();
     let port = open(&link);
     (modem, port)
 }
@@ -294,4 +298,408 @@ fn sim_busy_and_garbage() {
     let tail =
         "\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QIND: \"cs\r\n+CSQ: 20,99\r\n\r\nOK\r\n";
     assert!(text.ends_with(tail), "{text:?}");
+}
+
+fn ccinfo(number: &str, state: u8) -> String {
+    let kind = if number.starts_with('+') { 145 } else { 129 };
+    format!("\r\n+QIND: \"ccinfo\",1,0,{state},0,0,\"{number}\",{kind}\r\n")
+}
+
+fn answers(after_ms: u64, keys: &[(u64, char)], hang_up_ms: Option<u64>) -> Callee {
+    Callee::Answers {
+        after: Duration::from_millis(after_ms),
+        keys: keys
+            .iter()
+            .map(|(ms, key)| (Duration::from_millis(*ms), *key))
+            .collect(),
+        hang_up: hang_up_ms.map(Duration::from_millis),
+    }
+}
+
+/// A mono 16-bit PCM WAV of `samples` silent samples at `rate` Hz.
+fn wav(rate: u32, samples: u32) -> Vec<u8> {
+    let data = samples * 2;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    out.resize(out.len() + data as usize, 0);
+    out
+}
+
+fn upload(port: &mut TTYPort, name: &str, data: &[u8]) -> String {
+    let connect = command(
+        port,
+        &format!("AT+QFUPL=\"{name}\",{}\r", data.len()),
+        "\r\n",
+    );
+    assert_eq!(connect, "\r\nCONNECT\r\n");
+    port.write_all(data).unwrap();
+    expect(port, "OK\r\n")
+}
+
+/// Waits until the far end of the current call has done something.
+fn wait_for(modem: &SimModem, what: impl Fn(&CallRecord) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !modem.calls().last().is_some_and(&what) {
+        assert!(Instant::now() < deadline, "{:?}", modem.calls());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn call_progress_and_far_end_hang_up() {
+    let (modem, mut port) = start("call");
+    echo_off(&mut port);
+    let number = "+358401000001";
+    modem.set_callee(number, answers(200, &[], Some(300)));
+    for bad in ["ATD+35840x1;\r", "ATD;\r", "ATD+358401000001\r"] {
+        assert_eq!(command(&mut port, bad, "\r\n"), "\r\n+CME ERROR: 3\r\n");
+    }
+    assert_eq!(
+        command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n"),
+        "\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QINDCFG=\"ccinfo\"\r", "OK\r\n"),
+        "\r\n+QINDCFG: \"ccinfo\",1\r\n\r\nOK\r\n"
+    );
+    let dialled = Instant::now();
+    let log = command(&mut port, &format!("ATD{number};\r"), "NO CARRIER\r\n");
+    let states = [2, 3, 0, 7].map(|state| ccinfo(number, state)).concat();
+    assert_eq!(log, format!("\r\nOK\r\n{states}\r\nNO CARRIER\r\n"));
+    assert!(dialled.elapsed() >= Duration::from_millis(800), "too early");
+    let calls = modem.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.number, number);
+    assert_eq!(call.outcome, Some(CallOutcome::HungUpByCallee));
+    let answered = call.answered.unwrap();
+    assert!(answered - call.dialled >= Duration::from_millis(500));
+    assert!(call.ended.unwrap() - answered >= Duration::from_millis(300));
+    assert!(call.keys.is_empty() && call.played.is_empty());
+    // Off again: a call says only its result.
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",0\r", "OK\r\n");
+    modem.set_callee(
+        number,
+        Callee::Rejects {
+            after: Duration::from_millis(100),
+        },
+    );
+    let log = command(&mut port, &format!("ATD{number};\r"), "NO CARRIER\r\n");
+    assert_eq!(log, "\r\nOK\r\n\r\nNO CARRIER\r\n");
+}
+
+#[test]
+fn keys_are_reported_only_after_qtonedet() {
+    let (modem, mut port) = start("keys");
+    echo_off(&mut port);
+    let number = "0401000002";
+    modem.set_callee(
+        number,
+        answers(100, &[(300, '1'), (900, '5'), (1000, '#')], None),
+    );
+    command(&mut port, &format!("ATD{number};\r"), "OK\r\n");
+    wait_for(&modem, |c| c.keys.len() == 1);
+    assert_eq!(
+        command(&mut port, "AT+QTONEDET=1\r", "OK\r\n"),
+        "\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QTONEDET?\r", "OK\r\n"),
+        "\r\n+QTONEDET: 1\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        expect(&mut port, "+QTONEDET: 35\r\n"),
+        "\r\n+QTONEDET: 53\r\n\r\n+QTONEDET: 35\r\n"
+    );
+    // The modem hangs up: no NO CARRIER for the driver's own hang-up.
+    assert_eq!(command(&mut port, "ATH\r", "OK\r\n"), "\r\nOK\r\n");
+    assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+    let call = modem.calls().pop().unwrap();
+    assert_eq!(call.outcome, Some(CallOutcome::HungUpByModem));
+    let keys: Vec<(char, bool)> = call.keys.iter().map(|k| (k.key, k.reported)).collect();
+    assert_eq!(keys, [('1', false), ('5', true), ('#', true)]);
+    let answered = call.answered.unwrap();
+    assert!(call.keys[2].at - answered >= Duration::from_millis(1000));
+}
+
+#[test]
+fn busy_no_answer_and_rejection() {
+    let (modem, mut port) = start_with(
+        "refused",
+        SimModemConfig {
+            ring_time: Duration::from_millis(500),
+            ..quick()
+        },
+    );
+    echo_off(&mut port);
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n");
+    let (busy, rejects, late) = ("+358401000003", "+358401000004", "+358401000005");
+    modem.set_callee(busy, Callee::Busy);
+    modem.set_callee(
+        rejects,
+        Callee::Rejects {
+            after: Duration::from_millis(200),
+        },
+    );
+    // Picks up after the network has given up.
+    modem.set_callee(late, answers(2000, &[], None));
+    let ringing = |number: &str| [2, 3, 7].map(|state| ccinfo(number, state)).concat();
+
+    let dialled = Instant::now();
+    let log = command(&mut port, &format!("ATD{busy};\r"), "BUSY\r\n");
+    assert_eq!(log, format!("\r\nOK\r\n{}\r\nBUSY\r\n", ringing(busy)));
+    assert!(dialled.elapsed() >= Duration::from_millis(1300));
+
+    let unknown = "112233";
+    let dialled = Instant::now();
+    let log = command(&mut port, &format!("ATD{unknown};\r"), "NO ANSWER\r\n");
+    assert_eq!(
+        log,
+        format!("\r\nOK\r\n{}\r\nNO ANSWER\r\n", ringing(unknown))
+    );
+    assert!(dialled.elapsed() >= Duration::from_millis(800));
+
+    let log = command(&mut port, &format!("ATD{rejects};\r"), "NO CARRIER\r\n");
+    assert_eq!(
+        log,
+        format!("\r\nOK\r\n{}\r\nNO CARRIER\r\n", ringing(rejects))
+    );
+
+    let log = command(&mut port, &format!("ATD{late};\r"), "NO ANSWER\r\n");
+    assert_eq!(log, format!("\r\nOK\r\n{}\r\nNO ANSWER\r\n", ringing(late)));
+
+    let outcomes: Vec<_> = modem
+        .calls()
+        .iter()
+        .map(|c| (c.number.clone(), c.outcome, c.answered))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (busy.to_owned(), Some(CallOutcome::Busy), None),
+            (unknown.to_owned(), Some(CallOutcome::NoAnswer), None),
+            (rejects.to_owned(), Some(CallOutcome::Rejected), None),
+            (late.to_owned(), Some(CallOutcome::NoAnswer), None),
+        ]
+    );
+}
+
+#[test]
+fn clcc_and_hang_up_commands() {
+    let (modem, mut port) = start("clcc");
+    echo_off(&mut port);
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n");
+    assert_eq!(command(&mut port, "AT+CLCC\r", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(command(&mut port, "ATH\r", "OK\r\n"), "\r\nOK\r\n");
+    assert_eq!(command(&mut port, "AT+CHUP\r", "OK\r\n"), "\r\nOK\r\n");
+    let number = "0401000006";
+    modem.set_callee(number, answers(100, &[], None));
+    command(&mut port, &format!("ATD{number};\r"), &ccinfo(number, 0));
+    // One call at a time.
+    assert_eq!(
+        command(&mut port, "ATD0401000007;\r", "\r\n"),
+        "\r\n+CME ERROR: 3\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+CLCC\r", "OK\r\n"),
+        format!("\r\n+CLCC: 1,0,0,0,0,\"{number}\",129\r\n\r\nOK\r\n")
+    );
+    assert_eq!(
+        command(&mut port, "ATH\r", &ccinfo(number, 7)),
+        format!("\r\nOK\r\n{}", ccinfo(number, 7))
+    );
+    assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+    assert_eq!(command(&mut port, "AT+CLCC\r", "OK\r\n"), "\r\nOK\r\n");
+    // AT+CHUP ends a ringing call the same way.
+    modem.set_callee(number, Callee::NoAnswer);
+    command(&mut port, &format!("ATD{number};\r"), &ccinfo(number, 3));
+    assert_eq!(
+        command(&mut port, "AT+CLCC\r", "OK\r\n"),
+        format!("\r\n+CLCC: 1,0,3,0,0,\"{number}\",129\r\n\r\nOK\r\n")
+    );
+    assert_eq!(
+        command(&mut port, "AT+CHUP\r", &ccinfo(number, 7)),
+        format!("\r\nOK\r\n{}", ccinfo(number, 7))
+    );
+    assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+    let outcomes: Vec<_> = modem.calls().iter().map(|c| c.outcome).collect();
+    assert_eq!(outcomes, [Some(CallOutcome::HungUpByModem); 2]);
+}
+
+#[test]
+fn file_upload_list_and_delete() {
+    let (modem, mut port) = start("files");
+    // Echo is on, but the file's bytes are not echoed; CR and Ctrl-Z are data.
+    let connect = command(&mut port, "AT+QFUPL=\"a.bin\",5\r", "CONNECT\r\n");
+    assert_eq!(connect, "AT+QFUPL=\"a.bin\",5\r\r\nCONNECT\r\n");
+    let data = [0x12, 0x34, 0x0D, 0x1A, 0xFF];
+    port.write_all(&data).unwrap();
+    // 0x1234 ^ 0x0d1a ^ 0xff00
+    assert_eq!(
+        expect(&mut port, "OK\r\n"),
+        "\r\n+QFUPL: 5,e02e\r\n\r\nOK\r\n"
+    );
+    echo_off(&mut port);
+    assert_eq!(
+        command(&mut port, "AT+QFUPL=\"a.bin\",3\r", "\r\n"),
+        "\r\n+CME ERROR: 407\r\n"
+    );
+    assert_eq!(
+        upload(&mut port, "b.bin", &[0x00, 0x01]),
+        "\r\n+QFUPL: 2,1\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QFLST\r", "OK\r\n"),
+        "\r\n+QFLST: \"a.bin\",5\r\n+QFLST: \"b.bin\",2\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        modem.files().get("a.bin").map(Vec::as_slice),
+        Some(&data[..])
+    );
+    // The bytes stop coming: an error after the timeout, nothing stored.
+    let started = Instant::now();
+    command(&mut port, "AT+QFUPL=\"c.bin\",10,1\r", "CONNECT\r\n");
+    port.write_all(b"abc").unwrap();
+    assert_eq!(expect(&mut port, "409\r\n"), "\r\n+CME ERROR: 409\r\n");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(!modem.files().contains_key("c.bin"));
+    assert_eq!(command(&mut port, "AT\r", "OK\r\n"), "\r\nOK\r\n");
+
+    assert_eq!(
+        command(&mut port, "AT+QFDEL=\"a.bin\"\r", "OK\r\n"),
+        "\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QFDEL=\"a.bin\"\r", "\r\n"),
+        "\r\n+CME ERROR: 405\r\n"
+    );
+    command(&mut port, "AT+QFDEL=\"b.bin\"\r", "OK\r\n");
+    assert_eq!(command(&mut port, "AT+QFLST\r", "OK\r\n"), "\r\nOK\r\n");
+    assert!(modem.files().is_empty());
+}
+
+#[test]
+fn playback_lasts_the_wav_and_needs_a_call() {
+    let (modem, mut port) = start("play");
+    echo_off(&mut port);
+    let message = wav(8000, 4800);
+    assert_eq!(
+        upload(&mut port, "alarm.wav", &message),
+        format!("\r\n+QFUPL: 9644,{:x}\r\n\r\nOK\r\n", xor(&message))
+    );
+    upload(&mut port, "wide.wav", &wav(16000, 3200));
+    upload(&mut port, "notes.txt", b"not a sound");
+    let play = "AT+QPSND=1,\"alarm.wav\",0,1,1\r";
+    assert_eq!(command(&mut port, play, "\r\n"), "\r\n+CME ERROR: 3\r\n");
+
+    let number = "+358401000008";
+    modem.set_callee(number, answers(100, &[], None));
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n");
+    command(&mut port, &format!("ATD{number};\r"), &ccinfo(number, 0));
+    assert_eq!(
+        command(&mut port, "AT+QPSND=1,\"notes.txt\",0,1,1\r", "\r\n"),
+        "\r\n+CME ERROR: 902\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QPSND=1,\"gone.wav\",0,1,1\r", "\r\n"),
+        "\r\n+CME ERROR: 405\r\n"
+    );
+    // 4800 samples at 8 kHz: 0.6 s.
+    let started = Instant::now();
+    assert_eq!(
+        command(&mut port, play, "+QPSND: 0\r\n"),
+        "\r\nOK\r\n\r\n+QPSND: 0\r\n"
+    );
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(600), "{took:?}");
+    assert!(took < Duration::from_millis(900), "{took:?}");
+    // Stopped by the driver.
+    command(&mut port, "AT+QPSND=1,\"wide.wav\",0,1,1\r", "OK\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        command(&mut port, "AT+QPSND=0\r", "+QPSND: 0\r\n"),
+        "\r\nOK\r\n\r\n+QPSND: 0\r\n"
+    );
+    // Cut short by the end of the call: no +QPSND.
+    command(&mut port, play, "OK\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        command(&mut port, "ATH\r", "OK\r\n"),
+        format!("\r\nOK\r\n{}", ccinfo(number, 7))
+    );
+    assert!(collect(&mut port, Duration::from_millis(800)).is_empty());
+
+    let call = modem.calls().pop().unwrap();
+    let played: Vec<_> = call
+        .played
+        .iter()
+        .map(|p| (p.file.as_str(), p.length, p.complete))
+        .collect();
+    assert_eq!(
+        played,
+        [
+            ("alarm.wav", Duration::from_millis(600), true),
+            ("wide.wav", Duration::from_millis(200), false),
+            ("alarm.wav", Duration::from_millis(600), false),
+        ]
+    );
+    assert_eq!(call.played[0].played, Duration::from_millis(600));
+    assert!(call.played[1].played < Duration::from_millis(200));
+    assert!(call.played[2].played >= Duration::from_millis(100));
+    assert!(call.played[2].played < Duration::from_millis(600));
+}
+
+fn xor(data: &[u8]) -> u16 {
+    data.chunks(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair.get(1).copied().unwrap_or(0)]))
+        .fold(0, |a, b| a ^ b)
+}
+
+#[test]
+fn reboot_ends_the_call_and_key_detection() {
+    let (modem, mut port) = start("voice-reboot");
+    echo_off(&mut port);
+    upload(&mut port, "kept.wav", &wav(8000, 800));
+    let number = "0401000009";
+    modem.set_callee(number, answers(100, &[(600, '9')], None));
+    command(&mut port, "AT+QTONEDET=1\r", "OK\r\n");
+    command(&mut port, &format!("ATD{number};\r"), "OK\r\n");
+    wait_for(&modem, |c| c.answered.is_some());
+    command(&mut port, "AT+CFUN=1,1\r", "OK\r\n");
+    port.write_all(b"AT\r").unwrap();
+    let boot = expect(&mut port, "+QIND: SMS DONE\r\n");
+    assert!(!boot.contains("NO CARRIER"), "{boot:?}");
+    echo_off(&mut port);
+    assert_eq!(
+        command(&mut port, "AT+QTONEDET?\r", "OK\r\n"),
+        "\r\n+QTONEDET: 0\r\n\r\nOK\r\n"
+    );
+    assert_eq!(command(&mut port, "AT+CLCC\r", "OK\r\n"), "\r\nOK\r\n");
+    assert!(collect(&mut port, Duration::from_millis(700)).is_empty());
+    let call = modem.calls().pop().unwrap();
+    assert_eq!(call.outcome, Some(CallOutcome::Dropped));
+    assert!(call.keys.is_empty());
+    // The flash survives.
+    assert!(modem.files().contains_key("kept.wav"));
+
+    // A hang fault (a reboot of its own) ends a call the same way.
+    command(&mut port, &format!("ATD{number};\r"), "OK\r\n");
+    wait_for(&modem, |c| c.answered.is_some());
+    modem.fault(Fault::Hang);
+    wait_for(&modem, |c| c.outcome.is_some());
+    assert_eq!(
+        modem.calls().pop().unwrap().outcome,
+        Some(CallOutcome::Dropped)
+    );
 }
