@@ -901,10 +901,18 @@ impl Modem {
                     return Final::Cme(NOT_FOUND);
                 }
             }
-            ("+QFLST", Op::Exec) => {
+            ("+QFLST", op @ (Op::Exec | Op::Set(_))) => {
+                // `AT+QFLST="*"` lists everything, as the bare command does; a
+                // name lists that file if it is there.
+                let pattern = match &op {
+                    Op::Set(a) => a.first().cloned().unwrap_or_default(),
+                    _ => "*".to_owned(),
+                };
                 let shared = lock(&self.shared);
                 for (name, data) in &shared.files {
-                    info.push(format!("+QFLST: \"{name}\",{}", data.len()));
+                    if pattern == "*" || pattern == *name {
+                        info.push(format!("+QFLST: \"{name}\",{}", data.len()));
+                    }
                 }
             }
             ("+QPSND", Op::Set(a)) => return self.play(&a),

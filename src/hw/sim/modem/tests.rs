@@ -567,6 +567,14 @@ fn file_upload_list_and_delete() {
         modem.files().get("a.bin").map(Vec::as_slice),
         Some(&data[..])
     );
+    assert_eq!(
+        command(&mut port, "AT+QFLST=\"*\"\r", "OK\r\n"),
+        "\r\n+QFLST: \"a.bin\",5\r\n+QFLST: \"b.bin\",2\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+QFLST=\"b.bin\"\r", "OK\r\n"),
+        "\r\n+QFLST: \"b.bin\",2\r\n\r\nOK\r\n"
+    );
     // The bytes stop coming: an error after the timeout, nothing stored.
     let started = Instant::now();
     command(&mut port, "AT+QFUPL=\"c.bin\",10,1\r", "CONNECT\r\n");
@@ -598,6 +606,7 @@ fn playback_lasts_the_wav_and_needs_a_call() {
         upload(&mut port, "alarm.wav", &message),
         format!("\r\n+QFUPL: 9644,{:x}\r\n\r\nOK\r\n", xor(&message))
     );
+    assert_eq!(modem.files()["alarm.wav"], message);
     upload(&mut port, "wide.wav", &wav(16000, 3200));
     upload(&mut port, "notes.txt", b"not a sound");
     let play = "AT+QPSND=1,\"alarm.wav\",0,1,1\r";
