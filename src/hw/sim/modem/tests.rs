@@ -607,7 +607,7 @@ fn playback_lasts_the_wav_and_needs_a_call() {
         format!("\r\n+QFUPL: 9644,{:x}\r\n\r\nOK\r\n", xor(&message))
     );
     assert_eq!(modem.files()["alarm.wav"], message);
-    upload(&mut port, "wide.wav", &wav(16000, 3200));
+    upload(&mut port, "wide.wav", &wav(16000, 16000));
     upload(&mut port, "notes.txt", b"not a sound");
     let play = "AT+QPSND=1,\"alarm.wav\",0,1,1\r";
     assert_eq!(command(&mut port, play, "\r\n"), "\r\n+CME ERROR: 3\r\n");
@@ -632,7 +632,7 @@ fn playback_lasts_the_wav_and_needs_a_call() {
     );
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(600), "{took:?}");
-    assert!(took < Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
     // Stopped by the driver.
     command(&mut port, "AT+QPSND=1,\"wide.wav\",0,1,1\r", "OK\r\n");
     std::thread::sleep(Duration::from_millis(50));
@@ -641,13 +641,13 @@ fn playback_lasts_the_wav_and_needs_a_call() {
         "\r\nOK\r\n\r\n+QPSND: 0\r\n"
     );
     // Cut short by the end of the call: no +QPSND.
-    command(&mut port, play, "OK\r\n");
+    command(&mut port, "AT+QPSND=1,\"wide.wav\",0,1,1\r", "OK\r\n");
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
         command(&mut port, "ATH\r", "OK\r\n"),
         format!("\r\nOK\r\n{}", ccinfo(number, 7))
     );
-    assert!(collect(&mut port, Duration::from_millis(800)).is_empty());
+    assert!(collect(&mut port, Duration::from_millis(1200)).is_empty());
 
     let call = modem.calls().pop().unwrap();
     let played: Vec<_> = call
@@ -659,14 +659,15 @@ fn playback_lasts_the_wav_and_needs_a_call() {
         played,
         [
             ("alarm.wav", Duration::from_millis(600), true),
-            ("wide.wav", Duration::from_millis(200), false),
-            ("alarm.wav", Duration::from_millis(600), false),
+            ("wide.wav", Duration::from_secs(1), false),
+            ("wide.wav", Duration::from_secs(1), false),
         ]
     );
     assert_eq!(call.played[0].played, Duration::from_millis(600));
-    assert!(call.played[1].played < Duration::from_millis(200));
+    assert!(call.played[1].played >= Duration::from_millis(50));
+    assert!(call.played[1].played < Duration::from_secs(1));
     assert!(call.played[2].played >= Duration::from_millis(100));
-    assert!(call.played[2].played < Duration::from_millis(600));
+    assert!(call.played[2].played < Duration::from_secs(1));
 }
 
 fn xor(data: &[u8]) -> u16 {
