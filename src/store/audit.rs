@@ -319,6 +319,16 @@ impl OrgStore {
         Ok((events, checkpoints))
     }
 
+    /// Every stored event of this organisation, newest first.
+    fn audit_newest_first(&self) -> impl Iterator<Item = Result<AuditEvent>> + '_ {
+        self.store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
+            .values()
+            .rev()
+            .map(|value| decode(Kind::Audit, &value?))
+    }
+
     /// The chained events after `seq`, oldest first. Events are stored by
     /// their time-ordered id and numbered in the transaction that stores
     /// them, so the two orders can differ slightly between concurrent
@@ -326,14 +336,8 @@ impl OrgStore {
     pub fn audit_after(&self, seq: u64) -> Result<Vec<AuditEvent>> {
         const MARGIN: u64 = 1_000;
         let mut events = Vec::new();
-        for value in self
-            .store
-            .records
-            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
-            .values()
-            .rev()
-        {
-            let event: AuditEvent = decode(Kind::Audit, &value?)?;
+        for event in self.audit_newest_first() {
+            let event = event?;
             if event.seq > seq {
                 events.push(event);
             } else if event.seq == 0 || event.seq + MARGIN <= seq {
@@ -374,14 +378,8 @@ impl OrgStore {
     /// Newest first.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let mut found = Vec::new();
-        for value in self
-            .store
-            .records
-            .scan_prefix(keys::kind_prefix(self.org, Kind::Audit))
-            .values()
-            .rev()
-        {
-            let event: AuditEvent = decode(Kind::Audit, &value?)?;
+        for event in self.audit_newest_first() {
+            let event = event?;
             if filter.since.is_some_and(|since| event.at < since) {
                 break;
             }
