@@ -72,6 +72,7 @@ fn modem(link: &Path, network_delay: Duration, report_delay: Duration) -> (SimMo
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
+        voice: true,
     };
     (sim, config)
 }

@@ -54,6 +54,7 @@ fn throughput(modems: usize, messages: usize, delay: Duration) {
                 profile_name: "quectel-ec25".to_owned(),
                 profile,
                 sim_pin: None,
+                voice: true,
             });
             links.lock().unwrap().push(sim);
         }

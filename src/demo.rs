@@ -210,6 +210,7 @@ pub fn simulated_devices(config: &mut crate::config::Config) -> Result<Simulated
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
+        voice: true,
     });
     let radio_link = config.data_dir.join("sim-radio");
     let radio = SimRadio::start(

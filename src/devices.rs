@@ -6,24 +6,29 @@
 use crate::audit::{self, Entry};
 use crate::channels::sms::SmsReports;
 use crate::channels::tetra::TetraReports;
-use crate::channels::{SmsPool, TetraChannel};
+use crate::channels::voice::VoiceReports;
+use crate::channels::{SmsPool, TetraChannel, VoiceChannel};
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::hw::gsm::modem::{self, SmsEvents, SmsRequest};
+use crate::hw::gsm::modem::{
+    self, CallEvents, CallProgress, CallRequest, Keyed, SmsEvents, SmsRequest,
+};
 use crate::hw::gsm::pdu;
 use crate::hw::status::{DeviceState, DeviceStatus};
 use crate::hw::tetra::radio::{self, Heard, RadioEvents, SdsRequest};
 use crate::hw::tetra::sds::ReportMeaning;
 use crate::inbox::Inbox;
 use crate::live::Hub;
-use crate::store::{Outcome, Store};
-use std::sync::Arc;
+use crate::store::{AlertState, DeliveryRef, Outcome, Store};
+use std::sync::{Arc, OnceLock};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 /// The appliance's devices: started with the daemon, stopped with it.
 pub struct Hardware {
     pub sms: Option<Arc<SmsPool>>,
+    /// Robot calls, when some modem places them.
+    pub voice: Option<Arc<VoiceChannel>>,
     pub tetra: Option<Arc<TetraChannel>>,
     stop: watch::Sender<bool>,
 }
@@ -51,6 +56,118 @@ impl SmsEvents for ModemEvents {
 
     fn report(&self, modem: &str, report: &pdu::StatusReport) {
         self.reports.report(modem, report);
+    }
+}
+
+struct ModemCalls {
+    reports: VoiceReports,
+    inbox: Inbox,
+    store: Store,
+    clock: SharedClock,
+    calls_in: bool,
+    /// Set once the modems it serves are running.
+    channel: OnceLock<Arc<VoiceChannel>>,
+}
+
+impl CallEvents for ModemCalls {
+    fn progress(&self, _modem: &str, request: &CallRequest, progress: CallProgress) {
+        self.reports.progress(request, progress);
+    }
+
+    fn keyed(&self, modem: &str, request: &CallRequest, keyed: &Keyed) -> Result<(), String> {
+        let about = crate::channels::pool::ref_of(&request.tag)
+            .ok_or_else(|| format!("a call tagged {} answers nothing", request.tag))?;
+        self.inbox
+            .accept_keys(
+                modem,
+                &request.to,
+                about,
+                &keyed.keys,
+                keyed.choice,
+                keyed.eta_minutes,
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    fn calling_in(&self, modem: &str, number: &str) -> Option<CallRequest> {
+        match self.call_for(number) {
+            Ok(Some(request)) => Some(request),
+            Ok(None) => {
+                let entry =
+                    Entry::new(audit::appliance(), "voice.call_in_refused", Outcome::Denied)
+                        .target(format!("modem {modem}"))
+                        .detail(if self.calls_in {
+                            format!("{number} has no active alert sent to it")
+                        } else {
+                            format!("{number} called; calls in are off")
+                        });
+                if entry
+                    .write_appliance(&self.store, self.clock.now())
+                    .is_err()
+                {
+                    tracing::error!("cannot audit a call turned down");
+                }
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up who calls in");
+                None
+            }
+        }
+    }
+}
+
+impl ModemCalls {
+    /// The latest active alert sent to `number` (by SMS or call), spoken
+    /// for its recipient.
+    fn call_for(&self, number: &str) -> Result<Option<CallRequest>, String> {
+        let Some(channel) = self.channel.get().filter(|_| self.calls_in) else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let mut peers = self.store.peers(number, now).map_err(|e| e.to_string())?;
+        if peers.is_empty() && !number.starts_with('+') {
+            // Some networks give international numbers without their `+`.
+            peers = self
+                .store
+                .peers(&format!("+{number}"), now)
+                .map_err(|e| e.to_string())?;
+        }
+        for peer in peers {
+            let org = self.store.org(peer.org);
+            let Some(alert) = org.alert(peer.alert).map_err(|e| e.to_string())? else {
+                continue;
+            };
+            if alert.state != AlertState::Active {
+                continue;
+            }
+            let recipient = org
+                .recipient(alert.id, peer.recipient)
+                .map_err(|e| e.to_string())?;
+            let lang = crate::text::Lang::from_code(
+                self.store
+                    .language_of(peer.org, recipient.and_then(|r| r.user_id))
+                    .as_deref(),
+            );
+            let org_name = self
+                .store
+                .get_org(peer.org)
+                .map_err(|e| e.to_string())?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            let about = DeliveryRef {
+                org: peer.org,
+                alert: alert.id,
+                recipient: peer.recipient,
+                delivery: crate::ids::Id::SYSTEM,
+            };
+            let tag = crate::channels::pool::tag_of(about);
+            return channel
+                .spoken_call(peer.org, &org_name, &alert, lang, number, tag)
+                .map(Some)
+                .map_err(|e| e.to_string());
+        }
+        Ok(None)
     }
 }
 
@@ -86,6 +203,14 @@ impl Hardware {
         inbox: &Inbox,
     ) -> std::io::Result<Arc<Hardware>> {
         let (stop, stopped) = watch::channel(false);
+        let calls = Arc::new(ModemCalls {
+            reports: VoiceReports::new(store.clone(), hub.clone(), clock.clone()),
+            inbox: inbox.clone(),
+            store: store.clone(),
+            clock: clock.clone(),
+            calls_in: config.voice.calls_in,
+            channel: OnceLock::new(),
+        });
         let sms = if config.modems.is_empty() {
             None
         } else {
@@ -101,12 +226,32 @@ impl Hardware {
                     baud: m.baud,
                     sim_pin: m.sim_pin.clone(),
                     profile: m.profile.clone(),
+                    voice: m.voice,
                     clock: clock.clone(),
                 };
-                modems.push(modem::start(spec, events.clone(), stopped.clone())?);
+                modems.push(modem::start(
+                    spec,
+                    events.clone(),
+                    calls.clone(),
+                    stopped.clone(),
+                )?);
             }
             Some(SmsPool::new(modems, config.http.public_url.clone()))
         };
+        let voice = sms
+            .as_ref()
+            .filter(|pool| pool.modems().iter().any(|m| m.voice))
+            .map(|pool| {
+                VoiceChannel::new(
+                    pool.modems(),
+                    crate::speech::SpeechCache::new(&config.data_dir.join("speech")),
+                    config.voice.retries,
+                    config.voice.retry_pause,
+                )
+            });
+        if let Some(voice) = &voice {
+            let _ = calls.channel.set(voice.clone());
+        }
         let tetra = if config.radios.is_empty() {
             None
         } else {
@@ -128,7 +273,12 @@ impl Hardware {
             }
             Some(TetraChannel::new(radios, config.http.public_url.clone()))
         };
-        Ok(Arc::new(Hardware { sms, tetra, stop }))
+        Ok(Arc::new(Hardware {
+            sms,
+            voice,
+            tetra,
+            stop,
+        }))
     }
 
     /// Every device's state, modems first.

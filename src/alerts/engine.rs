@@ -85,11 +85,27 @@ pub struct Engine {
     store: Store,
     hub: Arc<Hub>,
     wake: Wake,
+    /// Channels this appliance has no device for, that a request naming
+    /// them is refused for rather than failing every delivery later.
+    refused: Arc<Vec<crate::store::Channel>>,
 }
 
 impl Engine {
     pub fn new(store: Store, hub: Arc<Hub>, wake: Wake) -> Engine {
-        Engine { store, hub, wake }
+        Engine {
+            store,
+            hub,
+            wake,
+            refused: Arc::new(Vec::new()),
+        }
+    }
+
+    /// Refuses requests that name any of `channels`. Templates and
+    /// triggers still start: an alarm from the field is never turned down,
+    /// and those deliveries fail with their reason while the others go.
+    pub fn refusing(mut self, channels: Vec<crate::store::Channel>) -> Engine {
+        self.refused = Arc::new(channels);
+        self
     }
 
     /// Tells the organisation's admins of something the appliance noticed,
@@ -160,6 +176,23 @@ impl Engine {
             .source(trigger.source.clone());
         entry.detail = trigger.via.clone();
         let result = match trigger.start {
+            Start::Request(request)
+                if request.channels.iter().any(|c| self.refused.contains(c)) =>
+            {
+                let names: Vec<&str> = request
+                    .channels
+                    .iter()
+                    .filter(|c| self.refused.contains(c))
+                    .map(|c| c.name())
+                    .collect();
+                Err(AlertError::Invalid {
+                    field: "channels".to_owned(),
+                    why: format!(
+                        "{}: this appliance has no device for it (for voice: no modem that places calls)",
+                        names.join(", ")
+                    ),
+                })
+            }
             Start::Request(request) => create(
                 org,
                 &trigger.access,

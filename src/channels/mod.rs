@@ -6,10 +6,12 @@ mod email;
 pub mod pool;
 pub mod sms;
 pub mod tetra;
+pub mod voice;
 
 pub use email::{EmailChannel, EmailSetupError};
 pub use sms::SmsPool;
 pub use tetra::TetraChannel;
+pub use voice::VoiceChannel;
 
 use crate::ids::Id;
 use crate::store::{
@@ -27,6 +29,24 @@ pub struct Limits {
     pub per_minute: u32,
 }
 
+/// How a channel's transient failures are tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries {
+    /// Attempts in all, the first included, before the delivery fails.
+    pub attempts: u32,
+    /// The pause before each new attempt; `None` for pauses that grow
+    /// (5 s, 15 s, 45 s, …).
+    pub pause: Option<std::time::Duration>,
+}
+
+impl Retries {
+    /// What suits networks and servers that are down for a while.
+    pub const GROWING: Retries = Retries {
+        attempts: 5,
+        pause: None,
+    };
+}
+
 /// One delivery to send, with what it is about, to whom, and how the
 /// recipient reads it. Everything a channel needs to render its message is
 /// here: channels read no store while sending.
@@ -38,6 +58,8 @@ pub struct Job {
     pub delivery: Delivery,
     /// The recipient's language: their own choice, else their organisation's.
     pub lang: Lang,
+    /// The organisation's name, as a robot call introduces itself.
+    pub org_name: String,
     /// The organisation's reply codes, for the SMS and radio reply hint.
     pub reply_codes: BTreeMap<String, u8>,
     /// Who sent the alert, as people read it: a person's display name,
@@ -58,9 +80,9 @@ impl Job {
         delivery: Delivery,
         claimed_at: time::OffsetDateTime,
     ) -> Result<Job, StoreError> {
-        let reply_codes = store
+        let (org_name, reply_codes) = store
             .get_org(org)?
-            .map(|o| o.settings.reply_codes)
+            .map(|o| (o.name, o.settings.reply_codes))
             .unwrap_or_default();
         let sender = match (&alert.created_by.kind, alert.created_by.id) {
             (ActorKind::User, Some(id)) => store
@@ -73,6 +95,7 @@ impl Job {
             sender,
             lang: Lang::from_code(store.language_of(org, recipient.user_id).as_deref()),
             org,
+            org_name,
             alert,
             recipient,
             delivery,
@@ -131,6 +154,9 @@ pub trait Channel: Send + Sync {
     fn name(&self) -> ChannelName;
     fn limits(&self) -> Limits;
     fn send(&self, job: Job) -> BoxFuture<'static, Outcome>;
+    fn retries(&self) -> Retries {
+        Retries::GROWING
+    }
 }
 
 /// A channel with no device behind it on this appliance: its deliveries fail

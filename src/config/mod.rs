@@ -32,6 +32,7 @@ pub struct Config {
     pub log: LogConfig,
     pub email: Option<EmailConfig>,
     pub sms: SmsConfig,
+    pub voice: VoiceConfig,
     pub backup: Option<BackupConfig>,
     /// Present when this appliance stands by for another.
     pub standby: Option<StandbyConfig>,
@@ -45,6 +46,27 @@ pub struct SmsConfig {
     /// A long SMS whose other parts don't come within this time is handled
     /// with what came, marked incomplete.
     pub part_timeout: time::Duration,
+}
+
+/// How robot calls are tried again and whether members may call in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoiceConfig {
+    /// Calls again after `busy` or `no answer`, beyond the first.
+    pub retries: u32,
+    /// The pause before each call again.
+    pub retry_pause: std::time::Duration,
+    /// A member calling a modem hears their latest active alert.
+    pub calls_in: bool,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        VoiceConfig {
+            retries: 2,
+            retry_pause: std::time::Duration::from_secs(120),
+            calls_in: true,
+        }
+    }
 }
 
 impl Default for SmsConfig {
@@ -81,6 +103,9 @@ pub struct ModemConfig {
     pub profile_name: String,
     pub profile: crate::hw::gsm::profile::ModemProfile,
     pub sim_pin: Option<Secret>,
+    /// Places robot calls when its profile can; `voice = false` keeps a
+    /// modem for SMS.
+    pub voice: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +302,14 @@ impl Config {
             }
             None => SmsConfig::default(),
         };
+        let voice = match r.table(&mut root, "voice") {
+            Some(mut t) => {
+                let voice = read_voice(&mut r, &mut t);
+                r.finish(t);
+                voice
+            }
+            None => VoiceConfig::default(),
+        };
         let backup = match r.table(&mut root, "backup") {
             Some(mut t) => {
                 let backup = backup::read_backup(&mut r, &mut t);
@@ -314,6 +347,7 @@ impl Config {
                 log,
                 email,
                 sms,
+                voice,
                 backup,
                 standby,
                 audit,
@@ -342,6 +376,7 @@ impl Config {
             },
             email: None,
             sms: SmsConfig::default(),
+            voice: VoiceConfig::default(),
             backup: None,
             standby: None,
             audit: None,
@@ -504,6 +539,15 @@ fn read_modem(r: &mut Reader, t: &mut TableCursor) -> Option<ModemConfig> {
     if let (Some(profile), Some(limit)) = (profile.as_mut(), per_minute) {
         profile.per_minute = u32::try_from(limit).unwrap_or(profile.per_minute);
     }
+    let voice = r.boolean(t, "voice");
+    if voice == Some(true) && profile.as_ref().is_some_and(|p| p.voice.is_none()) {
+        r.problem_at(
+            t,
+            "voice",
+            "is true, but the modem's profile has no [voice] table: this model cannot place calls"
+                .to_owned(),
+        );
+    }
     Some(ModemConfig {
         name: name?,
         device: device?,
@@ -511,6 +555,7 @@ fn read_modem(r: &mut Reader, t: &mut TableCursor) -> Option<ModemConfig> {
         profile_name: profile_name?,
         profile: profile?,
         sim_pin,
+        voice: voice.unwrap_or(true),
     })
 }
 
@@ -575,6 +620,30 @@ fn read_sms(r: &mut Reader, t: &mut TableCursor) -> SmsConfig {
         )
         .map_or(SmsConfig::default().part_timeout, time::Duration::minutes);
     SmsConfig { part_timeout }
+}
+
+fn read_voice(r: &mut Reader, t: &mut TableCursor) -> VoiceConfig {
+    let default = VoiceConfig::default();
+    let retries = r
+        .integer(t, "retries", 0, 10, "a number of calls from 0 to 10")
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(default.retries);
+    let retry_pause = r
+        .integer(
+            t,
+            "retry_pause_seconds",
+            5,
+            3600,
+            "a number of seconds from 5 to 3600",
+        )
+        .and_then(|n| u64::try_from(n).ok())
+        .map_or(default.retry_pause, std::time::Duration::from_secs);
+    let calls_in = r.boolean(t, "calls_in").unwrap_or(default.calls_in);
+    VoiceConfig {
+        retries,
+        retry_pause,
+        calls_in,
+    }
 }
 
 fn read_email(r: &mut Reader, t: &mut TableCursor) -> Option<EmailConfig> {

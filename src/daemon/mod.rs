@@ -282,7 +282,17 @@ impl Daemon {
         let (listener, local_addr) = bind(config)?;
         let hub = Arc::new(crate::live::Hub::default());
         let wake = crate::live::Wake::default();
-        let engine = crate::alerts::Engine::new(store.clone(), hub.clone(), wake.clone());
+        let calls = config
+            .modems
+            .iter()
+            .any(|m| m.voice && m.profile.voice.is_some());
+        let engine = crate::alerts::Engine::new(store.clone(), hub.clone(), wake.clone()).refusing(
+            if calls {
+                Vec::new()
+            } else {
+                vec![crate::store::Channel::Voice]
+            },
+        );
         let inbox = crate::inbox::Inbox::start(
             store.clone(),
             engine.clone(),
@@ -301,7 +311,13 @@ impl Daemon {
         };
         let channels: Vec<Arc<dyn crate::channels::Channel>> = vec![
             sms,
-            Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
+            match &hardware.voice {
+                Some(voice) => {
+                    voice.forget_closed(store.clone());
+                    voice.clone()
+                }
+                None => Arc::new(crate::channels::Unavailable(crate::store::Channel::Voice)),
+            },
             match &config.email {
                 Some(email) => crate::channels::EmailChannel::new(
                     &email.smtp_url,

@@ -8,7 +8,7 @@
 //! deliveries are sent again at start (at-least-once).
 
 use crate::alerts::Engine;
-use crate::channels::{Channel, Job, Outcome};
+use crate::channels::{Channel, Job, Outcome, Retries};
 use crate::clock::SharedClock;
 use crate::live::{Hub, Wake};
 use crate::store::{blocking, DeliveryRef, SendOutcome, Store, StoreError};
@@ -18,8 +18,6 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-/// Attempts before a delivery that keeps failing transiently is given up.
-pub const MAX_ATTEMPTS: u32 = 5;
 /// Deliveries claimed (and flushed) together: one flush covers them all.
 const CLAIM_BATCH: usize = 128;
 /// How long an idle loop sleeps before looking again without being woken.
@@ -180,7 +178,7 @@ impl Dispatcher {
         let attempts = job.delivery.attempts;
         let outcome = channel.send(job).await;
         let now = self.clock.now();
-        let result = to_send_outcome(outcome, attempts, now);
+        let result = to_send_outcome(outcome, attempts, channel.retries(), now);
         let name = channel.name().name();
         match &result {
             SendOutcome::Failed { error } => {
@@ -216,16 +214,27 @@ impl Dispatcher {
     }
 }
 
-fn to_send_outcome(outcome: Outcome, attempts: u32, now: OffsetDateTime) -> SendOutcome {
+fn to_send_outcome(
+    outcome: Outcome,
+    attempts: u32,
+    retries: Retries,
+    now: OffsetDateTime,
+) -> SendOutcome {
     match outcome {
         Outcome::Sent => SendOutcome::Sent,
         Outcome::Delivered => SendOutcome::Delivered,
         Outcome::Permanent(error) => SendOutcome::Failed { error },
-        Outcome::Transient(error) if attempts >= MAX_ATTEMPTS => SendOutcome::Failed {
-            error: format!("gave up after {attempts} attempts: {error}"),
+        // The reason leads, so the last word on a delivery is what happened
+        // ("busy"), not that it was tried.
+        Outcome::Transient(error) if attempts >= retries.attempts => SendOutcome::Failed {
+            error: format!("{error} (gave up after {attempts} attempts)"),
         },
         Outcome::Transient(error) => SendOutcome::Retry {
-            at: now + backoff(attempts),
+            at: now
+                + retries
+                    .pause
+                    .and_then(|p| time::Duration::try_from(p).ok())
+                    .unwrap_or_else(|| backoff(attempts)),
             error,
         },
     }
@@ -241,13 +250,25 @@ mod tests {
         assert_eq!(backoff(2), time::Duration::seconds(15));
         assert_eq!(backoff(4), time::Duration::seconds(135));
         let now = OffsetDateTime::UNIX_EPOCH;
+        let growing = Retries::GROWING;
         assert!(matches!(
-            to_send_outcome(Outcome::Transient("busy".into()), 1, now),
+            to_send_outcome(Outcome::Transient("busy".into()), 1, growing, now),
             SendOutcome::Retry { .. }
         ));
         assert!(matches!(
-            to_send_outcome(Outcome::Transient("busy".into()), MAX_ATTEMPTS, now),
-            SendOutcome::Failed { .. }
+            to_send_outcome(Outcome::Transient("busy".into()), growing.attempts, growing, now),
+            SendOutcome::Failed { error } if error.starts_with("busy")
         ));
+        let voice = Retries {
+            attempts: 3,
+            pause: Some(std::time::Duration::from_secs(60)),
+        };
+        assert_eq!(
+            to_send_outcome(Outcome::Transient("no answer".into()), 2, voice, now),
+            SendOutcome::Retry {
+                at: now + time::Duration::seconds(60),
+                error: "no answer".into()
+            }
+        );
     }
 }

@@ -58,6 +58,14 @@ pub struct DeviceStatus {
     pub last_error_at: Option<OffsetDateTime>,
     /// Times the device stopped being ready since the daemon started.
     pub faults: u64,
+    /// The modem places robot calls.
+    pub voice: bool,
+    /// A call goes on now.
+    pub in_call: bool,
+    /// Calls placed (answered or not) since the daemon started.
+    pub calls: u64,
+    /// Recent average time one call takes, dialling to hanging up.
+    pub avg_call_ms: Option<u64>,
 }
 
 impl DeviceStatus {
@@ -78,6 +86,10 @@ impl DeviceStatus {
             queue: 0,
             sent: 0,
             received: 0,
+            voice: false,
+            in_call: false,
+            calls: 0,
+            avg_call_ms: None,
             avg_send_ms: None,
             last_error: None,
             last_error_at: None,

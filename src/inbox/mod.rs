@@ -17,6 +17,7 @@ mod answers;
 mod pins;
 mod sms;
 mod tetra;
+mod voice;
 
 pub use tetra::{named_fields, rule_matches};
 
@@ -27,7 +28,7 @@ use crate::hw::tetra::radio::{Heard, Received};
 use crate::ids::Id;
 use crate::live::Hub;
 use crate::store::{
-    Channel, Handling, InboundMessage, PartNumber, PartialSms, Said, Store, StoreError,
+    Channel, DeliveryRef, Handling, InboundMessage, PartNumber, PartialSms, Said, Store, StoreError,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -229,6 +230,46 @@ impl Inbox {
         Ok(())
     }
 
+    /// Keeps what a person keyed in a robot call durably as pending, and
+    /// settles the call's delivery as delivered in the same flush: they
+    /// heard it, and a restart must not call them again.
+    pub fn accept_keys(
+        &self,
+        modem: &str,
+        from: &str,
+        about: DeliveryRef,
+        keys: &str,
+        choice: u8,
+        eta_minutes: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let received = InboundMessage {
+            id: Id::new(),
+            channel: Channel::Voice,
+            from: from.to_owned(),
+            to: modem.to_owned(),
+            received_at: now,
+            text: keys.to_owned(),
+            parts: 1,
+            incomplete: false,
+            said: Said::Keys {
+                org: about.org,
+                alert: about.alert,
+                recipient: about.recipient,
+                choice,
+                eta_minutes,
+            },
+            handling: Handling::Pending,
+        };
+        self.store.accept_inbound(&received, None)?;
+        if about.delivery != Id::SYSTEM {
+            self.store.settle_delivery(about, &Ok(()), now)?;
+        }
+        self.store.flush_blocking()?;
+        self.wake();
+        Ok(())
+    }
+
     fn wake(&self) {
         // A wake-up already waiting covers this one too.
         let _ = self.wake.try_send(());
@@ -273,6 +314,7 @@ impl Worker {
     fn handle_one(&self, mut message: InboundMessage) -> Result<(), StoreError> {
         let filed = match message.channel {
             Channel::Tetra => tetra::handle(self, &message)?,
+            Channel::Voice => voice::handle(self, &message)?,
             _ => sms::handle(self, &message)?,
         };
         if let Some(text) = filed.text {

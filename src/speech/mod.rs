@@ -157,8 +157,10 @@ pub fn synthesise(words: &str, lang: Lang) -> Result<Wav, SpeechError> {
     Ok(Wav::parse(&out.stdout)?.resampled(CALL_RATE)?)
 }
 
-/// Spoken messages kept on disk, one per alert and language, so a call to
-/// a hundred people speaks once per language.
+/// Spoken messages kept on disk, by alert, language and what they are
+/// (the message, each choice's confirmation), so a call to a hundred people
+/// speaks once per language. A file's name carries a digest of its words: an
+/// alert whose text changes is spoken anew.
 #[derive(Debug, Clone)]
 pub struct SpeechCache {
     dir: PathBuf,
@@ -171,22 +173,27 @@ impl SpeechCache {
         }
     }
 
-    fn path(&self, alert: Id, lang: Lang) -> PathBuf {
-        self.dir.join(format!("{alert}-{}.wav", voice(lang)))
+    fn path(&self, alert: Id, lang: Lang, what: &str, words: &str) -> PathBuf {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(words.as_bytes());
+        let short = hex::encode(digest.get(..4).unwrap_or_default());
+        self.dir
+            .join(format!("{alert}-{}-{what}-{short}.wav", voice(lang)))
     }
 
-    /// The alert's message in `lang`, spoken now or read from before.
+    /// `words` in `lang`, spoken now or read from before: the file's path.
     pub fn spoken(
         &self,
         alert: Id,
         lang: Lang,
-        script: &Script<'_>,
+        what: &str,
+        words: &str,
     ) -> Result<PathBuf, SpeechError> {
-        let path = self.path(alert, lang);
+        let path = self.path(alert, lang, what, words);
         if path.is_file() {
             return Ok(path);
         }
-        let wav = synthesise(&script.words(lang), lang)?;
+        let wav = synthesise(words, lang)?;
         let cache = |source| SpeechError::Cache {
             path: path.clone(),
             source,
@@ -200,10 +207,16 @@ impl SpeechCache {
         Ok(path)
     }
 
-    /// Forgets the alert's messages in every language, when it closes.
+    /// Forgets every spoken file of the alert, when it closes.
     pub fn forget(&self, alert: Id) {
-        for lang in [Lang::En, Lang::Fi, Lang::Sv] {
-            let _ = std::fs::remove_file(self.path(alert, lang));
+        let prefix = format!("{alert}-");
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 }

@@ -138,18 +138,28 @@ fn the_cache_speaks_once_per_alert_and_language_and_forgets_on_close() {
     let cache = SpeechCache::new(dir.path());
     let (alert, responses) = (Id::new(), options());
     let s = script(&responses, Some("Warehouse 3 is burning"));
-    let first = cache.spoken(alert, Lang::Fi, &s).unwrap();
+    let first = cache
+        .spoken(alert, Lang::Fi, "message", &s.words(Lang::Fi))
+        .unwrap();
     let modified = std::fs::metadata(&first).unwrap().modified().unwrap();
-    let again = cache.spoken(alert, Lang::Fi, &s).unwrap();
+    let again = cache
+        .spoken(alert, Lang::Fi, "message", &s.words(Lang::Fi))
+        .unwrap();
     assert_eq!(first, again);
     assert_eq!(
         std::fs::metadata(&again).unwrap().modified().unwrap(),
         modified
     );
-    let english = cache.spoken(alert, Lang::En, &s).unwrap();
+    let english = cache
+        .spoken(alert, Lang::En, "message", &s.words(Lang::En))
+        .unwrap();
     assert_ne!(first, english);
+    let changed = cache
+        .spoken(alert, Lang::En, "message", "Warehouse 4 is burning.")
+        .unwrap();
+    assert_ne!(changed, english, "new words are spoken anew");
     let wav = Wav::parse(&std::fs::read(&english).unwrap()).unwrap();
     assert_eq!(wav.rate, CALL_RATE);
     cache.forget(alert);
-    assert!(!first.exists() && !english.exists());
+    assert!(!first.exists() && !english.exists() && !changed.exists());
 }

@@ -39,9 +39,9 @@ pub enum Handling {
     },
 }
 
-/// What a radio said, beyond text: TETRA statuses and call-out replies
-/// carry values the inbox needs again if it handles the message after a
-/// restart.
+/// What a device heard, beyond text: TETRA statuses, call-out replies and
+/// keys pressed in a call carry values the inbox needs again if it handles
+/// the message after a restart.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Said {
@@ -54,6 +54,15 @@ pub enum Said {
     CalloutReply {
         number: u8,
         option: Option<u8>,
+    },
+    /// Keys pressed in a robot call about one alert: a choice (1 for the
+    /// first) and perhaps an arrival time.
+    Keys {
+        org: Id,
+        alert: Id,
+        recipient: Id,
+        choice: u8,
+        eta_minutes: Option<u32>,
     },
 }
 

@@ -38,6 +38,7 @@ fn server_with_modem_and(
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
+        voice: true,
     };
     let server = Server::start_with(move |c| {
         c.modems.push(config);

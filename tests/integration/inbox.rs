@@ -103,6 +103,7 @@ fn modem_config(link: &Path) -> ModemConfig {
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
+        voice: true,
     }
 }
 

@@ -33,6 +33,7 @@ fn modem_config(name: &str, link: &Path) -> ModemConfig {
         profile_name: "quectel-ec25".to_owned(),
         profile,
         sim_pin: None,
+        voice: true,
     }
 }
 

@@ -253,6 +253,51 @@ impl AtEngine {
         self.finish(command, timeout).await
     }
 
+    /// A command that answers `CONNECT` (or a `> ` prompt) and then takes
+    /// `data` as raw bytes (a file upload such as `AT+QFUPL`), then answers
+    /// as usual.
+    pub async fn command_with_upload(
+        &mut self,
+        command: &str,
+        prefix: Option<&str>,
+        data: &[u8],
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<String>, AtError> {
+        self.start(command, prefix)?;
+        let mut line = command.as_bytes().to_vec();
+        line.push(b'\r');
+        self.link.write_all(&line)?;
+        let deadline = Instant::now() + connect_timeout;
+        loop {
+            let pending = self.pending.as_mut();
+            if pending.as_ref().is_some_and(|p| p.done.is_some()) {
+                return self.finish(command, timeout).await;
+            }
+            if let Some(p) = pending {
+                if let Some(i) = p.lines.iter().position(|l| l.starts_with("CONNECT")) {
+                    p.lines.remove(i);
+                    break;
+                }
+                if p.prompted {
+                    break;
+                }
+            }
+            if self.splitter.take_bare_prompt() {
+                break;
+            }
+            if !self.read_until(deadline).await? {
+                self.pending = None;
+                return Err(AtError::Timeout {
+                    command: format!("{command} (CONNECT)"),
+                    seconds: connect_timeout.as_secs(),
+                });
+            }
+        }
+        self.link.write_all(data)?;
+        self.finish(command, timeout).await
+    }
+
     /// A command whose payload follows on the same write, as PEI's
     /// `AT+CMGS=<dest>,<bits>\r\n<hex>\x1A` (no prompt). Nothing may
     /// follow the Ctrl-Z: radios take a line end for a new, empty command.
@@ -428,7 +473,7 @@ impl AtEngine {
                 p.lines.push(line);
                 return;
             }
-        } else if final_result(&line).is_some() {
+        } else if known.is_none() && final_result(&line).is_some() {
             tracing::debug!(%line, "late final result ignored");
             return;
         }

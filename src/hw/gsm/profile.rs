@@ -78,6 +78,96 @@ pub struct ModemProfile {
     pub validity_minutes: u32,
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// How this model places robot calls; none means it sends SMS only.
+    #[serde(default)]
+    pub voice: Option<VoiceProfile>,
+}
+
+/// A model's voice commands. `{number}`, `{file}` and `{size}` are filled in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceProfile {
+    /// Sent after every initialisation (modems forget these settings when
+    /// they restart); each must answer `OK`.
+    #[serde(default)]
+    pub init: Vec<String>,
+    pub dial: String,
+    pub answer: String,
+    pub hang_up: String,
+    /// Uploads `{file}` of `{size}` bytes: the modem answers `CONNECT`,
+    /// takes the raw bytes, then its result and `OK`.
+    pub upload: String,
+    pub delete: String,
+    pub play: String,
+    pub stop: String,
+    /// The line that says a file played to its end.
+    pub played: String,
+    /// The URC prefix that tells call state changes.
+    pub call_state: String,
+    /// Which field of that URC (counted from 0 after the colon) holds the
+    /// 3GPP call state: 0 active, 2 dialling, 3 alerting, 4 incoming,
+    /// 6 or 7 released.
+    pub state_field: usize,
+    /// Which field holds the number of the other end.
+    pub number_field: usize,
+    /// Which field says the direction: 0 a call the modem placed, 1 incoming.
+    pub direction_field: usize,
+    /// The URC prefix of a key the far end pressed.
+    pub key: String,
+    /// The key comes as its ASCII code (`+QTONEDET: 49`) rather than itself
+    /// (`+RXDTMF: 1`).
+    #[serde(default)]
+    pub key_as_code: bool,
+    /// The modem sends SMS while a call goes on.
+    #[serde(default)]
+    pub sms_during_call: bool,
+    #[serde(default)]
+    pub timeouts: VoiceTimeouts,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoiceTimeouts {
+    /// From dialling to an answer, after which the call ends as no answer.
+    pub ring_s: u64,
+    /// Waiting for a key after the message, before it is said again.
+    pub key_s: u64,
+    /// Waiting for the next digit of an arrival time.
+    pub digit_s: u64,
+    /// Uploading one spoken message.
+    pub upload_s: u64,
+    /// The longest call: a stuck call is hung up after this.
+    pub call_s: u64,
+}
+
+impl Default for VoiceTimeouts {
+    fn default() -> Self {
+        VoiceTimeouts {
+            ring_s: 40,
+            key_s: 8,
+            digit_s: 4,
+            upload_s: 60,
+            call_s: 300,
+        }
+    }
+}
+
+impl VoiceTimeouts {
+    pub fn ring(&self) -> Duration {
+        crate::hw::profile::seconds(self.ring_s)
+    }
+    pub fn key(&self) -> Duration {
+        crate::hw::profile::seconds(self.key_s)
+    }
+    pub fn digit(&self) -> Duration {
+        crate::hw::profile::seconds(self.digit_s)
+    }
+    pub fn upload(&self) -> Duration {
+        crate::hw::profile::seconds(self.upload_s)
+    }
+    pub fn call(&self) -> Duration {
+        crate::hw::profile::seconds(self.call_s)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -166,7 +166,13 @@ impl Store {
             let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
                 return Ok(None);
             };
-            if d.state != DeliveryState::Sending {
+            // An answered call is `sent` while it goes on, and still in flight.
+            let in_flight = match d.state {
+                DeliveryState::Sending => true,
+                DeliveryState::Sent => tx.get(in_flight_key(r))?.is_some(),
+                _ => false,
+            };
+            if !in_flight {
                 return Ok(None);
             }
             tx.remove(in_flight_key(r))?;
@@ -206,9 +212,8 @@ impl Store {
             if !matches!(d.state, DeliveryState::Sending | DeliveryState::Sent) {
                 return Ok(None);
             }
-            if d.state == DeliveryState::Sending {
-                tx.remove(in_flight_key(r))?;
-            }
+            // A call heard to the end settles while it goes on.
+            tx.remove(in_flight_key(r))?;
             match result {
                 Ok(()) => d.state = DeliveryState::Delivered,
                 Err(reason) => {
@@ -221,8 +226,24 @@ impl Store {
         })
     }
 
-    /// After a crash: every delivery left in `sending` is queued again, due
-    /// now. Returns how many.
+    /// A call was answered: `sending` becomes `sent`, and stays in flight
+    /// until the call is over, so a crash during it calls again.
+    pub fn call_answered(&self, r: DeliveryRef, now: OffsetDateTime) -> Result<Option<Delivery>> {
+        update_recipient(self, r.org, r.alert, r.recipient, |rec, _| {
+            let Some(d) = rec.deliveries.iter_mut().find(|d| d.id == r.delivery) else {
+                return Ok(None);
+            };
+            if d.state != DeliveryState::Sending {
+                return Ok(None);
+            }
+            d.state = DeliveryState::Sent;
+            d.updated_at = now;
+            Ok(Some(d.clone()))
+        })
+    }
+
+    /// After a crash: every delivery left in flight (`sending`, or a call
+    /// answered and not yet over) is queued again, due now. Returns how many.
     pub fn requeue_in_flight(&self, now: OffsetDateTime) -> Result<usize> {
         let prefix = keys::kind_prefix(Id::SYSTEM, Kind::InFlight);
         let refs: Vec<DeliveryRef> = self

@@ -6,6 +6,13 @@
 //! durably; only then are they deleted from the modem. Messages found in
 //! storage at start-up or at the periodic sweep go the same way, so a restart
 //! between `+CMTI` and the read loses nothing.
+//!
+//! A modem whose profile has a `[voice]` table also places robot calls and
+//! answers members calling in (see [`call`]); one call at a time.
+
+mod call;
+
+pub use call::{CallEvents, CallProgress, CallRequest, Keyed, Recording};
 
 use super::pdu::{self, Incoming, SubmitOptions};
 use super::profile::ModemProfile;
@@ -16,6 +23,7 @@ use crate::hw::serial::SerialLink;
 use crate::hw::status::{DeviceStatus, StatusCell};
 pub use crate::hw::{FailureClass, SendFailure};
 use crate::secret::Secret;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,20 +62,45 @@ pub struct SmsRequest {
     pub tag: Option<String>,
 }
 
-type Queued = device::Queued<SmsRequest>;
+/// What a modem is asked to do.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Sms(SmsRequest),
+    Call(CallRequest),
+    /// Delete the spoken messages whose names start with this (an alert's,
+    /// once it closed).
+    Forget(String),
+}
+
+type Queued = device::Queued<Request>;
 
 /// A running modem, as the rest of the appliance sees it.
 #[derive(Clone)]
 pub struct ModemHandle {
     pub name: String,
     pub per_minute: u32,
-    line: device::Line<SmsRequest>,
+    /// The modem places robot calls (its profile can, and it is not kept
+    /// for SMS only).
+    pub voice: bool,
+    line: device::Line<Request>,
 }
 
 impl ModemHandle {
     /// Queues a message and waits for the modem's answer.
     pub async fn send(&self, request: SmsRequest) -> Result<Vec<u8>, SendFailure> {
-        self.line.send(request).await
+        self.line.send(Request::Sms(request)).await
+    }
+
+    /// Places a call and waits until it is over: `Ok` once it was answered,
+    /// else why not (`busy`, `no answer`, `rejected`, `unreachable`, or a
+    /// modem error).
+    pub async fn call(&self, request: CallRequest) -> Result<Vec<u8>, SendFailure> {
+        self.line.send(Request::Call(request)).await
+    }
+
+    /// Deletes an alert's spoken messages from the modem.
+    pub async fn forget(&self, prefix: &str) {
+        let _ = self.line.send(Request::Forget(prefix.to_owned())).await;
     }
 
     pub fn waiting(&self) -> usize {
@@ -89,6 +122,8 @@ pub struct ModemSpec {
     pub baud: u32,
     pub sim_pin: Option<Secret>,
     pub profile: ModemProfile,
+    /// Places calls when the profile can; `false` keeps it for SMS.
+    pub voice: bool,
     /// Stamps the modem's status and what it receives.
     pub clock: SharedClock,
 }
@@ -97,6 +132,7 @@ pub struct ModemSpec {
 pub fn start(
     spec: ModemSpec,
     events: Arc<dyn SmsEvents>,
+    calls: Arc<dyn CallEvents>,
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<ModemHandle> {
     let (queue, requests) = mpsc::channel(QUEUE_DEPTH);
@@ -104,6 +140,7 @@ pub fn start(
     let handle = ModemHandle {
         name: spec.name.clone(),
         per_minute: spec.profile.per_minute,
+        voice: spec.voice && spec.profile.voice.is_some(),
         line: device::Line::new(queue, status.clone()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -115,12 +152,16 @@ pub fn start(
             let mut driver = Driver {
                 spec,
                 events,
+                calls,
                 requests,
                 status,
                 stop,
                 reference: 0,
                 next_send: tokio::time::Instant::now(),
                 avg_send_ms: None,
+                avg_call_ms: None,
+                uploaded: HashSet::new(),
+                last_caller: None,
             };
             runtime.block_on(device::supervise(&mut driver));
         })?;
@@ -130,6 +171,7 @@ pub fn start(
 struct Driver {
     spec: ModemSpec,
     events: Arc<dyn SmsEvents>,
+    calls: Arc<dyn CallEvents>,
     requests: mpsc::Receiver<Queued>,
     status: StatusCell,
     stop: watch::Receiver<bool>,
@@ -138,10 +180,17 @@ struct Driver {
     /// The SIM's rate limit: no part goes out before this.
     next_send: tokio::time::Instant,
     avg_send_ms: Option<f64>,
+    avg_call_ms: Option<f64>,
+    /// Spoken messages on the modem's flash. Forgotten with the driver: a
+    /// file found again is replaced, since a crash may have cut it short.
+    uploaded: HashSet<String>,
+    /// The last caller answered or turned down, and when: a call coming in
+    /// is announced several times (call state, `RING` with `+CLIP`).
+    last_caller: Option<(String, tokio::time::Instant)>,
 }
 
 impl device::Supervised for Driver {
-    type Request = SmsRequest;
+    type Request = Request;
     const KIND: &'static str = "modem";
 
     fn name(&self) -> &str {
@@ -164,7 +213,17 @@ impl device::Supervised for Driver {
         )
     }
     fn urc_table(&self) -> UrcTable {
-        UrcTable::new(&self.spec.profile.urcs, &[])
+        let mut urcs = self.spec.profile.urcs.clone();
+        if let Some(voice) = &self.spec.profile.voice {
+            urcs.extend([
+                voice.call_state.clone(),
+                voice.key.clone(),
+                voice.played.clone(),
+                "BUSY".to_owned(),
+                "NO ANSWER".to_owned(),
+            ]);
+        }
+        UrcTable::new(&urcs, &[])
     }
     async fn initialise(&mut self, at: &mut AtEngine) -> Result<(), Interrupted> {
         Driver::initialise(self, at).await
@@ -236,6 +295,7 @@ impl Driver {
                 e => Interrupted::Hung(format!("initialisation failed: {e}")),
             })?;
         }
+        self.initialise_voice(at).await?;
         self.check_network(at).await?;
         self.sweep(at).await?;
         Ok(())
@@ -387,8 +447,17 @@ impl Driver {
                     Err(e) => return e.into(),
                 },
                 queued = self.requests.recv() => {
-                    let Some(queued) = queued else { return Interrupted::Stop };
-                    if let Err(stop) = self.send(at, queued).await {
+                    let Some(Queued { request, reply }) = queued else { return Interrupted::Stop };
+                    let served = match request {
+                        Request::Sms(request) => self.send(at, request, reply).await,
+                        Request::Call(request) => self.call(at, request, reply).await,
+                        Request::Forget(prefix) => {
+                            let forgotten = self.forget(at, &prefix).await;
+                            let _ = reply.send(Ok(Vec::new()));
+                            forgotten
+                        }
+                    };
+                    if let Err(stop) = served {
                         return stop;
                     }
                 }
@@ -407,8 +476,12 @@ impl Driver {
         }
     }
 
-    async fn send(&mut self, at: &mut AtEngine, queued: Queued) -> Result<(), Interrupted> {
-        let Queued { request, reply } = queued;
+    async fn send(
+        &mut self,
+        at: &mut AtEngine,
+        request: SmsRequest,
+        reply: tokio::sync::oneshot::Sender<Result<Vec<u8>, SendFailure>>,
+    ) -> Result<(), Interrupted> {
         let options = SubmitOptions {
             status_report: request.status_report,
             validity_minutes: Some(self.spec.profile.validity_minutes),
@@ -496,6 +569,18 @@ impl Driver {
     }
 
     async fn on_urc(
+        &mut self,
+        at: &mut AtEngine,
+        urc: crate::hw::at::Urc,
+    ) -> Result<(), Interrupted> {
+        if self.on_call_urc(at, &urc.line).await? {
+            return Ok(());
+        }
+        self.on_message_urc(at, urc).await
+    }
+
+    /// What a modem says about messages, registration and itself.
+    async fn on_message_urc(
         &mut self,
         at: &mut AtEngine,
         urc: crate::hw::at::Urc,
