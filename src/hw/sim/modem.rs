@@ -6,7 +6,9 @@
 //! arrive while a send is in the air, and on demand the faults real hardware
 //! shows: network refusals, hung firmware, a USB unplug, a busy SIM and noise.
 //! It also places voice calls (`ATD`, ccinfo URCs, key detection, files on its
-//! flash played into the call) to far ends whose behaviour tests choose.
+//! flash played into the call) to far ends whose behaviour tests choose, and
+//! rings for calls coming in (`RING`, `+CLIP`, `ATA`) from callers tests
+//! script the same way.
 //!
 //! The pty, the thread, replugs, hangs and noise are the shell's; the handle
 //! reads the sent log and storage under a mutex.
@@ -36,6 +38,9 @@ const NOISE_TAIL: &[u8] = b"\r\n^RSSI: 12\r\n\r\n+QIND: \"csq\",20,99\r\n\r\n+QI
 const DIAL_TIME: Duration = Duration::from_millis(300);
 /// A busy far end: `BUSY` after this much alerting.
 const BUSY_AFTER: Duration = Duration::from_secs(1);
+/// The EC25 repeats `RING` while a call comes in, as often as its RI settings
+/// say; 2 s is close to what it does and keeps tests short.
+const RING_INTERVAL: Duration = Duration::from_secs(2);
 /// `AT+QFUPL` waits this long for the next byte unless told otherwise.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// Larger uploads are refused: the flash is small and tests never need more.
@@ -150,14 +155,34 @@ pub enum Callee {
     Rejects { after: Duration },
 }
 
+/// How a member calling the modem behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Keys pressed, each at its time after the modem answers: `0`-`9`, `*`,
+    /// `#`, `A`-`D`.
+    pub keys: Vec<(Duration, char)>,
+    /// Hangs up this long after the answer; `None` waits for the modem.
+    pub hang_up: Option<Duration>,
+    /// Stops ringing if the modem has not answered by then.
+    pub gives_up_after: Duration,
+}
+
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallOutcome {
-    /// The far end hung up after answering: `NO CARRIER`.
+    /// The far end (the callee, or the caller of a call coming in) hung up
+    /// after the answer: `NO CARRIER`.
     HungUpByCallee,
-    /// `ATH` or `AT+CHUP`.
+    /// `ATH` or `AT+CHUP` after the answer, or before an outgoing call was
+    /// answered.
     HungUpByModem,
+    /// `ATH` or `AT+CHUP` turned down a call coming in while it rang.
+    RejectedByModem,
+    /// The far end was busy; for a call coming in, the modem was already in
+    /// a call and never heard of it.
     Busy,
+    /// Nobody answered: the called number rang out (`NO ANSWER`), or the
+    /// caller of a call coming in gave up first (`NO CARRIER`).
     NoAnswer,
     Rejected,
     /// A reboot, a hang or an unplug ended it without a word.
@@ -185,10 +210,14 @@ pub struct KeyPress {
     pub reported: bool,
 }
 
-/// A call the modem placed, as the network saw it.
+/// A call the modem placed or was offered, as the network saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
+    /// The number called, or the caller's.
     pub number: String,
+    /// A member called the modem (mobile terminated).
+    pub incoming: bool,
+    /// When the modem dialled, or when a call coming in reached it.
     pub dialled: Instant,
     pub answered: Option<Instant>,
     pub ended: Option<Instant>,
@@ -207,6 +236,10 @@ enum Control {
         parts: Vec<u8>,
     },
     Fault(Fault),
+    CallIn {
+        from: String,
+        caller: Caller,
+    },
 }
 
 struct Stored {
@@ -289,7 +322,15 @@ impl SimModem {
         lock(&self.shared).callees.insert(number.to_owned(), callee);
     }
 
-    /// Every call placed, in order, the current one included.
+    /// A member calls the modem from `from`: it rings until the driver
+    /// answers with `ATA` or turns the call down, or the caller gives up. A
+    /// modem already in a call never hears of it (recorded as `Busy`).
+    pub fn call_in(&self, from: &str, caller: Caller) {
+        let from = from.to_owned();
+        self.shell.send(Control::CallIn { from, caller });
+    }
+
+    /// Every call placed or offered, in order, the current one included.
     pub fn calls(&self) -> Vec<CallRecord> {
         lock(&self.shared).calls.clone()
     }
@@ -320,6 +361,8 @@ struct Settings {
     cmgf: u8,
     /// `AT+CPMS` put mem1 on "SR": reads and deletes go to the status reports.
     read_sr: bool,
+    /// `AT+CLIP=1`: each `RING` is followed by the caller's number.
+    clip: bool,
 }
 
 impl Default for Settings {
@@ -333,6 +376,7 @@ impl Default for Settings {
             cfun: 1,
             cmgf: 0,
             read_sr: false,
+            clip: false,
         }
     }
 }
@@ -360,6 +404,8 @@ struct InFlight {
 enum Event {
     Alerting,
     Answer,
+    /// A call coming in rings again.
+    Ring,
     Key(char),
     End(CallOutcome),
     PlaybackDone,
@@ -371,11 +417,18 @@ struct Playing {
     length: Duration,
 }
 
+/// Who is at the other end of a call: the callee of an outgoing call or the
+/// caller of an incoming one.
+enum FarEnd {
+    Callee(Callee),
+    Caller(Caller),
+}
+
 struct Call {
     number: String,
-    /// `AT+CLCC` state: 2 dialing, 3 alerting, 0 active.
+    /// `AT+CLCC` state: 2 dialing, 3 alerting, 4 incoming, 0 active.
     state: u8,
-    callee: Callee,
+    far: FarEnd,
     /// Index of its record in the shared call log.
     record: usize,
     events: Vec<(Instant, Event)>,
@@ -383,14 +436,39 @@ struct Call {
 }
 
 impl Call {
-    /// The `AT+CLCC` fields after the direction.
+    /// The `+CLCC` and ccinfo fields, from the call's id on.
     fn fields(&self, state: u8) -> String {
-        let kind = if self.number.starts_with('+') {
-            145
-        } else {
-            129
-        };
-        format!("1,0,{state},0,0,\"{}\",{kind}", self.number)
+        let kind = address_type(&self.number);
+        let dir = u8::from(self.incoming());
+        format!("1,{dir},{state},0,0,\"{}\",{kind}", self.number)
+    }
+
+    fn incoming(&self) -> bool {
+        matches!(self.far, FarEnd::Caller(_))
+    }
+
+    /// What the far end does once the call is answered: keys and a hang-up.
+    fn after_answer(&self) -> (&[(Duration, char)], Option<Duration>) {
+        match &self.far {
+            FarEnd::Callee(Callee::Answers { keys, hang_up, .. }) => (keys, *hang_up),
+            FarEnd::Caller(caller) => (&caller.keys, caller.hang_up),
+            FarEnd::Callee(_) => (&[], None),
+        }
+    }
+
+    /// The call is active from `at`: the far end's keys and hang-up count
+    /// from it. Returns the ccinfo the driver may be told.
+    fn connect(&mut self, at: Instant, shared: &Mutex<Shared>) -> String {
+        self.state = 0;
+        let (keys, hang_up) = self.after_answer();
+        let keys = keys.iter().map(|(t, k)| (at + *t, Event::Key(*k)));
+        let end = hang_up.map(|t| (at + t, Event::End(CallOutcome::HungUpByCallee)));
+        let events: Vec<_> = keys.chain(end).collect();
+        self.events.extend(events);
+        if let Some(record) = lock(shared).calls.get_mut(self.record) {
+            record.answered = Some(at);
+        }
+        ccinfo(self, 0)
     }
 
     fn next_due(&self, now: Instant) -> Option<usize> {
@@ -445,6 +523,7 @@ enum Final {
     Cms(u16),
     Prompt,
     Connect,
+    NoCarrier,
 }
 
 /// The EC25's command set; the port side is the shell's.
@@ -475,6 +554,7 @@ impl CommandSet for Modem {
         match message {
             Control::Sms { from, text, parts } => self.deliver(&from, &text, &parts),
             Control::Fault(fault) => return self.apply(fault),
+            Control::CallIn { from, caller } => self.ring(from, caller),
         }
         None
     }
@@ -760,6 +840,7 @@ impl Modem {
             Final::Cms(code) => self.say(&format!("\r\n+CMS ERROR: {code}\r\n")),
             Final::Prompt => self.say("\r\n> "),
             Final::Connect => self.say("\r\nCONNECT\r\n"),
+            Final::NoCarrier => self.say("\r\nNO CARRIER\r\n"),
         }
     }
 
@@ -769,6 +850,10 @@ impl Modem {
         // A dial string runs to the end of the line: its `+` is no extended command.
         if let Some(dial) = rest.strip_prefix('D') {
             return self.dial(dial);
+        }
+        // V.250: whatever follows `A` on the line is ignored.
+        if rest.starts_with('A') {
+            return self.answer();
         }
         let mut hang_up = false;
         let (settings, port) = (&mut self.v.settings, &mut self.port);
@@ -860,6 +945,13 @@ impl Modem {
                 info.push(format!("{name}: {n},{}", u8::from(s.cfun == 1)));
             }
             ("+CHUP", Op::Exec) => self.hang_up(),
+            ("+CLIP", Op::Set(a)) => match arg(&a, 0) {
+                Some(n @ 0..=1) => s.clip = n == 1,
+                _ => return Final::Error,
+            },
+            // The network provisions CLIP for every subscriber it simulates.
+            ("+CLIP", Op::Read) => info.push(format!("+CLIP: {},1", u8::from(s.clip))),
+            ("+CLIP", Op::Test) => info.push("+CLIP: (0,1)".to_owned()),
             ("+CLCC", Op::Exec) => {
                 if let Some(call) = &self.v.call {
                     info.push(format!("+CLCC: {}", call.fields(call.state)));
@@ -1057,6 +1149,7 @@ impl Modem {
             .unwrap_or(Callee::NoAnswer);
         shared.calls.push(CallRecord {
             number: number.to_owned(),
+            incoming: false,
             dialled: now,
             answered: None,
             ended: None,
@@ -1070,7 +1163,7 @@ impl Modem {
         let call = Call {
             number: number.to_owned(),
             state: 2,
-            callee,
+            far: FarEnd::Callee(callee),
             record,
             events: vec![(now + DIAL_TIME, Event::Alerting)],
             playing: None,
@@ -1083,9 +1176,74 @@ impl Modem {
     }
 
     /// `ATH` and `AT+CHUP`: `OK` with or without a call; the driver hung up,
-    /// so no `NO CARRIER`.
+    /// so no `NO CARRIER`. A call coming in that still rings is turned down.
     fn hang_up(&mut self) {
-        self.end_call(CallOutcome::HungUpByModem, Instant::now());
+        let ringing = self.v.call.as_ref().is_some_and(|c| c.state == 4);
+        let outcome = if ringing {
+            CallOutcome::RejectedByModem
+        } else {
+            CallOutcome::HungUpByModem
+        };
+        self.end_call(outcome, Instant::now());
+    }
+
+    /// A member calls in: ccinfo 4 and the first `RING` at once, more `RING`s
+    /// until the answer or the caller gives up.
+    fn ring(&mut self, from: String, caller: Caller) {
+        let now = Instant::now();
+        let mut shared = lock(&self.shared);
+        let busy = self.v.call.is_some();
+        shared.calls.push(CallRecord {
+            number: from.clone(),
+            incoming: true,
+            dialled: now,
+            answered: None,
+            ended: busy.then_some(now),
+            outcome: busy.then_some(CallOutcome::Busy),
+            played: Vec::new(),
+            keys: Vec::new(),
+        });
+        let record = shared.calls.len() - 1;
+        drop(shared);
+        if busy {
+            // Without call waiting the network tells the caller the line is
+            // busy; the modem sees nothing.
+            tracing::debug!(%from, "sim modem in a call: the caller hears busy");
+            return;
+        }
+        tracing::debug!(%from, ?caller, "sim modem rings");
+        let give_up = (
+            now + caller.gives_up_after,
+            Event::End(CallOutcome::NoAnswer),
+        );
+        let call = Call {
+            number: from,
+            state: 4,
+            far: FarEnd::Caller(caller),
+            record,
+            events: vec![(now, Event::Ring), give_up],
+            playing: None,
+        };
+        if self.v.ccinfo {
+            self.urc(&ccinfo(&call, 4));
+        }
+        self.v.call = Some(call);
+    }
+
+    /// `ATA`: `OK` and the call is active; `NO CARRIER` if nothing rings.
+    fn answer(&mut self) -> Final {
+        let now = Instant::now();
+        let Some(call) = self.v.call.as_mut().filter(|c| c.state == 4) else {
+            return Final::NoCarrier;
+        };
+        // The caller no longer gives up and the ringing stops.
+        call.events
+            .retain(|(_, e)| !matches!(e, Event::Ring | Event::End(_)));
+        let text = call.connect(now, &self.shared);
+        if self.v.ccinfo {
+            self.v.after_result.push(text);
+        }
+        Final::Ok
     }
 
     /// Ends the call, if any, and tells the driver what `outcome` tells it.
@@ -1103,7 +1261,7 @@ impl Modem {
         let released = ccinfo(&call, 7);
         let code = match outcome {
             CallOutcome::Dropped => return,
-            CallOutcome::HungUpByModem => {
+            CallOutcome::HungUpByModem | CallOutcome::RejectedByModem => {
                 if self.v.ccinfo {
                     self.v.after_result.push(released);
                 }
@@ -1111,6 +1269,8 @@ impl Modem {
             }
             CallOutcome::HungUpByCallee | CallOutcome::Rejected => "NO CARRIER",
             CallOutcome::Busy => "BUSY",
+            // The caller hung up before the answer, as far as the modem knows.
+            CallOutcome::NoAnswer if call.incoming() => "NO CARRIER",
             CallOutcome::NoAnswer => "NO ANSWER",
         };
         if self.v.ccinfo {
@@ -1143,10 +1303,12 @@ impl Modem {
         match event {
             Event::Alerting => {
                 call.state = 3;
-                let next = match &call.callee {
-                    Callee::Answers { after, .. } if *after < ring_time => (*after, Event::Answer),
-                    Callee::Busy => (BUSY_AFTER, Event::End(CallOutcome::Busy)),
-                    Callee::Rejects { after } if *after < ring_time => {
+                let next = match &call.far {
+                    FarEnd::Callee(Callee::Answers { after, .. }) if *after < ring_time => {
+                        (*after, Event::Answer)
+                    }
+                    FarEnd::Callee(Callee::Busy) => (BUSY_AFTER, Event::End(CallOutcome::Busy)),
+                    FarEnd::Callee(Callee::Rejects { after }) if *after < ring_time => {
                         (*after, Event::End(CallOutcome::Rejected))
                     }
                     _ => (ring_time, Event::End(CallOutcome::NoAnswer)),
@@ -1158,18 +1320,20 @@ impl Modem {
                 }
             }
             Event::Answer => {
-                call.state = 0;
-                if let Callee::Answers { keys, hang_up, .. } = &call.callee {
-                    let keys = keys.iter().map(|(t, k)| (at + *t, Event::Key(*k)));
-                    let end = hang_up.map(|t| (at + t, Event::End(CallOutcome::HungUpByCallee)));
-                    call.events.extend(keys.chain(end).collect::<Vec<_>>());
-                }
-                if let Some(record) = lock(&self.shared).calls.get_mut(call.record) {
-                    record.answered = Some(at);
-                }
-                let text = ccinfo(call, 0);
+                let text = call.connect(at, &self.shared);
                 if self.v.ccinfo {
                     self.urc(&text);
+                }
+            }
+            Event::Ring => {
+                call.events.push((at + RING_INTERVAL, Event::Ring));
+                let clip = self.v.settings.clip.then(|| {
+                    let kind = address_type(&call.number);
+                    format!("+CLIP: \"{}\",{kind},\"\",,\"\",0", call.number)
+                });
+                self.urc("RING");
+                if let Some(clip) = clip {
+                    self.urc(&clip);
                 }
             }
             Event::Key(key) => {
@@ -1290,7 +1454,16 @@ impl Modem {
     }
 }
 
-/// `+QIND: "ccinfo",...` for `call` in `state` (7: released).
+/// The `<type>` of `+CLCC`, ccinfo and `+CLIP`: international with a `+`.
+fn address_type(number: &str) -> u8 {
+    if number.starts_with('+') {
+        145
+    } else {
+        129
+    }
+}
+
+/// `+QIND: "ccinfo",...` for `call` in `state` (4: incoming, 7: released).
 fn ccinfo(call: &Call, state: u8) -> String {
     format!("+QIND: \"ccinfo\",{}", call.fields(state))
 }

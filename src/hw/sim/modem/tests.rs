@@ -301,8 +301,28 @@ fn sim_busy_and_garbage() {
 }
 
 fn ccinfo(number: &str, state: u8) -> String {
+    ccinfo_dir(0, number, state)
+}
+
+/// ccinfo of a call coming in (direction 1, mobile terminated).
+fn ccinfo_in(number: &str, state: u8) -> String {
+    ccinfo_dir(1, number, state)
+}
+
+fn ccinfo_dir(dir: u8, number: &str, state: u8) -> String {
     let kind = if number.starts_with('+') { 145 } else { 129 };
-    format!("\r\n+QIND: \"ccinfo\",1,0,{state},0,0,\"{number}\",{kind}\r\n")
+    format!("\r\n+QIND: \"ccinfo\",1,{dir},{state},0,0,\"{number}\",{kind}\r\n")
+}
+
+fn caller(keys: &[(u64, char)], hang_up_ms: Option<u64>, gives_up_ms: u64) -> Caller {
+    Caller {
+        keys: keys
+            .iter()
+            .map(|(ms, key)| (Duration::from_millis(*ms), *key))
+            .collect(),
+        hang_up: hang_up_ms.map(Duration::from_millis),
+        gives_up_after: Duration::from_millis(gives_up_ms),
+    }
 }
 
 fn answers(after_ms: u64, keys: &[(u64, char)], hang_up_ms: Option<u64>) -> Callee {
@@ -711,5 +731,190 @@ fn reboot_ends_the_call_and_key_detection() {
     assert_eq!(
         modem.calls().pop().unwrap().outcome,
         Some(CallOutcome::Dropped)
+    );
+}
+
+#[test]
+fn incoming_call_answered_with_keys_and_playback() {
+    let (modem, mut port) = start("call-in");
+    echo_off(&mut port);
+    assert_eq!(
+        command(&mut port, "ATA\r", "NO CARRIER\r\n"),
+        "\r\nNO CARRIER\r\n"
+    );
+    upload(&mut port, "hello.wav", &wav(8000, 800));
+    command(
+        &mut port,
+        "AT+QINDCFG=\"ccinfo\",1;+CLIP=1;+QTONEDET=1\r",
+        "OK\r\n",
+    );
+    let number = "+358401000010";
+    modem.call_in(
+        number,
+        caller(&[(500, '1'), (600, '#')], Some(1000), 10_000),
+    );
+    assert_eq!(
+        expect(&mut port, "\",0\r\n"),
+        format!(
+            "{}\r\nRING\r\n\r\n+CLIP: \"{number}\",145,\"\",,\"\",0\r\n",
+            ccinfo_in(number, 4)
+        )
+    );
+    assert_eq!(
+        command(&mut port, "AT+CLCC\r", "OK\r\n"),
+        format!("\r\n+CLCC: 1,1,4,0,0,\"{number}\",145\r\n\r\nOK\r\n")
+    );
+    // One call at a time, and nothing plays before the answer.
+    assert_eq!(
+        command(&mut port, "ATD0401000011;\r", "\r\n"),
+        "\r\n+CME ERROR: 3\r\n"
+    );
+    let play = "AT+QPSND=1,\"hello.wav\",0,1,1\r";
+    assert_eq!(command(&mut port, play, "\r\n"), "\r\n+CME ERROR: 3\r\n");
+
+    let answered = Instant::now();
+    assert_eq!(
+        command(&mut port, "ATA\r", &ccinfo_in(number, 0)),
+        format!("\r\nOK\r\n{}", ccinfo_in(number, 0))
+    );
+    assert_eq!(
+        command(&mut port, play, "+QPSND: 0\r\n"),
+        "\r\nOK\r\n\r\n+QPSND: 0\r\n"
+    );
+    // The caller presses keys and hangs up; no RING after the answer.
+    assert_eq!(
+        expect(&mut port, "NO CARRIER\r\n"),
+        format!(
+            "\r\n+QTONEDET: 49\r\n\r\n+QTONEDET: 35\r\n{}\r\nNO CARRIER\r\n",
+            ccinfo_in(number, 7)
+        )
+    );
+    assert!(answered.elapsed() >= Duration::from_millis(1000));
+    assert_eq!(
+        command(&mut port, "ATA\r", "NO CARRIER\r\n"),
+        "\r\nNO CARRIER\r\n"
+    );
+
+    let calls = modem.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert!(call.incoming);
+    assert_eq!(call.number, number);
+    assert_eq!(call.outcome, Some(CallOutcome::HungUpByCallee));
+    let keys: Vec<(char, bool)> = call.keys.iter().map(|k| (k.key, k.reported)).collect();
+    assert_eq!(keys, [('1', true), ('#', true)]);
+    let answered = call.answered.unwrap();
+    assert!(call.keys[0].at - answered >= Duration::from_millis(500));
+    assert!(call.ended.unwrap() - answered >= Duration::from_millis(1000));
+    let played: Vec<_> = call
+        .played
+        .iter()
+        .map(|p| (p.file.as_str(), p.complete))
+        .collect();
+    assert_eq!(played, [("hello.wav", true)]);
+}
+
+#[test]
+fn incoming_call_the_caller_abandons() {
+    let (modem, mut port) = start("call-in-abandoned");
+    echo_off(&mut port);
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n");
+    let number = "0401000012";
+    let started = Instant::now();
+    modem.call_in(number, caller(&[(100, '5')], None, 2500));
+    // RING at once and again 2 s later; ccinfo 7 and NO CARRIER at 2.5 s.
+    assert_eq!(
+        expect(&mut port, "NO CARRIER\r\n"),
+        format!(
+            "{}\r\nRING\r\n\r\nRING\r\n{}\r\nNO CARRIER\r\n",
+            ccinfo_in(number, 4),
+            ccinfo_in(number, 7)
+        )
+    );
+    assert!(started.elapsed() >= Duration::from_millis(2500));
+    assert_eq!(
+        command(&mut port, "ATA\r", "NO CARRIER\r\n"),
+        "\r\nNO CARRIER\r\n"
+    );
+    let call = modem.calls().pop().unwrap();
+    assert!(call.incoming);
+    assert_eq!(call.outcome, Some(CallOutcome::NoAnswer));
+    assert!(call.answered.is_none() && call.keys.is_empty());
+}
+
+#[test]
+fn hang_up_rejects_a_ringing_call() {
+    let (modem, mut port) = start("call-in-rejected");
+    echo_off(&mut port);
+    command(&mut port, "AT+QINDCFG=\"ccinfo\",1\r", "OK\r\n");
+    let number = "+358401000013";
+    for hang_up in ["ATH\r", "AT+CHUP\r"] {
+        modem.call_in(number, caller(&[], None, 10_000));
+        expect(&mut port, "RING\r\n");
+        assert_eq!(
+            command(&mut port, hang_up, &ccinfo_in(number, 7)),
+            format!("\r\nOK\r\n{}", ccinfo_in(number, 7))
+        );
+    }
+    // Neither NO CARRIER nor another RING.
+    assert!(collect(&mut port, Duration::from_millis(2300)).is_empty());
+    // A call coming in while the modem is in one never reaches it.
+    let callee = "0401000014";
+    modem.set_callee(callee, answers(100, &[], None));
+    command(&mut port, &format!("ATD{callee};\r"), &ccinfo(callee, 0));
+    modem.call_in(number, caller(&[], None, 10_000));
+    assert!(collect(&mut port, Duration::from_millis(300)).is_empty());
+    command(&mut port, "ATH\r", "OK\r\n");
+    let outcomes: Vec<_> = modem
+        .calls()
+        .iter()
+        .map(|c| (c.incoming, c.outcome, c.answered.is_some()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (true, Some(CallOutcome::RejectedByModem), false),
+            (true, Some(CallOutcome::RejectedByModem), false),
+            (false, Some(CallOutcome::HungUpByModem), true),
+            (true, Some(CallOutcome::Busy), false),
+        ]
+    );
+}
+
+#[test]
+fn clip_only_when_enabled() {
+    let (modem, mut port) = start("clip");
+    echo_off(&mut port);
+    assert_eq!(
+        command(&mut port, "AT+CLIP?\r", "OK\r\n"),
+        "\r\n+CLIP: 0,1\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        command(&mut port, "AT+CLIP=?\r", "OK\r\n"),
+        "\r\n+CLIP: (0,1)\r\n\r\nOK\r\n"
+    );
+    assert_eq!(command(&mut port, "AT+CLIP=2\r", "\r\n"), "\r\nERROR\r\n");
+    let number = "0401000015";
+    modem.call_in(number, caller(&[], None, 10_000));
+    assert_eq!(expect(&mut port, "RING\r\n"), "\r\nRING\r\n");
+    // Turned on while it rings: the next RING brings the number.
+    command(&mut port, "AT+CLIP=1\r", "OK\r\n");
+    assert_eq!(
+        expect(&mut port, "\",0\r\n"),
+        format!("\r\nRING\r\n\r\n+CLIP: \"{number}\",129,\"\",,\"\",0\r\n")
+    );
+    assert_eq!(
+        command(&mut port, "AT+CLIP?\r", "OK\r\n"),
+        "\r\n+CLIP: 1,1\r\n\r\nOK\r\n"
+    );
+    command(&mut port, "ATH\r", "OK\r\n");
+    // A reboot forgets it.
+    command(&mut port, "AT+CFUN=1,1\r", "OK\r\n");
+    port.write_all(b"AT\r").unwrap();
+    expect(&mut port, "+QIND: SMS DONE\r\n");
+    echo_off(&mut port);
+    assert_eq!(
+        command(&mut port, "AT+CLIP?\r", "OK\r\n"),
+        "\r\n+CLIP: 0,1\r\n\r\nOK\r\n"
     );
 }
