@@ -1,7 +1,8 @@
 //! Escalation timers, kept in the store by due time so they survive restarts.
 //!
 //! - `NextChannel`: a recipient who has not answered is tried on their next
-//!   channel (app → SMS → voice, in their order).
+//!   channel (app → SMS → voice, in their order), when the policy's time
+//!   is up or at once when a delivery fails for good.
 //! - `GroupShortfall`: with fewer "coming" answers than wanted, more groups
 //!   are alerted, up to the policy's number of rounds.
 //!
@@ -20,6 +21,61 @@ use time::OffsetDateTime;
 #[derive(Debug, Default)]
 pub struct TimerOutcome {
     pub app: Vec<super::AppNotice>,
+}
+
+/// A delivery failed for good: when the alert escalates from channel to
+/// channel, the recipient's next channel is due now rather than when the
+/// policy's time is up. `true` when a step was set.
+pub fn escalate_failed(
+    store: &Store,
+    r: crate::store::DeliveryRef,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let org = store.org(r.org);
+    let Some(alert) = org.alert(r.alert)? else {
+        return Ok(false);
+    };
+    let by_channel = alert
+        .escalation
+        .as_ref()
+        .is_some_and(|e| e.next_channel_after_seconds.is_some());
+    if alert.state != AlertState::Active || !by_channel {
+        return Ok(false);
+    }
+    let Some(recipient) = org.recipient(alert.id, r.recipient)? else {
+        return Ok(false);
+    };
+    let failed = recipient
+        .deliveries
+        .iter()
+        .find(|d| d.id == r.delivery)
+        .map(|d| d.channel);
+    let latest = recipient
+        .channels_used
+        .checked_sub(1)
+        .and_then(|i| recipient.channels.get(i))
+        .copied();
+    // Only the channel in use now moves on: an earlier channel failing
+    // late changes nothing.
+    if recipient.response.is_some()
+        || recipient.channels_used >= recipient.channels.len()
+        || failed.is_none()
+        || failed != latest
+    {
+        return Ok(false);
+    }
+    let batch = NewAlertBatch {
+        timers: vec![(
+            now,
+            TimerAction::NextChannel {
+                recipient: recipient.id,
+                step: Some(recipient.channels_used),
+            },
+        )],
+        ..NewAlertBatch::default()
+    };
+    org.extend_alert(alert.id, &batch, None)?;
+    Ok(true)
 }
 
 /// Applies one due timer.
@@ -43,12 +99,13 @@ pub fn handle_timer(
     };
     let mut batch = NewAlertBatch::default();
     match &timer.action {
-        TimerAction::NextChannel { recipient } => {
+        TimerAction::NextChannel { recipient, step } => {
             let Some(mut r) = org.recipient(alert.id, *recipient)? else {
                 store.complete_timer(timer)?;
                 return Ok(TimerOutcome::default());
             };
-            if r.response.is_some() {
+            let taken = step.is_some_and(|s| s != r.channels_used);
+            if r.response.is_some() || taken {
                 store.complete_timer(timer)?;
                 return Ok(TimerOutcome::default());
             }

@@ -241,6 +241,7 @@ pub(crate) fn reach(
             now + seconds(after),
             TimerAction::NextChannel {
                 recipient: recipient.id,
+                step: Some(recipient.channels_used),
             },
         ));
     }

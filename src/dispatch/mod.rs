@@ -11,7 +11,7 @@ use crate::alerts::Engine;
 use crate::channels::{Channel, Job, Outcome, Retries};
 use crate::clock::SharedClock;
 use crate::live::{Hub, Wake};
-use crate::store::{blocking, DeliveryRef, SendOutcome, Store, StoreError};
+use crate::store::{blocking, DeliveryRef, DeliveryState, SendOutcome, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -191,8 +191,16 @@ impl Dispatcher {
                 tracing::info!(channel = name, delivery = %r.delivery, outcome = ?result, "delivery handed over");
             }
         }
-        let store = self.store.clone();
-        if let Err(e) = blocking(move || store.finish_delivery(r, &result, now)).await {
+        let (store, engine) = (self.store.clone(), self.engine.clone());
+        let recorded = blocking(move || {
+            let finished = store.finish_delivery(r, &result, now)?;
+            if finished.is_some_and(|d| d.state == DeliveryState::Failed) {
+                engine.escalate_failed(r, now)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await;
+        if let Err(e) = recorded {
             tracing::error!(delivery = %r.delivery, error = %e, "cannot record a delivery's outcome");
         }
         self.hub.notify_alert(r.org, r.alert);

@@ -38,3 +38,4 @@ mod support;
 mod systemd;
 mod tetra;
 mod tls;
+mod voice;

@@ -289,7 +289,15 @@ pub struct AlertEvent {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TimerAction {
     /// Try the recipient's next channel unless they answered.
-    NextChannel { recipient: Id },
+    NextChannel {
+        recipient: Id,
+        /// How many of the recipient's channels were in use when it was
+        /// set; `None` in timers from before this was kept. A timer whose
+        /// step was already taken (a failed delivery moves on at once)
+        /// does nothing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
     /// Alert more groups unless enough are coming.
     GroupShortfall { round: u32 },
 }
