@@ -39,3 +39,4 @@ mod systemd;
 mod tetra;
 mod tls;
 mod voice;
+mod voice_crash;
