@@ -351,7 +351,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> Result<(), String> {
-    use crate::hw::sim::modem::{Fault, SimModem, SimModemConfig};
+    use crate::hw::sim::modem::{Callee, Caller, Fault, SimModem, SimModemConfig};
     use std::time::Duration;
     let config = SimModemConfig {
         network_delay: Duration::from_millis(network_delay_ms),
@@ -391,14 +391,47 @@ fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> R
             ["fault", "busy", _] => modem.fault(Fault::SimBusy {
                 times: number(2).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
             }),
+            ["callee", to, "answers", keys] => modem.set_callee(
+                to,
+                Callee::Answers {
+                    after: Duration::from_secs(2),
+                    keys: spaced_keys(keys),
+                    hang_up: None,
+                },
+            ),
+            ["callee", to, "busy"] => modem.set_callee(to, Callee::Busy),
+            ["callee", to, "no-answer"] => modem.set_callee(to, Callee::NoAnswer),
+            ["callee", to, "rejects"] => modem.set_callee(
+                to,
+                Callee::Rejects {
+                    after: Duration::from_secs(3),
+                },
+            ),
+            ["call-in", from, keys] => modem.call_in(
+                from,
+                Caller {
+                    keys: spaced_keys(keys),
+                    hang_up: Some(Duration::from_secs(120)),
+                    gives_up_after: Duration::from_secs(30),
+                },
+            ),
             [] => {}
-            _ => eprintln!("commands: sms <from> <text> | fault hang|garbage|no-reports|unplug <s>|cms <code> <times>|busy <times>"),
+            _ => eprintln!("commands: sms <from> <text> | callee <number> answers <keys>|busy|no-answer|rejects | call-in <from> <keys> | fault hang|garbage|no-reports|unplug <s>|cms <code> <times>|busy <times>"),
         }
     }
     // Standard input closed: keep serving until the process is stopped.
     loop {
         std::thread::park();
     }
+}
+
+/// Keys a far end presses, two seconds apart from the answer on, so the
+/// first comes while the message plays.
+fn spaced_keys(keys: &str) -> Vec<(std::time::Duration, char)> {
+    keys.chars()
+        .zip(1u64..)
+        .map(|(key, i)| (std::time::Duration::from_secs(2 * i), key))
+        .collect()
 }
 
 fn backup_key_create(out: &Path, config: Option<&Path>) -> Result<(), String> {

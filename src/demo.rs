@@ -194,7 +194,8 @@ pub const RADIO_ISSI: u32 = 1_000_001;
 
 /// Starts the demo's simulated GSM modem and TETRA radio on pseudo-terminals
 /// in the data directory and adds them to the configuration, as real ones
-/// would be. Members' radios answer call-outs (aino accepts, elias rejects).
+/// would be. Members' radios answer call-outs (aino accepts, elias rejects);
+/// their phones take robot calls the same way (answered with 1, or busy).
 pub fn simulated_devices(config: &mut crate::config::Config) -> Result<SimulatedDevices, String> {
     use crate::hw::sim::radio::{Behaviour, SimRadio, SimRadioConfig};
     std::fs::create_dir_all(&config.data_dir)
@@ -212,6 +213,22 @@ pub fn simulated_devices(config: &mut crate::config::Config) -> Result<Simulated
         sim_pin: None,
         voice: true,
     });
+    // Robot calls: every other member picks up and presses 1 (Coming)
+    // while the message plays; the others are busy.
+    for (i, member) in MEMBERS.iter().enumerate() {
+        modem.set_callee(
+            member.phone,
+            if i % 2 == 0 {
+                crate::hw::sim::modem::Callee::Answers {
+                    after: std::time::Duration::from_secs(2),
+                    keys: vec![(std::time::Duration::from_secs(6), '1')],
+                    hang_up: None,
+                }
+            } else {
+                crate::hw::sim::modem::Callee::Busy
+            },
+        );
+    }
     let radio_link = config.data_dir.join("sim-radio");
     let radio = SimRadio::start(
         &radio_link,

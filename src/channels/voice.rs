@@ -106,6 +106,20 @@ impl VoiceChannel {
         (!measured.is_empty()).then(|| measured.iter().sum())
     }
 
+    /// The measured average call, dialling to hanging up, over the modems
+    /// that measured one.
+    pub fn avg_call_seconds(&self) -> Option<f64> {
+        let measured: Vec<u64> = self
+            .modems
+            .iter()
+            .filter_map(|m| m.status().avg_call_ms)
+            .collect();
+        (!measured.is_empty()).then(|| {
+            let avg = measured.iter().sum::<u64>() as f64 / measured.len() as f64 / 1000.0;
+            (avg * 10.0).round() / 10.0
+        })
+    }
+
     /// Deletes the spoken messages of alerts that are no longer active,
     /// from disk and from every modem. Runs until the runtime stops.
     pub fn forget_closed(self: &Arc<Self>, store: Store) {

@@ -1,6 +1,6 @@
 //! The appliance's own devices and what arrived on them: each modem's and
-//! radio's state, the SMS pool's honest time-to-empty, and the
-//! organisation's received messages with what Tocsin did with them.
+//! radio's state, the SMS pool's and the robot calls' honest time-to-empty,
+//! and the organisation's received messages with what Tocsin did with them.
 
 use crate::auth::Permission;
 use crate::store::{Channel, InboundFilter, Outcome, StoreError};
@@ -60,6 +60,26 @@ async fn hardware(
                 .then(|| (backlog as f64 * 60.0 / capacity).ceil() as u64),
         })
     });
+    let voice_queued = outbox.get("voice").copied().unwrap_or(0);
+    let voice = state.hardware.voice.as_ref().map(|channel| {
+        let in_calls = channel
+            .modems()
+            .iter()
+            .filter(|m| m.status().in_call)
+            .count();
+        let backlog = voice_queued + in_calls;
+        let per_hour = channel.calls_per_hour();
+        json!({
+            "modems": channel.modems().len(),
+            "queued": backlog,
+            "calls_per_hour": per_hour.map(|r| (r * 10.0).round() / 10.0),
+            "avg_call_seconds": channel.avg_call_seconds(),
+            // None until a call was measured: no honest estimate before.
+            "estimated_seconds_to_empty": per_hour
+                .filter(|r| *r > 0.0)
+                .map(|r| (backlog as f64 * 3600.0 / r).ceil() as u64),
+        })
+    });
     // Where backups go is the appliance's business: organisations that
     // manage devices see whether each target is current, the operator also
     // why one fails.
@@ -84,7 +104,7 @@ async fn hardware(
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({
-        "devices": devices, "sms": sms, "outbox": outbox, "storage_bytes": storage,
+        "devices": devices, "sms": sms, "voice": voice, "outbox": outbox, "storage_bytes": storage,
         "backups": backups,
     })))
 }

@@ -40,12 +40,17 @@ export async function loadDirectory() {
     users.ok && groups.ok);
 }
 
-/** The modems' SMS capacity, for the estimate; unknown without manage_devices. */
-export async function loadSmsCapacity() {
+/**
+ * The modems' SMS and call capacity, for the estimates; unknown without
+ * manage_devices. `voice` is null where no modem places calls; its
+ * `perHour` is 0 until a call was measured.
+ */
+export async function loadDeviceCapacity() {
   if (!can("manage_devices")) return { known: false };
   const r = await settle(api("GET", "/api/v1/devices/hardware"));
   if (!r.ok) return { known: false };
-  const sms = r.value.sms;
-  if (!sms) return { known: true, capacity: 0, queued: 0 };
-  return { known: true, capacity: Number(sms.capacity_per_minute) || 0, queued: sms.queued || 0 };
+  const { sms, voice } = r.value;
+  const calls = voice ? { perHour: Number(voice.calls_per_hour) || 0, queued: voice.queued || 0 } : null;
+  if (!sms) return { known: true, capacity: 0, queued: 0, voice: calls };
+  return { known: true, capacity: Number(sms.capacity_per_minute) || 0, queued: sms.queued || 0, voice: calls };
 }

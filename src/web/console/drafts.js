@@ -189,6 +189,15 @@ function smsEstimateText(est, sms) {
   return t("send.sms_eta", { time: fmtDuration((count / sms.capacity) * 60) });
 }
 
+/** When the last call is placed, from the measured average call. */
+function voiceEstimateText(est, devices) {
+  const count = est.deliveries.voice || 0;
+  if (!devices.known) return t("send.sms_unknown");
+  if (!devices.voice) return t("send.no_voice_modem");
+  if (!devices.voice.perHour) return t("send.voice_unmeasured");
+  return t("send.sms_eta", { time: fmtDuration(((count + devices.voice.queued) / devices.voice.perHour) * 3600) });
+}
+
 /** The numbers shown beside the form and again before sending. */
 export function summaryBlock(d, dir, sms) {
   const est = estimate(d, dir);
@@ -204,5 +213,7 @@ export function summaryBlock(d, dir, sms) {
     est.unreachable ? el("p", { class: "warn-text", test: "summary-unreachable", text: tn("send.unreachable", est.unreachable) }) : null,
     el("h3", { text: t("send.sms_time") }),
     el("p", { class: sms.known && !sms.capacity && est.deliveries.sms ? "warn-text" : "", test: "summary-sms", text: smsEstimateText(est, sms) }),
-    sms.known && sms.queued ? el("p", { class: "hint", text: tn("send.sms_queued", sms.queued) }) : null);
+    sms.known && sms.queued ? el("p", { class: "hint", text: tn("send.sms_queued", sms.queued) }) : null,
+    est.deliveries.voice ? el("h3", { text: t("send.voice_time") }) : null,
+    est.deliveries.voice ? el("p", { class: sms.known && !sms.voice ? "warn-text" : "", test: "summary-voice", text: voiceEstimateText(est, sms) }) : null);
 }

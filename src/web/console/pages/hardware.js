@@ -4,7 +4,7 @@ import { CHANNELS, can } from "/console/state.js";
 import { enc, settle } from "/ui/lib/api.js";
 import { clearErrors, showFieldError } from "/ui/lib/dialog.js";
 import { append, badge, button, card, checkbox, el, emptyRow, field, heading, replace, select, setBusy } from "/ui/lib/dom.js";
-import { fmtDuration, fmtNum, fmtTime, t } from "/ui/lib/i18n.js";
+import { fmtDuration, fmtNum, fmtTime, t, tn } from "/ui/lib/i18n.js";
 import { errorText, report } from "/ui/lib/toast.js";
 
 // ---------------------------------------------------------------------------
@@ -53,6 +53,7 @@ function deviceCard(d) {
     el("div", { class: "title-line" },
       el("h2", { text: d.name }),
       badge(t(`dev.${d.state}`), `dev-${d.state}`, { test: "device-state" }),
+      d.in_call ? badge(t("hardware.in_call"), "b-muted", { test: "device-in-call" }) : null,
       badge(t(`hardware.kind_${d.kind}`) === `hardware.kind_${d.kind}` ? d.kind : t(`hardware.kind_${d.kind}`), "b-muted")),
     el("dl", { class: "facts small" },
       fact(t("hardware.model"), [d.model, d.firmware].filter(Boolean).join(" · ")),
@@ -63,6 +64,7 @@ function deviceCard(d) {
       fact(t("hardware.sent"), fmtNum(d.sent)),
       fact(t("hardware.received"), fmtNum(d.received)),
       fact(t("hardware.avg_send"), d.avg_send_ms != null ? `${fmtNum(d.avg_send_ms)} ms` : null),
+      d.voice ? fact(t("hardware.calls"), d.avg_call_ms != null ? `${fmtNum(d.calls)} · ${t("hardware.avg_call", { s: fmtNum(Math.round(d.avg_call_ms / 1000)) })}` : fmtNum(d.calls)) : null,
       fact(t("hardware.since"), fmtTime(d.since))),
     d.last_error ? el("p", { class: "error-text", test: "device-error" }, t("hardware.last_error", { at: fmtTime(d.last_error_at) }), " ", el("span", { text: d.last_error })) : null,
     form);
@@ -127,6 +129,10 @@ export async function renderHardware(page) {
       el("div", { class: "stat-card", test: "sms-empty" },
         el("span", { class: "stat-label", text: t("hardware.to_empty") }),
         el("span", { class: "stat-value", text: !sms ? "–" : sms.estimated_seconds_to_empty == null ? t("send.no_modem") : fmtDuration(sms.estimated_seconds_to_empty) })),
+      hw.voice ? el("div", { class: "stat-card", test: "voice-capacity" },
+        el("span", { class: "stat-label", text: t("hardware.calls") }),
+        el("span", { class: "stat-value", text: hw.voice.calls_per_hour == null ? t("send.voice_unmeasured") : t("hardware.per_hour", { n: fmtNum(hw.voice.calls_per_hour) }) }),
+        el("span", { class: "hint", text: tn("hardware.calls_waiting", hw.voice.queued) })) : null,
       hw.outbox ? el("div", { class: "stat-card", test: "outbox" },
         el("span", { class: "stat-label", text: t("hardware.outbox") }),
         el("span", { class: "stat-value", text: fmtNum(Object.values(hw.outbox).reduce((a, b) => a + b, 0)) }),

@@ -1,6 +1,6 @@
 import { api } from "/console/api.js";
 import { composer } from "/console/composer.js";
-import { loadDirectory, loadSmsCapacity } from "/console/directory.js";
+import { loadDirectory, loadDeviceCapacity } from "/console/directory.js";
 import { draftFromAlert, newDraft, recipientCount, requestFromDraft, sealedRequest, summaryBlock } from "/console/drafts.js";
 import { navigate } from "/console/router.js";
 import { S, can } from "/console/state.js";
@@ -19,7 +19,7 @@ export async function renderSend(page, match, query) {
   const [dir, templatesResult, sms] = await Promise.all([
     loadDirectory(),
     settle(api("GET", "/api/v1/templates")),
-    loadSmsCapacity(),
+    loadDeviceCapacity(),
   ]);
   if (!page.isConnected) return;
   const templates = templatesResult.ok ? templatesResult.value.templates : [];
@@ -77,7 +77,7 @@ export async function renderSend(page, match, query) {
       if (!showFieldError(form, { problem })) showFormError(formError, problem.detail);
       return;
     }
-    const fresh = await loadSmsCapacity();
+    const fresh = await loadDeviceCapacity();
     Object.assign(sms, fresh);
     refreshSummary();
     const ok = await confirmDialog({
