@@ -96,10 +96,10 @@ impl CallEvents for ModemCalls {
                 let entry =
                     Entry::new(audit::appliance(), "voice.call_in_refused", Outcome::Denied)
                         .target(format!("modem {modem}"))
-                        .detail(if self.calls_in {
-                            format!("{number} has no active alert sent to it")
-                        } else {
-                            format!("{number} called; calls in are off")
+                        .detail(match (self.calls_in, number) {
+                            (false, _) => format!("{number} called; calls in are off"),
+                            (true, "") => "a caller with a withheld number".to_owned(),
+                            (true, _) => format!("{number} has no active alert sent to it"),
                         });
                 if entry
                     .write_appliance(&self.store, self.clock.now())
@@ -121,7 +121,11 @@ impl ModemCalls {
     /// The latest active alert sent to `number` (by SMS or call), spoken
     /// for its recipient.
     fn call_for(&self, number: &str) -> Result<Option<CallRequest>, String> {
-        let Some(channel) = self.channel.get().filter(|_| self.calls_in) else {
+        let Some(channel) = self
+            .channel
+            .get()
+            .filter(|_| self.calls_in && !number.is_empty())
+        else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -163,7 +167,7 @@ impl ModemCalls {
             };
             let tag = crate::channels::pool::tag_of(about);
             return channel
-                .spoken_call(peer.org, &org_name, &alert, lang, number, tag)
+                .spoken_call(&org_name, &alert, lang, number, tag)
                 .map(Some)
                 .map_err(|e| e.to_string());
         }

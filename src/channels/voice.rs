@@ -15,8 +15,7 @@ use crate::speech::{Script, SpeechCache, SpeechError};
 use crate::store::{Alert, AlertState, Channel as ChannelName, Severity, Store};
 use crate::text::{fill, Lang};
 use futures_util::future::BoxFuture;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often closed alerts' spoken messages are looked for and deleted.
@@ -25,15 +24,8 @@ const FORGET_EVERY: Duration = Duration::from_secs(30);
 pub struct VoiceChannel {
     /// The modems that place calls.
     modems: Vec<ModemHandle>,
-    speaker: Arc<Speaker>,
+    speech: Arc<SpeechCache>,
     retries: Retries,
-}
-
-/// Speaks alerts and remembers which alerts it spoke.
-struct Speaker {
-    speech: SpeechCache,
-    /// Alerts whose spoken messages are on disk and on the modems.
-    spoken: Mutex<HashSet<(Id, Id)>>,
 }
 
 /// A modem taking calls from the pool: ready and not already in a call.
@@ -77,10 +69,7 @@ impl VoiceChannel {
     ) -> Arc<VoiceChannel> {
         Arc::new(VoiceChannel {
             modems: modems.iter().filter(|m| m.voice).cloned().collect(),
-            speaker: Arc::new(Speaker {
-                speech,
-                spoken: Mutex::new(HashSet::new()),
-            }),
+            speech: Arc::new(speech),
             retries: Retries {
                 attempts: retries.saturating_add(1),
                 pause: Some(retry_pause),
@@ -121,70 +110,46 @@ impl VoiceChannel {
     }
 
     /// Deletes the spoken messages of alerts that are no longer active,
-    /// from disk and from every modem. Runs until the runtime stops.
+    /// from disk and from every modem: at start (for alerts that closed
+    /// while the appliance was down) and then every half minute. Runs until
+    /// the runtime stops.
     pub fn forget_closed(self: &Arc<Self>, store: Store) {
         let channel = self.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(FORGET_EVERY).await;
-                let spoken: Vec<(Id, Id)> = channel.speaker.spoken_now();
-                let store = store.clone();
-                let closed = crate::store::blocking(move || {
-                    let mut closed = Vec::new();
-                    for (org, alert) in spoken {
-                        let active = store
-                            .org(org)
-                            .alert(alert)?
-                            .is_some_and(|a| a.state == AlertState::Active);
+                let (speech, store) = (channel.speech.clone(), store.clone());
+                let gone = crate::store::blocking(move || {
+                    let orgs = store.orgs()?;
+                    let mut gone = Vec::new();
+                    for alert in speech.alerts().into_keys() {
+                        let mut active = false;
+                        for org in &orgs {
+                            active |= store
+                                .org(org.id)
+                                .alert(alert)?
+                                .is_some_and(|a| a.state == AlertState::Active);
+                        }
                         if !active {
-                            closed.push((org, alert));
+                            gone.extend(speech.forget(alert));
                         }
                     }
-                    Ok::<_, crate::store::StoreError>(closed)
+                    Ok::<_, crate::store::StoreError>(gone)
                 })
                 .await;
-                let Ok(closed) = closed else { continue };
-                for (org, alert) in closed {
-                    channel.speaker.speech.forget(alert);
-                    for modem in &channel.modems {
-                        modem.forget(&alert.to_string()).await;
+                match gone {
+                    Ok(gone) if !gone.is_empty() => {
+                        for modem in &channel.modems {
+                            modem.forget(gone.clone()).await;
+                        }
                     }
-                    channel.speaker.forget_spoken(org, alert);
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot look for closed alerts' spoken messages")
+                    }
                 }
+                tokio::time::sleep(FORGET_EVERY).await;
             }
         });
-    }
-
-    /// The call for an alert, as [`Speaker::spoken_call`] makes it.
-    pub fn spoken_call(
-        &self,
-        org: Id,
-        org_name: &str,
-        alert: &Alert,
-        lang: Lang,
-        to: &str,
-        tag: String,
-    ) -> Result<CallRequest, SpeechError> {
-        self.speaker
-            .spoken_call(org, org_name, alert, lang, to, tag)
-    }
-}
-
-impl Speaker {
-    fn spoken_now(&self) -> Vec<(Id, Id)> {
-        self.spoken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .copied()
-            .collect()
-    }
-
-    fn forget_spoken(&self, org: Id, alert: Id) {
-        self.spoken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&(org, alert));
     }
 
     /// The call for an alert: the message and each choice's confirmation,
@@ -192,45 +157,47 @@ impl Speaker {
     /// speaks.
     pub fn spoken_call(
         &self,
-        org: Id,
         org_name: &str,
         alert: &Alert,
         lang: Lang,
         to: &str,
         tag: String,
     ) -> Result<CallRequest, SpeechError> {
-        self.spoken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert((org, alert.id));
-        let script = Script {
-            org: org_name,
-            critical: alert.severity == Severity::Critical,
-            warning: alert.severity == Severity::Warning,
-            title: &alert.title,
-            body: alert.sealed.is_none().then_some(alert.body.as_str()),
-            responses: &alert.responses,
-            allow_eta: alert.allow_eta,
-        };
-        let message = self
-            .speech
-            .spoken(alert.id, lang, "message", &script.words(lang))?;
-        let mut confirmations = Vec::new();
-        for (i, choice) in alert.responses.iter().enumerate().take(9) {
-            let words = fill(lang, "voice_recorded", &[("choice", choice)]);
-            let name = format!("choice{}", i + 1);
-            confirmations.push(recording(
-                self.speech.spoken(alert.id, lang, &name, &words)?,
-            )?);
-        }
-        Ok(CallRequest {
-            to: to.to_owned(),
-            message: recording(message)?,
-            confirmations,
-            eta: alert.allow_eta,
-            tag,
-        })
+        spoken_call(&self.speech, org_name, alert, lang, to, tag)
     }
+}
+
+fn spoken_call(
+    speech: &SpeechCache,
+    org_name: &str,
+    alert: &Alert,
+    lang: Lang,
+    to: &str,
+    tag: String,
+) -> Result<CallRequest, SpeechError> {
+    let script = Script {
+        org: org_name,
+        critical: alert.severity == Severity::Critical,
+        warning: alert.severity == Severity::Warning,
+        title: &alert.title,
+        body: alert.sealed.is_none().then_some(alert.body.as_str()),
+        responses: &alert.responses,
+        allow_eta: alert.allow_eta,
+    };
+    let message = speech.spoken(alert.id, lang, "message", &script.words(lang))?;
+    let mut confirmations = Vec::new();
+    for (i, choice) in alert.responses.iter().enumerate().take(9) {
+        let words = fill(lang, "voice_recorded", &[("choice", choice)]);
+        let name = format!("choice{}", i + 1);
+        confirmations.push(recording(speech.spoken(alert.id, lang, &name, &words)?)?);
+    }
+    Ok(CallRequest {
+        to: to.to_owned(),
+        message: recording(message)?,
+        confirmations,
+        eta: alert.allow_eta,
+        tag,
+    })
 }
 
 /// A spoken file as the modem gets it, named as on disk.
@@ -268,7 +235,7 @@ impl Channel for VoiceChannel {
 
     fn send(&self, job: Job) -> BoxFuture<'static, Outcome> {
         let modems: Vec<Caller> = self.modems.iter().cloned().map(Caller).collect();
-        let speaker = self.speaker.clone();
+        let speech = self.speech.clone();
         Box::pin(async move {
             if job.recipient.response.is_some() {
                 // Answered already, in a call a restart cut short: never
@@ -277,8 +244,8 @@ impl Channel for VoiceChannel {
             }
             let tag = tag_of(job.delivery_ref());
             let spoken = tokio::task::spawn_blocking(move || {
-                speaker.spoken_call(
-                    job.org,
+                spoken_call(
+                    &speech,
                     &job.org_name,
                     &job.alert,
                     job.lang,

@@ -207,16 +207,31 @@ impl SpeechCache {
         Ok(path)
     }
 
-    /// Forgets every spoken file of the alert, when it closes.
-    pub fn forget(&self, alert: Id) {
-        let prefix = format!("{alert}-");
+    /// The alerts with spoken files kept, each with its files' names.
+    pub fn alerts(&self) -> std::collections::BTreeMap<Id, Vec<String>> {
+        let mut alerts: std::collections::BTreeMap<Id, Vec<String>> = Default::default();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
+            return alerts;
         };
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = std::fs::remove_file(entry.path());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let alert = name.split('-').next().and_then(|id| id.parse::<Id>().ok());
+            if let Some(alert) = alert {
+                alerts.entry(alert).or_default().push(name);
             }
         }
+        alerts
+    }
+
+    /// Forgets every spoken file of the alert, when it closes; the names
+    /// of those it deleted.
+    pub fn forget(&self, alert: Id) -> Vec<String> {
+        let mut gone = Vec::new();
+        for name in self.alerts().remove(&alert).unwrap_or_default() {
+            if std::fs::remove_file(self.dir.join(&name)).is_ok() {
+                gone.push(name);
+            }
+        }
+        gone
     }
 }

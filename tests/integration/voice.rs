@@ -321,3 +321,105 @@ fn voice_is_refused_up_front_where_no_modem_places_calls() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.json()["field"], "body", "{}", r.body);
 }
+
+#[test]
+fn a_member_calls_in_and_answers_a_stranger_is_turned_down_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modems) = server_with_voice_modems(&dir, &["gsm1"]);
+    let modem = &modems[0];
+    let clock: tocsin::clock::SharedClock = std::sync::Arc::new(server.clock.clone());
+    tocsin::provisioning::create_operator(&server.store, &clock, "op", crate::inprocess::PASSWORD)
+        .unwrap();
+    let admin = server.admin();
+    wait_ready(&admin, "gsm1");
+    member(&admin, "aino", AINO, "sv");
+    // Aino was texted; she calls back instead of replying.
+    let sent = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Crew needed", "body": "Report to the station.", "severity": "warning",
+               "channels": ["sms"], "recipients": {"users": ["aino"]}}),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let alert = sent.json()["id"].as_str().unwrap().to_owned();
+    wait_until("the SMS sent", WAIT, || {
+        let d = delivery(&admin, &alert, "aino", "sms")?;
+        matches!(d["state"].as_str(), Some("sent" | "delivered")).then_some(())
+    });
+    modem.call_in(
+        AINO,
+        tocsin::hw::sim::modem::Caller {
+            keys: vec![(Duration::from_secs(2), '2')],
+            hang_up: Some(Duration::from_secs(60)),
+            gives_up_after: Duration::from_secs(20),
+        },
+    );
+    let aino = wait_until("Aino's answer by phone", WAIT, || {
+        let r = recipient(&admin, &alert, "aino");
+        (!r["response"].is_null()).then_some(r)
+    });
+    assert_eq!(aino["response"]["choice"], "Not coming", "{aino}");
+    assert_eq!(aino["response"]["channel"], "voice", "{aino}");
+    let call = wait_until("Aino's call over", WAIT, || {
+        modem
+            .calls()
+            .into_iter()
+            .find(|c| c.incoming && c.number == AINO && c.outcome.is_some())
+    });
+    assert!(
+        call.played.first().is_some_and(|p| p.file.contains("-sv-")),
+        "{call:?}"
+    );
+    assert_eq!(call.outcome, Some(CallOutcome::HungUpByModem), "{call:?}");
+    let received = admin.get("/api/v1/inbound?channel=voice").json();
+    assert_eq!(received["messages"][0]["text"], "2", "{received}");
+
+    // A number the appliance never alerted is turned down and audited.
+    let stranger = "+358409999999";
+    modem.call_in(
+        stranger,
+        tocsin::hw::sim::modem::Caller {
+            keys: vec![(Duration::from_secs(1), '1')],
+            hang_up: None,
+            gives_up_after: Duration::from_secs(20),
+        },
+    );
+    let call = wait_until("the stranger's call over", WAIT, || {
+        modem
+            .calls()
+            .into_iter()
+            .find(|c| c.number == stranger && c.outcome.is_some())
+    });
+    assert_eq!(call.outcome, Some(CallOutcome::RejectedByModem), "{call:?}");
+    assert!(
+        call.answered.is_none() && call.played.is_empty(),
+        "{call:?}"
+    );
+    let appliance = server
+        .store
+        .org_by_slug(tocsin::store::APPLIANCE_SLUG)
+        .unwrap()
+        .unwrap();
+    let refused = wait_until("the refusal audited", WAIT, || {
+        let events = server
+            .store
+            .org(appliance.id)
+            .audit_events(&tocsin::store::AuditFilter {
+                action_prefix: Some("voice.call_in_refused".to_owned()),
+                actor: None,
+                outcome: None,
+                since: None,
+                limit: 10,
+            })
+            .unwrap();
+        (!events.is_empty()).then_some(events)
+    });
+    assert_eq!(refused.len(), 1, "one audit entry per call: {refused:?}");
+    assert!(
+        refused[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains(stranger),
+        "{refused:?}"
+    );
+}

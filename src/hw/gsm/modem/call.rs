@@ -589,30 +589,24 @@ impl Driver {
         }
     }
 
-    /// Deletes the files whose names start with `prefix` (an alert's).
+    /// Deletes files from the flash; one that is not there is no error.
     pub(super) async fn forget(
         &mut self,
         at: &mut AtEngine,
-        prefix: &str,
+        names: &[String],
     ) -> Result<(), Interrupted> {
         let Some(voice) = self.voice() else {
             return Ok(());
         };
         let t = self.spec.profile.timeouts.command();
-        let names: Vec<String> = self
-            .uploaded
-            .iter()
-            .filter(|n| n.starts_with(prefix))
-            .cloned()
-            .collect();
         for name in names {
             match at
-                .command(&voice.delete.replace("{file}", &name), None, t)
+                .command(&voice.delete.replace("{file}", name), None, t)
                 .await
             {
                 Err(e) if e.is_device_fault() => return Err(self.probe_after(at, e).await),
                 _ => {
-                    self.uploaded.remove(&name);
+                    self.uploaded.remove(name);
                 }
             }
         }
@@ -703,11 +697,12 @@ impl Driver {
             return Ok(false);
         };
         let number = match hear(&voice, line) {
+            // An empty number is a withheld one: turned down like a stranger.
             Heard::State {
                 state: 4,
                 incoming: true,
                 number,
-            } if !number.is_empty() => number,
+            } => number,
             Heard::State { .. } | Heard::Key(_) | Heard::Played | Heard::Ended(_) => {
                 return Ok(true)
             }

@@ -67,9 +67,8 @@ pub struct SmsRequest {
 pub enum Request {
     Sms(SmsRequest),
     Call(CallRequest),
-    /// Delete the spoken messages whose names start with this (an alert's,
-    /// once it closed).
-    Forget(String),
+    /// Delete these spoken messages (an alert's, once it closed).
+    Forget(Vec<String>),
 }
 
 type Queued = device::Queued<Request>;
@@ -98,9 +97,9 @@ impl ModemHandle {
         self.line.send(Request::Call(request)).await
     }
 
-    /// Deletes an alert's spoken messages from the modem.
-    pub async fn forget(&self, prefix: &str) {
-        let _ = self.line.send(Request::Forget(prefix.to_owned())).await;
+    /// Deletes spoken messages from the modem's flash.
+    pub async fn forget(&self, names: Vec<String>) {
+        let _ = self.line.send(Request::Forget(names)).await;
     }
 
     pub fn waiting(&self) -> usize {
@@ -451,8 +450,8 @@ impl Driver {
                     let served = match request {
                         Request::Sms(request) => self.send(at, request, reply).await,
                         Request::Call(request) => self.call(at, request, reply).await,
-                        Request::Forget(prefix) => {
-                            let forgotten = self.forget(at, &prefix).await;
+                        Request::Forget(names) => {
+                            let forgotten = self.forget(at, &names).await;
                             let _ = reply.send(Ok(Vec::new()));
                             forgotten
                         }
