@@ -125,9 +125,8 @@ fn throughput(modems: usize, calls: usize, answer: Duration, message: f64) {
                           "channels": ["voice"], "recipients": {"phones": phones}}))
         .unwrap();
     assert_eq!(r.status(), 202);
-    let records = |sims: &[SimModem]| -> Vec<CallRecord> {
-        sims.iter().flat_map(|s| s.calls()).collect()
-    };
+    let records =
+        |sims: &[SimModem]| -> Vec<CallRecord> { sims.iter().flat_map(|s| s.calls()).collect() };
     let limit = Duration::from_secs_f64((message + 30.0) * calls as f64);
     let mut first_ring = None;
     loop {
