@@ -7,11 +7,13 @@
 
 mod audit;
 mod backup;
+mod map;
 mod reader;
 mod standby;
 
 pub use audit::{AuditConfig, SyslogConfig};
 pub use backup::{BackupConfig, BackupTarget, Place};
+pub use map::MapConfig;
 pub use standby::StandbyConfig;
 
 use reader::{Reader, TableCursor};
@@ -38,6 +40,8 @@ pub struct Config {
     pub standby: Option<StandbyConfig>,
     /// Signing the audit trail.
     pub audit: Option<AuditConfig>,
+    /// The console map's tiles.
+    pub map: MapConfig,
 }
 
 /// How received SMS are put together.
@@ -334,6 +338,14 @@ impl Config {
             }
             None => None,
         };
+        let map = match r.table(&mut root, "map") {
+            Some(mut t) => {
+                let map = map::read_map(&mut r, &mut t, &data_dir);
+                r.finish(t);
+                map
+            }
+            None => MapConfig::default_for(&data_dir),
+        };
         r.finish(root);
 
         let problems = r.into_problems();
@@ -351,6 +363,7 @@ impl Config {
                 backup,
                 standby,
                 audit,
+                map,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -380,6 +393,7 @@ impl Config {
             backup: None,
             standby: None,
             audit: None,
+            map: MapConfig::default_for(data_dir),
         }
     }
 

@@ -252,3 +252,18 @@ fn a_relay_password_never_goes_in_the_clear() {
         );
     }
 }
+
+#[test]
+fn map_tiles_default_under_the_data_directory_and_may_be_named() {
+    let config = parse("data_dir = \"/srv/tocsin\"").unwrap();
+    assert_eq!(config.map.tiles, Path::new("/srv/tocsin/map/tiles.pmtiles"));
+    let config = parse("[map]\ntiles = \"maps/finland.pmtiles\"").unwrap();
+    assert_eq!(
+        config.map.tiles,
+        Path::new("/etc/tocsin/maps/finland.pmtiles")
+    );
+    let wrong = problems("[map]\ntiles = 3\nstyle = \"dark\"");
+    assert_eq!(wrong.len(), 2, "{wrong:?}");
+    assert!(wrong.iter().any(|p| p.contains("map.tiles")), "{wrong:?}");
+    assert!(wrong.iter().any(|p| p.contains("map.style")), "{wrong:?}");
+}

@@ -441,6 +441,7 @@ impl Daemon {
             hardware: hardware.clone(),
             standby,
         };
+            map_tiles: config.map.tiles.clone(),
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));

@@ -36,12 +36,14 @@ macro_rules! asset {
 const ASSETS: &[Asset] = &[
     asset!("/console/", "console/index.html", HTML),
     asset!("/console/api.js", "console/api.js", JS),
+    asset!("/console/areas.js", "console/areas.js", JS),
     asset!("/console/app.css", "console/app.css", CSS),
     asset!("/console/app.js", "console/app.js", JS),
     asset!("/console/composer.js", "console/composer.js", JS),
     asset!("/console/deliveries.js", "console/deliveries.js", JS),
     asset!("/console/directory.js", "console/directory.js", JS),
     asset!("/console/drafts.js", "console/drafts.js", JS),
+    asset!("/console/mapview.js", "console/mapview.js", JS),
     asset!("/console/pages/access.js", "console/pages/access.js", JS),
     asset!(
         "/console/pages/appliance.js",
@@ -56,6 +58,7 @@ const ASSETS: &[Asset] = &[
     ),
     asset!("/console/pages/history.js", "console/pages/history.js", JS),
     asset!("/console/pages/live.js", "console/pages/live.js", JS),
+    asset!("/console/pages/map.js", "console/pages/map.js", JS),
     asset!("/console/pages/login.js", "console/pages/login.js", JS),
     asset!("/console/pages/people.js", "console/pages/people.js", JS),
     asset!("/console/pages/print.js", "console/pages/print.js", JS),
@@ -112,6 +115,27 @@ const ASSETS: &[Asset] = &[
 
 /// An asset with its ETag, hashed once on first use.
 struct Served {
+    // The map's libraries, pinned and unchanged (vendor/README.md).
+    asset!(
+        "/vendor/leaflet/leaflet.css",
+        "vendor/leaflet/leaflet.css",
+        CSS
+    ),
+    asset!(
+        "/vendor/leaflet/leaflet.js",
+        "vendor/leaflet/leaflet.js",
+        JS
+    ),
+    asset!(
+        "/vendor/pmtiles/pmtiles.js",
+        "vendor/pmtiles/pmtiles.js",
+        JS
+    ),
+    asset!(
+        "/vendor/protomaps-leaflet/protomaps-leaflet.js",
+        "vendor/protomaps-leaflet/protomaps-leaflet.js",
+        JS
+    ),
     asset: &'static Asset,
     etag: String,
 }

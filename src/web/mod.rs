@@ -11,6 +11,7 @@ mod headers;
 pub mod health;
 pub mod held;
 mod lease;
+mod map;
 pub mod problem;
 pub mod ratelimit;
 mod standby;
@@ -55,6 +56,8 @@ pub struct AppState {
     /// A promoted standby's receiver: it tells the former primary that this
     /// appliance took over.
     pub standby: Option<Arc<crate::standby::Receiver>>,
+    /// The map tiles the console draws (`[map] tiles`), when installed.
+    pub map_tiles: std::path::PathBuf,
 }
 
 /// Runs store work off the async workers: sled calls block on I/O.
@@ -98,6 +101,7 @@ pub fn serve(
             .configure(console::routes)
             .configure(app::routes)
             .configure(assets::routes)
+            .configure(map::routes)
             .configure(answer::routes)
             .default_service(web::to(problem::not_found))
             .wrap(headers::security_headers())

@@ -59,7 +59,12 @@ fn keys(lang: &str) -> BTreeSet<String> {
 fn scripts() -> impl Iterator<Item = (&'static str, &'static str)> {
     ASSETS
         .iter()
-        .filter(|a| a.content_type == JS && !a.path.starts_with("/ui/i18n/"))
+        .filter(|a| {
+            a.content_type == JS
+                && !a.path.starts_with("/ui/i18n/")
+                // Minified libraries: their `t(` calls are not ours.
+                && !a.path.starts_with("/vendor/")
+        })
         .map(|a| (a.path, std::str::from_utf8(a.body).unwrap()))
 }
 

@@ -1,3 +1,4 @@
+import { SEEN_WITHIN_DEFAULT, areaText } from "/console/areas.js";
 import { newKey } from "/console/drafts.js";
 import { CHANNELS, SEVERITIES } from "/console/state.js";
 import { append, button, checkbox, el, field, replace, uid } from "/ui/lib/dom.js";
@@ -115,6 +116,37 @@ export function composer(d, dir, opts) {
     replace(chipsBox, chips.length ? chips : el("span", { class: "muted", text: t("send.nobody") }));
   }
 
+  // An area drawn on the map: whoever was last seen inside.
+  const areaBox = el("div", { class: "area-box", test: `${p}-area` });
+  function refreshArea() {
+    if (!d.area) {
+      // The map hands its area to the send page's draft only.
+      replace(areaBox, p === "send" ? el("a", { href: "#/map", class: "hint", test: `${p}-area-draw`, text: t("area.draw_on_map") }) : null);
+      return;
+    }
+    const minutes = el("input", { type: "number", min: "1", max: "1440", step: "1", inputmode: "numeric", size: "5",
+      value: d.seen_within || String(SEEN_WITHIN_DEFAULT), test: `${p}-seen-within` });
+    minutes.addEventListener("input", () => {
+      d.seen_within = minutes.value;
+      changed();
+    });
+    replace(areaBox,
+      el("span", { class: "chip chip-area" },
+        el("span", { class: "chip-kind", text: t("area.kind") }), el("span", { test: `${p}-area-text`, text: areaText(d.area) }),
+        el("button", { type: "button", class: "chip-remove", test: `${p}-area-remove`, "aria-label": t("area.remove"), text: "×", onclick: () => {
+          d.area = null;
+          d.follow = false;
+          d.seen_within = "";
+          refreshArea();
+          changed();
+        } })),
+      p === "send" ? el("a", { href: "#/map", class: "area-edit", test: `${p}-area-edit`, text: t("area.edit_on_map") }) : null,
+      field(t("area.seen_within"), minutes, { name: "recipients.seen_within_minutes", hint: t("area.seen_within_hint") }),
+      checkbox(t("area.follow"), { checked: d.follow, test: `${p}-follow`, onchange: (e) => { d.follow = e.target.checked; changed(); } }),
+      el("div", { class: "field", "data-field": "recipients.area" }, el("p", { class: "field-error", role: "alert" })));
+  }
+  refreshArea();
+
   const search = el("input", { type: "search", test: `${p}-people-search`, autocomplete: "off", placeholder: t("send.search_placeholder") });
   const results = el("ul", { class: "search-results", test: `${p}-people-results` });
   const addUser = (user) => {
@@ -186,7 +218,8 @@ export function composer(d, dir, opts) {
       el("p", { class: "hint", text: t("send.address_hint") }), addressError),
     dir.roles.length ? el("details", { class: "more", open: d.roles.length > 0 },
       el("summary", { text: t("send.roles") }), roleToggles) : null,
-    el("h3", { text: t("send.chosen") }), chipsBox);
+    el("h3", { text: t("send.chosen") }), chipsBox,
+    p === "send" || d.area ? [el("h3", { text: t("area.title") }), areaBox] : null);
 
   // Channels
   const channels = el("fieldset", { class: "fieldset", "data-field": "channels" },

@@ -1,3 +1,4 @@
+import { areaText, seenWithin } from "/console/areas.js";
 import { CHANNELS, S, SEVERITIES } from "/console/state.js";
 import { el } from "/ui/lib/dom.js";
 import { fmtDuration, fmtNum, t, tn } from "/ui/lib/i18n.js";
@@ -22,6 +23,7 @@ export function newDraft() {
     next_channel_after: "", min_coming: "", coming_within: "", then_groups: [], max_rounds: "",
     callout: false, callout_severity: "", tetra_status: "",
     seal_password: "", lat: "", lon: "", place: "",
+    area: null, seen_within: "", follow: false,
     key: newKey(),
   };
 }
@@ -52,6 +54,9 @@ export function draftFromAlert(alert) {
     lat: alert.location ? String(alert.location.lat) : "",
     lon: alert.location ? String(alert.location.lon) : "",
     place: alert.location ? alert.location.label || "" : "",
+    area: r.area ? JSON.parse(JSON.stringify(r.area)) : null,
+    seen_within: r.seen_within_minutes != null ? String(r.seen_within_minutes) : "",
+    follow: !!r.follow,
   });
   return d;
 }
@@ -85,6 +90,11 @@ export function requestFromDraft(d) {
     then_groups: d.then_groups,
     max_rounds: numberOrNull(d.max_rounds),
   };
+  if (d.area) {
+    request.recipients.area = d.area;
+    request.recipients.seen_within_minutes = seenWithin(d.seen_within);
+    if (d.follow) request.recipients.follow = true;
+  }
   const anyEscalation = Object.entries(escalation).some(([k, v]) => (k === "then_groups" ? v.length > 0 : v !== null));
   if (anyEscalation) request.escalation = escalation;
   if (request.channels.includes("tetra")) {
@@ -108,7 +118,7 @@ export async function sealedRequest(d) {
 }
 
 export function recipientCount(d) {
-  return d.users.length + d.groups.length + d.roles.length + d.phones.length + d.emails.length + d.tetra_issi.length + d.tetra_gssi.length;
+  return d.users.length + d.groups.length + d.roles.length + d.phones.length + d.emails.length + d.tetra_issi.length + d.tetra_gssi.length + (d.area ? 1 : 0);
 }
 
 function reachableOn(user, channel) {
@@ -199,8 +209,28 @@ function voiceEstimateText(est, devices) {
 }
 
 /** The numbers shown beside the form and again before sending. */
-export function summaryBlock(d, dir, sms) {
+/** Members inside the draft's area as the server counted them: a line, or nothing without an area. */
+function areaLine(d, inside) {
+  if (!d.area) return null;
+  const known = inside && inside.value !== null && inside.value !== undefined;
+  const failed = inside && inside.error;
+  return el("div", { class: "summary-area" },
+    el("h3", { text: t("area.title") }),
+    el("p", { class: "hint", text: areaText(d.area) }),
+    el("p", { test: "summary-area", "data-count": known ? String(inside.value) : null, class: failed ? "warn-text" : null,
+      text: known ? tn("area.inside", inside.value) : failed ? t("area.count_failed") : t("map.counting") }),
+    el("p", { class: "hint", text: tn("area.seen_within_text", seenWithin(d.seen_within)) }),
+    d.follow ? el("p", { class: "hint", test: "summary-follow", text: t("area.follow_text") }) : null);
+}
+
+/** `inside`: {value, error} from the area count, when the draft has an area. */
+export function summaryBlock(d, dir, sms, inside) {
   const est = estimate(d, dir);
+  if (d.area) {
+    if (inside && Number.isInteger(inside.value)) est.people += inside.value;
+    // Someone inside may be in a chosen group too, and the count has no addresses.
+    if (recipientCount(d) > 1 || !inside || !Number.isInteger(inside.value)) est.uncertain = true;
+  }
   const rows = CHANNELS.filter((c) => est.deliveries[c]).map((c) =>
     el("li", { "data-channel": c }, el("span", { text: t(`ch.${c}`) }), el("strong", { text: fmtNum(est.deliveries[c]) })));
   return el("div", { class: "summary-block" },
@@ -208,6 +238,7 @@ export function summaryBlock(d, dir, sms) {
       el("span", { class: "big-number", test: "summary-people", text: fmtNum(est.people) }),
       el("span", { class: "big-label", text: t("send.people_estimate") })),
     est.uncertain ? el("p", { class: "hint", text: t("send.estimate_uncertain") }) : null,
+    areaLine(d, inside),
     el("h3", { text: est.firstOnly ? t("send.deliveries_first") : t("send.deliveries") }),
     rows.length ? el("ul", { class: "kv-list", test: "summary-deliveries" }, rows) : el("p", { class: "muted", text: "–" }),
     est.unreachable ? el("p", { class: "warn-text", test: "summary-unreachable", text: tn("send.unreachable", est.unreachable) }) : null,

@@ -4,6 +4,7 @@ import { renderAudit } from "/console/pages/audit.js";
 import { renderHardware } from "/console/pages/hardware.js";
 import { renderHistory } from "/console/pages/history.js";
 import { renderLive } from "/console/pages/live.js";
+import { renderMap } from "/console/pages/map.js";
 import { renderAccount, renderEnroll, renderHome, renderLogin, renderPasswordStage } from "/console/pages/login.js";
 import { renderPeople } from "/console/pages/people.js";
 import { renderPrint } from "/console/pages/print.js";
@@ -24,6 +25,7 @@ import { errorText, report } from "/ui/lib/toast.js";
 export const NAV = [
   { name: "send", hash: "#/send", label: "nav.send", allowed: () => can("send_alerts") },
   { name: "alerts", hash: "#/alerts", label: "nav.alerts", allowed: () => can("send_alerts") },
+  { name: "map", hash: "#/map", label: "nav.map", allowed: () => can("send_alerts") },
   { name: "people", hash: "#/people", label: "nav.people", allowed: () => can("manage_users") || can("manage_groups") || can("manage_roles") },
   { name: "templates", hash: "#/templates", label: "nav.templates", allowed: () => can("send_alerts") || can("manage_settings") },
   { name: "rules", hash: "#/rules", label: "nav.rules", allowed: () => can("manage_settings") },
@@ -43,6 +45,7 @@ const ROUTES = [
   { name: "print", re: /^\/alerts\/([0-9A-Za-z]+)\/print$/, nav: "alerts", render: renderPrint },
   { name: "live", re: /^\/alerts\/([0-9A-Za-z]+)$/, nav: "alerts", render: renderLive },
   { name: "alerts", re: /^\/alerts$/, nav: "alerts", render: renderHistory },
+  { name: "map", re: /^\/map$/, nav: "map", render: renderMap },
   { name: "people", re: /^\/people(?:\/(users|groups|roles|import))?$/, nav: "people", render: renderPeople },
   { name: "templates", re: /^\/templates$/, nav: "templates", render: renderTemplates },
   { name: "rules", re: /^\/rules$/, nav: "rules", render: renderRules },

@@ -1,4 +1,5 @@
 import { api } from "/console/api.js";
+import { countInside, seenWithin } from "/console/areas.js";
 import { composer } from "/console/composer.js";
 import { loadDirectory, loadDeviceCapacity } from "/console/directory.js";
 import { draftFromAlert, newDraft, recipientCount, requestFromDraft, sealedRequest, summaryBlock } from "/console/drafts.js";
@@ -34,7 +35,26 @@ export async function renderSend(page, match, query) {
   }
   const d = S.sendDraft;
   const summaryBox = el("div", { "aria-live": "polite", test: "send-summary" });
-  const refreshSummary = () => replace(summaryBox, summaryBlock(d, dir, sms));
+  // The server counts who is inside the area; asked again only when the area or the minutes change.
+  let inside = { key: "", value: null, error: null };
+  const showSummary = () => replace(summaryBox, summaryBlock(d, dir, sms, inside));
+  const refreshSummary = () => {
+    const key = d.area ? JSON.stringify([d.area, seenWithin(d.seen_within)]) : "";
+    if (key !== inside.key) {
+      const mine = { key, value: null, error: null };
+      inside = mine;
+      if (key) {
+        countInside(d.area, d.seen_within).then((n) => {
+          mine.value = n;
+        }, (err) => {
+          mine.error = err;
+        }).then(() => {
+          if (inside === mine && page.isConnected) showSummary();
+        });
+      }
+    }
+    showSummary();
+  };
   const form = el("form", { class: "send-form", novalidate: true });
   const formError = el("div", { class: "error-box", role: "alert", hidden: true, test: "send-error" });
 
@@ -84,7 +104,7 @@ export async function renderSend(page, match, query) {
       title: t("send.confirm_title"),
       details: el("div", null,
         el("p", { class: `confirm-title sev-edge-${d.severity}` }, severityBadge(d.severity), " ", el("strong", { text: d.title.trim() })),
-        summaryBlock(d, dir, sms)),
+        summaryBlock(d, dir, sms, inside)),
       confirmLabel: t("send.confirm"),
       danger: d.severity === "critical",
       confirmTest: "send-confirm",
