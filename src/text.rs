@@ -107,6 +107,27 @@ pub fn phrase(lang: Lang, key: &str) -> &'static str {
             "Jokin meni vikaan; yritä uudelleen.",
             "Något gick fel; försök igen.",
         ),
+        "checkin_title" => ("Check-in timer", "Turvatarkistus", "Incheckningstimer"),
+        "checkin_done" => (
+            "Your check-in timer: {action}.",
+            "Turvatarkistuksesi: {action}.",
+            "Din incheckningstimer: {action}.",
+        ),
+        "checkin_reminder" => (
+            "Your check-in timer runs out in 5 minutes",
+            "Turvatarkistuksesi aika päättyy 5 minuutin kuluttua",
+            "Din incheckningstimer går ut om 5 minuter",
+        ),
+        "checkin_grace" => (
+            "Check in now: your timer ran out",
+            "Kuittaa nyt: turvatarkistuksen aika päättyi",
+            "Checka in nu: din timer har gått ut",
+        ),
+        "checkin_how" => (
+            "Check in in the app, or reply OK. Without it the alarm is raised.",
+            "Kuittaa sovelluksessa tai vastaa OK. Muuten hälytys lähtee.",
+            "Checka in i appen eller svara OK. Annars larmas det.",
+        ),
         "voice_intro" => (
             "This is an alert from {org}.",
             "Tämä on hälytys: {org}.",

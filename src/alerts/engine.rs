@@ -323,6 +323,64 @@ impl Engine {
         Ok(())
     }
 
+    /// Drops the channels this appliance has no device for: an alarm the
+    /// appliance raises itself goes on the channels that work.
+    pub fn carried(&self, channels: &[crate::store::Channel]) -> Vec<crate::store::Channel> {
+        channels
+            .iter()
+            .copied()
+            .filter(|c| !self.refused.contains(c))
+            .collect()
+    }
+
+    /// A member reported a position: active alerts that follow an area
+    /// they are inside, and that they did not get yet, reach them now. The
+    /// alerts they joined. Blocks on the store; the caller flushes.
+    pub fn follow_areas(
+        &self,
+        org: &OrgStore,
+        user: &crate::store::User,
+        lat: f64,
+        lon: f64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Id>, AlertError> {
+        let mut joined = Vec::new();
+        for followed in org.followed_areas()? {
+            let alert = org
+                .alert(followed.alert)?
+                .filter(|a| a.state == crate::store::AlertState::Active);
+            let Some(alert) = alert else {
+                org.unfollow_area(followed.alert)?;
+                continue;
+            };
+            if !followed.area.contains(lat, lon)
+                || org.recipient_of_user(alert.id, user.id)?.is_some()
+            {
+                continue;
+            }
+            let mut recipient = super::user_recipient(user, &alert.channels, "area".to_owned());
+            recipient.alert_id = alert.id;
+            let mut batch = crate::store::NewAlertBatch::default();
+            let step = super::first_step(&alert);
+            let reached = super::reach(&alert, &mut recipient, step, now, &mut batch);
+            batch.events.push(crate::store::AlertEvent {
+                id: Id::new(),
+                at: now,
+                kind: "entered_area".to_owned(),
+                detail: serde_json::json!({"recipient": recipient.id, "name": recipient.name, "channels": reached}),
+            });
+            batch.recipients.push(recipient);
+            org.extend_alert(alert.id, &batch, None)?;
+            let app = super::app_notices(&batch.deliveries);
+            self.store.flush_blocking()?;
+            self.wake.now();
+            self.hub.announce(org.org_id(), &app);
+            self.hub.notify_alert(org.org_id(), alert.id);
+            joined.push(alert.id);
+        }
+        Ok(joined)
+    }
+
     /// The alert an idempotency key or a received message already started.
     pub fn existing(&self, org: &OrgStore, alert: Id) -> Result<Created, AlertError> {
         existing_alert(org, alert)

@@ -47,8 +47,9 @@ pub(super) fn create_serialised(
         }
     }
     let escalation = resolve_escalation(org, access, request.escalation.as_ref())?;
-    let mut recipients = resolve(org, access, &request)?;
-    if recipients.is_empty() {
+    let mut recipients = resolve(org, access, &request, now)?;
+    // An area followed may be empty now: members entering it get the alert.
+    if recipients.is_empty() && !request.recipients.follow {
         return Err(invalid(
             "recipients",
             "names nobody: give users, groups, roles, phones, emails or TETRA ids",
@@ -149,6 +150,12 @@ pub(super) fn create_serialised(
             .push(entry.target(alert_id).detail(detail).event(Id::new(), now));
     }
     org.create_alert(&alert, &batch)?;
+    if let (Some(area), true) = (&request.recipients.area, request.recipients.follow) {
+        org.follow_area(&crate::store::FollowedArea {
+            alert: alert.id,
+            area: area.clone(),
+        })?;
+    }
     Ok(Created {
         app: app_notices(&batch.deliveries),
         alert,

@@ -29,12 +29,12 @@ pub use respond::{parse_reply, respond, respond_as, ResponseInput};
 pub use view::{AlertView, Totals};
 
 use lifecycle::*;
-pub use recipients::channels_for;
 use recipients::*;
+pub use recipients::{channels_for, inside};
 use request::*;
 pub use request::{
     check_request, AlertRequest, EscalationSpec, RecipientSpec, TetraCalloutSpec,
-    DEFAULT_RESPONSES, MAX_RECIPIENTS,
+    DEFAULT_RESPONSES, MAX_RECIPIENTS, SEEN_WITHIN_MINUTES,
 };
 
 use crate::audit::Entry;

@@ -75,6 +75,7 @@ pub(super) fn resolve(
     org: &OrgStore,
     access: &Access,
     request: &AlertRequest,
+    now: OffsetDateTime,
 ) -> Result<Vec<Recipient>, AlertError> {
     let spec = &request.recipients;
     let channels = &request.channels;
@@ -89,6 +90,9 @@ pub(super) fn resolve(
         }
         if !spec.roles.is_empty() {
             return Err(not_allowed("recipients.roles".into(), ONLY_GROUPS));
+        }
+        if spec.area.is_some() {
+            return Err(not_allowed("recipients.area".into(), ONLY_GROUPS));
         }
         if !(spec.phones.is_empty()
             && spec.emails.is_empty()
@@ -148,6 +152,14 @@ pub(super) fn resolve(
             }
         }
     }
+    if let Some(area) = &spec.area {
+        let within = spec.seen_within_minutes.unwrap_or(SEEN_WITHIN_MINUTES);
+        for user in inside(org, area, within, now)? {
+            if seen_users.insert(user.id) {
+                recipients.push(user_recipient(&user, channels, "area".to_owned()));
+            }
+        }
+    }
     let known_phones: HashSet<String> = recipients.iter().filter_map(|r| r.phone.clone()).collect();
     for phone in unique(&spec.phones) {
         if known_phones.contains(phone) {
@@ -185,6 +197,26 @@ pub(super) fn resolve(
         recipients.push(r);
     }
     Ok(recipients)
+}
+
+/// The members whose last known position, no older than `within`
+/// minutes, lies inside `area`.
+pub fn inside(
+    org: &OrgStore,
+    area: &crate::geo::Area,
+    within: u32,
+    now: OffsetDateTime,
+) -> Result<Vec<User>, StoreError> {
+    let fresh_after = now - time::Duration::minutes(i64::from(within));
+    let mut found = Vec::new();
+    for position in org.positions()? {
+        if position.at >= fresh_after && area.contains(position.lat, position.lon) {
+            if let Some(user) = org.user(position.user)? {
+                found.push(user);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The alert's channels that can carry an address of one kind (a phone

@@ -31,7 +31,16 @@ pub struct RecipientSpec {
     pub emails: Vec<String>,
     pub tetra_issi: Vec<u32>,
     pub tetra_gssi: Vec<u32>,
+    /// Members whose last known position lies inside.
+    pub area: Option<crate::geo::Area>,
+    /// How fresh a position must be to count (minutes; 30 when not given).
+    pub seen_within_minutes: Option<u32>,
+    /// Members who enter the area while the alert is active get it then.
+    pub follow: bool,
 }
+
+/// How fresh a position must be to count, when an alert does not say.
+pub const SEEN_WITHIN_MINUTES: u32 = 30;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +162,25 @@ pub fn check_request(r: &AlertRequest) -> Result<(), AlertError> {
         }
     }
     let spec = &r.recipients;
+    if let Some(area) = &spec.area {
+        area.check()
+            .map_err(|e| invalid(format!("recipients.area.{}", e.field), e.why))?;
+    }
+    if spec
+        .seen_within_minutes
+        .is_some_and(|m| !(1..=1440).contains(&m))
+    {
+        return Err(invalid(
+            "recipients.seen_within_minutes",
+            "must be from 1 to 1440 minutes",
+        ));
+    }
+    if spec.area.is_none() && (spec.follow || spec.seen_within_minutes.is_some()) {
+        return Err(invalid(
+            "recipients.area",
+            "is required with follow and seen_within_minutes",
+        ));
+    }
     for (i, phone) in spec.phones.iter().enumerate() {
         validate::e164(phone).map_err(|why| invalid(format!("recipients.phones[{i}]"), why))?;
     }

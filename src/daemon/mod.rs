@@ -342,6 +342,7 @@ impl Daemon {
             channels,
         )
         .await?;
+        crate::places::Scheduler::new(store.clone(), engine.clone(), clock.clone()).run();
         let metrics = Arc::new(Metrics::default());
         let audit_log = match config.audit.as_ref().and_then(|a| a.syslog.clone()) {
             Some(syslog) => Some(

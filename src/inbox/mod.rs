@@ -17,6 +17,7 @@ mod answers;
 mod pins;
 mod sms;
 mod tetra;
+mod timer;
 mod voice;
 
 pub use tetra::{named_fields, rule_matches};

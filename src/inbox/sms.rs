@@ -45,6 +45,9 @@ fn redacted(attempt: &Attempt<'_>) -> String {
 }
 
 pub(super) fn handle(worker: &Worker, message: &InboundMessage) -> Result<Filed, StoreError> {
+    if let Some(filed) = super::timer::handle(worker, message)? {
+        return Ok(filed);
+    }
     let store = &worker.store;
     let owner = store.sender_owner(&sms_sender(&message.from))?;
     if let Some(org) = owner.map(|id| store.get_org(id)).transpose()?.flatten() {

@@ -34,6 +34,11 @@ pub enum Handling {
     Trigger {
         alert: Id,
     },
+    /// A member's check-in timer: started, checked in or ended.
+    Timer {
+        user: Id,
+        action: String,
+    },
     Ignored {
         why: String,
     },

@@ -66,6 +66,14 @@ pub(super) enum Kind {
     SecurityMark = 34,
     /// The networks each user has logged in from, by user.
     KnownNetworks = 35,
+    /// Each member's last known position, by user.
+    Position = 36,
+    /// Each member's check-in timer, by user.
+    CheckInTimer = 37,
+    /// Under [`Id::SYSTEM`]: check-in timers by the time of their next step.
+    CheckInDue = 38,
+    /// Active alerts that members entering their area receive, by alert.
+    FollowedArea = 39,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -101,6 +109,10 @@ impl Kind {
             Kind::PinFailures => "sms pin failures",
             Kind::Assignments => "sender assignments",
             Kind::AuditHead => "audit chain head",
+            Kind::Position => "position",
+            Kind::CheckInTimer => "check-in timer",
+            Kind::CheckInDue => "check-in timer due entry",
+            Kind::FollowedArea => "followed area",
             Kind::AuditCheckpoint => "audit checkpoint",
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",

@@ -23,6 +23,7 @@ mod groups;
 mod inbound;
 mod keys;
 mod orgs;
+mod places;
 mod roles;
 mod schema;
 mod security;
@@ -50,8 +51,10 @@ pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{
-    OrgSettings, Organisation, SecurityMonitoring, SmsTrigger, TetraRule, APPLIANCE_SLUG,
+    LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger, TetraRule,
+    APPLIANCE_SLUG,
 };
+pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use security::{NetworkSeen, SecurityMark};

@@ -51,6 +51,26 @@ pub struct OrgSettings {
     pub language: String,
     /// Who hears of security findings, how, and what counts as one.
     pub security: SecurityMonitoring,
+    /// When members' apps share their position.
+    pub location_policy: LocationPolicy,
+    /// Positions older than this are erased.
+    pub location_retention_hours: u32,
+    /// The template a check-in timer that ran out fires (name or id).
+    pub dead_man_template: Option<String>,
+    /// After a timer runs out, the time to check in before the alarm.
+    pub dead_man_grace_seconds: u32,
+}
+
+/// When members' apps share their position with the appliance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationPolicy {
+    #[default]
+    Never,
+    /// While the member has answered an active alert.
+    Alerts,
+    /// While the member has switched duty on in the app.
+    Duty,
 }
 
 /// The organisation's own settings for security monitoring
@@ -163,6 +183,10 @@ impl Default for OrgSettings {
             tetra_rules: Vec::new(),
             language: "en".to_owned(),
             security: SecurityMonitoring::default(),
+            location_policy: LocationPolicy::Never,
+            location_retention_hours: 24,
+            dead_man_template: None,
+            dead_man_grace_seconds: 120,
         }
     }
 }

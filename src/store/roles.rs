@@ -23,6 +23,8 @@ pub enum Permission {
     ManageDevices,
     ManageSettings,
     ManageApiKeys,
+    /// See members' last known positions (each read is audited).
+    ReadLocations,
     /// The appliance operator's: shared modems and radios, which senders
     /// belong to which organisation, traffic no organisation owns. Never
     /// part of an organisation's roles (not in [`Permission::ALL`]).
@@ -30,7 +32,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ReadDirectory,
         Permission::ManageUsers,
         Permission::ManageGroups,
@@ -40,6 +42,7 @@ impl Permission {
         Permission::ManageDevices,
         Permission::ManageSettings,
         Permission::ManageApiKeys,
+        Permission::ReadLocations,
     ];
 }
 

@@ -34,6 +34,10 @@ pub struct User {
     pub password_changed_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub must_change_password: bool,
+    /// Switched on in the app: under the `duty` policy the app shares its
+    /// position meanwhile.
+    #[serde(default)]
+    pub on_duty: bool,
     #[serde(default)]
     pub totp: Option<TotpState>,
     /// Each unused recovery code, salted and peppered
@@ -111,6 +115,7 @@ pub struct UserChange {
     pub recovery_codes: Option<Vec<String>>,
     pub sms_second_factor: Option<Option<String>>,
     pub sms_code: Option<Option<SmsCode>>,
+    pub on_duty: Option<bool>,
 }
 
 impl UserChange {
@@ -155,6 +160,9 @@ impl UserChange {
         if let Some(v) = &self.sms_code {
             user.sms_code = v.clone();
         }
+        if let Some(v) = self.on_duty {
+            user.on_duty = v;
+        }
         user.updated_at = now;
     }
 }
@@ -174,6 +182,7 @@ impl OrgStore {
             password_changed_at: new.password_hash.as_ref().map(|_| now),
             password_hash: new.password_hash.clone(),
             must_change_password: new.must_change_password,
+            on_duty: false,
             totp: None,
             recovery_codes: Vec::new(),
             sms_second_factor: None,

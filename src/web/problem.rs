@@ -46,6 +46,9 @@ pub enum ApiError {
     RateGuard(u32),
     #[error("this needs the {0:?} permission")]
     Forbidden(Permission),
+    /// A position the organisation's location policy does not want now.
+    #[error("location sharing is off for you now (the organisation's location policy)")]
+    NotSharing,
     /// Giving, resetting or acting on a privilege the caller doesn't hold.
     #[error("{0}")]
     Outranked(&'static str),
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::NotAllowed { .. } => "not_allowed",
             ApiError::RateGuard(_) => "rate_guard",
             ApiError::Forbidden(_) | ApiError::Outranked(_) => "forbidden",
+            ApiError::NotSharing => "not_sharing",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } | ApiError::Taken { .. } => "conflict",
             ApiError::TakenOver(_) => "promoted",
@@ -154,7 +158,9 @@ impl ResponseError for ApiError {
             | ApiError::Unfinished(_)
             | ApiError::NotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,
-            ApiError::Forbidden(_) | ApiError::Outranked(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Outranked(_) | ApiError::NotSharing => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::Taken { .. } => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -328,6 +328,14 @@ async fn change_settings(
                 )));
             }
         }
+        if let Some(name) = &settings.dead_man_template {
+            if org.find_template(name)?.is_none() {
+                return Ok(Err(ApiError::field(
+                    "dead_man_template",
+                    "no such template",
+                )));
+            }
+        }
         for (i, role) in settings.require_second_factor_for.iter().enumerate() {
             if org.role_by_name(role)?.is_none() {
                 return Ok(Err(ApiError::field(
@@ -502,6 +510,27 @@ fn hash_trigger_pins(
 
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
     crate::validate::language(&s.language).map_err(|why| ApiError::field("language", why))?;
+    if !(1..=720).contains(&s.location_retention_hours) {
+        return Err(ApiError::field(
+            "location_retention_hours",
+            "must be from 1 to 720 hours",
+        ));
+    }
+    if s.dead_man_grace_seconds > 3600 {
+        return Err(ApiError::field(
+            "dead_man_grace_seconds",
+            "must be from 0 to 3600 seconds",
+        ));
+    }
+    if s.dead_man_template
+        .as_ref()
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        return Err(ApiError::field(
+            "dead_man_template",
+            "must name a template, or be null for the admins to be alarmed",
+        ));
+    }
     validate_security(&s.security)?;
     for (label, option) in &s.tetra_status_replies {
         if !(1..=6).contains(option) {

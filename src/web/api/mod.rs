@@ -5,6 +5,7 @@ mod alerts;
 mod directory;
 mod hardware;
 mod import;
+mod places;
 mod session;
 mod system;
 mod templates;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(hardware::routes)
             .configure(access::routes)
             .configure(alerts::routes)
+            .configure(places::routes)
             .configure(templates::routes)
             .configure(system::routes),
     );

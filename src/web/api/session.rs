@@ -126,8 +126,15 @@ async fn log_out(
 
 /// Who the caller is, as the server sees it.
 #[get("/me")]
-async fn me(principal: Principal) -> HttpResponse {
-    match &principal.caller {
+async fn me(principal: Principal) -> Result<HttpResponse, ApiError> {
+    let places = match principal.session() {
+        Some(s) => {
+            let (org, user) = (principal.org.clone(), s.user.clone());
+            Some(blocking(move || super::places::my_places(&org, &user)).await?)
+        }
+        None => None,
+    };
+    Ok(match &principal.caller {
         Caller::ApiKey { key_id } => HttpResponse::Ok().json(json!({
             "kind": "api_key",
             "org": principal.org.org_id(),
@@ -151,8 +158,11 @@ async fn me(principal: Principal) -> HttpResponse {
             "roles": principal.access.roles,
             "permissions": principal.access.permissions,
             "idle_timeout_seconds": u64::from(s.org.settings.session_idle_minutes) * 60,
+            "on_duty": places.as_ref().map(|p| p["on_duty"].clone()),
+            "location": places.as_ref().map(|p| p["location"].clone()),
+            "timer": places.as_ref().map(|p| p["timer"].clone()),
         })),
-    }
+    })
 }
 
 /// What members set for themselves: the language of their messages and the
@@ -163,6 +173,9 @@ struct MyPreferences {
     #[serde(default, with = "super::directory::double_option")]
     language: Option<Option<String>>,
     channels: Option<Vec<String>>,
+    /// On duty: under the `duty` location policy the app shares its
+    /// position meanwhile.
+    on_duty: Option<bool>,
 }
 
 #[patch("/me")]
@@ -187,6 +200,7 @@ async fn change_preferences(
         let change = UserChange {
             language: fields.language.clone(),
             channels: fields.channels.clone(),
+            on_duty: body.on_duty,
             ..UserChange::default()
         };
         let changed = org.change_user(user, &change, now)?;
@@ -194,13 +208,22 @@ async fn change_preferences(
             .audit("user.preferences_changed", AuditOutcome::Success)
             .target(&changed.username)
             .write(org, now)?;
+        if let Some(on) = body.on_duty {
+            principal
+                .audit(
+                    if on { "user.duty_on" } else { "user.duty_off" },
+                    AuditOutcome::Success,
+                )
+                .target(&changed.username)
+                .write(org, now)?;
+        }
         Ok::<_, crate::store::StoreError>(Ok(changed))
     })
     .await??;
     state.store.flush().await?;
     Ok(
         HttpResponse::Ok()
-            .json(json!({"language": changed.language, "channels": changed.channels})),
+            .json(json!({"language": changed.language, "channels": changed.channels, "on_duty": changed.on_duty})),
     )
 }
 

@@ -76,6 +76,7 @@ function handlingText(h) {
     case "response": return t("inbound.response", { choice: h.choice });
     case "note": return t("inbound.note");
     case "trigger": return t("inbound.trigger");
+    case "timer": return t("inbound.timer", { action: h.action || "" });
     case "ignored": return t("inbound.ignored", { why: h.why || "" });
     case "pending": return t("inbound.pending");
     default: return h.kind;

@@ -629,6 +629,7 @@ export default {
   "inbound.handling": "Handled as",
   "inbound.response": "Answer: {choice}",
   "inbound.note": "Note on an alert",
+  "inbound.timer": "Check-in timer: {action}",
   "inbound.trigger": "Started an alert",
   "inbound.ignored": "Ignored: {why}",
   "inbound.pending": "Waiting",

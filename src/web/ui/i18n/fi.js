@@ -629,6 +629,7 @@ export default {
   "inbound.handling": "Käsittely",
   "inbound.response": "Vastaus: {choice}",
   "inbound.note": "Viesti hälytykseen",
+  "inbound.timer": "Turvatarkistus: {action}",
   "inbound.trigger": "Käynnisti hälytyksen",
   "inbound.ignored": "Ohitettu: {why}",
   "inbound.pending": "Odottaa",

@@ -629,6 +629,7 @@ export default {
   "inbound.handling": "Hanterat som",
   "inbound.response": "Svar: {choice}",
   "inbound.note": "Meddelande till ett larm",
+  "inbound.timer": "Incheckningstimer: {action}",
   "inbound.trigger": "Startade ett larm",
   "inbound.ignored": "Ignorerat: {why}",
   "inbound.pending": "Väntar",
