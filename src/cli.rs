@@ -826,6 +826,13 @@ fn simulate_radio(
 
 fn run_demo(data_dir: &Path, listen: SocketAddr) -> ExitCode {
     let mut config = Config::for_demo(data_dir, listen);
+    if let Err(e) = demo::install_map_tiles(&config) {
+        // The map then draws its grid; the rest of the demo is unharmed.
+        eprintln!(
+            "tocsin: cannot install the demo's map tiles at {}: {e}",
+            config.map.tiles.display()
+        );
+    }
     // The demo's modem and radio are simulated; they live as long as the demo.
     let _devices = match demo::simulated_devices(&mut config) {
         Ok(devices) => devices,

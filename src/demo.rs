@@ -70,6 +70,27 @@ const MEMBERS: &[Member] = &[
 
 const GROUPS: &[&str] = &["firefighters", "officers", "first-responders"];
 
+/// Vector tiles of Otaniemi, Espoo, from OpenStreetMap data (ODbL; see
+/// `demo/README.md`): the demo's map shows a real place with no network.
+const MAP_TILES: &[u8] = include_bytes!("demo/otaniemi.pmtiles");
+/// A place on that map, for the demo's alert with a location.
+pub const PLACE: (f64, f64) = (60.1856, 24.8276);
+
+/// Puts the demo's tiles where the map looks for them, unless a file is
+/// there already (an operator's own map stays).
+pub fn install_map_tiles(config: &crate::config::Config) -> std::io::Result<()> {
+    let path = &config.map.tiles;
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = path.with_extension("pmtiles.partial");
+    std::fs::write(&partial, MAP_TILES)?;
+    std::fs::rename(&partial, path)
+}
+
 pub struct DemoLogin {
     pub admin_password: String,
     /// The password every demo member logs in to the app with.
@@ -169,6 +190,20 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
             updated_at: now,
         })?;
     }
+    // A dispatcher's alert with a place the map shows.
+    handle.create_template(&crate::store::Template {
+        id: crate::ids::Id::new(),
+        name: "campus-fire".to_owned(),
+        button: None,
+        button_roles: Vec::new(),
+        alert: serde_json::json!({"title": "Fire at the Otaniemi campus", "severity": "critical",
+                                  "channels": ["app", "sms"], "recipients": {"groups": ["firefighters"]},
+                                  "location": {"lat": PLACE.0, "lon": PLACE.1, "label": "Otaniemi, Espoo"}}),
+        merge_window_seconds: 300,
+        last_fired: None,
+        created_at: now,
+        updated_at: now,
+    })?;
     store.flush_blocking()
 }
 

@@ -29,6 +29,7 @@ mod inprocess;
 mod isolation;
 mod loopback;
 mod pdu_spec;
+mod map;
 mod places;
 mod privileges;
 mod rsyslog;

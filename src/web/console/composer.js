@@ -124,7 +124,7 @@ export function composer(d, dir, opts) {
       replace(areaBox, p === "send" ? el("a", { href: "#/map", class: "hint", test: `${p}-area-draw`, text: t("area.draw_on_map") }) : null);
       return;
     }
-    const minutes = el("input", { type: "number", min: "1", max: "1440", step: "1", inputmode: "numeric", size: "5",
+    const minutes = el("input", { type: "number", min: "1", max: "1440", step: "1", inputmode: "numeric", class: "input-short",
       value: d.seen_within || String(SEEN_WITHIN_DEFAULT), test: `${p}-seen-within` });
     minutes.addEventListener("input", () => {
       d.seen_within = minutes.value;

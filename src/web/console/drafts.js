@@ -220,7 +220,8 @@ function areaLine(d, inside) {
     el("p", { test: "summary-area", "data-count": known ? String(inside.value) : null, class: failed ? "warn-text" : null,
       text: known ? tn("area.inside", inside.value) : failed ? t("area.count_failed") : t("map.counting") }),
     el("p", { class: "hint", text: tn("area.seen_within_text", seenWithin(d.seen_within)) }),
-    d.follow ? el("p", { class: "hint", test: "summary-follow", text: t("area.follow_text") }) : null);
+    d.follow ? el("p", { class: "hint", test: "summary-follow", text: t("area.follow_text") }) : null,
+    el("p", { class: "hint", text: t("area.deliveries_hint") }));
 }
 
 /** `inside`: {value, error} from the area count, when the draft has an area. */

@@ -109,18 +109,24 @@ function gridLayer(L) {
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#f4f6f8";
       ctx.fillRect(0, 0, size.x, size.y);
-      ctx.strokeStyle = "#c9d0d9";
+      // Quarter lines faint, the tile's own edges stronger and labelled.
       ctx.lineWidth = 1;
-      ctx.beginPath();
-      ctx.moveTo(0.5, size.y);
-      ctx.lineTo(0.5, 0.5);
-      ctx.lineTo(size.x, 0.5);
-      ctx.stroke();
+      for (const [step, colour] of [[size.x / 4, "#e3e7ec"], [size.x, "#c3cad4"]]) {
+        ctx.strokeStyle = colour;
+        ctx.beginPath();
+        for (let at = 0; at < size.x; at += step) {
+          ctx.moveTo(at + 0.5, 0);
+          ctx.lineTo(at + 0.5, size.y);
+          ctx.moveTo(0, at + 0.5);
+          ctx.lineTo(size.x, at + 0.5);
+        }
+        ctx.stroke();
+      }
       const corner = this._map.unproject(coords.scaleBy(size), coords.z);
       const digits = Math.max(0, Math.min(5, Math.round((coords.z - 2) / 3)));
       ctx.fillStyle = "#7a8494";
       ctx.font = "11px system-ui, sans-serif";
-      ctx.fillText(`${corner.lat.toFixed(digits)}°, ${L.Util.wrapNum(corner.lng, [-180, 180], true).toFixed(digits)}°`, 5, 14);
+      ctx.fillText(`${corner.lat.toFixed(digits)}°, ${L.Util.wrapNum(corner.lng, [-180, 180], true).toFixed(digits)}°`, 5, 16);
       return canvas;
     },
   });

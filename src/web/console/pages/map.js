@@ -80,13 +80,14 @@ export async function renderMap(page, match, query) {
       el("aside", { class: "card map-side", "aria-label": t("map.area") },
         el("h2", { text: t("map.area") }),
         el("div", { class: "toggle-row" },
-          button(t("map.circle"), { test: "map-draw-circle", onclick: () => draw("circle") }),
-          button(t("map.polygon"), { test: "map-draw-polygon", onclick: () => draw("polygon") }),
-          button(t("map.clear"), { class: "btn-quiet", test: "map-draw-clear", onclick: () => tool && tool.clear() })),
+          button(t("map.circle"), { class: "btn-small", test: "map-draw-circle", onclick: () => draw("circle") }),
+          button(t("map.polygon"), { class: "btn-small", test: "map-draw-polygon", onclick: () => draw("polygon") }),
+          button(t("map.clear"), { class: "btn-small btn-quiet", test: "map-draw-clear", onclick: () => tool && tool.clear() })),
         stageLine, finish, aroundAlert,
         field(t("map.radius"), radius, { name: "area.circle.radius_m", hint: t("map.radius_hint") }),
+        countLine, sendArea,
         field(t("area.seen_within"), minutes, { name: "seen_within_minutes", hint: t("area.seen_within_hint") }),
-        follow, countLine, sendArea)),
+        follow)),
     canSee ? el("section", { class: "card" },
       el("h2", { text: t("map.people") }),
       el("div", { class: "table-wrap" }, el("table", { class: "table", test: "map-people" },
@@ -133,7 +134,8 @@ export async function renderMap(page, match, query) {
     }).addTo(alertLayer);
     marker.bindTooltip(el("span", { class: "map-tip", test: "map-alert-tip" },
       el("strong", { text: a.title }), a.location.label ? el("span", { text: a.location.label }) : null),
-    { permanent: true, direction: "top", offset: [0, -16], className: "map-tooltip map-tooltip-alert" });
+    // Left of the pin: members' labels sit to the right of their dots.
+    { permanent: true, direction: "left", offset: [-16, 0], className: "map-tooltip map-tooltip-alert" });
   };
 
   // --- Members -------------------------------------------------------------

@@ -481,6 +481,7 @@ export default {
   "area.follow": "Members who enter the area later get it too",
   "area.follow_text": "Members who enter the area while the alert is active get it then.",
   "area.remove": "Remove the area",
+  "area.deliveries_hint": "Members inside the area are reached on their own channels and are not in the deliveries per channel.",
   "area.draw_on_map": "Draw an area on the map",
   "area.edit_on_map": "Change on the map",
   "import.title": "Import people from CSV",

@@ -481,6 +481,7 @@ export default {
   "area.follow": "Myöhemmin alueelle tulevat jäsenet saavat sen myös",
   "area.follow_text": "Jäsenet, jotka tulevat alueelle hälytyksen ollessa voimassa, saavat sen silloin.",
   "area.remove": "Poista alue",
+  "area.deliveries_hint": "Alueella olevat jäsenet tavoitetaan heidän omilla kanavillaan, eikä heitä lasketa kanavakohtaisiin toimituksiin.",
   "area.draw_on_map": "Piirrä alue kartalle",
   "area.edit_on_map": "Muuta kartalla",
   "import.title": "Tuo henkilöitä CSV-tiedostosta",

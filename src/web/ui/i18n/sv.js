@@ -481,6 +481,7 @@ export default {
   "area.follow": "Medlemmar som kommer in i området senare får det också",
   "area.follow_text": "Medlemmar som kommer in i området medan larmet är aktivt får det då.",
   "area.remove": "Ta bort området",
+  "area.deliveries_hint": "Medlemmarna inom området nås på sina egna kanaler och räknas inte i leveranserna per kanal.",
   "area.draw_on_map": "Rita ett område på kartan",
   "area.edit_on_map": "Ändra på kartan",
   "import.title": "Importera personer från CSV",
