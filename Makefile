@@ -72,6 +72,7 @@ bench: deps
 	$(CARGO) bench --locked --bench sms
 	$(CARGO) bench --locked --bench tetra
 	$(CARGO) bench --locked --bench voice
+	$(CARGO) bench --locked --bench places
 	$(CARGO) bench --locked --bench inbox
 	$(CARGO) bench --locked --bench login
 	$(CARGO) bench --locked --bench backup
