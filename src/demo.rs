@@ -18,6 +18,8 @@ struct Member {
     issi: u32,
     language: &'static str,
     groups: &'static [&'static str],
+    /// Where the map shows them: metres north and east of [`PLACE`].
+    seen_at: (f64, f64),
 }
 
 const MEMBERS: &[Member] = &[
@@ -29,6 +31,7 @@ const MEMBERS: &[Member] = &[
         issi: 2_001_001,
         language: "fi",
         groups: &["firefighters", "officers"],
+        seen_at: (70.0, 80.0),
     },
     Member {
         username: "elias",
@@ -38,6 +41,7 @@ const MEMBERS: &[Member] = &[
         issi: 2_001_002,
         language: "fi",
         groups: &["firefighters"],
+        seen_at: (-80.0, -75.0),
     },
     Member {
         username: "linnea",
@@ -47,6 +51,7 @@ const MEMBERS: &[Member] = &[
         issi: 2_001_003,
         language: "sv",
         groups: &["firefighters", "first-responders"],
+        seen_at: (150.0, -150.0),
     },
     Member {
         username: "oliver",
@@ -56,6 +61,7 @@ const MEMBERS: &[Member] = &[
         issi: 2_001_004,
         language: "en",
         groups: &["first-responders"],
+        seen_at: (-390.0, 330.0),
     },
     Member {
         username: "sofia",
@@ -65,6 +71,7 @@ const MEMBERS: &[Member] = &[
         issi: 2_001_005,
         language: "fi",
         groups: &["officers", "first-responders"],
+        seen_at: (220.0, 170.0),
     },
 ];
 
@@ -117,6 +124,7 @@ pub fn prepare(store: &Store, clock: &SharedClock) -> Result<DemoLogin, Provisio
             handle.change_user(user.id, &change, clock.now())?;
         }
     }
+    seed_positions(&handle, clock.now())?;
     let stamp = clock.now().unix_timestamp();
     let api_key =
         provisioning::create_api_key(store, clock, ORG, &format!("demo-{stamp}"), "admin", None)?;
@@ -127,9 +135,43 @@ pub fn prepare(store: &Store, clock: &SharedClock) -> Result<DemoLogin, Provisio
     })
 }
 
+/// Members on duty were just seen around the demo's place, so its map shows
+/// them; each start seeds them afresh, as positions are kept only so long.
+fn seed_positions(
+    org: &crate::store::OrgStore,
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    // Metres to degrees there: a degree of latitude is 111 km everywhere,
+    // one of longitude shrinks with the cosine of the latitude.
+    let per_degree_lat = 111_320.0;
+    let per_degree_lon = per_degree_lat * PLACE.0.to_radians().cos();
+    for m in MEMBERS {
+        let Some(user) = org.user_by_username(m.username)? else {
+            continue;
+        };
+        if !crate::places::sharing(org, &user)?.sharing {
+            continue;
+        }
+        org.set_position(&crate::store::Position {
+            user: user.id,
+            lat: PLACE.0 + m.seen_at.0 / per_degree_lat,
+            lon: PLACE.1 + m.seen_at.1 / per_degree_lon,
+            accuracy_m: 12.0,
+            at: now,
+        })?;
+    }
+    org.store().flush_blocking()
+}
+
 fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Result<(), StoreError> {
     let handle = store.org(org);
     let now = clock.now();
+    // Members share their position while on duty, and the demo's are.
+    if let Some(record) = store.get_org(org)? {
+        let mut settings = record.settings;
+        settings.location_policy = crate::store::LocationPolicy::Duty;
+        store.set_org_settings(org, &settings)?;
+    }
     let mut group_ids = Vec::new();
     for name in GROUPS {
         group_ids.push((
@@ -146,7 +188,7 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
         ));
     }
     for m in MEMBERS {
-        handle.create_user(
+        let user = handle.create_user(
             NewUser {
                 username: m.username.to_owned(),
                 name: m.name.to_owned(),
@@ -166,6 +208,11 @@ fn seed_members(store: &Store, clock: &SharedClock, org: crate::ids::Id) -> Resu
             },
             now,
         )?;
+        let duty = crate::store::UserChange {
+            on_duty: Some(true),
+            ..crate::store::UserChange::default()
+        };
+        handle.change_user(user.id, &duty, now)?;
     }
     // Alarm buttons every member has in the app.
     for (name, button, title, group) in [
@@ -302,6 +349,7 @@ pub fn banner(listen: SocketAddr, public_url: &str, login: &DemoLogin) -> String
         "\nTocsin demo is running on https://{listen} (self-signed certificate)\n\n\
          \x20 Console:       {public_url}/console/\n\
          \x20 Members' app:  {public_url}/app/ (phone-sized; sign in as a member)\n\
+         \x20 Map:           {public_url}/console/#/map (Otaniemi, Espoo; members on duty are on it)\n\
          \x20 Health:        {public_url}/healthz\n\
          \x20 Admin login:   organisation \"{ORG}\", username \"{ADMIN}\", password \"{password}\"\n\
          \x20 Member logins: organisation \"{ORG}\", usernames {members}, password \"{member_password}\"\n\

@@ -137,11 +137,16 @@ fn the_tiles_are_served_in_byte_ranges_to_logged_in_users_and_drawn_or_a_grid_in
 
     // The console draws them, with the data's credit.
     admin.create_member("aino", &["member"]);
-    alert_at_place(&admin, "Smoke in the library", &["aino"]);
+    let alert = alert_at_place(&admin, "Smoke in the library", &["aino"]);
     let browser = Browser::start(1366, 768);
     log_in(&browser, &server, "root");
-    browser.click("[data-test=nav-map]");
+    browser.goto(&format!("https://{}/console/#/alerts/{alert}", server.addr));
+    browser.click("[data-test=live-map]");
     browser.find("[data-page=map] [data-test=map][data-tiles=yes]");
+    assert_eq!(
+        browser.eval("return document.querySelector('[data-test=map-alert-select]').value"),
+        json!(alert)
+    );
     browser.find("[data-test=map-alert]");
     wait_for_tiles(&browser);
     let credit = browser.text(".leaflet-control-attribution");
@@ -168,6 +173,16 @@ fn the_tiles_are_served_in_byte_ranges_to_logged_in_users_and_drawn_or_a_grid_in
     browser.find("[data-test=map-alert]");
     wait_for_tiles(&browser);
     browser.screenshot("console-map-grid-1366");
+
+    // A sender without `read_locations` has the map and the area, but sees
+    // nobody's position.
+    admin.create_member("sam", &["sender"]);
+    browser.click("[data-test=logout]");
+    log_in(&browser, &server, "sam");
+    browser.click("[data-test=nav-map]");
+    browser.find("[data-page=map] [data-test=map-no-permission]");
+    browser.find("[data-test=map-alert]");
+    assert!(browser.try_find("[data-test=map-people]").is_none());
 }
 
 /// An alert at the demo's place to these users, answers Coming and Not coming.

@@ -208,6 +208,7 @@ export default {
   "send.location_bad": "Give both latitude and longitude in degrees.",
   "live.sealed": "Encrypted text: only members with the password can read it.",
   "live.location": "Location: {place}",
+  "live.on_map": "Show on the map",
   "send.seal_no_template": "A text to be encrypted is not saved in a template, where it would be stored readable. Clear the password or the text first.",
   "send.summary": "Summary",
   "send.people_estimate": "people (estimate)",

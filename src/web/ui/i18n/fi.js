@@ -208,6 +208,7 @@ export default {
   "send.location_bad": "Anna sekä leveys- että pituusaste asteina.",
   "live.sealed": "Salattu teksti: vain salasanan tietävät jäsenet voivat lukea sen.",
   "live.location": "Sijainti: {place}",
+  "live.on_map": "Näytä kartalla",
   "send.seal_no_template": "Salattavaa tekstiä ei tallenneta malliin, jossa se olisi luettavissa. Tyhjennä ensin salasana tai teksti.",
   "send.summary": "Yhteenveto",
   "send.people_estimate": "henkilöä (arvio)",

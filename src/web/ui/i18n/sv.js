@@ -208,6 +208,7 @@ export default {
   "send.location_bad": "Ange både latitud och longitud i grader.",
   "live.sealed": "Krypterad text: bara medlemmar med lösenordet kan läsa den.",
   "live.location": "Plats: {place}",
+  "live.on_map": "Visa på kartan",
   "send.seal_no_template": "En text som ska krypteras sparas inte i en mall, där den skulle vara läsbar. Töm lösenordet eller texten först.",
   "send.summary": "Sammanfattning",
   "send.people_estimate": "personer (uppskattning)",
