@@ -441,8 +441,8 @@ impl Daemon {
             monitoring_token: config.http.monitoring_token.clone(),
             hardware: hardware.clone(),
             standby,
-        };
             map_tiles: config.map.tiles.clone(),
+        };
         // The dummy hash that keeps unknown-user logins as slow as real ones.
         tokio::task::spawn_blocking(crate::auth::login::warm_up);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));

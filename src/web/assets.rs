@@ -111,10 +111,6 @@ const ASSETS: &[Asset] = &[
     asset!("/ui/lib/seal.js", "ui/lib/seal.js", JS),
     asset!("/ui/lib/storage.js", "ui/lib/storage.js", JS),
     asset!("/ui/lib/toast.js", "ui/lib/toast.js", JS),
-];
-
-/// An asset with its ETag, hashed once on first use.
-struct Served {
     // The map's libraries, pinned and unchanged (vendor/README.md).
     asset!(
         "/vendor/leaflet/leaflet.css",
@@ -136,6 +132,10 @@ struct Served {
         "vendor/protomaps-leaflet/protomaps-leaflet.js",
         JS
     ),
+];
+
+/// An asset with its ETag, hashed once on first use.
+struct Served {
     asset: &'static Asset,
     etag: String,
 }
