@@ -83,6 +83,7 @@ const ASSETS: &[Asset] = &[
     asset!("/app/alerts.js", "app/alerts.js", JS),
     asset!("/app/app.css", "app/app.css", CSS),
     asset!("/app/app.js", "app/app.js", JS),
+    asset!("/app/checkin.js", "app/checkin.js", JS),
     asset!("/app/icon-192.png", "app/icon-192.png", PNG),
     asset!("/app/icon-512.png", "app/icon-512.png", PNG),
     asset!(
@@ -90,6 +91,8 @@ const ASSETS: &[Asset] = &[
         "app/manifest.webmanifest",
         MANIFEST
     ),
+    asset!("/app/location.js", "app/location.js", JS),
+    asset!("/app/motion.js", "app/motion.js", JS),
     asset!("/app/router.js", "app/router.js", JS),
     asset!("/app/session.js", "app/session.js", JS),
     asset!("/app/state.js", "app/state.js", JS),
@@ -100,6 +103,7 @@ const ASSETS: &[Asset] = &[
     asset!("/app/views/home.js", "app/views/home.js", JS),
     asset!("/app/views/login.js", "app/views/login.js", JS),
     asset!("/app/views/settings.js", "app/views/settings.js", JS),
+    asset!("/app/views/timer.js", "app/views/timer.js", JS),
     asset!("/app/seal.js", "ui/lib/seal.js", JS),
     asset!("/ui/i18n/en.js", "ui/i18n/en.js", JS),
     asset!("/ui/i18n/fi.js", "ui/i18n/fi.js", JS),

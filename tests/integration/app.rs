@@ -9,7 +9,7 @@ use crate::devices::{wait_until, WAIT};
 use crate::inprocess::{Login, Server, PASSWORD};
 use serde_json::{json, Value};
 
-fn open_app(browser: &Browser, server: &Server, username: &str) {
+pub(crate) fn open_app(browser: &Browser, server: &Server, username: &str) {
     browser.goto(&format!("https://{}/app/", server.addr));
     browser.type_into("[data-test=login] [name=org]", "acme");
     browser.type_into("[data-test=login] [name=username]", username);

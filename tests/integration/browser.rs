@@ -267,6 +267,34 @@ impl Browser {
         }
     }
 
+    /// One Chrome DevTools Protocol command, through chromedriver, for what
+    /// WebDriver can't do (a position, a permission).
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        let answer = self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": command, "params": params})),
+        );
+        assert!(
+            answer.get("error").is_none_or(Value::is_null),
+            "{command}: {answer}"
+        );
+        answer
+    }
+
+    /// The page may ask for the position, and gets this one (accuracy in
+    /// metres) as if from the phone's GPS.
+    pub fn set_position(&self, lat: f64, lon: f64, accuracy: f64) {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({"permissions": ["geolocation"]}),
+        );
+        self.cdp(
+            "Emulation.setGeolocationOverride",
+            json!({"latitude": lat, "longitude": lon, "accuracy": accuracy}),
+        );
+    }
+
     /// Saves a PNG of the window as `target/screenshots/<name>.png`, once
     /// passing notes (toasts) have gone.
     pub fn screenshot(&self, name: &str) -> PathBuf {

@@ -12,6 +12,7 @@
 mod alerts;
 mod api;
 mod app;
+mod app_places;
 mod audit_trail;
 mod browser;
 mod cli;

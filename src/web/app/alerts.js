@@ -1,3 +1,4 @@
+import { refreshLocation } from "/app/location.js";
 import { route } from "/app/router.js";
 import { failed } from "/app/session.js";
 import { S } from "/app/state.js";
@@ -87,6 +88,8 @@ async function answer(id, choice, extra) {
     const item = S.alerts.get(id);
     if (item) item.response = done.response;
     toast(t("member.answer.saved", { choice }));
+    // Under the "while answering alerts" policy, an answer may start sharing.
+    refreshLocation();
     return true;
   } catch (err) {
     await failed(err);

@@ -1,4 +1,7 @@
 import { loadAlerts, receive } from "/app/alerts.js";
+import { adoptTimer, stopTimer } from "/app/checkin.js";
+import { adoptLocation, stopWatch } from "/app/location.js";
+import { quiet } from "/app/motion.js";
 import { CHECK_EVERY_MS, KEYS, S } from "/app/state.js";
 import { api, store, stored, t, toast } from "/app/util.js";
 import { closeCritical } from "/app/views/critical.js";
@@ -29,6 +32,9 @@ async function wipeLocal() {
 
 export function endSession(reason) {
   stopLive();
+  stopWatch();
+  stopTimer();
+  quiet();
   S.me = null;
   S.csrf = null;
   S.alerts.clear();
@@ -114,6 +120,10 @@ export async function check() {
       store(KEYS.csrf, S.csrf);
     }
     if (S.stream && S.stream.readyState === EventSource.CLOSED) startLive();
+    if (me.session && me.session.stage === "full") {
+      adoptLocation(me);
+      adoptTimer(me.timer);
+    }
     // Cancelled alerts come to the list, not the feed.
     if (++S.checks % 3 === 0) await loadAlerts();
   } catch (err) {

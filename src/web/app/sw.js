@@ -4,12 +4,15 @@
  * Alerts and answers always come from the appliance and are never cached.
  */
 "use strict";
-const CACHE = "tocsin-shell-v2";
+const CACHE = "tocsin-shell-v3";
 // Every module the app imports: a unit test of the appliance checks the list.
 const SHELL = [
   "/app/",
   "/app/alerts.js",
   "/app/app.js",
+  "/app/checkin.js",
+  "/app/location.js",
+  "/app/motion.js",
   "/app/router.js",
   "/app/session.js",
   "/app/state.js",
@@ -19,6 +22,7 @@ const SHELL = [
   "/app/views/home.js",
   "/app/views/login.js",
   "/app/views/settings.js",
+  "/app/views/timer.js",
   "/app/app.css",
   "/app/manifest.webmanifest",
   "/app/icon-192.png",

@@ -1,4 +1,5 @@
 import { severityBadge, sortedAlerts } from "/app/alerts.js";
+import { left } from "/app/checkin.js";
 import { failed } from "/app/session.js";
 import { S } from "/app/state.js";
 import { api, h, t, toast, when } from "/app/util.js";
@@ -21,6 +22,17 @@ export function renderHome() {
         ),
       ]
     : [];
+  const timer = S.checkin.timer;
+  const timerCard = h(
+    "button",
+    { class: `card timer-link ${timer ? timer.state : ""}`, type: "button", test: "open-timer", onclick: () => (location.hash = "#timer") },
+    h("strong", {}, t("member.timer.title")),
+    h(
+      "span",
+      { class: "meta", test: "timer-summary" },
+      !timer ? t("member.timer.offer") : timer.state === "alarmed" ? t("member.timer.chip_alarmed") : [t("member.timer.left"), " ", h("span", { "data-countdown": "" }, left(timer))],
+    ),
+  );
   const items = sortedAlerts();
   const list = items.length
     ? items.map((item) =>
@@ -38,7 +50,7 @@ export function renderHome() {
         ),
       )
     : [h("p", { class: "empty", test: "no-alerts" }, t("member.alerts.none"))];
-  document.getElementById("app").replaceChildren(homeBar(), h("main", {}, buttons, h("h2", {}, t("member.alerts.title")), h("div", { test: "alerts" }, list)));
+  document.getElementById("app").replaceChildren(homeBar(), h("main", {}, buttons, timerCard, h("h2", {}, t("member.alerts.title")), h("div", { test: "alerts" }, list)));
 }
 
 function confirmButton(b) {

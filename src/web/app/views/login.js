@@ -1,4 +1,7 @@
 import { loadAlerts, loadButtons, sortedAlerts } from "/app/alerts.js";
+import { adoptTimer, timerChip } from "/app/checkin.js";
+import { adoptLocation, locationPart } from "/app/location.js";
+import { loadStill } from "/app/motion.js";
 import { route } from "/app/router.js";
 import { sessionProblem, startLive } from "/app/session.js";
 import { KEYS, LANGS, S } from "/app/state.js";
@@ -11,12 +14,19 @@ import { isLanguage } from "/ui/lib/i18n.js";
 // ---------------------------------------------------------------------------
 
 export function bar(extra) {
+  const signedIn = S.me && S.me.session && S.me.session.stage === "full";
   return h(
     "header",
-    { class: "bar" },
-    h("h1", {}, t("app.title")),
-    S.me ? h("span", { class: S.live ? "live on" : "live off", test: "live", "aria-live": "polite" }, S.live ? t("member.live.on") : t("member.live.off")) : null,
-    extra,
+    { class: "top" },
+    h(
+      "div",
+      { class: "bar" },
+      h("h1", {}, t("app.title")),
+      S.me ? h("span", { class: S.live ? "live on" : "live off", test: "live", "aria-live": "polite" }, S.live ? t("member.live.on") : t("member.live.off")) : null,
+      extra,
+    ),
+    // Whether the phone shares its position is never more than a glance away.
+    signedIn ? h("div", { class: "strip", test: "strip" }, locationPart(), timerChip()) : null,
   );
 }
 
@@ -130,6 +140,9 @@ export async function begin() {
   if (me.session.stage === "must_enroll_second_factor") return renderEnrolNeeded();
   await Promise.all([loadAlerts(), loadButtons()]);
   startLive();
+  adoptLocation(me);
+  adoptTimer(me.timer);
+  loadStill();
   route();
   // A critical alert that came while the app was closed is still unmissable.
   const pending = sortedAlerts().find((i) => i.alert.severity === "critical" && !i.alert.follows && i.alert.state === "active" && !i.read && !i.response);

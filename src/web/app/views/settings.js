@@ -63,9 +63,12 @@ export function renderSettings() {
     },
     t("member.settings.logout"),
   );
+  const policy = me.location && me.location.policy;
+  const policyText = { never: t("member.location.policy_never"), alerts: t("member.location.policy_alerts"), duty: t("member.location.policy_duty") }[policy];
+  const whereabouts = policyText ? h("section", { class: "card", test: "location-policy" }, h("strong", {}, t("member.location.title")), h("p", {}, policyText)) : null;
   const back = h("button", { type: "button", test: "back", onclick: () => (location.hash = "") }, t("member.alerts.back"));
   document.getElementById("app").replaceChildren(
     bar(back),
-    h("main", {}, h("h2", {}, t("settings.title")), h("p", { class: "meta" }, `${me.user.name} · ${me.org.name}`), form, notifications, h("p", {}), logout),
+    h("main", {}, h("h2", {}, t("settings.title")), h("p", { class: "meta" }, `${me.user.name} · ${me.org.name}`), form, whereabouts, notifications, h("p", {}), logout),
   );
 }
