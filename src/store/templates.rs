@@ -23,6 +23,10 @@ pub struct Template {
     /// Fired again within this many seconds of its last alert, the template
     /// joins that alert instead of alarming twice.
     pub merge_window_seconds: u32,
+    /// Pressing its button starts the presser's check-in timer for this
+    /// many minutes (noted with the button's label) instead of sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in_minutes: Option<u32>,
     #[serde(default)]
     pub last_fired: Option<Fired>,
     #[serde(with = "time::serde::rfc3339")]

@@ -354,3 +354,108 @@ fn a_missed_check_in_raises_the_alarm_after_the_grace_period_and_not_before() {
         (422, json!("minutes"))
     );
 }
+
+#[test]
+fn a_timer_started_and_checked_in_by_sms_does_not_fire_and_a_button_starts_one() {
+    use tocsin::hw::sim::modem::{SimModem, SimModemConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("gsm1");
+    let modem = SimModem::start(
+        &link,
+        SimModemConfig {
+            network_delay: Duration::from_millis(50),
+            report_delay: Duration::from_millis(100),
+            ..SimModemConfig::default()
+        },
+    )
+    .unwrap();
+    let modem_link = link.clone();
+    let server = Server::start_with(move |config| {
+        let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
+        profile.per_minute = 600;
+        config.modems.push(tocsin::config::ModemConfig {
+            name: "gsm1".to_owned(),
+            device: modem_link,
+            baud: 115_200,
+            profile_name: "quectel-ec25".to_owned(),
+            profile,
+            sim_pin: None,
+            voice: false,
+        });
+    });
+    let admin = server.admin();
+    crate::devices::wait_ready(&admin, "gsm1");
+    settings(
+        &admin,
+        json!({"session_idle_minutes": 600, "dead_man_grace_seconds": 60}),
+    );
+    let phone = "+358401000077";
+    admin.create_member("eeva", &["member"]);
+    let r = admin.patch("/api/v1/users/eeva", json!({"phones": [phone]}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let eeva = server.login("acme", "eeva", PASSWORD);
+    let state = || eeva.get("/api/v1/me/timer").json()["timer"].clone();
+
+    modem.receive_sms(phone, "TIMER 20 sewer inspection");
+    let timer = wait_until("the timer started by SMS", WAIT, || {
+        let t = state();
+        (t["state"] == "running").then_some(t)
+    });
+    assert_eq!(timer["minutes"], 20);
+    assert_eq!(timer["note"], "sewer inspection");
+    // Told by SMS what was done.
+    wait_until("the confirmation SMS", WAIT, || {
+        (modem.sent().len() >= 1).then_some(())
+    });
+
+    // Reminded at 15 minutes; checked in by SMS before it runs out.
+    server.clock.advance(Duration::from_secs(15 * 60));
+    wait_until("the reminder", WAIT, || {
+        (state()["state"] == "reminded").then_some(())
+    });
+    modem.receive_sms(phone, "OK");
+    wait_until("checked in", WAIT, || {
+        (state()["state"] == "running").then_some(())
+    });
+    let received = admin.get("/api/v1/inbound?channel=sms").json();
+    assert!(
+        received.to_string().contains("\"timer\""),
+        "the check-in shows among received messages: {received}"
+    );
+    // Past the old time and its grace: nothing fires.
+    server.clock.advance(Duration::from_secs(10 * 60));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(state()["state"], "running");
+    let alerts = admin.get("/api/v1/alerts").json();
+    assert!(
+        !alerts.to_string().contains("did not check in"),
+        "no alarm: {alerts}"
+    );
+    modem.receive_sms(phone, "TIMER OFF");
+    wait_until("ended by SMS", WAIT, || state().is_null().then_some(()));
+
+    // A one-click button can start the presser's timer instead of sending.
+    let r = admin.post(
+        "/api/v1/templates",
+        json!({"name": "lone-work", "button": "Lone work 45 min", "button_roles": ["member"],
+               "check_in_minutes": 45,
+               "alert": {"title": "unused", "severity": "info", "channels": ["app"],
+                         "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let buttons = eeva.get("/api/v1/me/buttons").json();
+    assert_eq!(buttons["buttons"][0]["check_in_minutes"], 45, "{buttons}");
+    let r = eeva.post("/api/v1/oneclick/lone-work", json!({}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["timer"]["minutes"], 45);
+    assert_eq!(state()["note"], "Lone work 45 min");
+    let r = admin.post(
+        "/api/v1/templates",
+        json!({"name": "bad", "check_in_minutes": 0,
+               "alert": {"title": "x", "severity": "info", "channels": ["app"], "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(
+        (r.status, r.json()["field"].clone()),
+        (422, json!("check_in_minutes"))
+    );
+}

@@ -35,7 +35,7 @@ pub(super) fn my_places(org: &OrgStore, user: &User) -> Result<Value, StoreError
     }))
 }
 
-fn timer_json(t: &CheckInTimer) -> Value {
+pub(super) fn timer_json(t: &CheckInTimer) -> Value {
     json!({
         "id": t.id, "minutes": t.minutes, "note": t.note,
         "started_at": super::rfc3339(t.started_at), "due_at": super::rfc3339(t.due_at),

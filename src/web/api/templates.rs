@@ -22,6 +22,7 @@ struct TemplateBody {
     button_roles: Vec<String>,
     alert: serde_json::Value,
     merge_window_seconds: Option<u32>,
+    check_in_minutes: Option<u32>,
 }
 
 #[post("/templates")]
@@ -36,6 +37,7 @@ async fn create_template(
     let window = body.merge_window_seconds.unwrap_or(300);
     check_window(window)?;
     let request = check_alert(&body.alert)?;
+    check_check_in(body.check_in_minutes)?;
     check_button_roles(&principal, body.button_roles.clone()).await?;
     let now = state.clock.now();
     let template = Template {
@@ -45,6 +47,7 @@ async fn create_template(
         button_roles: body.button_roles,
         alert: serde_json::to_value(&request).map_err(|_| ApiError::Internal)?,
         merge_window_seconds: window,
+        check_in_minutes: body.check_in_minutes,
         last_fired: None,
         created_at: now,
         updated_at: now,
@@ -74,6 +77,8 @@ struct TemplateChange {
     button_roles: Option<Vec<String>>,
     alert: Option<serde_json::Value>,
     merge_window_seconds: Option<u32>,
+    #[serde(default, with = "super::directory::double_option")]
+    check_in_minutes: Option<Option<u32>>,
 }
 
 #[patch("/templates/{template}")]
@@ -87,6 +92,9 @@ async fn change_template(
     check_button(body.button.as_deref())?;
     if let Some(window) = body.merge_window_seconds {
         check_window(window)?;
+    }
+    if let Some(minutes) = body.check_in_minutes {
+        check_check_in(minutes)?;
     }
     if let Some(roles) = &body.button_roles {
         check_button_roles(&principal, roles.clone()).await?;
@@ -117,6 +125,9 @@ async fn change_template(
                 }
                 if let Some(window) = body.merge_window_seconds {
                     t.merge_window_seconds = window;
+                }
+                if let Some(minutes) = body.check_in_minutes {
+                    t.check_in_minutes = minutes;
                 }
             },
             now,
@@ -179,10 +190,24 @@ async fn my_buttons(principal: Principal) -> Result<HttpResponse, ApiError> {
             json!({
                 "template": t.name, "button": t.button,
                 "severity": t.alert.get("severity"), "title": t.alert.get("title"),
+                "check_in_minutes": t.check_in_minutes,
             })
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "buttons": buttons })))
+}
+
+fn check_check_in(minutes: Option<u32>) -> Result<(), ApiError> {
+    if minutes.is_some_and(|m| !(1..=crate::places::MAX_TIMER_MINUTES).contains(&m)) {
+        return Err(ApiError::field(
+            "check_in_minutes",
+            format!(
+                "must be from 1 to {} minutes",
+                crate::places::MAX_TIMER_MINUTES
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_window(window: u32) -> Result<(), ApiError> {
@@ -290,6 +315,24 @@ async fn one_click(
                 .write(&principal.org, now)?;
             return Ok(Err(ApiError::Forbidden(Permission::SendAlerts)));
         }
+        if let Some(minutes) = template.check_in_minutes {
+            let Some(user) = principal.session().map(|s| s.user.id) else {
+                return Ok(Err(ApiError::NeedsLogin));
+            };
+            let note = template.button.clone().unwrap_or(template.name.clone());
+            return Ok(
+                match crate::places::start_timer(&principal.org, user, minutes, &note, now) {
+                    Ok(timer) => {
+                        principal
+                            .audit("checkin.started", Outcome::Success)
+                            .detail(format!("{minutes} minutes by the button {}", template.name))
+                            .write(&principal.org, now)?;
+                        Ok(Pressed::Timer(timer))
+                    }
+                    Err(e) => Err(ApiError::from(e)),
+                },
+            );
+        }
         // A button given to a role sends to whom the template says; the
         // presser's own sending limits don't narrow it.
         let access = if principal.access.allows(Permission::SendAlerts) {
@@ -313,16 +356,32 @@ async fn one_click(
         Ok::<_, StoreError>(
             engine
                 .raise(&principal.org, trigger, now)
+                .map(Pressed::Alert)
                 .map_err(ApiError::from),
         )
     })
     .await??;
+    let fired = match fired {
+        Pressed::Alert(fired) => fired,
+        Pressed::Timer(timer) => {
+            state.store.flush().await?;
+            return Ok(HttpResponse::Created().json(json!({
+                "timer": super::places::timer_json(&timer),
+            })));
+        }
+    };
     Ok(HttpResponse::Accepted().json(json!({
         "id": fired.created.alert.id,
         "merged": fired.merged,
         "recipients": fired.created.recipients,
         "alert": summary(&fired.created.alert),
     })))
+}
+
+/// What pressing a button did: sent an alert, or started a timer.
+enum Pressed {
+    Alert(crate::alerts::Raised),
+    Timer(crate::store::CheckInTimer),
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
