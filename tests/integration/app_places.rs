@@ -66,6 +66,11 @@ fn the_app_runs_a_check_in_timer_sounds_its_pre_alarm_and_checks_in() {
     phone.click("[data-test=open-timer]");
     phone.click("[data-test=timer-preset-30]");
     phone.type_into("[data-test=timer-note]", "Inspecting pumping station 4");
+    assert_eq!(
+        phone.eval("return document.querySelector('[data-test=timer-preset-30]').getAttribute('aria-pressed')"),
+        "true"
+    );
+    phone.screenshot("app-timer-start-390");
     phone.click("[data-test=timer-start]");
     phone.find("[data-test=timer][data-state=running]");
     let started = wait_for_timer(&aino, "running");
