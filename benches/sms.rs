@@ -63,28 +63,7 @@ fn throughput(modems: usize, messages: usize, delay: Duration) {
     let agent = bench.agent();
     let url = |path: &str| format!("https://{}{path}", bench.addr);
     let auth = format!("Bearer {}", bench.key);
-    // Wait until every modem is ready.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let hw: serde_json::Value = agent
-            .get(&url("/api/v1/devices/hardware"))
-            .set("Authorization", &auth)
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        let ready = hw["devices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["state"] == "ready")
-            .count();
-        if ready == modems {
-            break;
-        }
-        assert!(Instant::now() < deadline, "modems not ready: {hw}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    bench.wait_devices_ready(modems);
     let phones: Vec<String> = (0..messages).map(|i| format!("+3584020{i:05}")).collect();
     let started = Instant::now();
     let r = agent

@@ -48,21 +48,7 @@ fn main() {
     let agent = bench.agent();
     let url = |path: &str| format!("https://{}{path}", bench.addr);
     let auth = format!("Bearer {}", bench.key);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let hw: serde_json::Value = agent
-            .get(&url("/api/v1/devices/hardware"))
-            .set("Authorization", &auth)
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        if hw["devices"][0]["state"] == "ready" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "radio not ready: {hw}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    bench.wait_devices_ready(1);
     let issis: Vec<u32> = (0..messages as u32).map(|i| 3_000_000 + i).collect();
     let texts = |sim: &SimRadio| {
         sim.sent()

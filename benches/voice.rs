@@ -96,27 +96,7 @@ fn throughput(modems: usize, calls: usize, answer: Duration, message: f64) {
     let agent = bench.agent();
     let url = |path: &str| format!("https://{}{path}", bench.addr);
     let auth = format!("Bearer {}", bench.key);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let hw: serde_json::Value = agent
-            .get(&url("/api/v1/devices/hardware"))
-            .set("Authorization", &auth)
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        let ready = hw["devices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["state"] == "ready")
-            .count();
-        if ready == modems {
-            break;
-        }
-        assert!(Instant::now() < deadline, "modems not ready: {hw}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    bench.wait_devices_ready(modems);
     let started = Instant::now();
     let r = agent
         .post(&url("/api/v1/alerts"))

@@ -117,6 +117,34 @@ impl Bench {
         dir
     }
 
+    /// Waits until `count` devices say they are ready.
+    pub fn wait_devices_ready(&self, count: usize) {
+        let agent = self.agent();
+        let url = format!("https://{}/api/v1/devices/hardware", self.addr);
+        let auth = format!("Bearer {}", self.key);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let hw: serde_json::Value = agent
+                .get(&url)
+                .set("Authorization", &auth)
+                .call()
+                .unwrap()
+                .into_json()
+                .unwrap();
+            let ready = hw["devices"]
+                .as_array()
+                .map_or(0, |d| d.iter().filter(|d| d["state"] == "ready").count());
+            if ready >= count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "devices not ready: {hw}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     pub fn agent(&self) -> ureq::Agent {
         ureq::AgentBuilder::new()
             .tls_config(self.tls.clone())

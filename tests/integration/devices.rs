@@ -6,6 +6,22 @@ use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// A simulated EC25 at `link` as the appliance's config names it, with the
+/// SIM's send limit out of the way.
+pub fn ec25(name: &str, link: &std::path::Path, voice: bool) -> tocsin::config::ModemConfig {
+    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
+    profile.per_minute = 600;
+    tocsin::config::ModemConfig {
+        name: name.to_owned(),
+        device: link.to_owned(),
+        baud: 115_200,
+        profile_name: "quectel-ec25".to_owned(),
+        profile,
+        sim_pin: None,
+        voice,
+    }
+}
+
 pub fn wait_until<T>(what: &str, within: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
     loop {

@@ -94,17 +94,7 @@ impl Rig {
 }
 
 fn modem_config(link: &Path) -> ModemConfig {
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
-    ModemConfig {
-        name: "gsm1".to_owned(),
-        device: link.to_owned(),
-        baud: 115_200,
-        profile_name: "quectel-ec25".to_owned(),
-        profile,
-        sim_pin: None,
-        voice: true,
-    }
+    crate::devices::ec25("gsm1", link, true)
 }
 
 fn radio_config(link: &Path) -> RadioConfig {

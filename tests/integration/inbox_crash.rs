@@ -8,7 +8,7 @@
 use crate::inprocess::PASSWORD;
 use crate::support::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tocsin::hw::sim::modem::{SimModem, SimModemConfig};
 use tocsin::hw::sim::radio::{SimRadio, SimRadioConfig};
 use tocsin::store::{Channel, Store};
@@ -18,22 +18,6 @@ const OWN_ISSI: u32 = 1_000_001;
 const ECC: u32 = 4_711_000;
 const PHONE: &str = "+358401000001";
 const ALARM: &str = "ALARM B3 Hauptstr 5 Brand";
-const WAIT: Duration = Duration::from_secs(30);
-
-fn wait_until<T>(appliance: &Appliance, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; stderr:\n{}",
-            appliance.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The named device as the hardware view shows it.
 fn device(appliance: &Appliance, name: &str) -> Value {
@@ -49,7 +33,7 @@ fn device(appliance: &Appliance, name: &str) -> Value {
 
 fn wait_devices_ready(appliance: &Appliance) {
     for name in ["gsm1", "tetra1"] {
-        wait_until(appliance, &format!("{name} ready"), || {
+        appliance.wait_until(&format!("{name} ready"), || {
             (device(appliance, name)["state"] == "ready").then_some(())
         });
     }
@@ -206,7 +190,7 @@ fn messages_stored_but_unhandled_at_a_sigkill_are_handled_once_after_restarts() 
     );
     assert_eq!(sent.status, 202, "{}", sent.body);
     let crew = sent.json()["id"].as_str().unwrap().to_owned();
-    wait_until(&appliance, "the crew SMS delivered", || {
+    appliance.wait_until("the crew SMS delivered", || {
         let (recipient, _) = answer_of(&appliance, &crew, "Member aino");
         let delivered = recipient["deliveries"]
             .as_array()
@@ -225,15 +209,13 @@ fn messages_stored_but_unhandled_at_a_sigkill_are_handled_once_after_restarts() 
     appliance.start();
     wait_devices_ready(&appliance);
     radio.receive_text(ECC, ALARM, true);
-    wait_until(&appliance, "the alarm stored", || {
+    appliance.wait_until("the alarm stored", || {
         (device(&appliance, "tetra1")["received"] == 1).then_some(())
     });
     modem.receive_sms(PHONE, "1");
-    wait_until(
-        &appliance,
-        "the answer stored and deleted from the modem",
-        || (device(&appliance, "gsm1")["received"] == 1 && modem.stored_count() == 0).then_some(()),
-    );
+    appliance.wait_until("the answer stored and deleted from the modem", || {
+        (device(&appliance, "gsm1")["received"] == 1 && modem.stored_count() == 0).then_some(())
+    });
     // Longer than the inbox's sweep: still nothing handled.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(inbound(&appliance, "tetra").is_empty());
@@ -256,7 +238,7 @@ fn messages_stored_but_unhandled_at_a_sigkill_are_handled_once_after_restarts() 
     // Restarted without the switch: each handled once.
     appliance.env.clear();
     appliance.start();
-    wait_until(&appliance, "both messages handled", || {
+    appliance.wait_until("both messages handled", || {
         let handled = |channel| {
             inbound(&appliance, channel)
                 .iter()

@@ -371,17 +371,9 @@ fn a_timer_started_and_checked_in_by_sms_does_not_fire_and_a_button_starts_one()
     .unwrap();
     let modem_link = link.clone();
     let server = Server::start_with(move |config| {
-        let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-        profile.per_minute = 600;
-        config.modems.push(tocsin::config::ModemConfig {
-            name: "gsm1".to_owned(),
-            device: modem_link,
-            baud: 115_200,
-            profile_name: "quectel-ec25".to_owned(),
-            profile,
-            sim_pin: None,
-            voice: false,
-        });
+        config
+            .modems
+            .push(crate::devices::ec25("gsm1", &modem_link, false));
     });
     let admin = server.admin();
     crate::devices::wait_ready(&admin, "gsm1");
@@ -405,7 +397,7 @@ fn a_timer_started_and_checked_in_by_sms_does_not_fire_and_a_button_starts_one()
     assert_eq!(timer["note"], "sewer inspection");
     // Told by SMS what was done.
     wait_until("the confirmation SMS", WAIT, || {
-        (modem.sent().len() >= 1).then_some(())
+        (!modem.sent().is_empty()).then_some(())
     });
 
     // Reminded at 15 minutes; checked in by SMS before it runs out.

@@ -24,17 +24,7 @@ fn quick_modem(link: &Path) -> SimModem {
 }
 
 fn modem_config(name: &str, link: &Path) -> ModemConfig {
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
-    ModemConfig {
-        name: name.to_owned(),
-        device: link.to_owned(),
-        baud: 115_200,
-        profile_name: "quectel-ec25".to_owned(),
-        profile,
-        sim_pin: None,
-        voice: true,
-    }
+    crate::devices::ec25(name, link, true)
 }
 
 /// A server whose modems are simulated at the given links (made in `dir`).

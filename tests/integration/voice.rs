@@ -32,20 +32,11 @@ fn voice_modem(link: &Path) -> SimModem {
 }
 
 fn modem_config(name: &str, link: &Path, voice: bool) -> ModemConfig {
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
-    if let Some(v) = profile.voice.as_mut() {
+    let mut config = crate::devices::ec25(name, link, voice);
+    if let Some(v) = config.profile.voice.as_mut() {
         v.timeouts.key_s = 3;
     }
-    ModemConfig {
-        name: name.to_owned(),
-        device: link.to_owned(),
-        baud: 115_200,
-        profile_name: "quectel-ec25".to_owned(),
-        profile,
-        sim_pin: None,
-        voice,
-    }
+    config
 }
 
 fn server_with_voice_modems(dir: &tempfile::TempDir, names: &[&str]) -> (Server, Vec<SimModem>) {

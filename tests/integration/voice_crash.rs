@@ -6,27 +6,11 @@
 use crate::inprocess::PASSWORD;
 use crate::support::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tocsin::hw::sim::modem::{Callee, SimModem, SimModemConfig};
 
 const ANSWERS: &str = "+358401000011";
 const LISTENS: &str = "+358401000012";
-const WAIT: Duration = Duration::from_secs(40);
-
-fn wait_until<T>(appliance: &Appliance, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; stderr:\n{}",
-            appliance.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn ready(appliance: &Appliance, name: &str) -> bool {
     let hw = appliance.get("/api/v1/devices/hardware").json();
@@ -115,7 +99,7 @@ fn a_sigkill_during_calls_calls_again_only_who_did_not_answer() {
     std::fs::write(&appliance.config, text).unwrap();
     appliance.start();
     for name in ["gsm1", "gsm2"] {
-        wait_until(&appliance, &format!("{name} ready"), || {
+        appliance.wait_until(&format!("{name} ready"), || {
             ready(&appliance, name).then_some(())
         });
     }
@@ -129,11 +113,11 @@ fn a_sigkill_during_calls_calls_again_only_who_did_not_answer() {
     assert_eq!(sent.status, 202, "{}", sent.body);
     let alert = sent.json()["id"].as_str().unwrap().to_owned();
 
-    wait_until(&appliance, "Aino's keyed answer", || {
+    appliance.wait_until("Aino's keyed answer", || {
         let r = recipient(&appliance, &alert, "Member aino");
         (r["response"]["choice"] == "Coming").then_some(())
     });
-    wait_until(&appliance, "Eeva's call answered", || {
+    appliance.wait_until("Eeva's call answered", || {
         let r = recipient(&appliance, &alert, "Member eeva");
         (r["deliveries"][0]["state"] == "sent").then_some(())
     });
@@ -142,7 +126,7 @@ fn a_sigkill_during_calls_calls_again_only_who_did_not_answer() {
     appliance.kill9();
 
     appliance.start();
-    wait_until(&appliance, "Eeva called again", || {
+    appliance.wait_until("Eeva called again", || {
         (calls_to(&modems, LISTENS) == 2).then_some(())
     });
     // Long enough for a wrong second call to Aino to have been dialled.

@@ -203,10 +203,7 @@ impl AtEngine {
         prefix: Option<&str>,
         timeout: Duration,
     ) -> Result<Vec<String>, AtError> {
-        self.start(command, prefix)?;
-        let mut line = command.as_bytes().to_vec();
-        line.push(b'\r');
-        self.link.write_all(&line)?;
+        self.send_line(command, prefix)?;
         self.finish(command, timeout).await
     }
 
@@ -220,10 +217,7 @@ impl AtEngine {
         prompt_timeout: Duration,
         timeout: Duration,
     ) -> Result<Vec<String>, AtError> {
-        self.start(command, prefix)?;
-        let mut line = command.as_bytes().to_vec();
-        line.push(b'\r');
-        self.link.write_all(&line)?;
+        self.send_line(command, prefix)?;
         let deadline = Instant::now() + prompt_timeout;
         loop {
             let prompted = self.pending.as_ref().is_some_and(|p| p.prompted);
@@ -264,10 +258,7 @@ impl AtEngine {
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Result<Vec<String>, AtError> {
-        self.start(command, prefix)?;
-        let mut line = command.as_bytes().to_vec();
-        line.push(b'\r');
-        self.link.write_all(&line)?;
+        self.send_line(command, prefix)?;
         let deadline = Instant::now() + connect_timeout;
         loop {
             let pending = self.pending.as_mut();
@@ -368,6 +359,15 @@ impl AtEngine {
     pub async fn drain(&mut self, quiet: Duration) -> Result<(), AtError> {
         let deadline = Instant::now() + quiet;
         while self.read_until(deadline).await? {}
+        Ok(())
+    }
+
+    /// Starts waiting for `command`'s answer and writes it with its `\r`.
+    fn send_line(&mut self, command: &str, prefix: Option<&str>) -> Result<(), AtError> {
+        self.start(command, prefix)?;
+        let mut line = command.as_bytes().to_vec();
+        line.push(b'\r');
+        self.link.write_all(&line)?;
         Ok(())
     }
 

@@ -356,7 +356,7 @@ async fn one_click(
         Ok::<_, StoreError>(
             engine
                 .raise(&principal.org, trigger, now)
-                .map(Pressed::Alert)
+                .map(|raised| Pressed::Alert(Box::new(raised)))
                 .map_err(ApiError::from),
         )
     })
@@ -380,7 +380,7 @@ async fn one_click(
 
 /// What pressing a button did: sent an alert, or started a timer.
 enum Pressed {
-    Alert(crate::alerts::Raised),
+    Alert(Box<crate::alerts::Raised>),
     Timer(crate::store::CheckInTimer),
 }
 
