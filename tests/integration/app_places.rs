@@ -165,10 +165,31 @@ fn the_app_starts_the_pre_alarm_when_the_phone_does_not_move() {
     let server = Server::start();
     let admin = server.admin();
     admin.create_member("aino", &["member"]);
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "roof", "button": "Roof work", "button_roles": ["member"], "check_in_minutes": 45,
+               "alert": {"title": "Roof work", "severity": "info", "channels": ["app"],
+                         "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
     let aino = server.login("acme", "aino", crate::inprocess::PASSWORD);
     let phone = Browser::phone(server.dir.path());
     open_app(&phone, &server, "aino");
-    phone.click("[data-test=open-timer]");
+
+    // A button may start the member's own timer rather than an alert.
+    phone.click("[data-test=button-roof]");
+    assert!(phone
+        .text("[data-test=button-confirm] h3")
+        .contains("45 min"));
+    phone.click("[data-test=button-send]");
+    phone.find("[data-test=timer][data-state=running]");
+    let timer = timer_of(&aino);
+    assert_eq!(timer["minutes"], 45);
+    assert_eq!(timer["note"], "Roof work");
+    assert!(alarms(&admin).is_empty());
+    phone.click("[data-test=timer-end]");
+    phone.find("[data-test=timer-form]");
+
     phone.click("[data-test=still]");
     // The test's browser has no motion sensor: it says so, and raises nothing.
     phone.wait_for(

@@ -1,9 +1,10 @@
 import { severityBadge, sortedAlerts } from "/app/alerts.js";
-import { left } from "/app/checkin.js";
+import { adoptTimer, left } from "/app/checkin.js";
 import { failed } from "/app/session.js";
 import { S } from "/app/state.js";
 import { api, h, t, toast, when } from "/app/util.js";
 import { bar } from "/app/views/login.js";
+import { duration } from "/app/views/timer.js";
 
 function homeBar() {
   return bar(h("button", { type: "button", test: "open-settings", onclick: () => (location.hash = "#settings") }, t("settings.title")));
@@ -17,7 +18,7 @@ export function renderHome() {
           "div",
           { class: "buttons" },
           S.buttons.map((b) =>
-            h("button", { class: `alarm-button ${b.severity || "critical"}`, type: "button", test: `button-${b.template}`, onclick: () => confirmButton(b) }, b.button),
+            h("button", { class: `alarm-button ${b.check_in_minutes ? "timer-button" : b.severity || "critical"}`, type: "button", test: `button-${b.template}`, onclick: () => confirmButton(b) }, b.button),
           ),
         ),
       ]
@@ -55,6 +56,8 @@ export function renderHome() {
 
 function confirmButton(b) {
   const close = () => sheet.remove();
+  // A button may start the presser's own check-in timer instead of an alert.
+  const timer = Boolean(b.check_in_minutes);
   const send = h(
     "button",
     {
@@ -65,15 +68,19 @@ function confirmButton(b) {
         send.disabled = true;
         try {
           const fired = await api("POST", `/api/v1/oneclick/${encodeURIComponent(b.template)}`);
-          toast(t("member.buttons.sent", { n: fired.recipients }));
           close();
+          if (fired.timer) {
+            adoptTimer(fired.timer, true);
+            toast(t("member.buttons.timer_started", { duration: duration(fired.timer.minutes) }));
+            location.hash = "#timer";
+          } else toast(t("member.buttons.sent", { n: fired.recipients }));
         } catch (err) {
           close();
           await failed(err);
         }
       },
     },
-    t("member.buttons.send"),
+    timer ? t("member.timer.start") : t("member.buttons.send"),
   );
   const sheet = h(
     "div",
@@ -81,8 +88,8 @@ function confirmButton(b) {
     h(
       "div",
       { class: "sheet", role: "dialog", "aria-modal": "true", test: "button-confirm" },
-      h("h3", {}, t("member.buttons.confirm", { button: b.button })),
-      b.title ? h("p", { class: "meta" }, b.title) : null,
+      h("h3", {}, timer ? t("member.buttons.confirm_timer", { button: b.button, duration: duration(b.check_in_minutes) }) : t("member.buttons.confirm", { button: b.button })),
+      b.title && !timer ? h("p", { class: "meta" }, b.title) : null,
       h("div", { class: "answers" }, send, h("button", { class: "btn secondary", type: "button", onclick: close }, t("member.cancel"))),
     ),
   );

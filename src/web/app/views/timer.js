@@ -14,7 +14,7 @@ function hourMinute(iso) {
   return new Date(iso).toLocaleTimeString(LOCALES[S.lang], { hour: "2-digit", minute: "2-digit" });
 }
 
-function duration(minutes) {
+export function duration(minutes) {
   return minutes % 60 === 0 ? t("member.timer.hours", { n: minutes / 60 }) : t("member.timer.minutes", { n: minutes });
 }
 

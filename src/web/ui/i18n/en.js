@@ -783,6 +783,8 @@ export default {
   "member.buttons.confirm": "Send the alarm \"{button}\"?",
   "member.buttons.send": "Send now",
   "member.buttons.sent": "Alarm sent: {n} people reached.",
+  "member.buttons.confirm_timer": "Start the check-in timer \"{button}\" ({duration})?",
+  "member.buttons.timer_started": "Check-in timer started: {duration}.",
   "member.cancel": "Cancel",
   "member.alerts.title": "Alerts",
   "member.alerts.none": "No alerts. When one comes, it shows here at once.",

@@ -783,6 +783,8 @@ export default {
   "member.buttons.confirm": "Lähetetäänkö hälytys \"{button}\"?",
   "member.buttons.send": "Lähetä nyt",
   "member.buttons.sent": "Hälytys lähetetty: {n} henkilöä tavoitettu.",
+  "member.buttons.confirm_timer": "Käynnistetäänkö turvatarkistus \"{button}\" ({duration})?",
+  "member.buttons.timer_started": "Turvatarkistus käynnistetty: {duration}.",
   "member.cancel": "Peruuta",
   "member.alerts.title": "Hälytykset",
   "member.alerts.none": "Ei hälytyksiä. Uusi hälytys näkyy tässä heti.",

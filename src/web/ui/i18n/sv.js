@@ -783,6 +783,8 @@ export default {
   "member.buttons.confirm": "Skicka larmet \"{button}\"?",
   "member.buttons.send": "Skicka nu",
   "member.buttons.sent": "Larmet skickat: {n} personer nådda.",
+  "member.buttons.confirm_timer": "Starta incheckningstimern \"{button}\" ({duration})?",
+  "member.buttons.timer_started": "Incheckningstimern startad: {duration}.",
   "member.cancel": "Avbryt",
   "member.alerts.title": "Larm",
   "member.alerts.none": "Inga larm. När ett kommer syns det här direkt.",
