@@ -89,6 +89,13 @@ pub fn start_timer(
     let previous = org.check_in_timer(user)?;
     let grace = grace_of(org)?;
     let timer = if minutes_set == 0 {
+        let interrupted = previous
+            .clone()
+            .filter(|p| p.minutes > 0 && p.state != TimerState::Alarmed)
+            .map(|mut p| {
+                p.interrupted = None;
+                Box::new(p)
+            });
         CheckInTimer {
             id: Id::new(),
             user,
@@ -100,6 +107,7 @@ pub fn start_timer(
             grace_until: Some(now + grace),
             alert: None,
             next_step_at: now + grace,
+            interrupted,
         }
     } else {
         CheckInTimer {
@@ -113,13 +121,15 @@ pub fn start_timer(
             grace_until: None,
             alert: None,
             next_step_at: reminder_at(now, minutes_set),
+            interrupted: None,
         }
     };
     Ok(running(org, previous.as_ref(), timer)?)
 }
 
 /// The member checked in: the timer starts over for its minutes (a
-/// pre-alarm or a raised alarm's timer ends: the member is fine).
+/// pre-alarm or a raised alarm's timer ends: the member is fine; a
+/// pre-alarm that interrupted a timer gives that timer back, started over).
 pub fn check_in(
     org: &OrgStore,
     user: Id,
@@ -128,6 +138,22 @@ pub fn check_in(
     let Some(previous) = org.check_in_timer(user)? else {
         return Err(CheckInError::NoTimer);
     };
+    if let (Some(original), false) = (
+        previous.interrupted.clone(),
+        previous.state == TimerState::Alarmed,
+    ) {
+        let timer = CheckInTimer {
+            started_at: now,
+            due_at: now + minutes(original.minutes),
+            state: TimerState::Running,
+            grace_until: None,
+            alert: None,
+            next_step_at: reminder_at(now, original.minutes),
+            interrupted: None,
+            ..*original
+        };
+        return Ok(Some(running(org, Some(&previous), timer)?));
+    }
     if previous.minutes == 0 || previous.state == TimerState::Alarmed {
         end_timer(org, user)?;
         return Ok(None);

@@ -54,6 +54,10 @@ pub struct CheckInTimer {
     /// When the scheduler looks at it next.
     #[serde(with = "time::serde::rfc3339")]
     pub next_step_at: OffsetDateTime,
+    /// The timer a pre-alarm (the phone lay still) interrupted: checking in
+    /// starts it again rather than leaving the member without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Box<CheckInTimer>>,
 }
 
 /// An active alert that members entering its area receive.

@@ -48,4 +48,13 @@ fn timers_start_check_in_and_end_durably_indexed() {
     let pre = start_timer(&org, user, 0, "no movement", now).unwrap();
     assert_eq!(pre.state, TimerState::Grace);
     assert_eq!(pre.grace_until, Some(now + time::Duration::seconds(120)));
+    assert!(check_in(&org, user, now).unwrap().is_none(), "it ends");
+    // A pre-alarm during a timer gives the timer back once checked in.
+    start_timer(&org, user, 60, "roof work", now).unwrap();
+    let pre = start_timer(&org, user, 0, "no movement", now + minutes(10)).unwrap();
+    assert_eq!(pre.interrupted.as_ref().map(|t| t.minutes), Some(60));
+    let back = check_in(&org, user, now + minutes(11)).unwrap().unwrap();
+    assert_eq!((back.minutes, back.note.as_str()), (60, "roof work"));
+    assert_eq!(back.due_at, now + minutes(71));
+    assert!(back.interrupted.is_none());
 }
