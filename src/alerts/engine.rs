@@ -353,7 +353,8 @@ impl Engine {
                 org.unfollow_area(followed.alert)?;
                 continue;
             };
-            if !followed.area.contains(lat, lon)
+            if user.deactivated
+                || !followed.area.contains(lat, lon)
                 || org.recipient_of_user(alert.id, user.id)?.is_some()
             {
                 continue;

@@ -109,7 +109,9 @@ pub(super) fn resolve(
                 "no such user in this organisation",
             )
         })?;
-        if seen_users.insert(user.id) {
+        // A deactivated user (switched off by the identity provider) is
+        // not alerted, even when named.
+        if !user.deactivated && seen_users.insert(user.id) {
             recipients.push(user_recipient(&user, channels, "user".to_owned()));
         }
     }
@@ -124,7 +126,7 @@ pub(super) fn resolve(
                 return Err(not_allowed(field, "your role may not alert this group"));
             }
             for member in &group.members {
-                if let Some(user) = users.get(member) {
+                if let Some(user) = users.get(member).filter(|u| !u.deactivated) {
                     if seen_users.insert(user.id) {
                         recipients.push(user_recipient(
                             user,
@@ -145,7 +147,10 @@ pub(super) fn resolve(
                     "no such role in this organisation",
                 ));
             }
-            for user in users.iter().filter(|u| u.roles.contains(role)) {
+            for user in users
+                .iter()
+                .filter(|u| u.roles.contains(role) && !u.deactivated)
+            {
                 if seen_users.insert(user.id) {
                     recipients.push(user_recipient(user, channels, format!("role:{role}")));
                 }
@@ -211,7 +216,7 @@ pub fn inside(
     let mut found = Vec::new();
     for position in org.positions()? {
         if position.at >= fresh_after && area.contains(position.lat, position.lon) {
-            if let Some(user) = org.user(position.user)? {
+            if let Some(user) = org.user(position.user)?.filter(|u| !u.deactivated) {
                 found.push(user);
             }
         }

@@ -167,7 +167,10 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
     let password_ok = password::verify(
         stored_hash.as_deref().unwrap_or(dummy_hash()),
         &attempt.password,
-    ) && stored_hash.is_some();
+    ) && stored_hash.is_some()
+        // A user an identity provider switched off is refused like a wrong
+        // password, so the answer tells a guesser nothing.
+        && !user.as_ref().is_some_and(|u| u.deactivated);
 
     let (Some(org), Some(handle), Some(user), true) = (org, org_store, user, password_ok) else {
         if let Some(handle) = store.org_by_slug(&attempt.org)?.map(|o| store.org(o.id)) {

@@ -138,6 +138,10 @@ fn check(
         handle.end_session(session.id)?;
         return Ok(Verdict::Refused);
     };
+    if user.deactivated {
+        handle.end_session(session.id)?;
+        return Ok(Verdict::Refused);
+    }
     let access = access_of(&handle, &user)?;
     // What the session may do follows the user's security state now, not
     // at login: a reset password or a new second-factor rule applies to

@@ -12,8 +12,18 @@ pub struct Group {
     pub name: String,
     #[serde(default)]
     pub members: Vec<Id>,
+    /// Present when an identity provider manages this group over SCIM.
+    #[serde(default)]
+    pub scim: Option<ScimGroupLink>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// What an identity provider keeps on a group it manages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimGroupLink {
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,15 +36,27 @@ pub struct NewGroup {
 pub struct GroupChange {
     pub name: Option<String>,
     pub members: Option<Vec<Id>>,
+    pub scim: Option<Option<ScimGroupLink>>,
 }
 
 impl OrgStore {
     /// Creates a group; every member must be a user of this organisation.
     pub fn create_group(&self, new: NewGroup, now: OffsetDateTime) -> Result<Group> {
+        self.create_group_managed(new, None, now)
+    }
+
+    /// Creates a group an identity provider manages (`scim`).
+    pub fn create_group_managed(
+        &self,
+        new: NewGroup,
+        scim: Option<ScimGroupLink>,
+        now: OffsetDateTime,
+    ) -> Result<Group> {
         let group = Group {
             id: Id::new(),
             name: new.name,
             members: new.members,
+            scim,
             created_at: now,
         };
         self.store.transaction(|tx| {
@@ -105,6 +127,9 @@ impl OrgStore {
                     }
                 }
                 group.members = members.clone();
+            }
+            if let Some(scim) = &change.scim {
+                group.scim = scim.clone();
             }
             tx.put(self.org, Kind::Group, id, &group)?;
             Ok(group)

@@ -48,7 +48,7 @@ pub use audit::{
     Actor, ActorKind, AuditEvent, AuditFilter, ChainHead, Checkpoint, Outcome, Queued,
 };
 pub use devices::DeviceRecord;
-pub use groups::{Group, GroupChange, NewGroup};
+pub use groups::{Group, GroupChange, NewGroup, ScimGroupLink};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{
     LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger, TetraRule,
@@ -67,7 +67,7 @@ pub use snapshot::{Change, Tally, TreeId};
 pub use templates::{Fired, Template};
 pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use user_secrets::{recovery_code_matches, recovery_code_record, sms_code_hash};
-pub use users::{NewUser, SmsCode, TotpState, User, UserChange};
+pub use users::{NewUser, ScimLink, SmsCode, TotpState, User, UserChange};
 pub use watch::{SessionKeys, Watch};
 
 use crate::ids::Id;

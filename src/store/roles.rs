@@ -25,6 +25,9 @@ pub enum Permission {
     ManageApiKeys,
     /// See members' last known positions (each read is audited).
     ReadLocations,
+    /// Create, change and remove users and groups from an identity provider
+    /// (SCIM).
+    Provision,
     /// The appliance operator's: shared modems and radios, which senders
     /// belong to which organisation, traffic no organisation owns. Never
     /// part of an organisation's roles (not in [`Permission::ALL`]).
@@ -32,7 +35,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ReadDirectory,
         Permission::ManageUsers,
         Permission::ManageGroups,
@@ -43,6 +46,7 @@ impl Permission {
         Permission::ManageSettings,
         Permission::ManageApiKeys,
         Permission::ReadLocations,
+        Permission::Provision,
     ];
 }
 

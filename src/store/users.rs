@@ -50,10 +50,43 @@ pub struct User {
     /// The one SMS code outstanding (for login or for enrolling a number).
     #[serde(default)]
     pub sms_code: Option<SmsCode>,
+    /// Switched off by an identity provider (SCIM `active: false`): the user
+    /// can't log in and isn't alerted, but stays so the provider can switch
+    /// them on again. Records written before this existed read as active.
+    #[serde(default)]
+    pub deactivated: bool,
+    /// Present when an identity provider manages this user over SCIM: what
+    /// it calls them and what it keeps here that Tocsin itself doesn't use.
+    #[serde(default)]
+    pub scim: Option<ScimLink>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// What an identity provider said about a user it manages, kept so it reads
+/// back what it wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimLink {
+    /// The provider's `userName` as sent (the username is a handle made from it).
+    pub user_name: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub employee_number: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    /// `preferredLanguage` as sent (`fi-FI`); the user's language is `fi`.
+    #[serde(default)]
+    pub preferred_language: Option<String>,
+}
+
+impl User {
+    /// Whether an identity provider manages this user over SCIM.
+    pub fn scim_managed(&self) -> bool {
+        self.scim.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +149,8 @@ pub struct UserChange {
     pub sms_second_factor: Option<Option<String>>,
     pub sms_code: Option<Option<SmsCode>>,
     pub on_duty: Option<bool>,
+    pub deactivated: Option<bool>,
+    pub scim: Option<Option<ScimLink>>,
 }
 
 impl UserChange {
@@ -163,12 +198,30 @@ impl UserChange {
         if let Some(v) = self.on_duty {
             user.on_duty = v;
         }
+        if let Some(v) = self.deactivated {
+            user.deactivated = v;
+        }
+        if let Some(v) = &self.scim {
+            user.scim = v.clone();
+        }
         user.updated_at = now;
     }
 }
 
 impl OrgStore {
     pub fn create_user(&self, new: NewUser, now: OffsetDateTime) -> Result<User> {
+        self.create_user_managed(new, None, false, now)
+    }
+
+    /// Creates a user an identity provider manages (`scim`), possibly
+    /// created switched off.
+    pub fn create_user_managed(
+        &self,
+        new: NewUser,
+        scim: Option<ScimLink>,
+        deactivated: bool,
+        now: OffsetDateTime,
+    ) -> Result<User> {
         let user = User {
             id: Id::new(),
             username: new.username.clone(),
@@ -187,6 +240,8 @@ impl OrgStore {
             recovery_codes: Vec::new(),
             sms_second_factor: None,
             sms_code: None,
+            deactivated,
+            scim,
             created_at: now,
             updated_at: now,
         };
@@ -243,6 +298,31 @@ impl OrgStore {
                 change.apply(user, now);
                 Ok(())
             })
+    }
+
+    /// Changes a user and, when `username` differs, renames them, in one
+    /// transaction (an identity provider renaming someone and changing the
+    /// rest at once).
+    pub fn rename_and_change_user(
+        &self,
+        id: Id,
+        username: &str,
+        change: &UserChange,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        self.store.transaction(|tx| {
+            let mut user: User = tx
+                .get(self.org, Kind::User, id)?
+                .ok_or(super::abort(StoreError::NotFound { what: "user" }))?;
+            if user.username != username {
+                tx.release(self.org, IndexKind::Username, &user.username)?;
+                tx.claim(self.org, IndexKind::Username, username, id, "username")?;
+                user.username = username.to_owned();
+            }
+            change.apply(&mut user, now);
+            tx.put(self.org, Kind::User, id, &user)?;
+            Ok(user)
+        })
     }
 
     /// Accepts a TOTP time step once: false if it (or a later one) was used.

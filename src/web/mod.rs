@@ -14,6 +14,7 @@ mod lease;
 mod map;
 pub mod problem;
 pub mod ratelimit;
+mod scim;
 mod standby;
 pub mod tls;
 
@@ -98,6 +99,7 @@ pub fn serve(
             })
             .configure(health::routes)
             .configure(api::routes)
+            .configure(scim::routes)
             .configure(console::routes)
             .configure(app::routes)
             .configure(assets::routes)

@@ -35,6 +35,7 @@ mod pdu_spec;
 mod places;
 mod privileges;
 mod rsyslog;
+mod scim;
 mod sms;
 mod smtp;
 mod sshd;

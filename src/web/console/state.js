@@ -31,6 +31,7 @@ export const CSRF_KEY = "tocsin.csrf";
 export const PERMISSIONS = [
   "read_directory", "manage_users", "manage_groups", "manage_roles", "send_alerts",
   "read_audit", "manage_devices", "manage_settings", "manage_api_keys", "read_locations",
+  "provision",
 ];
 export const CHANNELS = ["app", "sms", "voice", "email", "tetra"];
 export const SEVERITIES = ["critical", "warning", "info"];

@@ -114,6 +114,7 @@ pub(super) async fn change_group(
             &GroupChange {
                 name: body.name,
                 members,
+                scim: None,
             },
         )?;
         principal

@@ -18,6 +18,11 @@ pub(super) struct UserView {
     can_log_in: bool,
     must_change_password: bool,
     second_factor: bool,
+    /// False when the identity provider switched the user off.
+    active: bool,
+    /// An identity provider manages this user over SCIM; changes made here
+    /// are overwritten by its next sync.
+    scim_managed: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -35,6 +40,8 @@ impl UserView {
             can_log_in: user.password_hash.is_some(),
             second_factor: crate::auth::second_factor::enrolled(&user),
             must_change_password: user.must_change_password,
+            active: !user.deactivated,
+            scim_managed: user.scim_managed(),
             id: user.id,
             username: user.username,
             name: user.name,
