@@ -77,3 +77,4 @@ bench: deps
 	$(CARGO) bench --locked --bench login
 	$(CARGO) bench --locked --bench backup
 	$(CARGO) bench --locked --bench audit
+	$(CARGO) bench --locked --bench scim
