@@ -750,6 +750,40 @@ impl<'s> World<'s> {
         assert_eq!(response.json()["field"], field, "{ep}: {}", response.body);
     }
 
+    /// B's member has a last known position (B's policy keeps none, so it
+    /// is put in B's store directly).
+    fn b_position(&self) {
+        let org: tocsin::ids::Id = self.b_org.parse().unwrap();
+        let user: tocsin::ids::Id = self.b_user.parse().unwrap();
+        self.server
+            .store
+            .org(org)
+            .set_position(&tocsin::store::Position {
+                user,
+                lat: 60.0,
+                lon: 25.0,
+                accuracy_m: 5.0,
+                at: tocsin::clock::Clock::now(&self.server.clock),
+            })
+            .unwrap();
+    }
+
+    /// B's member runs a check-in timer of their own.
+    fn b_timer(&self) {
+        let r = self.victim.post(
+            "/api/v1/me/timer",
+            json!({"minutes": 60, "note": "B's own"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+
+    fn b_timer_note(&self) -> String {
+        self.victim.get("/api/v1/me/timer").json()["timer"]["note"]
+            .as_str()
+            .unwrap_or("none")
+            .to_owned()
+    }
+
     fn ok(&self, ep: &Endpoint, status: u16, response: &Response) -> Value {
         assert_eq!(response.status, status, "{ep}: {}", response.body);
         response.json()
@@ -996,6 +1030,52 @@ fn probes() -> Table {
     });
     t.add("GET", "/api/v1/me/buttons", |w, ep| {
         listing(w, ep, "", "buttons");
+    });
+
+    // Places: B's member's position and timer stay B's.
+    t.add("GET", "/api/v1/locations", |w, ep| {
+        w.b_position();
+        let body = listing(w, ep, "", "locations");
+        assert!(
+            !body.to_string().contains(&w.b_user),
+            "{ep}: B's member's position shows: {body}"
+        );
+    });
+    t.add("POST", "/api/v1/areas/count", |w, ep| {
+        w.b_position();
+        let r = w.call(
+            ep,
+            &[],
+            Some(json!({"area": {"circle": {"lat": 60.0, "lon": 25.0, "radius_m": 1000}}})),
+        );
+        assert_eq!(w.ok(ep, 200, &r)["count"], 0, "{ep}: B's member counted");
+    });
+    t.add("POST", "/api/v1/me/location", |w, ep| {
+        // A's policy is "never": refused, and nothing lands anywhere.
+        let r = w.call(ep, &[], Some(json!({"lat": 60.0, "lon": 25.0})));
+        assert_eq!(r.status, 403, "{ep}: {}", r.body);
+    });
+    t.add("GET", "/api/v1/me/timer", |w, ep| {
+        w.b_timer();
+        let body = w.ok(ep, 200, &w.call(ep, &[], None));
+        assert!(body["timer"].is_null(), "{ep}: B's timer shows: {body}");
+    });
+    t.add("POST", "/api/v1/me/timer", |w, ep| {
+        w.b_timer();
+        let r = w.call(ep, &[], Some(json!({"minutes": 30, "note": "A's own"})));
+        w.ok(ep, 201, &r);
+        assert_eq!(w.b_timer_note(), "B's own", "{ep}: B's timer changed");
+        w.a.delete("/api/v1/me/timer");
+    });
+    t.add("POST", "/api/v1/me/timer/check-in", |w, ep| {
+        w.b_timer();
+        assert_eq!(w.call(ep, &[], None).status, 404, "{ep}");
+        assert_eq!(w.b_timer_note(), "B's own", "{ep}: B's timer changed");
+    });
+    t.add("DELETE", "/api/v1/me/timer", |w, ep| {
+        w.b_timer();
+        assert_eq!(w.call(ep, &[], None).status, 404, "{ep}");
+        assert_eq!(w.b_timer_note(), "B's own", "{ep}: B's timer ended");
     });
 
     // People.
