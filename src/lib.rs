@@ -33,3 +33,4 @@ pub mod telemetry;
 pub mod text;
 pub mod validate;
 pub mod web;
+pub mod webhooks;

@@ -244,6 +244,14 @@ impl Engine {
             &[raised.created.alert.id],
             &raised.created.app,
         )?;
+        if !created.existing {
+            self.store.emit_webhook(
+                org.org_id(),
+                "alert.created",
+                alert_data(&created.alert),
+                now,
+            );
+        }
         Ok(raised)
     }
 
@@ -262,6 +270,8 @@ impl Engine {
             .in_scope(|| tracing::info!(by = %by.name, all_clear, "alert cancelled"));
         audit.target(alert.id).write(org, now)?;
         self.publish_change(org.org_id(), &alert, follow_up.as_ref())?;
+        self.store
+            .emit_webhook(org.org_id(), "alert.cancelled", alert_data(&alert), now);
         Ok((alert, follow_up))
     }
 
@@ -280,6 +290,8 @@ impl Engine {
         let (alert, follow_up) = update(org, alert, title, body, by, now)?;
         audit.target(alert.id).write(org, now)?;
         self.publish_change(org.org_id(), &alert, follow_up.as_ref())?;
+        self.store
+            .emit_webhook(org.org_id(), "alert.updated", alert_data(&alert), now);
         Ok((alert, follow_up))
     }
 
@@ -288,12 +300,14 @@ impl Engine {
     pub fn escalate_due(&self, now: OffsetDateTime, limit: usize) -> Result<usize, StoreError> {
         let timers = self.store.due_timers(now, limit)?;
         let mut steps = Vec::new();
+        let mut escalations = Vec::new();
         for timer in &timers {
             let outcome = super::span(timer.org, timer.alert).in_scope(|| {
                 tracing::info!(action = ?timer.action, "escalation step due");
                 handle_timer(&self.store, timer, now)
             })?;
             steps.push((timer.org, timer.alert, outcome.app));
+            escalations.push((timer.org, timer.alert, timer.action.clone()));
         }
         if steps.is_empty() {
             return Ok(0);
@@ -303,6 +317,14 @@ impl Engine {
         for (org, alert, app) in &steps {
             self.hub.announce(*org, app);
             self.hub.notify_alert(*org, *alert);
+        }
+        for (org, alert, action) in escalations {
+            self.store.emit_webhook(
+                org,
+                "escalation",
+                serde_json::json!({"alert_id": alert, "step": action}),
+                now,
+            );
         }
         Ok(steps.len())
     }
@@ -412,4 +434,24 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// What webhook events say of an alert.
+fn alert_data(alert: &Alert) -> serde_json::Value {
+    serde_json::json!({
+        "alert": {
+            "id": alert.id,
+            "title": alert.title,
+            "body": alert.body,
+            "severity": alert.severity,
+            "state": alert.state,
+            "created_at": rfc3339(alert.created_at),
+            "cancelled_at": alert.cancelled_at.map(rfc3339),
+        }
+    })
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -95,6 +95,15 @@ pub fn respond_as(
     super::span(org.org_id(), alert).in_scope(|| {
         tracing::info!(recipient = %updated.id, %choice, eta_minutes = ?input.eta_minutes, ?channel, "answer recorded");
     });
+    org.store().emit_webhook(
+        org.org_id(),
+        "answer",
+        serde_json::json!({
+            "alert_id": alert, "recipient_id": updated.id, "name": updated.name,
+            "choice": choice, "eta_minutes": input.eta_minutes, "text": text, "channel": channel,
+        }),
+        now,
+    );
     Ok(updated)
 }
 

@@ -337,11 +337,12 @@ impl Daemon {
             store.clone(),
             clock.clone(),
             hub.clone(),
-            wake,
+            wake.clone(),
             engine.clone(),
             channels,
         )
         .await?;
+        crate::webhooks::Sender::start(store.clone(), clock.clone(), engine.clone(), wake);
         crate::places::Scheduler::new(store.clone(), engine.clone(), clock.clone()).run();
         let metrics = Arc::new(Metrics::default());
         let audit_log = match config.audit.as_ref().and_then(|a| a.syslog.clone()) {

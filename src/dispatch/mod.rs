@@ -194,6 +194,20 @@ impl Dispatcher {
         let (store, engine) = (self.store.clone(), self.engine.clone());
         let recorded = blocking(move || {
             let finished = store.finish_delivery(r, &result, now)?;
+            if let Some(d) = &finished {
+                // Flushed with the event only when some subscription wants
+                // it: the outcome itself needs no flush of its own.
+                store.emit_webhook(
+                    r.org,
+                    "delivery.changed",
+                    serde_json::json!({
+                        "alert_id": r.alert, "recipient_id": r.recipient,
+                        "delivery": {"id": d.id, "channel": d.channel, "state": d.state,
+                            "attempts": d.attempts, "last_error": d.last_error},
+                    }),
+                    now,
+                );
+            }
             if finished.is_some_and(|d| d.state == DeliveryState::Failed) {
                 engine.escalate_failed(r, now)?;
             }

@@ -74,6 +74,11 @@ pub(super) enum Kind {
     CheckInDue = 38,
     /// Active alerts that members entering their area receive, by alert.
     FollowedArea = 39,
+    /// An organisation's webhook subscriptions.
+    Webhook = 57,
+    /// Under [`Id::SYSTEM`]: webhook events waiting, by subscription and
+    /// sequence number.
+    WebhookOutbox = 58,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -117,6 +122,8 @@ impl Kind {
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",
             Kind::KnownNetworks => "known login networks",
+            Kind::Webhook => "webhook subscription",
+            Kind::WebhookOutbox => "webhook outbox entry",
             Kind::Probe => "probe",
         }
     }

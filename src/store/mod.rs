@@ -36,6 +36,7 @@ mod throttle;
 mod user_secrets;
 mod users;
 mod watch;
+mod webhooks;
 
 pub use alerts::{
     Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
@@ -69,6 +70,9 @@ pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use user_secrets::{recovery_code_matches, recovery_code_record, sms_code_hash};
 pub use users::{NewUser, ScimLink, SmsCode, TotpState, User, UserChange};
 pub use watch::{SessionKeys, Watch};
+pub use webhooks::{
+    Webhook, WebhookJob, WebhookJobKey, WebhookState, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT,
+};
 
 use crate::ids::Id;
 use keys::Kind;

@@ -45,3 +45,4 @@ mod tetra;
 mod tls;
 mod voice;
 mod voice_crash;
+mod webhooks;

@@ -9,6 +9,7 @@ mod places;
 mod session;
 mod system;
 mod templates;
+mod webhooks;
 
 use actix_web::{get, web, HttpResponse};
 
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(alerts::routes)
             .configure(places::routes)
             .configure(templates::routes)
-            .configure(system::routes),
+            .configure(system::routes)
+            .configure(webhooks::routes),
     );
 }
