@@ -1,9 +1,9 @@
 import { api } from "/console/api.js";
 import { S, can } from "/console/state.js";
-import { settle } from "/ui/lib/api.js";
+import { enc, settle } from "/ui/lib/api.js";
 import { clearErrors, showFieldError } from "/ui/lib/dialog.js";
-import { append, button, card, checkbox, el, field, heading, replace, select, setBusy } from "/ui/lib/dom.js";
-import { t } from "/ui/lib/i18n.js";
+import { append, badge, button, card, checkbox, el, emptyRow, field, heading, replace, select, setBusy, table } from "/ui/lib/dom.js";
+import { fmtTime, t } from "/ui/lib/i18n.js";
 import { report, toast } from "/ui/lib/toast.js";
 
 // ---------------------------------------------------------------------------
@@ -83,6 +83,70 @@ function securitySettings(sec, groupNames) {
   };
 }
 
+// The webhooks card: subscriptions, a new one (its secret shown once),
+// pause and resume, a test event and removal. Each button acts at once.
+async function webhooksCard() {
+  const box = el("div", { test: "webhooks-card" });
+  const load = async () => {
+    const data = await api("GET", "/api/v1/webhooks");
+    const act = (label, test, run, cls = "btn-small") => button(label, { class: cls, test, onclick: async () => {
+      try {
+        await run();
+        await load();
+      } catch (err) {
+        report(err);
+      }
+    } });
+    const rows = data.webhooks.length ? data.webhooks.map((w) => el("tr", { test: `webhook-row-${w.id}` },
+      el("td", null, el("code", { text: w.url })),
+      el("td", { text: w.events.join(", ") }),
+      el("td", null, badge(w.state === "active" ? t("webhooks.state_active") : t("webhooks.state_paused"), w.state === "active" ? "ok" : "warn", { test: `webhook-state-${w.id}` }),
+        w.paused_reason ? el("p", { class: "hint", text: w.paused_reason }) : null,
+        !w.paused_reason && w.last_error ? el("p", { class: "hint", text: t("webhooks.failing", { error: w.last_error, since: w.failing_since ? fmtTime(w.failing_since) : "" }) }) : null),
+      el("td", { text: String(w.backlog) }),
+      el("td", { class: "actions" },
+        act(t("webhooks.test"), `webhook-test-${w.id}`, async () => {
+          await api("POST", `/api/v1/webhooks/${enc(w.id)}/test`, {});
+          toast(t("webhooks.test_queued"), "success");
+        }),
+        " ", w.state === "active"
+          ? act(t("webhooks.pause"), `webhook-pause-${w.id}`, () => api("PATCH", `/api/v1/webhooks/${enc(w.id)}`, { state: "paused" }))
+          : act(t("webhooks.resume"), `webhook-resume-${w.id}`, () => api("PATCH", `/api/v1/webhooks/${enc(w.id)}`, { state: "active" })),
+        " ", act(t("common.remove"), `webhook-delete-${w.id}`, () => api("DELETE", `/api/v1/webhooks/${enc(w.id)}`), "btn-small btn-danger-quiet"))))
+      : [emptyRow(5, t("webhooks.none"))];
+    const url = el("input", { type: "url", test: "webhook-url", placeholder: "https://" });
+    const events = data.events.map((e) => checkbox(e, { value: e, test: `webhook-event-${e}` }));
+    const secretBox = el("div", { "aria-live": "polite" });
+    const submit = button(t("webhooks.add"), { type: "submit", class: "btn-primary", test: "webhook-create" });
+    const form = el("form", { class: "form", novalidate: true },
+      field(t("webhooks.url"), url, { name: "url", hint: t("webhooks.url_hint") }),
+      el("fieldset", { class: "fieldset", "data-field": "events" }, el("legend", { text: t("webhooks.events") }),
+        el("div", { class: "check-row" }, events), el("p", { class: "field-error", role: "alert" })),
+      el("div", { class: "form-actions" }, submit));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      setBusy(submit, true);
+      try {
+        const created = await api("POST", "/api/v1/webhooks", { url: url.value.trim(), events: events.filter((c) => c.input.checked).map((c) => c.input.value) });
+        await load();
+        replace(box.querySelector("[data-secret]"), el("div", { class: "notice secret-box", role: "status" },
+          el("p", null, el("strong", { text: t("webhooks.secret_once") })), el("code", { class: "secret", test: "webhook-secret", text: created.secret })));
+      } catch (err) {
+        if (!showFieldError(form, err)) report(err);
+      } finally {
+        setBusy(submit, false);
+      }
+    });
+    secretBox.setAttribute("data-secret", "");
+    replace(box, el("p", { class: "hint", text: t("webhooks.hint") }),
+      table([t("webhooks.url"), t("webhooks.events"), t("webhooks.state"), t("webhooks.backlog"), ""], rows, { test: "webhooks-table" }),
+      el("h3", { text: t("webhooks.new") }), form, secretBox);
+  };
+  await load();
+  return card(t("webhooks.title"), box);
+}
+
 export async function renderSettings(page) {
   append(page, heading(t("settings.title")));
   const directory = (path) => (can("read_directory") ? settle(api("GET", path)) : Promise.resolve({ ok: false }));
@@ -155,4 +219,5 @@ export async function renderSettings(page) {
     }
   });
   append(page, form);
+  if (can("manage_settings")) append(page, await webhooksCard());
 }
