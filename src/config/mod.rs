@@ -7,12 +7,14 @@
 
 mod audit;
 mod backup;
+mod email_in;
 mod map;
 mod reader;
 mod standby;
 
 pub use audit::{AuditConfig, SyslogConfig};
 pub use backup::{BackupConfig, BackupTarget, Place};
+pub use email_in::{EmailInConfig, DEFAULT_MAX_MESSAGE_BYTES};
 pub use map::MapConfig;
 pub use standby::StandbyConfig;
 
@@ -33,6 +35,8 @@ pub struct Config {
     pub radios: Vec<RadioConfig>,
     pub log: LogConfig,
     pub email: Option<EmailConfig>,
+    /// The SMTP listener for alarms by email.
+    pub email_in: Option<EmailInConfig>,
     pub sms: SmsConfig,
     pub voice: VoiceConfig,
     pub backup: Option<BackupConfig>,
@@ -298,6 +302,14 @@ impl Config {
             }
             None => None,
         };
+        let email_in = match r.table(&mut root, "email_in") {
+            Some(mut t) => {
+                let email_in = email_in::read_email_in(&mut r, &mut t);
+                r.finish(t);
+                email_in
+            }
+            None => None,
+        };
         let sms = match r.table(&mut root, "sms") {
             Some(mut t) => {
                 let sms = read_sms(&mut r, &mut t);
@@ -358,6 +370,7 @@ impl Config {
                 radios,
                 log,
                 email,
+                email_in,
                 sms,
                 voice,
                 backup,
@@ -388,6 +401,7 @@ impl Config {
                 ..LogConfig::default()
             },
             email: None,
+            email_in: None,
             sms: SmsConfig::default(),
             voice: VoiceConfig::default(),
             backup: None,

@@ -267,3 +267,21 @@ fn map_tiles_default_under_the_data_directory_and_may_be_named() {
     assert!(wrong.iter().any(|p| p.contains("map.tiles")), "{wrong:?}");
     assert!(wrong.iter().any(|p| p.contains("map.style")), "{wrong:?}");
 }
+
+#[test]
+fn email_in_listens_where_told_with_a_size_limit() {
+    let config = parse("[email_in]\nlisten = \"0.0.0.0:2525\"\n").unwrap();
+    let email_in = config.email_in.unwrap();
+    assert_eq!(email_in.listen.to_string(), "0.0.0.0:2525");
+    assert_eq!(email_in.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+    assert!(parse("").unwrap().email_in.is_none());
+    let wrong = problems("[email_in]\nlisten = \"port 25\"\nmax_message_bytes = 10\n");
+    assert_eq!(wrong.len(), 2, "{wrong:?}");
+    assert!(wrong[0].contains("email_in.listen"), "{wrong:?}");
+    assert!(wrong[1].contains("email_in.max_message_bytes"), "{wrong:?}");
+    let missing = problems("[email_in]\nmax_message_bytes = 2048\n");
+    assert!(
+        missing[0].contains("email_in.listen is required"),
+        "{missing:?}"
+    );
+}

@@ -58,6 +58,8 @@ pub enum StartError {
     Task(String),
     #[error(transparent)]
     Email(#[from] crate::channels::EmailSetupError),
+    #[error(transparent)]
+    EmailIn(#[from] crate::inbox::SmtpError),
     #[error("backup: {0}")]
     Backup(#[from] crate::backup::BackupError),
     #[error("the control socket cannot be opened: {0}")]
@@ -92,7 +94,7 @@ impl StartError {
             StartError::Store(_) => exit::IO,
             StartError::Tls(TlsError::Write { .. }) => exit::CANT_CREATE,
             StartError::Tls(_) => exit::CONFIG,
-            StartError::Bind { .. } => exit::UNAVAILABLE,
+            StartError::Bind { .. } | StartError::EmailIn(_) => exit::UNAVAILABLE,
             StartError::Server(_) | StartError::Task(_) => exit::SOFTWARE,
             StartError::Email(_) | StartError::Backup(_) => exit::CONFIG,
             StartError::Control(_) => exit::CANT_CREATE,
@@ -301,6 +303,19 @@ impl Daemon {
             config.sms.part_timeout,
         )
         .map_err(|e| StartError::Task(format!("cannot start the inbox: {e}")))?;
+        if let Some(email_in) = &config.email_in {
+            let mut mail_tls = tls.clone();
+            // SMTP names no ALPN protocol; offering http/1.1 there would be wrong.
+            mail_tls.alpn_protocols.clear();
+            let host = url::Url::parse(&config.http.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "tocsin".to_owned());
+            let addr =
+                crate::inbox::listen_for_mail(email_in, Arc::new(mail_tls), inbox.clone(), host)
+                    .await?;
+            tracing::info!(address = %addr, "listening for alarms by email");
+        }
         let hardware =
             crate::devices::Hardware::start(config, &store, hub.clone(), clock.clone(), &inbox)
                 .map_err(|e| StartError::Task(format!("cannot start a device driver: {e}")))?;

@@ -14,12 +14,14 @@
 //! and an organisation's rules see only the senders assigned to it.
 
 mod answers;
+mod email;
 mod pins;
 mod sms;
 mod tetra;
 mod timer;
 mod voice;
 
+pub use email::{listen as listen_for_mail, orgs_taking as orgs_taking_email, Mail, SmtpError};
 pub use tetra::{named_fields, rule_matches};
 
 use crate::alerts::Engine;
@@ -316,6 +318,7 @@ impl Worker {
         let filed = match message.channel {
             Channel::Tetra => tetra::handle(self, &message)?,
             Channel::Voice => voice::handle(self, &message)?,
+            Channel::Email => email::handle(self, &message)?,
             _ => sms::handle(self, &message)?,
         };
         if let Some(text) = filed.text {

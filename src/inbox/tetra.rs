@@ -250,7 +250,7 @@ pub fn rule_matches(rule: &TetraRule, from: u32, said: &Said, text: &str) -> boo
             Some(pattern) => regex::Regex::new(pattern).is_ok_and(|re| re.is_match(text)),
             None => rule.status.is_none(),
         },
-        Said::CalloutReply { .. } | Said::Keys { .. } => false,
+        Said::CalloutReply { .. } | Said::Keys { .. } | Said::Email { .. } => false,
     }
 }
 

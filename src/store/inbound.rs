@@ -69,6 +69,12 @@ pub enum Said {
         choice: u8,
         eta_minutes: Option<u32>,
     },
+    /// A mail to the SMTP listener: `text` is its plain text, the subject
+    /// and the sender's Message-ID are kept beside it.
+    Email {
+        subject: String,
+        message_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

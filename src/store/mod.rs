@@ -52,8 +52,8 @@ pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup, ScimGroupLink};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{
-    LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger, TetraRule,
-    APPLIANCE_SLUG,
+    EmailRule, LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger,
+    TetraRule, APPLIANCE_SLUG,
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};

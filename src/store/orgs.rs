@@ -47,6 +47,9 @@ pub struct OrgSettings {
     pub tetra_status_replies: std::collections::BTreeMap<String, u8>,
     /// What TETRA messages from the emergency centre start which alerts.
     pub tetra_rules: Vec<TetraRule>,
+    /// What mail to the SMTP listener starts which alerts; the first match
+    /// wins. Mail from a sender no rule of any organisation names is refused.
+    pub email_rules: Vec<EmailRule>,
     /// The language (en, fi, sv) of messages to people who chose none.
     pub language: String,
     /// Who hears of security findings, how, and what counts as one.
@@ -125,6 +128,22 @@ pub struct TetraRule {
     pub template: String,
 }
 
+/// An alarm by email: mail from one of `from` ("alarms@plant.example", or
+/// "*@scada.example" for a whole domain) whose subject matches `subject`
+/// and whose text matches `body` (each when given) fires `template`, with
+/// the subject and text as the alert's detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRule {
+    pub name: String,
+    pub from: Vec<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub template: String,
+}
+
 /// One number allowed to fire templates by SMS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +200,7 @@ impl Default for OrgSettings {
             sms_triggers: Vec::new(),
             tetra_status_replies: [("3".to_owned(), 1)].into_iter().collect(),
             tetra_rules: Vec::new(),
+            email_rules: Vec::new(),
             language: "en".to_owned(),
             security: SecurityMonitoring::default(),
             location_policy: LocationPolicy::Never,

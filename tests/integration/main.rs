@@ -23,6 +23,7 @@ mod crash;
 mod devices;
 mod durability;
 mod email;
+mod email_in;
 mod fixtures;
 mod identity;
 mod inbox;

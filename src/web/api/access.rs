@@ -328,6 +328,14 @@ async fn change_settings(
                 )));
             }
         }
+        for (i, rule) in settings.email_rules.iter().enumerate() {
+            if org.template_by_name(&rule.template)?.is_none() {
+                return Ok(Err(ApiError::field(
+                    format!("email_rules[{i}].template"),
+                    "no such template",
+                )));
+            }
+        }
         if let Some(name) = &settings.dead_man_template {
             if org.find_template(name)?.is_none() {
                 return Ok(Err(ApiError::field(
@@ -370,6 +378,69 @@ async fn change_settings(
     .await??;
     state.store.flush().await?;
     Ok(HttpResponse::Ok().json(json!({"settings": changed.settings})))
+}
+
+/// Email rules: a name, senders that are whole addresses or "*@domain"
+/// (never anyone at all), and patterns that compile and don't match every
+/// text.
+fn validate_email_rules(rules: &[crate::store::EmailRule]) -> Result<(), ApiError> {
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.name.trim().is_empty() {
+            return Err(ApiError::field(
+                format!("email_rules[{i}].name"),
+                "is required",
+            ));
+        }
+        if rule.from.is_empty() {
+            return Err(ApiError::field(
+                format!("email_rules[{i}].from"),
+                "name at least one sender, or the rule would take mail from anyone",
+            ));
+        }
+        for (j, sender) in rule.from.iter().enumerate() {
+            let address = sender
+                .strip_prefix("*@")
+                .map_or(sender.as_str(), |domain| domain);
+            let domain = match sender.strip_prefix("*@") {
+                Some(domain) => Some(domain),
+                None => sender
+                    .split_once('@')
+                    .filter(|(local, _)| !local.is_empty())
+                    .map(|(_, domain)| domain),
+            };
+            let ok = domain.is_some_and(|d| {
+                d.contains('.')
+                    && !d.starts_with('.')
+                    && !d.ends_with('.')
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            }) && !address.contains(char::is_whitespace)
+                && !address.contains(['<', '>', '*']);
+            if !ok {
+                return Err(ApiError::field(
+                    format!("email_rules[{i}].from[{j}]"),
+                    "must be an address such as alarms@plant.example, or *@scada.example for a whole domain",
+                ));
+            }
+        }
+        for (field, pattern) in [("subject", &rule.subject), ("body", &rule.body)] {
+            let Some(pattern) = pattern else { continue };
+            let re = regex::Regex::new(pattern).map_err(|e| {
+                ApiError::field(
+                    format!("email_rules[{i}].{field}"),
+                    format!("is not a valid pattern: {e}"),
+                )
+            })?;
+            // A pattern that matches an empty text matches every text.
+            if re.is_match("") {
+                return Err(ApiError::field(
+                    format!("email_rules[{i}].{field}"),
+                    "matches every mail; name what the alarm contains",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate_security(s: &crate::store::SecurityMonitoring) -> Result<(), ApiError> {
@@ -569,6 +640,7 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
             }
         }
     }
+    validate_email_rules(&s.email_rules)?;
     for (i, t) in s.sms_triggers.iter().enumerate() {
         crate::validate::e164(&t.number)
             .map_err(|why| ApiError::field(format!("sms_triggers[{i}].number"), why))?;
