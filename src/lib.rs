@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod cap;
 pub mod channels;
 pub mod cli;
 pub mod clock;

@@ -74,6 +74,9 @@ pub(super) enum Kind {
     CheckInDue = 38,
     /// Active alerts that members entering their area receive, by alert.
     FollowedArea = 39,
+    /// The alert each CAP message started, by a digest of its sender and
+    /// identifier.
+    CapMessage = 40,
     /// An organisation's webhook subscriptions.
     Webhook = 57,
     /// Under [`Id::SYSTEM`]: webhook events waiting, by subscription and
@@ -118,6 +121,7 @@ impl Kind {
             Kind::CheckInTimer => "check-in timer",
             Kind::CheckInDue => "check-in timer due entry",
             Kind::FollowedArea => "followed area",
+            Kind::CapMessage => "cap message",
             Kind::AuditCheckpoint => "audit checkpoint",
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",

@@ -18,6 +18,7 @@ mod alerts;
 mod apikeys;
 mod at_rest;
 mod audit;
+mod cap;
 mod devices;
 mod groups;
 mod inbound;
@@ -52,7 +53,7 @@ pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup, ScimGroupLink};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{
-    EmailRule, LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger,
+    CapRule, EmailRule, LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger,
     TetraRule, APPLIANCE_SLUG,
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};

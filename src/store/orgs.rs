@@ -62,6 +62,34 @@ pub struct OrgSettings {
     pub dead_man_template: Option<String>,
     /// After a timer runs out, the time to check in before the alarm.
     pub dead_man_grace_seconds: u32,
+    /// What CAP messages start which alerts; the first match wins.
+    pub cap_rules: Vec<CapRule>,
+}
+
+/// A CAP message that matches fires `template`. Every condition given must
+/// hold for one of the message's info blocks; lists match any of theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapRule {
+    pub name: String,
+    /// A pattern on `event`.
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub category: Vec<String>,
+    #[serde(default)]
+    pub urgency: Vec<String>,
+    #[serde(default)]
+    pub severity: Vec<String>,
+    #[serde(default)]
+    pub certainty: Vec<String>,
+    /// A pattern on `senderName`.
+    #[serde(default)]
+    pub sender_name: Option<String>,
+    /// A pattern on any `areaDesc`.
+    #[serde(default)]
+    pub area: Option<String>,
+    pub template: String,
 }
 
 /// When members' apps share their position with the appliance.
@@ -207,6 +235,7 @@ impl Default for OrgSettings {
             location_retention_hours: 24,
             dead_man_template: None,
             dead_man_grace_seconds: 120,
+            cap_rules: Vec::new(),
         }
     }
 }

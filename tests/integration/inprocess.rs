@@ -105,6 +105,26 @@ impl Server {
         }
     }
 
+    /// A request with a body that is not JSON (a CAP document, a form).
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut request = self
+            .agent
+            .request(method, &format!("https://{}{path}", self.addr));
+        for (k, v) in headers {
+            request = request.set(k, v);
+        }
+        match request.send_bytes(body) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => Response::from(r),
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
     pub fn login_attempt(
         &self,
         org: &str,

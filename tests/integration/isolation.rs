@@ -335,6 +335,8 @@ struct World<'s> {
     b_role: String,
     b_key: String,
     b_key_token: String,
+    b_webhook: String,
+    b_webhook_secret: String,
     b_session: String,
     b_boss_session: String,
     b_device: String,
@@ -396,6 +398,12 @@ impl<'s> World<'s> {
         ));
         let b_key = id_of(&key["apikey"]);
         let b_key_token = key["key"].as_str().unwrap().to_owned();
+        let hook = created(&b.post(
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.rival.example/b-only", "events": ["alert.created"]}),
+        ));
+        let b_webhook = id_of(&hook["webhook"]);
+        let b_webhook_secret = hook["secret"].as_str().unwrap().to_owned();
 
         // B's senders, assigned by the operator, and B's rules using them.
         let r = op.send(
@@ -491,6 +499,8 @@ impl<'s> World<'s> {
             b_role,
             b_key,
             b_key_token,
+            b_webhook,
+            b_webhook_secret,
             b_session,
             b_boss_session,
             b_device,
@@ -517,6 +527,9 @@ impl<'s> World<'s> {
             ("role name", B_ROLE.to_owned()),
             ("API key id", world.b_key.clone()),
             ("API key", world.b_key_token.clone()),
+            ("webhook id", world.b_webhook.clone()),
+            ("webhook secret", world.b_webhook_secret.clone()),
+            ("webhook URL", "hooks.rival.example".to_owned()),
             ("member's session id", world.b_session.clone()),
             ("admin's session id", world.b_boss_session.clone()),
             ("member's CSRF token", world.victim.csrf.clone()),
@@ -846,6 +859,10 @@ impl<'s> World<'s> {
             "roles": look(&self.b, "/api/v1/roles")["roles"],
             "apikeys": without(look(&self.b, "/api/v1/apikeys")["apikeys"].clone(), &["last_used_at"]),
             "api key works": key.status,
+            "webhooks": without(
+                look(&self.b, "/api/v1/webhooks")["webhooks"].clone(),
+                &["last_error", "failing_since", "backlog", "last_success_at"],
+            ),
             "devices": without(look(&self.b, "/api/v1/devices")["devices"].clone(), &["last_seen_at"]),
             "member's sessions": without(look(&self.victim, "/api/v1/me/sessions")["sessions"].clone(), &["last_seen_at"]),
             "admin's sessions": without(look(&self.b, "/api/v1/me/sessions")["sessions"].clone(), &["last_seen_at"]),
@@ -1030,6 +1047,28 @@ fn probes() -> Table {
     });
     t.add("GET", "/api/v1/me/buttons", |w, ep| {
         listing(w, ep, "", "buttons");
+    });
+
+    // CAP: A's messages and feed are A's alone.
+    t.add("POST", "/api/v1/cap", |w, ep| {
+        // Cancelling B's alert by naming it: nothing of B's is found.
+        let cancel = format!(
+            "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>x-1</identifier><sender>a@example.org</sender><sent>2026-01-01T00:00:00+00:00</sent><status>Actual</status><msgType>Cancel</msgType><scope>Public</scope><references>tocsin-{B_ORG},{},2026-01-01T00:00:00+00:00</references></alert>",
+            w.b_alert
+        );
+        let r = w.server.send_raw(
+            "POST",
+            "/api/v1/cap",
+            &[("Cookie", &w.a.cookie), ("X-CSRF-Token", &w.a.csrf)],
+            cancel.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{ep}: {}", r.body);
+        assert!(r.body.contains("no alert started"), "{ep}: {}", r.body);
+    });
+    t.add("GET", "/api/v1/cap/feed", |w, ep| {
+        let r = w.call(ep, &[], None);
+        assert_eq!(r.status, 200, "{ep}: {}", r.body);
+        assert!(!r.body.contains(&w.b_alert), "{ep}: B's alert in A's feed");
     });
 
     // Places: B's member's position and timer stay B's.
@@ -1238,6 +1277,31 @@ fn probes() -> Table {
     });
     t.add("DELETE", "/api/v1/apikeys/{id}", |w, ep| {
         w.not_found(ep, "api key", &w.call(ep, &[("id", &w.b_key)], None));
+    });
+    t.add("GET", "/api/v1/webhooks", |w, ep| {
+        listing(w, ep, "", "webhooks");
+    });
+    t.add("POST", "/api/v1/webhooks", |w, ep| {
+        let body = json!({"url": "https://hooks.acme.example/a", "events": ["answer"]});
+        w.ok(ep, 201, &w.call(ep, &[], Some(body)));
+    });
+    t.add("GET", "/api/v1/webhooks/{id}", |w, ep| {
+        w.not_found(ep, "webhook", &w.call(ep, &[("id", &w.b_webhook)], None));
+    });
+    t.add("PATCH", "/api/v1/webhooks/{id}", |w, ep| {
+        let r = w.call(
+            ep,
+            &[("id", &w.b_webhook)],
+            Some(json!({"state": "paused"})),
+        );
+        w.not_found(ep, "webhook", &r);
+    });
+    t.add("DELETE", "/api/v1/webhooks/{id}", |w, ep| {
+        w.not_found(ep, "webhook", &w.call(ep, &[("id", &w.b_webhook)], None));
+    });
+    t.add("POST", "/api/v1/webhooks/{id}/test", |w, ep| {
+        let r = w.call(ep, &[("id", &w.b_webhook)], Some(json!({})));
+        w.not_found(ep, "webhook", &r);
     });
     t.add("GET", "/api/v1/devices", |w, ep| {
         listing(w, ep, "", "devices");

@@ -15,6 +15,7 @@ mod app;
 mod app_places;
 mod audit_trail;
 mod browser;
+mod cap;
 mod checkin_crash;
 mod cli;
 mod console;

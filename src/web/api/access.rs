@@ -336,6 +336,14 @@ async fn change_settings(
                 )));
             }
         }
+        for (i, rule) in settings.cap_rules.iter().enumerate() {
+            if org.find_template(&rule.template)?.is_none() {
+                return Ok(Err(ApiError::field(
+                    format!("cap_rules[{i}].template"),
+                    "no such template",
+                )));
+            }
+        }
         if let Some(name) = &settings.dead_man_template {
             if org.find_template(name)?.is_none() {
                 return Ok(Err(ApiError::field(
@@ -579,7 +587,92 @@ fn hash_trigger_pins(
     Ok(Ok(serde_json::Value::Array(out)))
 }
 
+/// The CAP code lists a rule may name.
+const CAP_CODES: &[(&str, &[&str])] = &[
+    (
+        "category",
+        &[
+            "Geo",
+            "Met",
+            "Safety",
+            "Security",
+            "Rescue",
+            "Fire",
+            "Health",
+            "Env",
+            "Transport",
+            "Infra",
+            "CBRNE",
+            "Other",
+        ],
+    ),
+    (
+        "urgency",
+        &["Immediate", "Expected", "Future", "Past", "Unknown"],
+    ),
+    (
+        "severity",
+        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
+    ),
+    (
+        "certainty",
+        &["Observed", "Likely", "Possible", "Unlikely", "Unknown"],
+    ),
+];
+
+fn validate_cap_rules(rules: &[crate::store::CapRule]) -> Result<(), ApiError> {
+    for (i, rule) in rules.iter().enumerate() {
+        let field = |name: &str| format!("cap_rules[{i}].{name}");
+        if rule.name.trim().is_empty() {
+            return Err(ApiError::field(field("name"), "is required"));
+        }
+        for (name, pattern) in [
+            ("event", &rule.event),
+            ("sender_name", &rule.sender_name),
+            ("area", &rule.area),
+        ] {
+            if let Some(p) = pattern {
+                regex::Regex::new(p).map_err(|e| {
+                    ApiError::field(field(name), format!("is not a valid pattern: {e}"))
+                })?;
+            }
+        }
+        for (name, values) in [
+            ("category", &rule.category),
+            ("urgency", &rule.urgency),
+            ("severity", &rule.severity),
+            ("certainty", &rule.certainty),
+        ] {
+            let allowed = CAP_CODES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(&[][..], |(_, codes)| *codes);
+            if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+                return Err(ApiError::field(
+                    field(name),
+                    format!("\"{bad}\" is not one of {}", allowed.join(", ")),
+                ));
+            }
+        }
+        let conditions = rule.event.is_some()
+            || rule.sender_name.is_some()
+            || rule.area.is_some()
+            || !rule.category.is_empty()
+            || !rule.urgency.is_empty()
+            || !rule.severity.is_empty()
+            || !rule.certainty.is_empty();
+        if !conditions {
+            return Err(ApiError::field(
+                format!("cap_rules[{i}]"),
+                "needs a condition, or it would match every message",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
+    validate_cap_rules(&s.cap_rules)?;
     crate::validate::language(&s.language).map_err(|why| ApiError::field("language", why))?;
     if !(1..=720).contains(&s.location_retention_hours) {
         return Err(ApiError::field(

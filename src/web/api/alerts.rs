@@ -207,6 +207,7 @@ fn first_read_lately(reader: Id, alert: Id) -> bool {
 
 #[get("/alerts/{id}")]
 async fn get_alert(
+    req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<String>,
@@ -221,8 +222,15 @@ async fn get_alert(
         Some(_) => return Err(ApiError::field("for", "must be export or print")),
     };
     let now = state.clock.now();
-    let (view, timeline) = blocking(move || {
+    // Partners' systems ask for the alert as CAP 1.2.
+    let as_cap = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(super::cap::CAP_XML));
+    let (view, timeline, org_record) = blocking(move || {
         let org = &principal.org;
+        let org_record = org.store().get_org(org.org_id())?;
         let view = AlertView::load(org, id)?.filter(|v| within_reach(&principal, &v.alert));
         let timeline = match &view {
             Some(_) => org.alert_events(id)?,
@@ -235,10 +243,17 @@ async fn get_alert(
                 .target(id)
                 .write(org, now)?;
         }
-        Ok::<_, crate::store::StoreError>((view, timeline))
+        Ok::<_, crate::store::StoreError>((view, timeline, org_record))
     })
     .await?;
     let view = view.ok_or(ApiError::NotFound("alert"))?;
+    if as_cap {
+        let org_record = org_record.ok_or(ApiError::NotFound("organisation"))?;
+        let xml = crate::cap::alert_as_cap(&org_record, &view.alert, &super::cap::base_url(&req));
+        return Ok(HttpResponse::Ok()
+            .content_type(format!("{}; charset=utf-8", super::cap::CAP_XML))
+            .body(xml));
+    }
     // The timeline (escalations, notes from replies, how groups were
     // reached) rides along; the live stream carries only states.
     let mut body = serde_json::to_value(&view).map_err(|_| ApiError::Internal)?;

@@ -2,6 +2,7 @@
 
 mod access;
 mod alerts;
+mod cap;
 mod directory;
 mod hardware;
 mod import;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(hardware::routes)
             .configure(access::routes)
             .configure(alerts::routes)
+            .configure(cap::routes)
             .configure(places::routes)
             .configure(templates::routes)
             .configure(system::routes)
