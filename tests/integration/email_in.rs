@@ -206,3 +206,93 @@ fn mail_from_allowed_senders_fires_rules_and_the_rest_is_refused_or_ignored() {
         "{system}"
     );
 }
+
+/// One SMTP reply, all its lines.
+fn reply(reader: &mut impl std::io::BufRead) -> String {
+    let mut all = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            return all;
+        }
+        all.push_str(&line);
+        if line.as_bytes().get(3) == Some(&b' ') {
+            return all;
+        }
+    }
+}
+
+#[test]
+fn the_listener_keeps_order_and_refuses_oversized_mail_and_long_lines() {
+    use std::io::{BufReader, Read, Write};
+    let port = free_port();
+    let server = Server::start_with(|config| {
+        config.email_in = Some(EmailInConfig {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            max_message_bytes: 2048,
+        });
+    });
+    let admin = server.admin();
+    let template = admin.post(
+        "/api/v1/templates",
+        json!({"name": "pump-alarm",
+               "alert": {"title": "Pump alarm", "severity": "critical", "channels": ["app"],
+                         "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let rules = admin.patch(
+        "/api/v1/settings",
+        json!({"email_rules": [{"name": "plant", "from": ["alarms@plant.example"], "template": "pump-alarm"}]}),
+    );
+    assert_eq!(rules.status, 200, "{}", rules.body);
+
+    // From this host, plain SMTP is allowed; the order of commands is not.
+    let conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    let mut say = |line: &str, reader: &mut BufReader<std::net::TcpStream>| {
+        writer.write_all(line.as_bytes()).unwrap();
+        writer.write_all(b"\r\n").unwrap();
+        reply(reader)
+    };
+    assert!(reply(&mut reader).starts_with("220 "));
+    let early = say("MAIL FROM:<alarms@plant.example>", &mut reader);
+    assert!(early.starts_with("503 5.5.1"), "{early}");
+    let ehlo = say("EHLO test.example", &mut reader);
+    assert!(
+        ehlo.contains("250-SIZE 2048") && ehlo.contains("STARTTLS"),
+        "{ehlo}"
+    );
+    assert!(say("NOOP", &mut reader).starts_with("250"));
+    let big = say("MAIL FROM:<alarms@plant.example> SIZE=4096", &mut reader);
+    assert!(big.starts_with("552 5.3.4"), "{big}");
+    assert!(say("MAIL FROM:<alarms@plant.example>", &mut reader).starts_with("250"));
+    assert!(say("RCPT TO:<alarm@tocsin.example>", &mut reader).starts_with("250"));
+    assert!(say("DATA", &mut reader).starts_with("354"));
+    let mut text = String::from("Subject: ALARM too big\r\n\r\n");
+    for _ in 0..40 {
+        text.push_str(&"x".repeat(98));
+        text.push_str("\r\n");
+    }
+    let oversized = say(&format!("{text}."), &mut reader);
+    assert!(oversized.starts_with("552 5.3.4"), "{oversized}");
+    assert!(say("RSET", &mut reader).starts_with("250"));
+    assert!(say("MAIL FROM:<alarms@plant.example>", &mut reader).starts_with("250"));
+    assert!(say("RCPT TO:<alarm@tocsin.example>", &mut reader).starts_with("250"));
+    assert!(say("DATA", &mut reader).starts_with("354"));
+    let long = say(
+        &format!("Subject: ALARM long line\r\n\r\n{}", "y".repeat(1200)),
+        &mut reader,
+    );
+    assert!(long.starts_with("500 5.5.2"), "{long}");
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the session ends after a line too long");
+
+    // Neither mail was kept.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kept = admin.get("/api/v1/inbound?channel=email").json();
+    assert_eq!(kept["messages"].as_array().unwrap().len(), 0, "{kept}");
+}

@@ -283,7 +283,7 @@ where
                 reply(stream, "220 2.0.0 Ready to start TLS").await?;
                 return Ok(Next::StartTls);
             }
-            "MAIL" => mail(state, rest, context),
+            "MAIL" => mail(state, rest, context.max_bytes),
             "RCPT" => rcpt(state, rest, context).await,
             "DATA" if state.from.is_none() || state.to.is_empty() => {
                 "503 5.5.1 No accepted recipients yet".to_owned()
@@ -319,7 +319,7 @@ where
     }
 }
 
-fn mail(state: &mut Session, rest: &str, context: &Context) -> String {
+fn mail(state: &mut Session, rest: &str, max_bytes: usize) -> String {
     if !state.greeted {
         return "503 5.5.1 Say EHLO first".to_owned();
     }
@@ -338,11 +338,8 @@ fn mail(state: &mut Session, rest: &str, context: &Context) -> String {
             .filter(|(k, _)| k.eq_ignore_ascii_case("SIZE"))
             .map(|(_, v)| v)
         {
-            if size
-                .parse::<usize>()
-                .map_or(true, |n| n > context.max_bytes)
-            {
-                return format!("552 5.3.4 Mail is limited to {} bytes", context.max_bytes);
+            if size.parse::<usize>().map_or(true, |n| n > max_bytes) {
+                return format!("552 5.3.4 Mail is limited to {max_bytes} bytes");
             }
         }
     }
@@ -476,5 +473,22 @@ mod tests {
         assert!(on_this_host("127.0.0.1".parse().unwrap()));
         assert!(on_this_host("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!on_this_host("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn mail_from_another_host_needs_starttls_first() {
+        let far: SocketAddr = "192.0.2.1:40000".parse().unwrap();
+        let mut state = Session::new(far, false);
+        assert!(mail(&mut state, "FROM:<a@b.example>", 1024).starts_with("503 5.5.1"));
+        state.greeted = true;
+        assert!(mail(&mut state, "FROM:<a@b.example>", 1024).starts_with("530 5.7.0"));
+        let mut state = Session::new(far, true);
+        state.greeted = true;
+        assert!(mail(&mut state, "FROM:<a@b.example> SIZE=2048", 1024).starts_with("552 5.3.4"));
+        assert!(mail(&mut state, "FROM:<a@b.example> SIZE=512", 1024).starts_with("250"));
+        assert!(mail(&mut state, "FROM:<c@b.example>", 1024).starts_with("503"));
+        let mut near = Session::new("127.0.0.1:40000".parse().unwrap(), false);
+        near.greeted = true;
+        assert!(mail(&mut near, "FROM:<a@b.example>", 1024).starts_with("250"));
     }
 }
