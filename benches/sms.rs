@@ -17,7 +17,6 @@ mod support;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{env_number, Bench};
-use tocsin::config::ModemConfig;
 use tocsin::hw::gsm::pdu;
 use tocsin::hw::sim::modem::{SimModem, SimModemConfig};
 
@@ -44,18 +43,7 @@ fn throughput(modems: usize, messages: usize, delay: Duration) {
                 },
             )
             .unwrap();
-            let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-            // The SIM's own limit is not what is measured here.
-            profile.per_minute = 600;
-            config.modems.push(ModemConfig {
-                name: format!("gsm{i}"),
-                device: link,
-                baud: 115_200,
-                profile_name: "quectel-ec25".to_owned(),
-                profile,
-                sim_pin: None,
-                voice: true,
-            });
+            config.modems.push(support::ec25(&format!("gsm{i}"), &link));
             links.lock().unwrap().push(sim);
         }
     });

@@ -20,7 +20,6 @@ mod support;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{env_number, Bench};
-use tocsin::config::ModemConfig;
 use tocsin::hw::sim::modem::{CallRecord, Callee, SimModem, SimModemConfig};
 use tocsin::speech::{synthesise, Script};
 use tocsin::text::Lang;
@@ -79,16 +78,7 @@ fn throughput(modems: usize, calls: usize, answer: Duration, message: f64) {
                     },
                 );
             }
-            let profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-            config.modems.push(ModemConfig {
-                name: format!("gsm{i}"),
-                device: link,
-                baud: 115_200,
-                profile_name: "quectel-ec25".to_owned(),
-                profile,
-                sim_pin: None,
-                voice: true,
-            });
+            config.modems.push(support::ec25(&format!("gsm{i}"), &link));
             sims.lock().unwrap().push(sim);
         }
     });

@@ -10,6 +10,22 @@ use tocsin::store::Store;
 
 pub const PASSWORD: &str = "violet tractor ladder 42 umbrella";
 
+/// A simulated EC25 at `link` as the appliance's config names it, with the
+/// SIM's own send limit out of the way: that is not what is measured.
+pub fn ec25(name: &str, link: &std::path::Path) -> tocsin::config::ModemConfig {
+    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
+    profile.per_minute = 600;
+    tocsin::config::ModemConfig {
+        name: name.to_owned(),
+        device: link.to_owned(),
+        baud: 115_200,
+        profile_name: "quectel-ec25".to_owned(),
+        profile,
+        sim_pin: None,
+        voice: true,
+    }
+}
+
 pub fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
