@@ -80,6 +80,35 @@ pub struct ScimLink {
     /// `preferredLanguage` as sent (`fi-FI`); the user's language is `fi`.
     #[serde(default)]
     pub preferred_language: Option<String>,
+    /// `name` as sent; the user's name is one string.
+    #[serde(default)]
+    pub name: Option<ScimName>,
+    /// Every address as sent; the user's email is the primary one.
+    #[serde(default)]
+    pub emails: Vec<ScimValue>,
+    /// Every number (in E.164) with its type; the user's phones are these.
+    #[serde(default)]
+    pub phone_numbers: Vec<ScimValue>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimName {
+    #[serde(default)]
+    pub formatted: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+}
+
+/// One element of a multi-valued SCIM attribute (an email, a phone number).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimValue {
+    pub value: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
 }
 
 impl User {

@@ -3,26 +3,23 @@
 use super::filter::{self, get_ci, CORE_GROUP};
 use super::*;
 use crate::ids::Id;
-use crate::store::{Group, GroupChange, NewGroup, OrgStore, Outcome, ScimGroupLink, User};
+use crate::store::{Group, GroupChange, NewGroup, OrgStore, Outcome, ScimGroupLink};
 use crate::validate;
 use crate::web::AppState;
 use actix_web::{delete, get, patch, post, put};
-use std::collections::HashMap;
 
-pub fn to_scim(group: &Group, users: &HashMap<Id, User>, base: &str) -> Value {
+/// A group as SCIM shows it. Members carry no `display`: providers compare
+/// what they sent with what they read back, and they send ids only.
+pub fn to_scim(group: &Group, base: &str) -> Value {
     let members: Vec<Value> = group
         .members
         .iter()
         .map(|id| {
-            let mut member = json!({
+            json!({
                 "value": id.to_string(),
                 "$ref": format!("{base}/Users/{id}"),
                 "type": "User",
-            });
-            if let (Some(user), Some(object)) = (users.get(id), member.as_object_mut()) {
-                object.insert("display".into(), json!(user.name));
-            }
-            member
+            })
         })
         .collect();
     let mut out = json!({
@@ -105,10 +102,6 @@ fn by_id(org: &OrgStore, id: &str) -> Result<Group, ScimError> {
         .ok_or_else(|| ScimError::not_found("group"))
 }
 
-fn users_of(org: &OrgStore) -> Result<HashMap<Id, User>, ScimError> {
-    Ok(org.users()?.into_iter().map(|u| (u.id, u)).collect())
-}
-
 #[post("/Groups")]
 async fn create(
     req: HttpRequest,
@@ -141,7 +134,7 @@ async fn create(
             .audit("scim.group_created", Outcome::Success)
             .target(&group.name)
             .write(org, now)?;
-        Ok(to_scim(&group, &users_of(org)?, &base))
+        Ok(to_scim(&group, &base))
     })
     .await?;
     state.store.flush().await?;
@@ -159,30 +152,44 @@ async fn create(
 }
 
 #[get("/Groups/{id}")]
-async fn read(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
+async fn read(
+    req: HttpRequest,
+    id: web::Path<String>,
+    projection: web::Query<Projection>,
+) -> Result<HttpResponse, ScimError> {
     let principal = provisioner(&req).await?;
     let base = base_url(&req);
-    let out = blocking(move || {
+    let mut out = blocking(move || {
         let org = &principal.org;
         let group = by_id(org, &id)?;
-        Ok(to_scim(&group, &users_of(org)?, &base))
+        Ok(to_scim(&group, &base))
     })
     .await?;
+    projection.apply(&mut out);
     Ok(respond(StatusCode::OK, &out))
 }
 
 #[get("/Groups")]
 async fn list(req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ScimError> {
+    search(req, query.into_inner()).await
+}
+
+#[post("/Groups/.search")]
+async fn post_search(req: HttpRequest, bytes: web::Bytes) -> Result<HttpResponse, ScimError> {
+    let query = ListQuery::from_search(&body(&req, &bytes)?)?;
+    search(req, query).await
+}
+
+async fn search(req: HttpRequest, query: ListQuery) -> Result<HttpResponse, ScimError> {
     let principal = provisioner(&req).await?;
     let filter = query.filter()?;
     let base = base_url(&req);
     let resources = blocking(move || {
         let org = &principal.org;
-        let users = users_of(org)?;
         Ok(org
             .groups()?
             .iter()
-            .map(|g| to_scim(g, &users, &base))
+            .map(|g| to_scim(g, &base))
             .filter(|v| filter.as_ref().is_none_or(|f| filter::matches(f, v)))
             .collect::<Vec<_>>())
     })
@@ -237,7 +244,7 @@ async fn replace(
             .target(&changed.name)
             .detail(format!("{joined} members added, {left} removed"))
             .write(org, now)?;
-        Ok(to_scim(&changed, &users_of(org)?, &base))
+        Ok(to_scim(&changed, &base))
     })
     .await?;
     state.store.flush().await?;
@@ -272,7 +279,7 @@ async fn patch_group(
     let (group, current) = blocking(move || {
         let group = by_id(&org, &id)?;
         // Members only by id: the display names are not needed to patch.
-        let current = to_scim(&group, &HashMap::new(), &base);
+        let current = to_scim(&group, &base);
         Ok((group, current))
     })
     .await?;
@@ -308,6 +315,7 @@ async fn remove(
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create)
+        .service(post_search)
         .service(list)
         .service(read)
         .service(put_group)

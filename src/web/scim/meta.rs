@@ -229,8 +229,54 @@ async fn get_resource_type(
         .ok_or_else(|| ScimError::not_found("resource type"))
 }
 
+/// The discovery endpoints are read-only (RFC 7644 §4).
+#[actix_web::route(
+    "/ServiceProviderConfig",
+    method = "POST",
+    method = "PUT",
+    method = "PATCH",
+    method = "DELETE"
+)]
+async fn config_read_only() -> HttpResponse {
+    read_only()
+}
+
+#[actix_web::route(
+    "/Schemas",
+    method = "POST",
+    method = "PUT",
+    method = "PATCH",
+    method = "DELETE"
+)]
+async fn schemas_read_only() -> HttpResponse {
+    read_only()
+}
+
+#[actix_web::route(
+    "/ResourceTypes",
+    method = "POST",
+    method = "PUT",
+    method = "PATCH",
+    method = "DELETE"
+)]
+async fn resource_types_read_only() -> HttpResponse {
+    read_only()
+}
+
+fn read_only() -> HttpResponse {
+    ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "this endpoint can only be read",
+    )
+    .error_response()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(service_provider_config)
+    cfg.service(config_read_only)
+        .service(schemas_read_only)
+        .service(resource_types_read_only)
+        .service(service_provider_config)
         .service(list_schemas)
         .service(get_schema)
         .service(list_resource_types)

@@ -184,15 +184,107 @@ fn base_url(req: &HttpRequest) -> String {
     format!("{}://{}/scim/v2", info.scheme(), info.host())
 }
 
-#[derive(Debug, Deserialize)]
+/// `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5): which
+/// attributes an answer holds. `id`, `schemas` and `meta` always stay.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Projection {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+fn names(list: Option<&str>) -> Vec<Vec<String>> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(filter::attribute_path)
+        .collect()
+}
+
+impl Projection {
+    pub fn apply(&self, resource: &mut Value) {
+        let Some(object) = resource.as_object_mut() else {
+            return;
+        };
+        let always = |k: &str| {
+            ["id", "schemas", "meta"]
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(k))
+        };
+        let wanted = names(self.attributes.as_deref());
+        if !wanted.is_empty() {
+            object.retain(|k, _| {
+                always(k)
+                    || wanted
+                        .iter()
+                        .any(|w| w.first().is_some_and(|f| f.eq_ignore_ascii_case(k)))
+            });
+        }
+        for path in names(self.excluded_attributes.as_deref()) {
+            match path.as_slice() {
+                [top] if !always(top) => {
+                    if let Some(k) = filter::key_of(object, top).cloned() {
+                        object.remove(&k);
+                    }
+                }
+                [top, sub] => {
+                    let Some(k) = filter::key_of(object, top).cloned() else {
+                        continue;
+                    };
+                    let strip = |v: &mut Value| {
+                        if let Some(o) = v.as_object_mut() {
+                            if let Some(s) = filter::key_of(o, sub).cloned() {
+                                o.remove(&s);
+                            }
+                        }
+                    };
+                    match object.get_mut(&k) {
+                        Some(Value::Array(items)) => items.iter_mut().for_each(strip),
+                        Some(v) => strip(v),
+                        None => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     filter: Option<String>,
     start_index: Option<i64>,
     count: Option<i64>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
 }
 
 impl ListQuery {
+    /// A `POST …/.search` body (RFC 7644 §3.4.3) as the query it stands for.
+    fn from_search(body: &Value) -> Result<ListQuery, ScimError> {
+        let list = |name: &str| {
+            filter::get_ci(body, name).map(|v| match v {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.as_str().unwrap_or_default().to_owned(),
+            })
+        };
+        Ok(ListQuery {
+            filter: filter::get_ci(body, "filter")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            start_index: filter::get_ci(body, "startIndex").and_then(Value::as_i64),
+            count: filter::get_ci(body, "count").and_then(Value::as_i64),
+            attributes: list("attributes"),
+            excluded_attributes: list("excludedAttributes"),
+        })
+    }
+
     fn filter(&self) -> Result<Option<filter::Filter>, ScimError> {
         self.filter
             .as_deref()
@@ -219,7 +311,19 @@ impl ListQuery {
             .map(|c| usize::try_from(c.max(0)).unwrap_or(0))
             .unwrap_or(DEFAULT_COUNT)
             .min(MAX_RESULTS);
-        let page: Vec<Value> = resources.into_iter().skip(start - 1).take(count).collect();
+        let projection = Projection {
+            attributes: self.attributes.clone(),
+            excluded_attributes: self.excluded_attributes.clone(),
+        };
+        let page: Vec<Value> = resources
+            .into_iter()
+            .skip(start - 1)
+            .take(count)
+            .map(|mut r| {
+                projection.apply(&mut r);
+                r
+            })
+            .collect();
         json!({
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
@@ -263,9 +367,35 @@ fn operations(body: &Value) -> Result<Vec<Operation>, ScimError> {
         .collect()
 }
 
+/// `POST /.search` at the root (RFC 7644 §3.4.3): users and groups alike.
+#[actix_web::post("/.search")]
+async fn search_all(req: HttpRequest, bytes: web::Bytes) -> Result<HttpResponse, ScimError> {
+    let query = ListQuery::from_search(&body(&req, &bytes)?)?;
+    let principal = provisioner(&req).await?;
+    let filter = query.filter()?;
+    let base = base_url(&req);
+    let resources = blocking(move || {
+        let org = &principal.org;
+        let groups = org.groups()?;
+        let mut all: Vec<Value> = org
+            .users()?
+            .iter()
+            .map(|u| users::to_scim(u, &groups, &base))
+            .collect();
+        all.extend(groups.iter().map(|g| groups::to_scim(g, &base)));
+        Ok(all
+            .into_iter()
+            .filter(|v| filter.as_ref().is_none_or(|f| filter::matches(f, v)))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(respond(StatusCode::OK, &query.page(resources)))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
+            .service(search_all)
             .configure(meta::routes)
             .configure(users::routes)
             .configure(groups::routes)

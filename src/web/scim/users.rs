@@ -3,7 +3,9 @@
 use super::filter::{self, get_ci, ENTERPRISE, TETRA};
 use super::*;
 use crate::ids::Id;
-use crate::store::{Group, NewUser, OrgStore, Outcome, ScimLink, User, UserChange};
+use crate::store::{
+    Group, NewUser, OrgStore, Outcome, ScimLink, ScimName, ScimValue, User, UserChange,
+};
 use crate::validate;
 use crate::web::AppState;
 use actix_web::{delete, get, patch, post, put};
@@ -20,7 +22,7 @@ pub fn to_scim(user: &User, groups: &[Group], base: &str) -> Value {
     let mut out = json!({
         "id": user.id.to_string(),
         "userName": user_name,
-        "name": {"formatted": user.name},
+        "name": name_of(user, &link),
         "displayName": user.name,
         "active": !user.deactivated,
         "groups": groups
@@ -41,13 +43,29 @@ pub fn to_scim(user: &User, groups: &[Group], base: &str) -> Value {
     if let Some(id) = &link.external_id {
         object.insert("externalId".into(), json!(id));
     }
-    if let Some(email) = &user.email {
+    // What the provider sent is shown back while it still says what the
+    // user holds; once the console changed the email or phones, theirs.
+    let sent_email = link
+        .emails
+        .iter()
+        .find(|e| e.primary)
+        .or(link.emails.first())
+        .map(|e| &e.value);
+    if !link.emails.is_empty() && sent_email == user.email.as_ref() {
+        object.insert("emails".into(), multi(&link.emails));
+    } else if let Some(email) = &user.email {
         object.insert(
             "emails".into(),
             json!([{"value": email, "type": "work", "primary": true}]),
         );
     }
-    if !user.phones.is_empty() {
+    let sent_phones: Vec<&String> = link.phone_numbers.iter().map(|p| &p.value).collect();
+    if !link.phone_numbers.is_empty()
+        && user.phones.iter().all(|p| sent_phones.contains(&p))
+        && sent_phones.len() == user.phones.len()
+    {
+        object.insert("phoneNumbers".into(), multi(&link.phone_numbers));
+    } else if !user.phones.is_empty() {
         let phones: Vec<Value> = user
             .phones
             .iter()
@@ -76,6 +94,41 @@ pub fn to_scim(user: &User, groups: &[Group], base: &str) -> Value {
     }
     object.insert("schemas".into(), Value::Array(schemas));
     out
+}
+
+fn name_of(user: &User, link: &ScimLink) -> Value {
+    let sent = link.name.clone().unwrap_or_default();
+    let mut name = json!({"formatted": sent.formatted.unwrap_or_else(|| user.name.clone())});
+    if let Some(object) = name.as_object_mut() {
+        if let Some(v) = sent.given_name {
+            object.insert("givenName".into(), json!(v));
+        }
+        if let Some(v) = sent.family_name {
+            object.insert("familyName".into(), json!(v));
+        }
+    }
+    name
+}
+
+fn multi(values: &[ScimValue]) -> Value {
+    Value::Array(
+        values
+            .iter()
+            .map(|v| {
+                let mut out = json!({"value": v.value, "primary": v.primary});
+                if let (Some(kind), Some(object)) = (&v.kind, out.as_object_mut()) {
+                    object.insert("type".into(), json!(kind));
+                }
+                out
+            })
+            .collect(),
+    )
+}
+
+fn is_primary(value: &Value) -> bool {
+    get_ci(value, "primary").is_some_and(|p| {
+        p == &Value::Bool(true) || p.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    })
 }
 
 /// A user as an identity provider sent them, checked and mapped.
@@ -165,9 +218,7 @@ fn e164(raw: &str, attribute: &str) -> Result<String, ScimError> {
 /// The primary element of a multi-valued attribute first, then the rest.
 fn primary_first(items: &[Value]) -> Vec<(usize, &Value)> {
     let mut ordered: Vec<(usize, &Value)> = items.iter().enumerate().collect();
-    ordered.sort_by_key(|(_, v)| {
-        !get_ci(v, "primary").is_some_and(|p| p == &Value::Bool(true) || p.as_str() == Some("True"))
-    });
+    ordered.sort_by_key(|(_, v)| !is_primary(v));
     ordered
 }
 
@@ -205,14 +256,40 @@ pub fn from_scim(value: &Value) -> Result<Incoming, ScimError> {
         .cloned()
         .unwrap_or_default();
     let mut phones = Vec::new();
-    for (i, number) in primary_first(&numbers) {
+    let mut phone_numbers = Vec::new();
+    for (i, number) in numbers.iter().enumerate() {
         if let Some(raw) = string_at(number, &["value"]) {
             let phone = e164(&raw, &format!("phoneNumbers[{i}].value"))?;
+            phone_numbers.push(ScimValue {
+                value: phone,
+                kind: string_at(number, &["type"]),
+                primary: is_primary(number),
+            });
+        }
+    }
+    for (_, number) in primary_first(&numbers) {
+        if let Some(raw) = string_at(number, &["value"]) {
+            let phone = e164(&raw, "phoneNumbers")?;
             if !phones.contains(&phone) {
                 phones.push(phone);
             }
         }
     }
+    let sent_emails: Vec<ScimValue> = emails
+        .iter()
+        .filter_map(|e| {
+            Some(ScimValue {
+                value: string_at(e, &["value"])?,
+                kind: string_at(e, &["type"]),
+                primary: is_primary(e),
+            })
+        })
+        .collect();
+    let sent_name = get_ci(value, "name").map(|n| ScimName {
+        formatted: string_at(n, &["formatted"]),
+        given_name: string_at(n, &["givenName"]),
+        family_name: string_at(n, &["familyName"]),
+    });
 
     let preferred_language = string_at(value, &["preferredLanguage"]);
     let language = match &preferred_language {
@@ -266,6 +343,9 @@ pub fn from_scim(value: &Value) -> Result<Incoming, ScimError> {
             employee_number,
             department,
             preferred_language,
+            name: sent_name,
+            emails: sent_emails,
+            phone_numbers,
         },
     })
 }
@@ -336,20 +416,35 @@ async fn create(
 }
 
 #[get("/Users/{id}")]
-async fn read(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ScimError> {
+async fn read(
+    req: HttpRequest,
+    id: web::Path<String>,
+    projection: web::Query<Projection>,
+) -> Result<HttpResponse, ScimError> {
     let principal = provisioner(&req).await?;
     let base = base_url(&req);
-    let out = blocking(move || {
+    let mut out = blocking(move || {
         let org = &principal.org;
         let user = by_id(org, &id)?;
         Ok(to_scim(&user, &org.groups()?, &base))
     })
     .await?;
+    projection.apply(&mut out);
     Ok(respond(StatusCode::OK, &out))
 }
 
 #[get("/Users")]
 async fn list(req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, ScimError> {
+    search(req, query.into_inner()).await
+}
+
+#[post("/Users/.search")]
+async fn post_search(req: HttpRequest, bytes: web::Bytes) -> Result<HttpResponse, ScimError> {
+    let query = ListQuery::from_search(&body(&req, &bytes)?)?;
+    search(req, query).await
+}
+
+async fn search(req: HttpRequest, query: ListQuery) -> Result<HttpResponse, ScimError> {
     let principal = provisioner(&req).await?;
     let filter = query.filter()?;
     let base = base_url(&req);
@@ -497,6 +592,7 @@ async fn remove(
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create)
+        .service(post_search)
         .service(list)
         .service(read)
         .service(put_user)
