@@ -126,7 +126,7 @@ impl Kind {
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",
             Kind::KnownNetworks => "known login networks",
-            Kind::Webhook => "webhook subscription",
+            Kind::Webhook => "webhook",
             Kind::WebhookOutbox => "webhook outbox entry",
             Kind::Probe => "probe",
         }
