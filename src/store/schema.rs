@@ -11,12 +11,34 @@ use crate::ids::Id;
 
 /// Bump this and add a step to [`MIGRATIONS`] whenever stored records change in
 /// a way old code can't read, and keep a fixture of the old version in tests.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// `MIGRATIONS[n]` upgrades a store from version `n + 1` to `n + 2`.
-const MIGRATIONS: &[fn(&Store) -> Result<()>] = &[seal_secrets];
+const MIGRATIONS: &[fn(&Store) -> Result<()>] = &[seal_secrets, admins_gain_new_permissions];
+
+/// 2 → 3: each organisation's built-in admin role ("everything in the
+/// organisation") gains the permissions added since: `read_locations` and
+/// `provision`. What an organisation took away from it stays away.
+fn admins_gain_new_permissions(store: &Store) -> Result<()> {
+    use super::Permission;
+    for org in store.orgs()? {
+        let handle = store.org(org.id);
+        let Some(admin) = handle.role_by_name(super::ADMIN)?.filter(|r| r.built_in) else {
+            continue;
+        };
+        store.modify(org.id, Kind::Role, admin.id, |r: &mut super::RoleRecord| {
+            for p in [Permission::ReadLocations, Permission::Provision] {
+                if !r.permissions.contains(&p) {
+                    r.permissions.push(p);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
 
 /// 1 → 2: the answer-link key and TOTP secrets sealed with the at-rest key;
 /// recovery codes salted and peppered with it (their old SHA-256 is what

@@ -57,6 +57,18 @@ fn the_schema_1_store_opens_with_its_records() {
         );
     }
     assert!(!handle.api_keys().unwrap().is_empty());
+    // Permissions added since are the built-in admin's too.
+    let admin = handle.role_by_name("admin").unwrap().unwrap();
+    for added in [
+        tocsin::store::Permission::ReadLocations,
+        tocsin::store::Permission::Provision,
+    ] {
+        assert!(
+            admin.permissions.contains(&added),
+            "{:?}",
+            admin.permissions
+        );
+    }
 }
 
 #[test]
