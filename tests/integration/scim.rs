@@ -125,7 +125,8 @@ fn scim_users_are_created_filtered_patched_replaced_and_deleted() {
     assert_eq!(created["emails"].as_array().unwrap().len(), 2);
     assert_eq!(created["emails"][1]["value"], "alice@example.fi");
     assert_eq!(created["emails"][1]["primary"], true);
-    assert_eq!(created["phoneNumbers"][0]["value"], "+358401234567");
+    // Read back as sent; the user holds it in E.164 (checked below).
+    assert_eq!(created["phoneNumbers"][0]["value"], "+358 40 123 4567");
     assert_eq!(created[ENTERPRISE]["department"], "Rescue");
     assert_eq!(created[TETRA]["issi"], 2040101);
     assert_eq!(created["meta"]["resourceType"], "User");
@@ -206,7 +207,7 @@ fn scim_users_are_created_filtered_patched_replaced_and_deleted() {
     assert_eq!(patched["emails"][1]["value"], "alice.v@example.fi");
     assert_eq!(
         patched["phoneNumbers"],
-        json!([{"value": "+358401234567", "type": "mobile", "primary": true},
+        json!([{"value": "+358 40 123 4567", "type": "mobile", "primary": true},
                {"value": "+358501112222", "type": "work", "primary": false}])
     );
     assert!(patched[ENTERPRISE].get("department").is_none());

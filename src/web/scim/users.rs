@@ -59,9 +59,14 @@ pub fn to_scim(user: &User, groups: &[Group], base: &str) -> Value {
             json!([{"value": email, "type": "work", "primary": true}]),
         );
     }
-    let sent_phones: Vec<&String> = link.phone_numbers.iter().map(|p| &p.value).collect();
+    // Kept as the provider sent them; compared in the form the user has.
+    let sent_phones: Vec<String> = link
+        .phone_numbers
+        .iter()
+        .filter_map(|p| e164(&p.value, "phoneNumbers").ok())
+        .collect();
     if !link.phone_numbers.is_empty()
-        && user.phones.iter().all(|p| sent_phones.contains(&p))
+        && user.phones.iter().all(|p| sent_phones.contains(p))
         && sent_phones.len() == user.phones.len()
     {
         object.insert("phoneNumbers".into(), multi(&link.phone_numbers));
@@ -259,9 +264,9 @@ pub fn from_scim(value: &Value) -> Result<Incoming, ScimError> {
     let mut phone_numbers = Vec::new();
     for (i, number) in numbers.iter().enumerate() {
         if let Some(raw) = string_at(number, &["value"]) {
-            let phone = e164(&raw, &format!("phoneNumbers[{i}].value"))?;
+            e164(&raw, &format!("phoneNumbers[{i}].value"))?;
             phone_numbers.push(ScimValue {
-                value: phone,
+                value: raw,
                 kind: string_at(number, &["type"]),
                 primary: is_primary(number),
             });
