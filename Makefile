@@ -89,3 +89,4 @@ bench: deps
 	$(CARGO) bench --locked --bench backup
 	$(CARGO) bench --locked --bench audit
 	$(CARGO) bench --locked --bench scim
+	$(CARGO) bench --locked --bench retention

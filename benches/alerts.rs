@@ -19,7 +19,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
-use support::{env_number, Bench, PASSWORD};
+use support::{env_number, report, Bench, PASSWORD};
 use time::OffsetDateTime;
 use tocsin::ids::Id;
 use tocsin::store::{Channel, DeviceRecord, NewGroup, NewUser, SessionRecord, SessionStage, Store};
@@ -239,20 +239,6 @@ fn seed(store: &Store, org: Id, recipients: usize, members: usize) -> Vec<String
     }
     store.flush_blocking().unwrap();
     cookies
-}
-
-fn report(name: &str, samples: &mut [Duration]) {
-    samples.sort();
-    let pick = |q: f64| {
-        samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
-    };
-    println!(
-        "{name:<36} n={:<6} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms",
-        samples.len(),
-        pick(0.5),
-        pick(0.99),
-        pick(1.0)
-    );
 }
 
 fn peak_rss_kib() -> u64 {

@@ -23,6 +23,7 @@ pub mod live;
 pub mod metrics;
 pub mod pem;
 pub mod places;
+pub mod privacy;
 pub mod provisioning;
 pub mod secret;
 pub mod security;

@@ -192,3 +192,18 @@ fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
         .with_root_certificates(roots)
         .with_no_client_auth()
 }
+
+/// Prints p50, p99 and max of `samples` (sorting them) under `name`.
+pub fn report(name: &str, samples: &mut [std::time::Duration]) {
+    samples.sort();
+    let pick = |q: f64| {
+        samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<36} n={:<6} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms",
+        samples.len(),
+        pick(0.5),
+        pick(0.99),
+        pick(1.0)
+    );
+}

@@ -359,6 +359,7 @@ impl Daemon {
         .await?;
         crate::webhooks::Sender::start(store.clone(), clock.clone(), engine.clone(), wake);
         crate::places::Scheduler::new(store.clone(), engine.clone(), clock.clone()).run();
+        crate::privacy::Sweeper::new(store.clone(), clock.clone()).run();
         let metrics = Arc::new(Metrics::default());
         let audit_log = match config.audit.as_ref().and_then(|a| a.syslog.clone()) {
             Some(syslog) => Some(

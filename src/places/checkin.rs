@@ -193,30 +193,15 @@ impl Scheduler {
         }
     }
 
-    /// Runs until the runtime stops: looks for due timers twice a second,
-    /// and erases positions past their retention every ten seconds.
+    /// Runs until the runtime stops: looks for due timers twice a second.
     pub fn run(self) {
         tokio::spawn(async move {
-            let mut ticks = 0u32;
             loop {
                 let this = self.clone();
                 let stepped = crate::store::blocking(move || this.step_due()).await;
                 if let Err(e) = stepped {
                     tracing::error!(error = %e, "check-in timers could not be served");
                 }
-                if ticks % 20 == 0 {
-                    let (store, now) = (self.store.clone(), self.clock.now());
-                    match crate::store::blocking(move || super::erase_old_positions(&store, now))
-                        .await
-                    {
-                        Ok(0) => {}
-                        Ok(n) => {
-                            tracing::info!(erased = n, "positions past their retention erased")
-                        }
-                        Err(e) => tracing::error!(error = %e, "cannot erase old positions"),
-                    }
-                }
-                ticks = ticks.wrapping_add(1);
                 tokio::time::sleep(LOOK_EVERY).await;
             }
         });

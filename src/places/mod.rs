@@ -1,6 +1,6 @@
 //! Lone workers and places: when a member's app shares its position (the
-//! organisation's policy), keeping only the last one and erasing it after
-//! the retention, alerts that follow an area picking up members who enter
+//! organisation's policy), keeping only the last one (`crate::privacy`
+//! erases it after the retention), alerts that follow an area picking up members who enter
 //! it, and the check-in timer (the dead man's switch) that reminds, gives a
 //! grace period and then raises the alarm, on time after a restart.
 
@@ -96,22 +96,4 @@ pub fn report(
     let joined = engine.follow_areas(org, user, lat, lon, now)?;
     org.store().flush_blocking()?;
     Ok(Reported::Kept { joined })
-}
-
-/// Erases positions older than each organisation's retention; how many.
-pub fn erase_old_positions(
-    store: &crate::store::Store,
-    now: OffsetDateTime,
-) -> Result<usize, StoreError> {
-    let mut erased = 0;
-    for org in store.orgs()? {
-        let hours = i64::from(org.settings.location_retention_hours.max(1));
-        erased += store
-            .org(org.id)
-            .erase_positions_before(now - time::Duration::hours(hours))?;
-    }
-    if erased > 0 {
-        store.flush_blocking()?;
-    }
-    Ok(erased)
 }

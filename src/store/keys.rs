@@ -77,6 +77,10 @@ pub(super) enum Kind {
     /// The alert each CAP message started, by a digest of its sender and
     /// identifier.
     CapMessage = 40,
+    /// A person erased, by user id (or a fresh id for an address without
+    /// an account): the pseudonym that stands for them, and while the
+    /// erasure runs, what it still has to do.
+    Erasure = 42,
     /// An organisation's webhook subscriptions.
     Webhook = 57,
     /// Under [`Id::SYSTEM`]: webhook events waiting, by subscription and
@@ -126,6 +130,7 @@ impl Kind {
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",
             Kind::KnownNetworks => "known login networks",
+            Kind::Erasure => "erasure",
             Kind::Webhook => "webhook",
             Kind::WebhookOutbox => "webhook outbox entry",
             Kind::Probe => "probe",

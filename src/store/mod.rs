@@ -25,6 +25,7 @@ mod inbound;
 mod keys;
 mod orgs;
 mod places;
+mod retention;
 mod roles;
 mod schema;
 mod security;
@@ -53,10 +54,11 @@ pub use devices::DeviceRecord;
 pub use groups::{Group, GroupChange, NewGroup, ScimGroupLink};
 pub use inbound::{Handling, InboundFilter, InboundMessage, PartNumber, PartialSms, Said};
 pub use orgs::{
-    CapRule, EmailRule, LocationPolicy, OrgSettings, Organisation, SecurityMonitoring, SmsTrigger,
-    TetraRule, APPLIANCE_SLUG,
+    CapRule, EmailRule, LocationPolicy, OrgSettings, Organisation, Retention, SecurityMonitoring,
+    SmsTrigger, TetraRule, APPLIANCE_SLUG,
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
+pub use retention::Erasure;
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use security::{NetworkSeen, SecurityMark};

@@ -64,6 +64,43 @@ pub struct OrgSettings {
     pub dead_man_grace_seconds: u32,
     /// What CAP messages start which alerts; the first match wins.
     pub cap_rules: Vec<CapRule>,
+    /// How long alerts, inbound messages and audit events are kept.
+    pub retention: Retention,
+}
+
+/// How long records are kept before the sweeper removes them
+/// (`crate::privacy::retention`); positions have their own, shorter
+/// `location_retention_hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Alerts with their recipients, deliveries, answers and timeline.
+    pub alerts_days: u32,
+    /// Messages received on any channel.
+    pub inbound_days: u32,
+    /// Audit events; never fewer than [`Retention::MIN_AUDIT_DAYS`], and
+    /// never one the log server has not taken yet.
+    pub audit_days: u32,
+}
+
+impl Retention {
+    pub const MIN_ALERTS_DAYS: u32 = 30;
+    pub const MIN_INBOUND_DAYS: u32 = 7;
+    /// A year: what incident investigation and the customer's own audits
+    /// need to look back on.
+    pub const MIN_AUDIT_DAYS: u32 = 365;
+    /// Ten years: longer is "forever" in all but name.
+    pub const MAX_DAYS: u32 = 3650;
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            alerts_days: 365,
+            inbound_days: 365,
+            audit_days: 730,
+        }
+    }
 }
 
 /// A CAP message that matches fires `template`. Every condition given must
@@ -236,6 +273,7 @@ impl Default for OrgSettings {
             dead_man_template: None,
             dead_man_grace_seconds: 120,
             cap_rules: Vec::new(),
+            retention: Retention::default(),
         }
     }
 }

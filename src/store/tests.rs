@@ -622,3 +622,51 @@ fn a_snapshot_holds_whole_transactions_under_moving_updates() {
     }
     assert_eq!(broken, 0, "pairs torn in the image");
 }
+
+#[test]
+fn retention_removes_old_messages_and_audit_events_but_none_the_log_server_lacks() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let org = store.create_org("org-a", "A", now).unwrap();
+    let handle = store.org(org.id);
+    let old = now - time::Duration::days(400);
+    for (at, text) in [(old, "old"), (now, "new")] {
+        let mut message = received("+358401", text, at);
+        message.id = Id::at(at);
+        store.finish_inbound(org.id, &message).unwrap();
+    }
+    let cutoff = now - time::Duration::days(365);
+    assert_eq!(handle.remove_inbound_before(cutoff, 100).unwrap(), 1);
+    let left = handle.inbound(&InboundFilter::default()).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].text, "new");
+
+    let event = |at: OffsetDateTime, action: &str| AuditEvent {
+        id: Id::at(at),
+        at,
+        actor: Actor {
+            kind: ActorKind::Shell,
+            id: None,
+            name: "shell".into(),
+        },
+        action: action.into(),
+        target: None,
+        source: None,
+        outcome: Outcome::Success,
+        detail: None,
+        seq: 0,
+        prev: None,
+        hash: None,
+    };
+    handle.record_audit(&event(old, "one")).unwrap();
+    // From here on the log server has not taken them.
+    store.ship_audit();
+    handle
+        .record_audit(&event(old + time::Duration::seconds(1), "two"))
+        .unwrap();
+    handle.record_audit(&event(now, "three")).unwrap();
+    assert_eq!(handle.remove_audit_before(cutoff, 100).unwrap(), 1);
+    let (events, _) = handle.audit_chain(None).unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["two", "three"], "the unshipped old event stays");
+}

@@ -428,7 +428,8 @@ impl OrgStore {
         }
     }
 
-    /// Deletes a user, their group memberships, sessions and devices.
+    /// Deletes a user, their group memberships, sessions, devices, check-in
+    /// timer and last position.
     pub fn delete_user(&self, id: Id) -> Result<()> {
         let user = self
             .user(id)?
@@ -441,6 +442,7 @@ impl OrgStore {
             .collect();
         let sessions: Vec<Id> = self.sessions_of(id)?.into_iter().map(|s| s.id).collect();
         let devices: Vec<Id> = self.devices_of(id)?.into_iter().map(|d| d.id).collect();
+        self.end_check_in_timer(id)?;
         self.store.transaction(|tx| {
             for group_id in &groups {
                 if let Some(mut group) = tx.get::<Group>(self.org, Kind::Group, *group_id)? {
@@ -456,6 +458,7 @@ impl OrgStore {
             }
             tx.release(self.org, IndexKind::Username, &user.username)?;
             tx.remove(self.org, Kind::KnownNetworks, id)?;
+            tx.remove(self.org, Kind::Position, id)?;
             tx.remove(self.org, Kind::User, id)?;
             Ok(())
         })

@@ -423,3 +423,59 @@ fn the_audit_page_shows_security_findings() {
     browser.eval("document.querySelector('[data-test=settings-sec-contacts]').scrollIntoView({block: 'start'}); return true");
     browser.screenshot("console-security-settings-1366");
 }
+
+#[test]
+fn an_admin_exports_and_erases_a_person_and_sets_the_retention_in_the_console() {
+    let server = Server::start();
+    server.admin().create_member("jdoe", &["member"]);
+    let browser = Browser::start(1366, 768);
+    log_in(&browser, &server, "root");
+    browser.click("[data-test=nav-people]");
+    browser.click("[data-test=user-export-jdoe]");
+    browser.find("[data-test=file-download]");
+    browser.screenshot("console-people-privacy-1366");
+    browser.click("[data-test=user-erase-jdoe]");
+    browser.screenshot("console-erase-confirm-1366");
+    browser.click("[data-test=erase-confirm]");
+    wait_until("the person gone", WAIT, || {
+        browser
+            .try_find("[data-test=user-erase-jdoe]")
+            .is_none()
+            .then_some(())
+    });
+    let admin = server.admin();
+    assert_eq!(admin.get("/api/v1/users/jdoe").status, 404);
+    let audit = admin.get("/api/v1/audit?action=privacy.").json();
+    let actions: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["privacy.erased", "privacy.exported"], "{audit}");
+
+    // Retention: below the least allowed is refused at the field.
+    browser.click("[data-test=nav-settings]");
+    browser.type_into("[data-test=settings-keep-audit_days]", "30");
+    browser.click("[data-test=settings-save]");
+    wait_until("the field error", WAIT, || {
+        let shown = browser.eval(
+            "return document.querySelector('[data-field=\"retention.audit_days\"] .field-error').textContent",
+        );
+        shown
+            .as_str()
+            .filter(|t| t.contains("365"))
+            .map(|_| ())
+    });
+    browser.type_into("[data-test=settings-keep-audit_days]", "1000");
+    browser.type_into("[data-test=settings-keep-alerts_days]", "90");
+    browser.click("[data-test=settings-save]");
+    wait_until("the retention saved", WAIT, || {
+        let s = admin.get("/api/v1/settings").json();
+        (s["settings"]["retention"]
+            == json!({"alerts_days": 90, "inbound_days": 365, "audit_days": 1000}))
+        .then_some(())
+    });
+    browser.eval("document.querySelector('[data-test=settings-keep-alerts_days]').scrollIntoView({block: 'center'}); return true");
+    browser.screenshot("console-retention-1366");
+}

@@ -1178,6 +1178,39 @@ fn probes() -> Table {
             }
         },
     );
+    t.add("GET", "/api/v1/users/{user}/export", |w, ep| {
+        for user in [w.b_user.as_str(), B_USER, B_ADMIN] {
+            w.not_found(ep, "user", &w.call(ep, &[("user", user)], None));
+        }
+    });
+    t.add("POST", "/api/v1/users/{user}/erase", |w, ep| {
+        for user in [w.b_user.as_str(), B_USER] {
+            let r = w.call(ep, &[("user", user)], Some(json!({})));
+            w.not_found(ep, "user", &r);
+        }
+    });
+    t.add("GET", "/api/v1/recipients/export", |w, ep| {
+        // B's people, by the addresses B's alerts and inbox hold: A's own
+        // export of them is empty.
+        for address in ["%2B358402000001", "%2B358402222222"] {
+            let body = w.ok(
+                ep,
+                200,
+                &w.call_query(ep, &[], &format!("?address={address}"), None),
+            );
+            for part in ["alerts_received", "messages_sent_in", "audit_events"] {
+                assert_eq!(body[part], json!([]), "{ep}: {body}");
+            }
+        }
+    });
+    t.add("POST", "/api/v1/recipients/erase", |w, ep| {
+        // Erases nothing of B's: B's records read the same afterwards.
+        for address in [B_PHONE, B_EMAIL, B_NUMBER] {
+            let body = w.ok(ep, 200, &w.call(ep, &[], Some(json!({"address": address}))));
+            assert_eq!(body["alerts"], 0, "{ep}: {body}");
+            assert_eq!(body["messages"], 0, "{ep}: {body}");
+        }
+    });
     t.add("POST", "/api/v1/users/import", |w, ep| {
         let csv = format!(
             "username,name,groups,roles\na-imp-one,Imported One,{B_GROUP},\na-imp-two,Imported Two,,{B_ROLE}\n"

@@ -471,4 +471,5 @@ fn flatten(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
 
 mod lifecycle;
 mod outbox;
+mod removal;
 mod timers;

@@ -2,7 +2,9 @@
 
 use crate::auth::{apikey, Permission};
 use crate::ids::Id;
-use crate::store::{ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, StoreError};
+use crate::store::{
+    ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, Retention, StoreError,
+};
 use crate::web::extract::{ApiJson, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
@@ -250,6 +252,7 @@ async fn audit_log(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::ReadAudit)?;
     let q = query.into_inner();
+    let actor = q.actor.clone();
     let filter = AuditFilter {
         action_prefix: q.action,
         actor: q.actor,
@@ -260,7 +263,14 @@ async fn audit_log(
     let now = state.clock.now();
     let events = blocking(move || {
         let org = &principal.org;
-        let events = org.audit_events(&filter)?;
+        let erasures = org.erasures()?;
+        // Shown as erased, and not found by the name they had.
+        let events: Vec<_> = org
+            .audit_events(&filter)?
+            .into_iter()
+            .map(|e| crate::privacy::erase::as_shown(e, &erasures))
+            .filter(|e| actor.as_ref().is_none_or(|a| e.actor.name == *a))
+            .collect();
         principal
             .audit("audit.read", Outcome::Success)
             .write(org, now)?;
@@ -679,6 +689,31 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
             "location_retention_hours",
             "must be from 1 to 720 hours",
         ));
+    }
+    let r = &s.retention;
+    for (field, days, min) in [
+        (
+            "retention.alerts_days",
+            r.alerts_days,
+            Retention::MIN_ALERTS_DAYS,
+        ),
+        (
+            "retention.inbound_days",
+            r.inbound_days,
+            Retention::MIN_INBOUND_DAYS,
+        ),
+        (
+            "retention.audit_days",
+            r.audit_days,
+            Retention::MIN_AUDIT_DAYS,
+        ),
+    ] {
+        if !(min..=Retention::MAX_DAYS).contains(&days) {
+            return Err(ApiError::field(
+                field,
+                format!("must be from {min} to {} days", Retention::MAX_DAYS),
+            ));
+        }
     }
     if s.dead_man_grace_seconds > 3600 {
         return Err(ApiError::field(

@@ -17,10 +17,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 mod groups;
+mod privacy;
 mod roles;
 mod users;
 
 use groups::*;
+use privacy::*;
 use roles::*;
 use users::*;
 
@@ -163,6 +165,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(delete_user)
         .service(end_user_sessions)
         .service(reset_second_factor)
+        .service(export_user)
+        .service(erase_user)
+        .service(export_address)
+        .service(erase_address)
         .service(create_group)
         .service(list_groups)
         .service(get_group)

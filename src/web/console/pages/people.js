@@ -4,7 +4,7 @@ import { route } from "/console/router.js";
 import { CHANNELS, PERMISSIONS, can } from "/console/state.js";
 import { enc, withoutField } from "/ui/lib/api.js";
 import { clearErrors, confirmDialog, formDialog, showFieldError } from "/ui/lib/dialog.js";
-import { append, badge, button, card, checkbox, el, emptyRow, field, heading, replace, select, setBusy, splitList, table, uid } from "/ui/lib/dom.js";
+import { append, badge, button, card, checkbox, download, el, emptyRow, field, heading, replace, select, setBusy, splitList, table, uid } from "/ui/lib/dom.js";
 import { fmtNum, t, tn } from "/ui/lib/i18n.js";
 import { report, toast } from "/ui/lib/toast.js";
 
@@ -125,7 +125,9 @@ function renderUsers(body, dir, reload) {
         button(t("users.set_password"), { class: "btn-small", test: `user-password-${u.username}`, onclick: () => resetPassword(u) }),
         u.second_factor ? button(t("users.reset_2fa"), { class: "btn-small", test: `user-2fa-${u.username}`, onclick: () => resetSecondFactor(u, reload) }) : null,
         button(t("users.end_sessions"), { class: "btn-small", test: `user-sessions-${u.username}`, onclick: () => endSessions(u) }),
+        button(t("users.export"), { class: "btn-small", test: `user-export-${u.username}`, onclick: (e) => exportUser(u, e.currentTarget) }),
         button(t("common.delete"), { class: "btn-small btn-danger-quiet", test: `user-delete-${u.username}`, onclick: () => deleteUser(u, reload) }),
+        button(t("users.erase"), { class: "btn-small btn-danger-quiet", test: `user-erase-${u.username}`, onclick: () => eraseUser(u, reload) }),
       ] : null))) : emptyRow(5, t("users.none")));
   };
   filter.addEventListener("input", render);
@@ -245,6 +247,30 @@ async function deleteUser(user, reload) {
   try {
     await api("DELETE", `/api/v1/users/${enc(user.username)}`);
     toast(t("common.deleted"), "success");
+    reload();
+  } catch (err) {
+    report(err);
+  }
+}
+
+async function exportUser(user, trigger) {
+  setBusy(trigger, true);
+  try {
+    const data = await api("GET", `/api/v1/users/${enc(user.username)}/export`);
+    download(`${user.username}-export.json`, JSON.stringify(data, null, 2), "application/json");
+    toast(t("users.exported"), "success");
+  } catch (err) {
+    report(err);
+  } finally {
+    setBusy(trigger, false);
+  }
+}
+
+async function eraseUser(user, reload) {
+  if (!await confirmDialog({ title: t("users.erase_title"), message: t("users.erase_text", { name: user.name }), danger: true, confirmLabel: t("users.erase"), confirmTest: "erase-confirm" })) return;
+  try {
+    const result = await api("POST", `/api/v1/users/${enc(user.username)}/erase`, {});
+    toast(t("users.erased", { pseudonym: result.pseudonym }), "success");
     reload();
   } catch (err) {
     report(err);

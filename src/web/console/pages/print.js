@@ -3,7 +3,7 @@ import { actorName, etaText, loadUsernames, normaliseRecipient, timelineList, ti
 import { onCleanup } from "/console/router.js";
 import { S } from "/console/state.js";
 import { enc } from "/ui/lib/api.js";
-import { append, badge, button, el, heading, setBusy, severityBadge, table } from "/ui/lib/dom.js";
+import { append, badge, button, download, el, heading, setBusy, severityBadge, table } from "/ui/lib/dom.js";
 import { fmtNum, fmtTime, t } from "/ui/lib/i18n.js";
 import { report } from "/ui/lib/toast.js";
 
@@ -45,31 +45,12 @@ function buildCsv(view, usernames) {
   return lines.join("\r\n") + "\r\n";
 }
 
-function download(filename, text) {
-  const content = `\uFEFF${text}`;
-  let href;
-  let objectUrl = null;
-  if (content.length < 1000000) {
-    href = `data:text/csv;charset=utf-8,${encodeURIComponent(content)}`;
-  } else {
-    objectUrl = URL.createObjectURL(new Blob([content], { type: "text/csv;charset=utf-8" }));
-    href = objectUrl;
-  }
-  const link = el("a", { href, download: filename, class: "sr-only", test: "csv-download" });
-  document.body.append(link);
-  link.click();
-  setTimeout(() => {
-    link.remove();
-    if (objectUrl) URL.revokeObjectURL(objectUrl);
-  }, 10000);
-}
-
 export async function exportCsv(id, trigger) {
   setBusy(trigger, true);
   try {
     const [view, usernames] = await Promise.all([api("GET", `/api/v1/alerts/${enc(id)}?for=export`), loadUsernames()]);
     const day = String(view.alert.created_at || "").slice(0, 10);
-    download(`tocsin-${day}-${id}.csv`, buildCsv(view, usernames));
+    download(`tocsin-${day}-${id}.csv`, `\uFEFF${buildCsv(view, usernames)}`, "text/csv;charset=utf-8");
   } catch (err) {
     report(err);
   } finally {

@@ -160,7 +160,11 @@ export async function renderSettings(page) {
     password_min_length: num("password_min_length", "settings-pw-length", "8", "128"),
     password_max_age_days: num("password_max_age_days", "settings-pw-age", "1", "3650"),
     max_automated_alerts_per_minute: num("max_automated_alerts_per_minute", "settings-rate", "1", "10000"),
+    location_retention_hours: num("location_retention_hours", "settings-keep-positions", "1", "720"),
   };
+  const kept = s.retention || {};
+  const keep = (key, min) => el("input", { type: "number", min, max: "3650", value: kept[key] != null ? String(kept[key]) : "", test: `settings-keep-${key}`, inputmode: "numeric" });
+  const retention = { alerts_days: keep("alerts_days", "30"), inbound_days: keep("inbound_days", "7"), audit_days: keep("audit_days", "365") };
   const strength = select([0, 1, 2, 3, 4].map((n) => [String(n), t(`settings.strength_${n}`)]), String(s.password_min_strength), { test: "settings-pw-strength" });
   const language = select([["en", "English"], ["fi", "Suomi"], ["sv", "Svenska"]], s.language || "en", { test: "settings-language" });
   const roleNames = roles.ok ? roles.value.roles.map((r) => r.name) : s.require_second_factor_for || [];
@@ -184,6 +188,11 @@ export async function renderSettings(page) {
     el("fieldset", { class: "fieldset", "data-field": "require_second_factor_for" }, el("legend", { text: t("settings.require_2fa") }),
       el("div", { class: "check-row" }, twoFactor), el("p", { class: "field-error", role: "alert" }))),
     card(t("settings.integrations"), field(t("settings.rate"), inputs.max_automated_alerts_per_minute, { name: "max_automated_alerts_per_minute", hint: t("settings.rate_hint") })),
+    card(t("settings.retention"), el("p", { class: "hint", text: t("settings.retention_hint") }), el("div", { class: "grid-2" },
+      field(t("settings.keep_alerts"), retention.alerts_days, { name: "retention.alerts_days" }),
+      field(t("settings.keep_inbound"), retention.inbound_days, { name: "retention.inbound_days" }),
+      field(t("settings.keep_audit"), retention.audit_days, { name: "retention.audit_days" }),
+      field(t("settings.keep_positions"), inputs.location_retention_hours, { name: "location_retention_hours" }))),
     card(t("settings.replies"), el("p", { class: "hint", text: t("settings.replies_hint") }), el("div", { class: "grid-2" }, replyCodes.node, statusReplies.node)),
     security.node,
     el("div", { class: "form-actions sticky-actions" }, submit));
@@ -203,9 +212,14 @@ export async function renderSettings(page) {
       tetra_status_replies: statusReplies.value(),
       language: language.value,
       security: security.value(),
+      location_retention_hours: n(inputs.location_retention_hours),
+      retention: { alerts_days: n(retention.alerts_days), inbound_days: n(retention.inbound_days), audit_days: n(retention.audit_days) },
     };
-    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute"]) {
+    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute", "location_retention_hours"]) {
       if (body[key] === null) return showFieldError(form, { problem: { field: key, detail: t("common.required") } });
+    }
+    for (const [key, value] of Object.entries(body.retention)) {
+      if (value === null) return showFieldError(form, { problem: { field: `retention.${key}`, detail: t("common.required") } });
     }
     setBusy(submit, true);
     try {

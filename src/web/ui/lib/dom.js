@@ -120,3 +120,22 @@ export function setBusy(buttonNode, busy) {
   buttonNode.disabled = busy;
   buttonNode.setAttribute("aria-busy", busy ? "true" : "false");
 }
+
+/** Hands `text` to the browser as a file to save. */
+export function download(filename, text, type) {
+  let href;
+  let objectUrl = null;
+  if (text.length < 1000000) {
+    href = `data:${type},${encodeURIComponent(text)}`;
+  } else {
+    objectUrl = URL.createObjectURL(new Blob([text], { type }));
+    href = objectUrl;
+  }
+  const link = el("a", { href, download: filename, class: "sr-only", test: "file-download" });
+  document.body.append(link);
+  link.click();
+  setTimeout(() => {
+    link.remove();
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+  }, 10000);
+}

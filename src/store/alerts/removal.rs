@@ -1,0 +1,179 @@
+//! Taking alerts out of the store: whole alerts past their retention, and
+//! one person's part of an alert when they are erased.
+
+use super::*;
+
+impl OrgStore {
+    /// Up to `limit` alerts made before `cutoff`, oldest first. Alerts are
+    /// stored by time-ordered id, so the scan stops at the first younger one.
+    pub fn alerts_before(&self, cutoff: OffsetDateTime, limit: usize) -> Result<Vec<Id>> {
+        let mut old = Vec::new();
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Alert))
+            .values()
+        {
+            let alert: Alert = decode(Kind::Alert, &value?)?;
+            if alert.created_at >= cutoff || old.len() >= limit {
+                break;
+            }
+            old.push(alert.id);
+        }
+        Ok(old)
+    }
+
+    /// Removes an alert with its recipients, their deliveries and answers,
+    /// the members' feed entries, its timeline and followed area, in one
+    /// atomic batch: a crash leaves all of it or none. False when it was
+    /// already gone.
+    pub fn remove_alert(&self, alert: Id) -> Result<bool> {
+        let alert_key = keys::record(self.org, Kind::Alert, alert);
+        if !self.store.records.contains_key(&alert_key)? {
+            return Ok(false);
+        }
+        let mut batch = Batch::default();
+        for entry in
+            self.store
+                .records
+                .scan_prefix(children_prefix(self.org, Kind::Recipient, alert))
+        {
+            let (key, value) = entry?;
+            let r: Recipient = decode(Kind::Recipient, &value)?;
+            if let Some(user) = r.user_id {
+                batch.remove(child(self.org, Kind::UserAlert, user, alert));
+            }
+            batch.remove(key);
+        }
+        for key in self
+            .store
+            .records
+            .scan_prefix(children_prefix(self.org, Kind::AlertEvent, alert))
+            .keys()
+        {
+            batch.remove(key?);
+        }
+        batch.remove(keys::record(self.org, Kind::FollowedArea, alert));
+        batch.remove(alert_key);
+        self.store.w().records.apply_batch(batch)?;
+        Ok(true)
+    }
+
+    /// Replaces one recipient's name and addresses in an alert with
+    /// `pseudonym`, drops their free text, takes the alert out of their
+    /// feed and does the same to the alert's timeline entries about them,
+    /// in one atomic batch. Choices, states and times stay, so the alert's
+    /// totals don't change.
+    pub fn pseudonymise_recipient(&self, alert: Id, recipient: Id, pseudonym: &str) -> Result<()> {
+        let Some(mut r) = self.recipient(alert, recipient)? else {
+            return Ok(());
+        };
+        let mut batch = Batch::default();
+        if let Some(user) = r.user_id.take() {
+            batch.remove(child(self.org, Kind::UserAlert, user, alert));
+        }
+        r.name = pseudonym.to_owned();
+        r.phone = None;
+        r.email = None;
+        r.issi = None;
+        if let Some(response) = &mut r.response {
+            response.text = None;
+        }
+        for d in &mut r.deliveries {
+            d.address = pseudonym.to_owned();
+            d.last_error = None;
+        }
+        batch.insert(
+            child(self.org, Kind::Recipient, alert, recipient),
+            encode(Kind::Recipient, &r)?,
+        );
+        let about = serde_json::Value::String(recipient.to_string());
+        for entry in
+            self.store
+                .records
+                .scan_prefix(children_prefix(self.org, Kind::AlertEvent, alert))
+        {
+            let (key, value) = entry?;
+            let mut event: AlertEvent = decode(Kind::AlertEvent, &value)?;
+            let serde_json::Value::Object(detail) = &mut event.detail else {
+                continue;
+            };
+            if detail.get("recipient") != Some(&about) {
+                continue;
+            }
+            for field in ["name", "address", "phone", "email"] {
+                if detail.contains_key(field) {
+                    detail.insert(field.to_owned(), pseudonym.into());
+                }
+            }
+            if detail.contains_key("text") {
+                detail.insert("text".to_owned(), serde_json::Value::Null);
+            }
+            batch.insert(key, encode(Kind::AlertEvent, &event)?);
+        }
+        self.store.w().records.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Alerts `user` sent, with `pseudonym` in place of their name; how many.
+    pub fn pseudonymise_sender(&self, user: Id, pseudonym: &str) -> Result<usize> {
+        let mut changed = 0;
+        for entry in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Alert))
+        {
+            let (key, value) = entry?;
+            let mut alert: Alert = decode(Kind::Alert, &value)?;
+            if alert.created_by.id != Some(user) {
+                continue;
+            }
+            alert.created_by.id = None;
+            alert.created_by.name = pseudonym.to_owned();
+            self.store
+                .w()
+                .records
+                .insert(key, encode(Kind::Alert, &alert)?)?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Every (alert, recipient) where `user` is a recipient, oldest first.
+    pub fn alerts_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>> {
+        let prefix = children_prefix(self.org, Kind::UserAlert, user);
+        let mut found = Vec::new();
+        for entry in self.store.records.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
+            let recipient = value.get(..16).and_then(Id::from_slice);
+            if let (Some(alert), Some(recipient)) = (alert, recipient) {
+                found.push((alert, recipient));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every (alert, recipient) reached at `address` (a phone number or an
+    /// email address) without an account, oldest first. Reads every
+    /// recipient: rare, and only on a person's request.
+    pub fn alerts_of_address(&self, address: &str) -> Result<Vec<(Id, Id)>> {
+        let mut found = Vec::new();
+        for value in self
+            .store
+            .records
+            .scan_prefix(keys::kind_prefix(self.org, Kind::Recipient))
+            .values()
+        {
+            let r: Recipient = decode(Kind::Recipient, &value?)?;
+            let reached = r.phone.as_deref() == Some(address)
+                || r.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(address));
+            if r.user_id.is_none() && reached {
+                found.push((r.alert_id, r.id));
+            }
+        }
+        Ok(found)
+    }
+}
