@@ -90,3 +90,4 @@ bench: deps
 	$(CARGO) bench --locked --bench audit
 	$(CARGO) bench --locked --bench scim
 	$(CARGO) bench --locked --bench retention
+	$(CARGO) bench --locked --bench feed

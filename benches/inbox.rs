@@ -62,9 +62,8 @@ fn modem(link: &Path, network_delay: Duration, report_delay: Duration) -> (SimMo
         },
     )
     .unwrap();
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
+    let profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
     // The SIM's own limit is not what is measured here.
-    profile.per_minute = 600;
     let config = ModemConfig {
         name: "gsm0".to_owned(),
         device: link.to_owned(),

@@ -13,8 +13,7 @@ pub const PASSWORD: &str = "violet tractor ladder 42 umbrella";
 /// A simulated EC25 at `link` as the appliance's config names it, with the
 /// SIM's own send limit out of the way: that is not what is measured.
 pub fn ec25(name: &str, link: &std::path::Path) -> tocsin::config::ModemConfig {
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
+    let profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
     tocsin::config::ModemConfig {
         name: name.to_owned(),
         device: link.to_owned(),

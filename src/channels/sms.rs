@@ -18,6 +18,11 @@ pub struct SmsPool {
     public_url: String,
 }
 
+/// The send time assumed for a modem that has not sent yet: GSM modems
+/// are known to manage six to ten messages a minute at worst, so the first
+/// estimate errs long; the first message sent replaces it.
+pub const UNMEASURED_SEND_MS: u64 = 6_000;
+
 impl SmsPool {
     pub fn new(modems: Vec<ModemHandle>, public_url: String) -> Arc<SmsPool> {
         Arc::new(SmsPool { modems, public_url })
@@ -32,18 +37,21 @@ impl SmsPool {
         send_through(self.modems.clone(), "modem", request).await
     }
 
-    /// Messages per minute the pool can really send now: each ready modem's
-    /// limit, or what its measured send time allows if that is lower.
+    /// Messages per minute the pool can really send now: what each ready
+    /// modem's measured send time allows, or before it has sent anything
+    /// [`UNMEASURED_SEND_MS`]; never more than its SIM's cap.
     pub fn capacity_per_minute(&self) -> f64 {
         self.modems
             .iter()
             .filter(|m| m.is_ready())
             .map(|m| {
-                let limit = f64::from(m.per_minute.max(1));
-                match m.status().avg_send_ms {
-                    Some(ms) if ms > 0 => limit.min(60_000.0 / ms as f64),
-                    _ => limit,
-                }
+                let ms = match m.status().avg_send_ms {
+                    Some(ms) if ms > 0 => ms,
+                    _ => UNMEASURED_SEND_MS,
+                };
+                let sustained = 60_000.0 / ms as f64;
+                m.per_minute
+                    .map_or(sustained, |cap| sustained.min(f64::from(cap.max(1))))
             })
             .fold(0.0, |total, rate| total + rate)
     }

@@ -565,7 +565,7 @@ fn read_modem(r: &mut Reader, t: &mut TableCursor) -> Option<ModemConfig> {
         "a rate from 1 to 600 messages a minute",
     );
     if let (Some(profile), Some(limit)) = (profile.as_mut(), per_minute) {
-        profile.per_minute = u32::try_from(limit).unwrap_or(profile.per_minute);
+        profile.per_minute = u32::try_from(limit).ok();
     }
     let voice = r.boolean(t, "voice");
     if voice == Some(true) && profile.as_ref().is_some_and(|p| p.voice.is_none()) {

@@ -42,9 +42,8 @@ pub fn sharing(org: &OrgStore, user: &User) -> Result<Sharing, StoreError> {
 
 /// The member answered the first option ("Coming") of an active alert.
 fn answering(org: &OrgStore, user: Id) -> Result<bool, StoreError> {
-    let feed = org.user_feed(user, None, usize::MAX)?;
-    for (_, alert) in feed.iter().rev().take(FEED_LOOKED_AT) {
-        let Some(alert) = org.alert(*alert)? else {
+    for (_, alert) in org.user_feed_newest(user, FEED_LOOKED_AT)? {
+        let Some(alert) = org.alert(alert)? else {
             continue;
         };
         if alert.state != AlertState::Active {

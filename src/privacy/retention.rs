@@ -1,6 +1,6 @@
 //! The sweeper: removes alerts, inbound messages, audit events and
 //! positions past each organisation's retention. It removes a little at a
-//! time, each alert in one atomic batch, and pauses between batches so
+//! time, each alert in one atomic batch, and rests between steps so
 //! alerting never waits behind it.
 
 use crate::clock::SharedClock;
@@ -11,12 +11,22 @@ use time::OffsetDateTime;
 /// How often the sweeper looks; each look costs a read of one record per
 /// kind and organisation when nothing is due.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
-/// Alerts removed between pauses.
-const ALERTS_PER_STEP: usize = 8;
-/// Inbound messages or audit events removed between pauses.
+/// Alerts removed in one step (each in its own atomic batch).
+const ALERTS_PER_STEP: usize = 2;
+/// Inbound messages or audit events removed in one step.
 const RECORDS_PER_STEP: usize = 256;
-/// The pause that leaves the store to alerting between steps.
-const PAUSE: Duration = Duration::from_millis(2);
+/// After each step the sweeper rests this many times as long as the step
+/// took, so it has the store at most a quarter of the time and an alert
+/// being accepted never queues behind a long run of removals.
+const REST_PER_WORK: u32 = 3;
+
+/// Runs one step of removals, then rests in proportion.
+fn step<T>(work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    let done = work()?;
+    std::thread::sleep(started.elapsed() * REST_PER_WORK + Duration::from_millis(1));
+    Ok(done)
+}
 
 /// What one sweep removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -52,20 +62,22 @@ pub fn sweep(store: &Store, now: OffsetDateTime) -> Result<Swept, StoreError> {
             if swept.alerts == 0 {
                 tracing::info!(org = %org.slug, "removing alerts past their retention");
             }
-            for alert in old {
-                swept.alerts += usize::from(handle.remove_alert(alert)?);
-            }
-            std::thread::sleep(PAUSE);
+            swept.alerts += step(|| {
+                let mut removed = 0;
+                for alert in old {
+                    removed += usize::from(handle.remove_alert(alert)?);
+                }
+                Ok(removed)
+            })?;
         }
         let inbound_cutoff = days_before(now, retention.inbound_days, Retention::MIN_INBOUND_DAYS);
-        while let n @ 1.. = handle.remove_inbound_before(inbound_cutoff, RECORDS_PER_STEP)? {
+        while let n @ 1.. = step(|| handle.remove_inbound_before(inbound_cutoff, RECORDS_PER_STEP))?
+        {
             swept.inbound += n;
-            std::thread::sleep(PAUSE);
         }
         let audit_cutoff = days_before(now, retention.audit_days, Retention::MIN_AUDIT_DAYS);
-        while let n @ 1.. = handle.remove_audit_before(audit_cutoff, RECORDS_PER_STEP)? {
+        while let n @ 1.. = step(|| handle.remove_audit_before(audit_cutoff, RECORDS_PER_STEP))? {
             swept.audit += n;
-            std::thread::sleep(PAUSE);
         }
         let hours = i64::from(org.settings.location_retention_hours.max(1));
         swept.positions += handle.erase_positions_before(now - time::Duration::hours(hours))?;

@@ -29,8 +29,7 @@ fn server_with_modem_and(
         },
     )
     .unwrap();
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
+    let profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
     let config = ModemConfig {
         name: "gsm1".to_owned(),
         device: link,
@@ -462,10 +461,7 @@ fn an_admin_exports_and_erases_a_person_and_sets_the_retention_in_the_console() 
         let shown = browser.eval(
             "return document.querySelector('[data-field=\"retention.audit_days\"] .field-error').textContent",
         );
-        shown
-            .as_str()
-            .filter(|t| t.contains("365"))
-            .map(|_| ())
+        shown.as_str().filter(|t| t.contains("365")).map(|_| ())
     });
     browser.type_into("[data-test=settings-keep-audit_days]", "1000");
     browser.type_into("[data-test=settings-keep-alerts_days]", "90");

@@ -9,8 +9,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// A simulated EC25 at `link` as the appliance's config names it, with the
 /// SIM's send limit out of the way.
 pub fn ec25(name: &str, link: &std::path::Path, voice: bool) -> tocsin::config::ModemConfig {
-    let mut profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
-    profile.per_minute = 600;
+    let profile = tocsin::hw::gsm::profile::load("quectel-ec25", None).unwrap();
     tocsin::config::ModemConfig {
         name: name.to_owned(),
         device: link.to_owned(),

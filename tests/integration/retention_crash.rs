@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tocsin::ids::Id;
 use tocsin::store::Store;
 
-const ALERTS: usize = 600;
+const ALERTS: usize = 200;
 const PER_ALERT: usize = 200;
 
 /// Whether an alert is there whole (true), gone whole (false), or panics

@@ -70,9 +70,11 @@ pub struct ModemProfile {
     pub reset: Option<String>,
     #[serde(default)]
     pub hardware_flow: bool,
-    /// Messages per minute this SIM may send (operators flag faster bursts).
-    #[serde(default = "default_per_minute")]
-    pub per_minute: u32,
+    /// A cap on messages per minute, for a SIM whose operator flags faster
+    /// bursts. Without one the modem sends as fast as it completes each
+    /// message: an alarm is not held back by a guess.
+    #[serde(default)]
+    pub per_minute: Option<u32>,
     /// Validity period asked of the network for each message.
     #[serde(default = "default_validity")]
     pub validity_minutes: u32,
@@ -218,9 +220,6 @@ fn default_storage() -> String {
 }
 fn default_restart_urcs() -> Vec<String> {
     vec!["RDY".to_owned(), "+CPIN: NOT READY".to_owned()]
-}
-fn default_per_minute() -> u32 {
-    20
 }
 fn default_validity() -> u32 {
     24 * 60

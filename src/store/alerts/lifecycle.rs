@@ -285,6 +285,25 @@ impl OrgStore {
         Ok(feed)
     }
 
+    /// A member's newest `limit` app deliveries, newest first: (delivery,
+    /// alert). Reads only those, however long the member's history.
+    pub fn user_feed_newest(&self, user: Id, limit: usize) -> Result<Vec<(Id, Id)>> {
+        let prefix = children_prefix(self.org, Kind::UserAlert, user);
+        let mut feed = Vec::with_capacity(limit.min(1024));
+        for entry in self.store.records.scan_prefix(&prefix).rev() {
+            if feed.len() >= limit {
+                break;
+            }
+            let (key, value) = entry?;
+            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
+            let delivery = value.get(16..32).and_then(Id::from_slice);
+            if let (Some(delivery), Some(alert)) = (delivery, alert) {
+                feed.push((delivery, alert));
+            }
+        }
+        Ok(feed)
+    }
+
     pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
         self.store.w().records.insert(
             child(self.org, Kind::AlertEvent, alert, event.id),

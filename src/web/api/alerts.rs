@@ -523,9 +523,8 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?.id;
     let org = principal.org.clone();
     let items = blocking(move || {
-        let feed = org.user_feed(user, None, 10_000)?;
         let mut items = Vec::new();
-        for (delivery, alert) in feed.into_iter().rev().take(50) {
+        for (delivery, alert) in org.user_feed_newest(user, 50)? {
             if let Some((item, _)) = member_item(&org, user, delivery, alert)? {
                 items.push(item);
             }

@@ -77,7 +77,8 @@ type Queued = device::Queued<Request>;
 #[derive(Clone)]
 pub struct ModemHandle {
     pub name: String,
-    pub per_minute: u32,
+    /// The SIM's cap, if it has one.
+    pub per_minute: Option<u32>,
     /// The modem places robot calls (its profile can, and it is not kept
     /// for SMS only).
     pub voice: bool,
@@ -499,7 +500,11 @@ impl Driver {
         };
         let t = self.spec.profile.timeouts.clone();
         let mut references = Vec::with_capacity(parts.len());
-        let spacing = Duration::from_secs(60) / self.spec.profile.per_minute.max(1);
+        let spacing = self
+            .spec
+            .profile
+            .per_minute
+            .map_or(Duration::ZERO, |cap| Duration::from_secs(60) / cap.max(1));
         for part in &parts {
             tokio::time::sleep_until(self.next_send).await;
             let started = tokio::time::Instant::now();
