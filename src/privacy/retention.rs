@@ -15,17 +15,24 @@ const LOOK_EVERY: Duration = Duration::from_secs(5);
 const ALERTS_PER_STEP: usize = 2;
 /// Inbound messages or audit events removed in one step.
 const RECORDS_PER_STEP: usize = 256;
-/// After each step the sweeper rests this many times as long as the step
-/// took, so it has the store at most a quarter of the time and an alert
-/// being accepted never queues behind a long run of removals.
-const REST_PER_WORK: u32 = 3;
+/// The most records removed a second. Every removal is written out again
+/// at the next flush, and an alert being accepted waits for its flush: a
+/// backlog (a year of alerts when retention is first shortened) is worked
+/// off over minutes rather than slowing alerting down.
+const RECORDS_PER_SECOND: f64 = 3_000.0;
 
-/// Runs one step of removals, then rests in proportion.
-fn step<T>(work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+/// Runs one step of removals, which says how many it counted and how many
+/// records that was, then rests so the pace stays within
+/// [`RECORDS_PER_SECOND`].
+fn step(work: impl FnOnce() -> Result<(usize, usize), StoreError>) -> Result<usize, StoreError> {
     let started = std::time::Instant::now();
-    let done = work()?;
-    std::thread::sleep(started.elapsed() * REST_PER_WORK + Duration::from_millis(1));
-    Ok(done)
+    let (counted, records) = work()?;
+    let due = Duration::from_secs_f64(records as f64 / RECORDS_PER_SECOND);
+    std::thread::sleep(
+        due.saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1)),
+    );
+    Ok(counted)
 }
 
 /// What one sweep removed.
@@ -63,20 +70,27 @@ pub fn sweep(store: &Store, now: OffsetDateTime) -> Result<Swept, StoreError> {
                 tracing::info!(org = %org.slug, "removing alerts past their retention");
             }
             swept.alerts += step(|| {
-                let mut removed = 0;
+                let (mut alerts, mut records) = (0, 0);
                 for alert in old {
-                    removed += usize::from(handle.remove_alert(alert)?);
+                    let removed = handle.remove_alert(alert)?;
+                    alerts += usize::from(removed > 0);
+                    records += removed;
                 }
-                Ok(removed)
+                Ok((alerts, records))
             })?;
         }
         let inbound_cutoff = days_before(now, retention.inbound_days, Retention::MIN_INBOUND_DAYS);
-        while let n @ 1.. = step(|| handle.remove_inbound_before(inbound_cutoff, RECORDS_PER_STEP))?
-        {
+        while let n @ 1.. = step(|| {
+            let n = handle.remove_inbound_before(inbound_cutoff, RECORDS_PER_STEP)?;
+            Ok((n, n))
+        })? {
             swept.inbound += n;
         }
         let audit_cutoff = days_before(now, retention.audit_days, Retention::MIN_AUDIT_DAYS);
-        while let n @ 1.. = step(|| handle.remove_audit_before(audit_cutoff, RECORDS_PER_STEP))? {
+        while let n @ 1.. = step(|| {
+            let n = handle.remove_audit_before(audit_cutoff, RECORDS_PER_STEP)?;
+            Ok((n, n))
+        })? {
             swept.audit += n;
         }
         let hours = i64::from(org.settings.location_retention_hours.max(1));

@@ -9,7 +9,7 @@ use tocsin::ids::Id;
 use tocsin::store::Store;
 
 const ALERTS: usize = 200;
-const PER_ALERT: usize = 200;
+const PER_ALERT: usize = 100;
 
 /// Whether an alert is there whole (true), gone whole (false), or panics
 /// naming what is half there.
@@ -67,7 +67,7 @@ fn sigkill_during_a_retention_sweep_leaves_nothing_half_removed() {
             .contains("removing alerts past their retention")
             .then_some(())
     });
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(600));
     appliance.kill9();
 
     let store = Store::open(&appliance.data_dir().join("store")).unwrap();

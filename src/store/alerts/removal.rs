@@ -25,13 +25,14 @@ impl OrgStore {
 
     /// Removes an alert with its recipients, their deliveries and answers,
     /// the members' feed entries, its timeline and followed area, in one
-    /// atomic batch: a crash leaves all of it or none. False when it was
-    /// already gone.
-    pub fn remove_alert(&self, alert: Id) -> Result<bool> {
+    /// atomic batch: a crash leaves all of it or none. How many records
+    /// went (none when it was already gone).
+    pub fn remove_alert(&self, alert: Id) -> Result<usize> {
         let alert_key = keys::record(self.org, Kind::Alert, alert);
         if !self.store.records.contains_key(&alert_key)? {
-            return Ok(false);
+            return Ok(0);
         }
+        let mut removed = 2;
         let mut batch = Batch::default();
         for entry in
             self.store
@@ -42,8 +43,10 @@ impl OrgStore {
             let r: Recipient = decode(Kind::Recipient, &value)?;
             if let Some(user) = r.user_id {
                 batch.remove(child(self.org, Kind::UserAlert, user, alert));
+                removed += 1;
             }
             batch.remove(key);
+            removed += 1;
         }
         for key in self
             .store
@@ -52,11 +55,12 @@ impl OrgStore {
             .keys()
         {
             batch.remove(key?);
+            removed += 1;
         }
         batch.remove(keys::record(self.org, Kind::FollowedArea, alert));
         batch.remove(alert_key);
         self.store.w().records.apply_batch(batch)?;
-        Ok(true)
+        Ok(removed)
     }
 
     /// Replaces one recipient's name and addresses in an alert with
