@@ -25,6 +25,7 @@ mod inbound;
 mod keys;
 mod orgs;
 mod places;
+mod reviews;
 mod roles;
 mod schema;
 mod security;
@@ -57,6 +58,9 @@ pub use orgs::{
     TetraRule, APPLIANCE_SLUG,
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
+pub use reviews::{
+    AccessReview, Decision, ReviewItem, ReviewState, ReviewStatus, ReviewSubject,
+};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use security::{NetworkSeen, SecurityMark};

@@ -64,6 +64,9 @@ pub struct OrgSettings {
     pub dead_man_grace_seconds: u32,
     /// What CAP messages start which alerts; the first match wins.
     pub cap_rules: Vec<CapRule>,
+    /// How often accounts and keys are reviewed: the admins are reminded
+    /// when the last closed review is older than this.
+    pub access_review_interval_days: u32,
 }
 
 /// A CAP message that matches fires `template`. Every condition given must
@@ -236,6 +239,7 @@ impl Default for OrgSettings {
             dead_man_template: None,
             dead_man_grace_seconds: 120,
             cap_rules: Vec::new(),
+            access_review_interval_days: 90,
         }
     }
 }

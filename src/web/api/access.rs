@@ -90,10 +90,11 @@ async fn create_key(
         let expires_at = body
             .expires_in_days
             .map(|d| now + time::Duration::days(i64::from(d)));
-        let issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
+        let mut issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
             Ok(issued) => issued,
             Err(e) => return Ok(Err(ApiError::from(e))),
         };
+        issued.record.created_by = Some(principal.actor.clone());
         let key = org.create_api_key(issued.record, now)?;
         principal
             .audit("apikey.created", Outcome::Success)
@@ -785,6 +786,12 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
                 "codes are 1 to 8 uppercase letters or digits, for options 1 to 6",
             ));
         }
+    }
+    if !(7..=730).contains(&s.access_review_interval_days) {
+        return Err(ApiError::field(
+            "access_review_interval_days",
+            "must be from 7 to 730 days",
+        ));
     }
     if !(1..=720).contains(&s.session_lifetime_hours) {
         return Err(ApiError::field(
