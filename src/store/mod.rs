@@ -58,9 +58,7 @@ pub use orgs::{
     TetraRule, APPLIANCE_SLUG,
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
-pub use reviews::{
-    AccessReview, Decision, ReviewItem, ReviewState, ReviewStatus, ReviewSubject,
-};
+pub use reviews::{AccessReview, Decision, ReviewItem, ReviewState, ReviewStatus, ReviewSubject};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use security::{NetworkSeen, SecurityMark};

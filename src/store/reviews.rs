@@ -150,26 +150,30 @@ impl OrgStore {
                 what: Kind::AccessReview.name(),
             });
         }
-        self.store
-            .modify(self.org, Kind::AccessReview, review, |r: &mut AccessReview| {
+        self.store.modify(
+            self.org,
+            Kind::AccessReview,
+            review,
+            |r: &mut AccessReview| {
                 if r.status != ReviewStatus::Open {
                     return Err(StoreError::Refused(
                         "this access review is closed; its decisions stand",
                     ));
                 }
-                let entry = r
-                    .items
-                    .iter_mut()
-                    .find(|i| i.id == item)
-                    .ok_or(StoreError::NotFound {
-                        what: "review item",
-                    })?;
+                let entry =
+                    r.items
+                        .iter_mut()
+                        .find(|i| i.id == item)
+                        .ok_or(StoreError::NotFound {
+                            what: "review item",
+                        })?;
                 entry.decision = decision;
                 entry.note.clone_from(&note);
                 entry.decided_by = Some(by.clone());
                 entry.decided_at = Some(now);
                 Ok(())
-            })
+            },
+        )
     }
 
     /// Marks an open review closed and frees the organisation for the
