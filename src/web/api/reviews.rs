@@ -233,7 +233,7 @@ struct DecideBody {
 
 const NOTE_MAX: usize = 500;
 
-#[put("/access-reviews/{id}/items/{item}")]
+#[put("/access-reviews/{id}/items/{item_id}")]
 async fn decide(
     state: web::Data<AppState>,
     principal: Principal,
