@@ -160,6 +160,7 @@ export async function renderSettings(page) {
     password_min_length: num("password_min_length", "settings-pw-length", "8", "128"),
     password_max_age_days: num("password_max_age_days", "settings-pw-age", "1", "3650"),
     max_automated_alerts_per_minute: num("max_automated_alerts_per_minute", "settings-rate", "1", "10000"),
+    access_review_interval_days: num("access_review_interval_days", "settings-review-interval", "7", "730"),
   };
   const strength = select([0, 1, 2, 3, 4].map((n) => [String(n), t(`settings.strength_${n}`)]), String(s.password_min_strength), { test: "settings-pw-strength" });
   const language = select([["en", "English"], ["fi", "Suomi"], ["sv", "Svenska"]], s.language || "en", { test: "settings-language" });
@@ -184,6 +185,7 @@ export async function renderSettings(page) {
     el("fieldset", { class: "fieldset", "data-field": "require_second_factor_for" }, el("legend", { text: t("settings.require_2fa") }),
       el("div", { class: "check-row" }, twoFactor), el("p", { class: "field-error", role: "alert" }))),
     card(t("settings.integrations"), field(t("settings.rate"), inputs.max_automated_alerts_per_minute, { name: "max_automated_alerts_per_minute", hint: t("settings.rate_hint") })),
+    card(t("settings.reviews"), field(t("settings.review_interval"), inputs.access_review_interval_days, { name: "access_review_interval_days", hint: t("settings.review_interval_hint") })),
     card(t("settings.replies"), el("p", { class: "hint", text: t("settings.replies_hint") }), el("div", { class: "grid-2" }, replyCodes.node, statusReplies.node)),
     security.node,
     el("div", { class: "form-actions sticky-actions" }, submit));
@@ -198,13 +200,14 @@ export async function renderSettings(page) {
       password_min_strength: Number(strength.value),
       password_max_age_days: n(inputs.password_max_age_days),
       max_automated_alerts_per_minute: n(inputs.max_automated_alerts_per_minute),
+      access_review_interval_days: n(inputs.access_review_interval_days),
       require_second_factor_for: twoFactor.filter((c) => c.input.checked).map((c) => c.input.value),
       reply_codes: replyCodes.value(),
       tetra_status_replies: statusReplies.value(),
       language: language.value,
       security: security.value(),
     };
-    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute"]) {
+    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute", "access_review_interval_days"]) {
       if (body[key] === null) return showFieldError(form, { problem: { field: key, detail: t("common.required") } });
     }
     setBusy(submit, true);
