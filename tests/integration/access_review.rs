@@ -391,3 +391,61 @@ fn admins_are_reminded_when_a_review_is_due_and_not_again_within_a_week() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(remind(), 1, "seven days since the close");
 }
+
+#[test]
+fn the_console_runs_a_review_from_start_to_close() {
+    use crate::browser::Browser;
+    let server = Server::start();
+    let admin = server.admin();
+    admin.create_member("aino", &["member"]);
+    let (key_id, key) = new_key(&admin, "legacy", "sender");
+
+    let browser = Browser::start(1366, 768);
+    browser.goto(&format!("https://{}/", server.addr));
+    browser.type_into("[data-test=login-org]", "acme");
+    browser.type_into("[data-test=login-username]", "root");
+    browser.type_into("[data-test=login-password]", PASSWORD);
+    browser.click("[data-test=login-submit]");
+    browser.click("[data-test=nav-review]");
+    browser.find("[data-page=review] [data-test=report-user-aino]");
+    browser.find("[data-test=report-user-root] [data-test=flag-admin_without_second_factor]");
+    browser.find("[data-test=review-csv]");
+    browser.screenshot("console-review-report-1366");
+
+    browser.click("[data-test=review-start]");
+    browser.find("[data-test=review-items]");
+    let review = admin.get("/api/v1/access-reviews").json()["reviews"][0].clone();
+    let review = admin
+        .get(&format!(
+            "/api/v1/access-reviews/{}",
+            review["id"].as_str().unwrap()
+        ))
+        .json();
+    for item in review["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let action = if item["name"] == "legacy" {
+            "revoke"
+        } else {
+            "keep"
+        };
+        browser.click(&format!("[data-test=review-{action}-{id}]"));
+        browser.wait_for(
+            "the decision shown",
+            &format!(
+                "(document.querySelector('[data-test=review-decision-{id}]') || {{}}).textContent === '{}'",
+                if action == "revoke" { "Revoke" } else { "Keep" }
+            ),
+        );
+    }
+    browser.screenshot("console-review-decided-1366");
+    browser.click("[data-test=review-close]");
+    browser.click("[data-test=review-close-confirm]");
+    browser.find("[data-test=review-start]");
+    browser.find(&format!(
+        "[data-test=review-history-{}]",
+        review["id"].as_str().unwrap()
+    ));
+    assert_eq!(with_key(&server, &key, "/api/v1/users"), 401);
+    let keys = admin.get("/api/v1/apikeys").json();
+    assert!(entry(&keys["apikeys"], "id", &key_id)["revoked_at"].is_string());
+}

@@ -48,7 +48,7 @@ function startCard(staleDays) {
       setBusy(submit, false);
     }
   } });
-  return card(t("review.current"), el("p", { class: "hint", text: t("review.start_hint") }), el("div", { class: "form-actions" }, submit));
+  return card(t("review.start"), el("p", { class: "hint", text: t("review.start_hint") }), el("div", { class: "form-actions" }, submit));
 }
 
 function currentCard(review) {
@@ -110,7 +110,7 @@ async function reportCard(staleDays) {
   const secondFactor = (sf) => t(`review.sf_${sf}`);
   const users = data.users.length ? data.users.map((u) => el("tr", { test: `report-user-${u.username}` },
     el("td", null, el("strong", { text: u.username }), u.deactivated ? [" ", badge(t("review.deactivated"), "b-muted")] : null),
-    el("td", { class: "wrap", text: u.name }),
+    el("td", { text: u.name }),
     el("td", { text: u.roles.join(", ") }),
     el("td", { class: "wrap", text: u.alert_groups ? t("review.only_groups", { groups: u.alert_groups.join(", ") }) : "" }),
     el("td", { text: secondFactor(u.second_factor) }),
