@@ -2,7 +2,9 @@
 
 use crate::auth::{apikey, Permission};
 use crate::ids::Id;
-use crate::store::{ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, StoreError};
+use crate::store::{
+    Actor, ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, StoreError,
+};
 use crate::web::extract::{ApiJson, Principal};
 use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
@@ -24,6 +26,7 @@ struct KeyView {
     last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     revoked_at: Option<OffsetDateTime>,
+    created_by: Option<Actor>,
 }
 
 impl From<ApiKeyRecord> for KeyView {
@@ -36,6 +39,7 @@ impl From<ApiKeyRecord> for KeyView {
             expires_at: k.expires_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            created_by: k.created_by,
         }
     }
 }
