@@ -177,10 +177,13 @@ impl OrgStore {
     }
 
     /// Marks an open review closed and frees the organisation for the
-    /// next. The revocations it decided are applied before this.
+    /// next. The revocations it decided are applied before this, from
+    /// `applied`: a decision changed meanwhile refuses the close, so the
+    /// record never says "keep" for what was revoked.
     pub fn close_access_review(
         &self,
         review: Id,
+        applied: &[ReviewItem],
         by: &Actor,
         now: OffsetDateTime,
     ) -> Result<AccessReview> {
@@ -194,6 +197,11 @@ impl OrgStore {
             if record.status != ReviewStatus::Open {
                 return Err(abort(StoreError::Refused(
                     "this access review is already closed",
+                )));
+            }
+            if record.items != applied {
+                return Err(abort(StoreError::Refused(
+                    "a decision changed while the review was being closed; look again and close it",
                 )));
             }
             record.status = ReviewStatus::Closed;

@@ -429,7 +429,7 @@ async fn close_review(
             .iter()
             .filter(|i| i.decision == Decision::Keep)
             .count();
-        let closed = org.close_access_review(id, &principal.actor, now)?;
+        let closed = org.close_access_review(id, &review.items, &principal.actor, now)?;
         principal
             .audit("access_review.closed", Outcome::Success)
             .target(id)
