@@ -1,6 +1,7 @@
 //! Tocsin: a self-hosted critical-communications appliance. The binary is a thin
 //! command line over this library, so tests and benchmarks drive the same code.
 
+pub mod access_review;
 pub mod alerts;
 pub mod audit;
 pub mod auth;

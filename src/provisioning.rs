@@ -170,7 +170,8 @@ pub fn create_api_key(
     if handle.role_by_name(role)?.is_none() {
         return Err(ProvisionError::BadRole(role.to_owned()));
     }
-    let issued = apikey::issue(org.id, name, role, expires_at)?;
+    let mut issued = apikey::issue(org.id, name, role, expires_at)?;
+    issued.record.created_by = Some(audit::shell());
     let key = handle.create_api_key(issued.record, clock.now())?;
     Entry::new(audit::shell(), "apikey.created", Outcome::Success)
         .target(key.id)
@@ -251,7 +252,8 @@ pub fn create_operator_api_key(
 ) -> Result<String, ProvisionError> {
     let appliance = operator_namespace(store, clock.now())?;
     let handle = store.org(appliance.id);
-    let issued = apikey::issue(appliance.id, name, roles::OPERATOR, None)?;
+    let mut issued = apikey::issue(appliance.id, name, roles::OPERATOR, None)?;
+    issued.record.created_by = Some(audit::shell());
     let key = handle.create_api_key(issued.record, clock.now())?;
     Entry::new(audit::shell(), "apikey.created", Outcome::Success)
         .target(key.id)

@@ -135,10 +135,31 @@ impl Engine {
         channels: Vec<crate::store::Channel>,
         now: OffsetDateTime,
     ) -> Result<Raised, AlertError> {
+        self.tell_as(
+            crate::store::Severity::Warning,
+            org,
+            notice,
+            to,
+            channels,
+            now,
+        )
+    }
+
+    /// [`Engine::tell`] at another severity: routine matters (a review
+    /// due) are not warnings.
+    pub fn tell_as(
+        &self,
+        severity: crate::store::Severity,
+        org: &OrgStore,
+        notice: Notice,
+        to: super::RecipientSpec,
+        channels: Vec<crate::store::Channel>,
+        now: OffsetDateTime,
+    ) -> Result<Raised, AlertError> {
         let request = AlertRequest {
             title: notice.title,
             body: notice.body,
-            severity: crate::store::Severity::Warning,
+            severity,
             channels,
             recipients: to,
             responses: vec!["Seen".to_owned()],

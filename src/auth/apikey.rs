@@ -28,6 +28,7 @@ pub fn issue(
             role: role.to_owned(),
             secret_sha256: issued.secret_sha256,
             expires_at,
+            created_by: None,
         },
     })
 }
@@ -93,6 +94,7 @@ mod tests {
             expires_at: issued.record.expires_at,
             last_used_at: None,
             revoked_at: None,
+            created_by: None,
         }
     }
 

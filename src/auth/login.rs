@@ -264,8 +264,7 @@ pub fn login(store: &Store, now: OffsetDateTime, attempt: &Attempt) -> Result<Ou
         source: attempt.source.clone(),
         user_agent: attempt.user_agent.clone(),
     };
-    handle.put_device(&device)?;
-    handle.put_session(&session)?;
+    handle.begin_session(&device, &session, now)?;
     store.clear_login_throttle(&attempt.org, &attempt.username, &source)?;
     Entry::new(
         audit::user_actor(user.id, &user.username),

@@ -368,6 +368,7 @@ impl Daemon {
             ),
             None => None,
         };
+        crate::access_review::remind::start(store.clone(), engine.clone(), clock.clone());
         crate::security::start(
             store.clone(),
             engine.clone(),

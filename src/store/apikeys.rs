@@ -2,7 +2,7 @@
 //! is 256 random bits, so a slow hash adds nothing and would slow every request.
 
 use super::keys::Kind;
-use super::{OrgStore, Result};
+use super::{Actor, OrgStore, Result};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -22,6 +22,9 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// Who made the key; keys made before this was kept have none.
+    #[serde(default)]
+    pub created_by: Option<Actor>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +34,7 @@ pub struct NewApiKey {
     pub role: String,
     pub secret_sha256: String,
     pub expires_at: Option<OffsetDateTime>,
+    pub created_by: Option<Actor>,
 }
 
 impl OrgStore {
@@ -44,6 +48,7 @@ impl OrgStore {
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
+            created_by: new.created_by,
         };
         self.store
             .transaction(|tx| tx.put(self.org, Kind::ApiKey, record.id, &record))?;

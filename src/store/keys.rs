@@ -77,6 +77,9 @@ pub(super) enum Kind {
     /// The alert each CAP message started, by a digest of its sender and
     /// identifier.
     CapMessage = 40,
+    /// An organisation's access reviews, by review; the nil id holds the
+    /// organisation's review state (the open review, the last reminder).
+    AccessReview = 41,
     /// A person erased, by user id (or a fresh id for an address without
     /// an account): the pseudonym that stands for them, and while the
     /// erasure runs, what it still has to do.
@@ -126,6 +129,7 @@ impl Kind {
             Kind::CheckInDue => "check-in timer due entry",
             Kind::FollowedArea => "followed area",
             Kind::CapMessage => "cap message",
+            Kind::AccessReview => "access review",
             Kind::AuditCheckpoint => "audit checkpoint",
             Kind::AuditQueue => "queued audit event",
             Kind::SecurityMark => "security monitoring mark",

@@ -26,6 +26,7 @@ mod keys;
 mod orgs;
 mod places;
 mod retention;
+mod reviews;
 mod roles;
 mod schema;
 mod security;
@@ -59,6 +60,7 @@ pub use orgs::{
 };
 pub use places::{CheckInTimer, DueCheckIn, FollowedArea, Position, TimerState};
 pub use retention::Erasure;
+pub use reviews::{AccessReview, Decision, ReviewItem, ReviewState, ReviewStatus, ReviewSubject};
 pub use roles::{BuiltInRole, Permission, RoleChange, RoleRecord, ADMIN, BUILT_IN, OPERATOR};
 pub use schema::SCHEMA_VERSION;
 pub use security::{NetworkSeen, SecurityMark};

@@ -66,6 +66,9 @@ pub struct OrgSettings {
     pub cap_rules: Vec<CapRule>,
     /// How long alerts, inbound messages and audit events are kept.
     pub retention: Retention,
+    /// How often accounts and keys are reviewed: the admins are reminded
+    /// when the last closed review is older than this.
+    pub access_review_interval_days: u32,
 }
 
 /// How long records are kept before the sweeper removes them
@@ -274,6 +277,7 @@ impl Default for OrgSettings {
             dead_man_grace_seconds: 120,
             cap_rules: Vec::new(),
             retention: Retention::default(),
+            access_review_interval_days: 90,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! cookie's secret is kept, like API keys.
 
 use super::keys::Kind;
-use super::{OrgStore, Result};
+use super::{DeviceRecord, OrgStore, Result, User};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -42,6 +42,25 @@ impl OrgStore {
     pub fn put_session(&self, session: &SessionRecord) -> Result<()> {
         self.store
             .insert(self.org, Kind::Session, session.id, session)
+    }
+
+    /// A successful login: the device, the new session and the user's
+    /// last login, in one write.
+    pub fn begin_session(
+        &self,
+        device: &DeviceRecord,
+        session: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.store.transaction(|tx| {
+            tx.put(self.org, Kind::Device, device.id, device)?;
+            tx.put(self.org, Kind::Session, session.id, session)?;
+            if let Some(mut user) = tx.get::<User>(self.org, Kind::User, session.user_id)? {
+                user.last_login_at = Some(now);
+                tx.put(self.org, Kind::User, user.id, &user)?;
+            }
+            Ok(())
+        })
     }
 
     pub fn session(&self, id: Id) -> Result<Option<SessionRecord>> {

@@ -59,6 +59,9 @@ pub struct User {
     /// it calls them and what it keeps here that Tocsin itself doesn't use.
     #[serde(default)]
     pub scim: Option<ScimLink>,
+    /// The last successful login; none before this was kept.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_login_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -271,6 +274,7 @@ impl OrgStore {
             sms_code: None,
             deactivated,
             scim,
+            last_login_at: None,
             created_at: now,
             updated_at: now,
         };

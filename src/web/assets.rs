@@ -62,6 +62,7 @@ const ASSETS: &[Asset] = &[
     asset!("/console/pages/login.js", "console/pages/login.js", JS),
     asset!("/console/pages/people.js", "console/pages/people.js", JS),
     asset!("/console/pages/print.js", "console/pages/print.js", JS),
+    asset!("/console/pages/review.js", "console/pages/review.js", JS),
     asset!("/console/pages/rules.js", "console/pages/rules.js", JS),
     asset!("/console/pages/send.js", "console/pages/send.js", JS),
     asset!(

@@ -345,6 +345,9 @@ struct World<'s> {
     b_inbound: String,
     /// Ids of B's user, group, role and template named [`TWIN`].
     b_twins: Vec<String>,
+    /// B's open access review and one of its items.
+    b_review: String,
+    b_review_item: String,
     /// B's alerts so far: made in setup, or by B during a probe.
     b_alerts: RefCell<BTreeSet<String>>,
     /// What of B's must never show to A: (what it is, the text).
@@ -452,6 +455,11 @@ impl<'s> World<'s> {
             ))),
         ];
 
+        // B's access review, open, its items B's people and keys.
+        let review = created(&b.post("/api/v1/access-reviews", json!({})));
+        let b_review = id_of(&review);
+        let b_review_item = id_of(&review["items"][0]);
+
         // A message received for B: filed as the inbox files it (no modem
         // here to receive it on).
         let b_inbound = tocsin::ids::Id::new();
@@ -508,6 +516,8 @@ impl<'s> World<'s> {
             b_template,
             b_inbound: b_inbound.to_string(),
             b_twins,
+            b_review,
+            b_review_item,
             b_alerts: RefCell::default(),
             traces: Vec::new(),
         };
@@ -546,6 +556,8 @@ impl<'s> World<'s> {
             ("twin group's id", world.b_twins[1].clone()),
             ("twin role's id", world.b_twins[2].clone()),
             ("twin template's id", world.b_twins[3].clone()),
+            ("access review id", world.b_review.clone()),
+            ("access review item id", world.b_review_item.clone()),
         ];
         world
     }
@@ -873,6 +885,7 @@ impl<'s> World<'s> {
             "alert": view["alert"],
             "alert recipients": recipients,
             "alerts B didn't send": stray,
+            "access review": look(&self.b, &format!("/api/v1/access-reviews/{}", self.b_review)),
         })
     }
 }
@@ -1310,6 +1323,42 @@ fn probes() -> Table {
     });
     t.add("DELETE", "/api/v1/apikeys/{id}", |w, ep| {
         w.not_found(ep, "api key", &w.call(ep, &[("id", &w.b_key)], None));
+    });
+    t.add("GET", "/api/v1/access-review", |w, ep| {
+        listing(w, ep, "", "users");
+    });
+    t.add("GET", "/api/v1/access-reviews", |w, ep| {
+        listing(w, ep, "", "reviews");
+    });
+    t.add("POST", "/api/v1/access-reviews", |w, ep| {
+        // A's own review: B's open one is no reason to refuse it.
+        w.ok(ep, 201, &w.call(ep, &[], Some(json!({}))));
+    });
+    t.add("GET", "/api/v1/access-reviews/{id}", |w, ep| {
+        w.not_found(
+            ep,
+            "access review",
+            &w.call(ep, &[("id", &w.b_review)], None),
+        );
+    });
+    t.add(
+        "PUT",
+        "/api/v1/access-reviews/{id}/items/{item_id}",
+        |w, ep| {
+            let r = w.call(
+                ep,
+                &[("id", &w.b_review), ("item_id", &w.b_review_item)],
+                Some(json!({"decision": "revoke"})),
+            );
+            w.not_found(ep, "access review", &r);
+        },
+    );
+    t.add("POST", "/api/v1/access-reviews/{id}/close", |w, ep| {
+        w.not_found(
+            ep,
+            "access review",
+            &w.call(ep, &[("id", &w.b_review)], None),
+        );
     });
     t.add("GET", "/api/v1/webhooks", |w, ep| {
         listing(w, ep, "", "webhooks");

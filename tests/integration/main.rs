@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod access_review;
 mod alerts;
 mod api;
 mod app;

@@ -258,6 +258,25 @@ impl OrgStore {
         self.recipient(alert, id)
     }
 
+    /// When the user last answered an alert, looking at their newest
+    /// `within` alerts only: the answer sits in each alert's recipient
+    /// record, so an unbounded look would read every alert they ever had.
+    pub fn last_answer_of(&self, user: Id, within: usize) -> Result<Option<OffsetDateTime>> {
+        let prefix = children_prefix(self.org, Kind::UserAlert, user);
+        for entry in self.store.records.scan_prefix(&prefix).rev().take(within) {
+            let (key, value) = entry?;
+            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
+            let recipient = value.get(..16).and_then(Id::from_slice);
+            let (Some(alert), Some(recipient)) = (alert, recipient) else {
+                continue;
+            };
+            if let Some(answer) = self.recipient(alert, recipient)?.and_then(|r| r.response) {
+                return Ok(Some(answer.at));
+            }
+        }
+        Ok(None)
+    }
+
     /// A member's app deliveries in alerts after `after` (oldest first):
     /// (delivery, alert).
     pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {

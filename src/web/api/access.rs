@@ -3,7 +3,7 @@
 use crate::auth::{apikey, Permission};
 use crate::ids::Id;
 use crate::store::{
-    ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, Retention, StoreError,
+    Actor, ApiKeyRecord, AuditFilter, DeviceRecord, OrgSettings, Outcome, Retention, StoreError,
 };
 use crate::web::extract::{ApiJson, Principal};
 use crate::web::problem::ApiError;
@@ -26,6 +26,7 @@ struct KeyView {
     last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     revoked_at: Option<OffsetDateTime>,
+    created_by: Option<Actor>,
 }
 
 impl From<ApiKeyRecord> for KeyView {
@@ -38,6 +39,7 @@ impl From<ApiKeyRecord> for KeyView {
             expires_at: k.expires_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            created_by: k.created_by,
         }
     }
 }
@@ -92,10 +94,11 @@ async fn create_key(
         let expires_at = body
             .expires_in_days
             .map(|d| now + time::Duration::days(i64::from(d)));
-        let issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
+        let mut issued = match apikey::issue(org.org_id(), &body.name, &role.name, expires_at) {
             Ok(issued) => issued,
             Err(e) => return Ok(Err(ApiError::from(e))),
         };
+        issued.record.created_by = Some(principal.actor.clone());
         let key = org.create_api_key(issued.record, now)?;
         principal
             .audit("apikey.created", Outcome::Success)
@@ -820,6 +823,12 @@ fn validate_settings(s: &OrgSettings) -> Result<(), ApiError> {
                 "codes are 1 to 8 uppercase letters or digits, for options 1 to 6",
             ));
         }
+    }
+    if !(7..=730).contains(&s.access_review_interval_days) {
+        return Err(ApiError::field(
+            "access_review_interval_days",
+            "must be from 7 to 730 days",
+        ));
     }
     if !(1..=720).contains(&s.session_lifetime_hours) {
         return Err(ApiError::field(

@@ -7,6 +7,7 @@ mod directory;
 mod hardware;
 mod import;
 mod places;
+mod reviews;
 mod session;
 mod system;
 mod templates;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(import::routes)
             .configure(hardware::routes)
             .configure(access::routes)
+            .configure(reviews::routes)
             .configure(alerts::routes)
             .configure(cap::routes)
             .configure(places::routes)

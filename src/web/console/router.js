@@ -8,6 +8,7 @@ import { renderMap } from "/console/pages/map.js";
 import { renderAccount, renderEnroll, renderHome, renderLogin, renderPasswordStage } from "/console/pages/login.js";
 import { renderPeople } from "/console/pages/people.js";
 import { renderPrint } from "/console/pages/print.js";
+import { renderReview } from "/console/pages/review.js";
 import { renderRules } from "/console/pages/rules.js";
 import { renderSend } from "/console/pages/send.js";
 import { renderSettings } from "/console/pages/settings.js";
@@ -32,6 +33,7 @@ export const NAV = [
   { name: "appliance", hash: "#/appliance", label: "nav.appliance", allowed: () => can("operate_appliance") },
   { name: "hardware", hash: "#/hardware", label: "nav.hardware", allowed: () => can("manage_devices") || can("operate_appliance") },
   { name: "access", hash: "#/access", label: "nav.access", allowed: () => can("manage_api_keys") || can("manage_devices") },
+  { name: "review", hash: "#/review", label: "nav.review", allowed: () => can("manage_users") },
   { name: "audit", hash: "#/audit", label: "nav.audit", allowed: () => can("read_audit") },
   { name: "settings", hash: "#/settings", label: "nav.settings", allowed: () => can("manage_settings") },
 ];
@@ -52,6 +54,7 @@ const ROUTES = [
   { name: "appliance", re: /^\/appliance$/, nav: "appliance", render: renderAppliance },
   { name: "hardware", re: /^\/hardware$/, nav: "hardware", render: renderHardware },
   { name: "access", re: /^\/access$/, nav: "access", render: renderAccess },
+  { name: "review", re: /^\/review$/, nav: "review", render: renderReview },
   { name: "audit", re: /^\/audit$/, nav: "audit", render: renderAudit },
   { name: "settings", re: /^\/settings$/, nav: "settings", render: renderSettings },
   { name: "home", re: /^\/home$/, render: renderHome },

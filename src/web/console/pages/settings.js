@@ -161,6 +161,7 @@ export async function renderSettings(page) {
     password_max_age_days: num("password_max_age_days", "settings-pw-age", "1", "3650"),
     max_automated_alerts_per_minute: num("max_automated_alerts_per_minute", "settings-rate", "1", "10000"),
     location_retention_hours: num("location_retention_hours", "settings-keep-positions", "1", "720"),
+    access_review_interval_days: num("access_review_interval_days", "settings-review-interval", "7", "730"),
   };
   const kept = s.retention || {};
   const keep = (key, min) => el("input", { type: "number", min, max: "3650", value: kept[key] != null ? String(kept[key]) : "", test: `settings-keep-${key}`, inputmode: "numeric" });
@@ -193,6 +194,7 @@ export async function renderSettings(page) {
       field(t("settings.keep_inbound"), retention.inbound_days, { name: "retention.inbound_days" }),
       field(t("settings.keep_audit"), retention.audit_days, { name: "retention.audit_days" }),
       field(t("settings.keep_positions"), inputs.location_retention_hours, { name: "location_retention_hours" }))),
+    card(t("settings.reviews"), field(t("settings.review_interval"), inputs.access_review_interval_days, { name: "access_review_interval_days", hint: t("settings.review_interval_hint") })),
     card(t("settings.replies"), el("p", { class: "hint", text: t("settings.replies_hint") }), el("div", { class: "grid-2" }, replyCodes.node, statusReplies.node)),
     security.node,
     el("div", { class: "form-actions sticky-actions" }, submit));
@@ -207,6 +209,7 @@ export async function renderSettings(page) {
       password_min_strength: Number(strength.value),
       password_max_age_days: n(inputs.password_max_age_days),
       max_automated_alerts_per_minute: n(inputs.max_automated_alerts_per_minute),
+      access_review_interval_days: n(inputs.access_review_interval_days),
       require_second_factor_for: twoFactor.filter((c) => c.input.checked).map((c) => c.input.value),
       reply_codes: replyCodes.value(),
       tetra_status_replies: statusReplies.value(),
@@ -215,7 +218,7 @@ export async function renderSettings(page) {
       location_retention_hours: n(inputs.location_retention_hours),
       retention: { alerts_days: n(retention.alerts_days), inbound_days: n(retention.inbound_days), audit_days: n(retention.audit_days) },
     };
-    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute", "location_retention_hours"]) {
+    for (const key of ["session_idle_minutes", "session_lifetime_hours", "password_min_length", "max_automated_alerts_per_minute", "location_retention_hours", "access_review_interval_days"]) {
       if (body[key] === null) return showFieldError(form, { problem: { field: key, detail: t("common.required") } });
     }
     for (const [key, value] of Object.entries(body.retention)) {
