@@ -4,7 +4,9 @@
 //! their retention. Prints how long the sweeper takes to remove them and
 //! the p50/p99 of accepting an alert (to BENCH_RETENTION_GROUP, 1,000
 //! members, flushed before the 202) while it runs, beside the same on an
-//! idle appliance. Goal: p99 while sweeping at most 1.5 × idle.
+//! idle appliance, one alert a second in both (BENCH_RETENTION_EVERY_MS),
+//! so the appliance has the same work besides the sweep. Goal: p99 while
+//! sweeping at most 1.5 × idle.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -30,6 +32,7 @@ fn main() {
     let per_alert = env_number("BENCH_RETENTION_PER_ALERT", 500);
     let group = env_number("BENCH_RETENTION_GROUP", 1_000);
     let rounds = env_number("BENCH_RETENTION_ROUNDS", 60);
+    let every = Duration::from_millis(env_number("BENCH_RETENTION_EVERY_MS", 1000) as u64);
     let bench = Bench::start();
     let store = bench.store.clone();
     let org_id = store.org_by_slug("bench").unwrap().unwrap().id;
@@ -78,6 +81,7 @@ fn main() {
     let agent = bench.agent();
     let send = |n: usize| {
         let sent = Instant::now();
+        let next = sent + every;
         let response = agent
             .post(&format!("https://{}/api/v1/alerts", bench.addr))
             .set("Authorization", &format!("Bearer {}", bench.key))
@@ -87,7 +91,9 @@ fn main() {
             }))
             .unwrap();
         assert_eq!(response.status(), 202);
-        sent.elapsed()
+        let took = sent.elapsed();
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        took
     };
     let mut idle: Vec<Duration> = (0..rounds).map(send).collect();
     report(&format!("accept {group} idle"), &mut idle);
@@ -106,7 +112,6 @@ fn main() {
         }
         during.push(send(n));
         n += 1;
-        std::thread::sleep(Duration::from_millis(50));
     }
     let took = sweep_started.elapsed().as_secs_f64();
     println!(

@@ -19,7 +19,7 @@ const RECORDS_PER_STEP: usize = 256;
 /// at the next flush, and an alert being accepted waits for its flush: a
 /// backlog (a year of alerts when retention is first shortened) is worked
 /// off over minutes rather than slowing alerting down.
-const RECORDS_PER_SECOND: f64 = 3_000.0;
+const RECORDS_PER_SECOND: f64 = 1_500.0;
 
 /// Runs one step of removals, which says how many it counted and how many
 /// records that was, then rests so the pace stays within

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tocsin::ids::Id;
 use tocsin::store::Store;
 
-const ALERTS: usize = 200;
+const ALERTS: usize = 100;
 const PER_ALERT: usize = 100;
 
 /// Whether an alert is there whole (true), gone whole (false), or panics
