@@ -14,7 +14,6 @@
 mod history;
 mod support;
 
-use serde_json::json;
 use std::time::Instant;
 use support::{env_number, report, Bench, PASSWORD};
 use time::OffsetDateTime;
@@ -51,17 +50,7 @@ fn main() {
 
     let agent = bench.agent();
     let url = |path: &str| format!("https://{}{path}", bench.addr);
-    let response = agent
-        .post(&url("/api/v1/session"))
-        .send_json(json!({"org": "bench", "username": "busy", "password": PASSWORD}))
-        .unwrap();
-    let cookie = response
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, _) = support::log_in(&agent, bench.addr, "busy");
     let mut took = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let sent = Instant::now();

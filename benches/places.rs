@@ -131,19 +131,7 @@ fn main() {
         for name in &apps {
             let agent = bench.agent();
             scope.spawn(move || {
-                let response = agent
-                    .post(&url("/api/v1/session"))
-                    .send_json(json!({"org": "bench", "username": name, "password": PASSWORD}))
-                    .unwrap();
-                let cookie = response
-                    .header("set-cookie")
-                    .unwrap()
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                let login: serde_json::Value = response.into_json().unwrap();
-                let csrf = login["csrf_token"].as_str().unwrap().to_owned();
+                let (cookie, csrf) = support::log_in(&agent, bench.addr, name);
                 agent
                     .request("PATCH", &url("/api/v1/me"))
                     .set("Cookie", &cookie)

@@ -206,3 +206,22 @@ pub fn report(name: &str, samples: &mut [std::time::Duration]) {
         pick(1.0)
     );
 }
+
+/// Logs `username` of organisation "bench" in; their session cookie
+/// (`tocsin_session=…`) and CSRF token.
+pub fn log_in(agent: &ureq::Agent, addr: SocketAddr, username: &str) -> (String, String) {
+    let response = agent
+        .post(&format!("https://{addr}/api/v1/session"))
+        .send_json(serde_json::json!({"org": "bench", "username": username, "password": PASSWORD}))
+        .unwrap();
+    let cookie = response
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let login: serde_json::Value = response.into_json().unwrap();
+    let csrf = login["csrf_token"].as_str().unwrap_or_default().to_owned();
+    (cookie, csrf)
+}

@@ -76,6 +76,28 @@ pub(super) async fn export_user(
     Ok(attachment(export, &format!("{username}-export.json")))
 }
 
+/// Says that an erasure happened, under the pseudonym, not what was erased.
+fn audit_erasure(
+    principal: &Principal,
+    erased: &privacy::Erased,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    principal
+        .audit("privacy.erased", Outcome::Success)
+        .target(&erased.pseudonym)
+        .detail(format!(
+            "{} alerts, {} messages",
+            erased.alerts, erased.messages
+        ))
+        .write(&principal.org, now)
+}
+
+fn erased_view(erased: &privacy::Erased) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "pseudonym": erased.pseudonym, "alerts": erased.alerts, "messages": erased.messages,
+    }))
+}
+
 #[post("/users/{user}/erase")]
 pub(super) async fn erase_user(
     state: web::Data<AppState>,
@@ -97,22 +119,12 @@ pub(super) async fn erase_user(
             return Ok(Err(ApiError::Refused("you can't erase yourself")));
         }
         let erased = privacy::erase_user(org, &user, now)?;
-        // Says that an erasure happened, not what was erased.
-        principal
-            .audit("privacy.erased", Outcome::Success)
-            .target(&erased.pseudonym)
-            .detail(format!(
-                "{} alerts, {} messages",
-                erased.alerts, erased.messages
-            ))
-            .write(org, now)?;
+        audit_erasure(&principal, &erased, now)?;
         Ok::<_, StoreError>(Ok(erased))
     })
     .await??;
     state.store.flush().await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "pseudonym": erased.pseudonym, "alerts": erased.alerts, "messages": erased.messages,
-    })))
+    Ok(erased_view(&erased))
 }
 
 #[get("/recipients/export")]
@@ -160,19 +172,10 @@ pub(super) async fn erase_address(
             )));
         }
         let erased = privacy::erase_address(org, &address, now)?;
-        principal
-            .audit("privacy.erased", Outcome::Success)
-            .target(&erased.pseudonym)
-            .detail(format!(
-                "{} alerts, {} messages",
-                erased.alerts, erased.messages
-            ))
-            .write(org, now)?;
+        audit_erasure(&principal, &erased, now)?;
         Ok::<_, StoreError>(Ok(erased))
     })
     .await??;
     state.store.flush().await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "pseudonym": erased.pseudonym, "alerts": erased.alerts, "messages": erased.messages,
-    })))
+    Ok(erased_view(&erased))
 }
