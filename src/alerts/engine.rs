@@ -6,8 +6,8 @@
 //! open streams are told. Callers only parse, call and map errors.
 
 use super::{
-    cancel, create, escalate_failed, existing_alert, fire_template, handle_timer, update,
-    AlertError, AlertRequest, AppNotice, Created, FollowUp,
+    cancel, create, existing_alert, fire_template, handle_timer, update, AlertError, AlertRequest,
+    AppNotice, Created, FollowUp,
 };
 use crate::audit::Entry;
 use crate::auth::Access;
@@ -348,22 +348,6 @@ impl Engine {
             );
         }
         Ok(steps.len())
-    }
-
-    /// A delivery failed for good: the recipient's next channel, if the
-    /// alert moves from channel to channel, is due at once, durably.
-    pub fn escalate_failed(
-        &self,
-        r: crate::store::DeliveryRef,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        if escalate_failed(&self.store, r, now)? {
-            super::span(r.org, r.alert).in_scope(|| {
-                tracing::info!(recipient = %r.recipient, "a delivery failed; the next channel is due now");
-            });
-            self.store.flush_blocking()?;
-        }
-        Ok(())
     }
 
     /// Drops the channels this appliance has no device for: an alarm the

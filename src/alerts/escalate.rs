@@ -23,10 +23,57 @@ pub struct TimerOutcome {
     pub app: Vec<super::AppNotice>,
 }
 
+/// What a `delivery.changed` webhook tells of a delivery: not its address,
+/// which the subscriber can read from the alert with a key that may.
+#[derive(serde::Serialize)]
+struct DeliveryChanged<'a> {
+    id: Id,
+    channel: crate::store::Channel,
+    state: crate::store::DeliveryState,
+    attempts: u32,
+    last_error: Option<&'a str>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    read_at: Option<OffsetDateTime>,
+}
+
+/// A delivery's state changed for good or for the better, whoever learnt
+/// it (the dispatcher, a status report, a call, the member's app): the
+/// organisation's subscriptions hear of it, and a failed delivery moves the
+/// recipient on to their next channel at once. For callers that have stored
+/// the change; blocks on the store.
+pub fn delivery_settled(
+    store: &Store,
+    r: crate::store::DeliveryRef,
+    d: &crate::store::Delivery,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let told = DeliveryChanged {
+        id: d.id,
+        channel: d.channel,
+        state: d.state,
+        attempts: d.attempts,
+        last_error: d.last_error.as_deref(),
+        read_at: d.read_at,
+    };
+    store.emit_webhook(
+        r.org,
+        "delivery.changed",
+        serde_json::json!({"alert_id": r.alert, "recipient_id": r.recipient, "delivery": told}),
+        now,
+    );
+    if d.state == crate::store::DeliveryState::Failed && escalate_failed(store, r, now)? {
+        super::span(r.org, r.alert).in_scope(|| {
+            tracing::info!(recipient = %r.recipient, "a delivery failed; the next channel is due now");
+        });
+        store.flush_blocking()?;
+    }
+    Ok(())
+}
+
 /// A delivery failed for good: when the alert escalates from channel to
 /// channel, the recipient's next channel is due now rather than when the
 /// policy's time is up. `true` when a step was set.
-pub fn escalate_failed(
+fn escalate_failed(
     store: &Store,
     r: crate::store::DeliveryRef,
     now: OffsetDateTime,

@@ -24,7 +24,8 @@ pub use engine::{Engine, Notice, Raised, Start, Trigger};
 pub fn span(org: Id, alert: Id) -> tracing::Span {
     tracing::info_span!("alert", %org, id = %alert)
 }
-use escalate::{escalate_failed, handle_timer};
+pub use escalate::delivery_settled;
+use escalate::handle_timer;
 pub use respond::{parse_reply, respond, respond_as, ResponseInput};
 pub use view::{AlertView, Totals};
 

@@ -189,8 +189,13 @@ impl TetraReports {
             &report,
             self.clock.now(),
         ) {
-            Ok(Some(r)) => {
+            Ok(Some((r, d))) => {
                 let _ = self.store.flush_blocking();
+                if let Err(e) =
+                    crate::alerts::delivery_settled(&self.store, r, &d, self.clock.now())
+                {
+                    tracing::error!(error = %e, "cannot pass on a delivery's new state");
+                }
                 self.hub.notify_alert(r.org, r.alert);
             }
             Ok(None) => {

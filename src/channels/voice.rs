@@ -294,8 +294,11 @@ impl VoiceReports {
             CallProgress::Heard => self.store.settle_delivery(r, &Ok(()), now),
         };
         match result {
-            Ok(Some(_)) => {
+            Ok(Some(d)) => {
                 let _ = self.store.flush_blocking();
+                if let Err(e) = crate::alerts::delivery_settled(&self.store, r, &d, now) {
+                    tracing::error!(error = %e, "cannot pass on a delivery's new state");
+                }
                 self.hub.notify_alert(r.org, r.alert);
             }
             Ok(None) => {}

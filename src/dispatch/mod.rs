@@ -11,7 +11,7 @@ use crate::alerts::Engine;
 use crate::channels::{Channel, Job, Outcome, Retries};
 use crate::clock::SharedClock;
 use crate::live::{Hub, Wake};
-use crate::store::{blocking, DeliveryRef, DeliveryState, SendOutcome, Store, StoreError};
+use crate::store::{blocking, DeliveryRef, SendOutcome, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -191,25 +191,10 @@ impl Dispatcher {
                 tracing::info!(channel = name, delivery = %r.delivery, outcome = ?result, "delivery handed over");
             }
         }
-        let (store, engine) = (self.store.clone(), self.engine.clone());
+        let store = self.store.clone();
         let recorded = blocking(move || {
-            let finished = store.finish_delivery(r, &result, now)?;
-            if let Some(d) = &finished {
-                // Flushed with the event only when some subscription wants
-                // it: the outcome itself needs no flush of its own.
-                store.emit_webhook(
-                    r.org,
-                    "delivery.changed",
-                    serde_json::json!({
-                        "alert_id": r.alert, "recipient_id": r.recipient,
-                        "delivery": {"id": d.id, "channel": d.channel, "state": d.state,
-                            "attempts": d.attempts, "last_error": d.last_error},
-                    }),
-                    now,
-                );
-            }
-            if finished.is_some_and(|d| d.state == DeliveryState::Failed) {
-                engine.escalate_failed(r, now)?;
+            if let Some(d) = store.finish_delivery(r, &result, now)? {
+                crate::alerts::delivery_settled(&store, r, &d, now)?;
             }
             Ok::<_, StoreError>(())
         })

@@ -7,6 +7,7 @@
 //! files it as ignored with the reason.
 
 mod mime;
+mod refusals;
 mod smtp;
 
 pub use mime::Parsed;

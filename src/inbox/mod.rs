@@ -265,10 +265,15 @@ impl Inbox {
             handling: Handling::Pending,
         };
         self.store.accept_inbound(&received, None)?;
-        if about.delivery != Id::SYSTEM {
-            self.store.settle_delivery(about, &Ok(()), now)?;
-        }
+        let settled = if about.delivery != Id::SYSTEM {
+            self.store.settle_delivery(about, &Ok(()), now)?
+        } else {
+            None
+        };
         self.store.flush_blocking()?;
+        if let Some(d) = settled {
+            crate::alerts::delivery_settled(&self.store, about, &d, now)?;
+        }
         self.wake();
         Ok(())
     }

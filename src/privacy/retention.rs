@@ -12,21 +12,28 @@ use time::OffsetDateTime;
 /// kind and organisation when nothing is due.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 /// Alerts removed in one step (each in its own atomic batch).
-const ALERTS_PER_STEP: usize = 2;
+const ALERTS_PER_STEP: usize = 1;
 /// Inbound messages or audit events removed in one step.
 const RECORDS_PER_STEP: usize = 256;
-/// The most records removed a second. Every removal is written out again
-/// at the next flush, and an alert being accepted waits for its flush: a
-/// backlog (a year of alerts when retention is first shortened) is worked
-/// off over minutes rather than slowing alerting down.
+/// The most records removed a second: a backlog (a year of alerts when
+/// retention is first shortened) is worked off over minutes rather than
+/// slowing alerting down.
 const RECORDS_PER_SECOND: f64 = 1_500.0;
 
 /// Runs one step of removals, which says how many it counted and how many
-/// records that was, then rests so the pace stays within
-/// [`RECORDS_PER_SECOND`].
-fn step(work: impl FnOnce() -> Result<(usize, usize), StoreError>) -> Result<usize, StoreError> {
+/// records that was, writes them out, then rests so the pace stays within
+/// [`RECORDS_PER_SECOND`]. The step's own flush matters: left to the next
+/// flush, the removals would be written out by whichever alert is accepted
+/// next, while its sender waits.
+fn step(
+    store: &Store,
+    work: impl FnOnce() -> Result<(usize, usize), StoreError>,
+) -> Result<usize, StoreError> {
     let started = std::time::Instant::now();
     let (counted, records) = work()?;
+    if records > 0 {
+        store.flush_blocking()?;
+    }
     let due = Duration::from_secs_f64(records as f64 / RECORDS_PER_SECOND);
     std::thread::sleep(
         due.saturating_sub(started.elapsed())
@@ -69,7 +76,7 @@ pub fn sweep(store: &Store, now: OffsetDateTime) -> Result<Swept, StoreError> {
             if swept.alerts == 0 {
                 tracing::info!(org = %org.slug, "removing alerts past their retention");
             }
-            swept.alerts += step(|| {
+            swept.alerts += step(store, || {
                 let (mut alerts, mut records) = (0, 0);
                 for alert in old {
                     let removed = handle.remove_alert(alert)?;
@@ -80,14 +87,14 @@ pub fn sweep(store: &Store, now: OffsetDateTime) -> Result<Swept, StoreError> {
             })?;
         }
         let inbound_cutoff = days_before(now, retention.inbound_days, Retention::MIN_INBOUND_DAYS);
-        while let n @ 1.. = step(|| {
+        while let n @ 1.. = step(store, || {
             let n = handle.remove_inbound_before(inbound_cutoff, RECORDS_PER_STEP)?;
             Ok((n, n))
         })? {
             swept.inbound += n;
         }
         let audit_cutoff = days_before(now, retention.audit_days, Retention::MIN_AUDIT_DAYS);
-        while let n @ 1.. = step(|| {
+        while let n @ 1.. = step(store, || {
             let n = handle.remove_audit_before(audit_cutoff, RECORDS_PER_STEP)?;
             Ok((n, n))
         })? {
@@ -96,8 +103,9 @@ pub fn sweep(store: &Store, now: OffsetDateTime) -> Result<Swept, StoreError> {
         let hours = i64::from(org.settings.location_retention_hours.max(1));
         swept.positions += handle.erase_positions_before(now - time::Duration::hours(hours))?;
     }
-    // Unflushed removals that a crash undoes are only removed again.
-    if swept.any() {
+    // Positions are few and small; a crash that undoes their removal only
+    // has them removed again.
+    if swept.positions > 0 {
         store.flush_blocking()?;
     }
     Ok(swept)

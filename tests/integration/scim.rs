@@ -494,12 +494,6 @@ fn scim_deactivated_user_cannot_log_in_and_is_not_alerted() {
     );
 }
 
-/// The Python that has scim2-tester: the virtual environment `make unit`
-/// makes under target/.
-fn conformance_python() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scim2-tester/bin/python")
-}
-
 /// Failures that do not apply to Tocsin, by what the refusal says, and why.
 /// scim2-tester fills every attribute the schemas describe with random
 /// values; these refusals are Tocsin's rules, which the issue asks for:
@@ -526,12 +520,7 @@ const NOT_APPLICABLE: &[(&str, &str)] = &[
 
 #[test]
 fn scim_conformance_suite_scim2_tester_passes() {
-    let python = conformance_python();
-    assert!(
-        python.exists(),
-        "{} is missing: `make unit` installs scim2-tester there",
-        python.display()
-    );
+    let python = crate::support::checkers_python();
     let server = Server::start();
     let idp = provider(&server);
     let token = idp.bearer.trim_start_matches("Bearer ").to_owned();

@@ -28,7 +28,10 @@ fn modem_config(name: &str, link: &Path) -> ModemConfig {
 }
 
 /// A server whose modems are simulated at the given links (made in `dir`).
-fn server_with_modems(dir: &tempfile::TempDir, names: &[&str]) -> (Server, Vec<SimModem>) {
+pub(crate) fn server_with_modems(
+    dir: &tempfile::TempDir,
+    names: &[&str],
+) -> (Server, Vec<SimModem>) {
     let modems: Vec<SimModem> = names
         .iter()
         .map(|n| quick_modem(&dir.path().join(n)))
@@ -45,7 +48,7 @@ fn server_with_modems(dir: &tempfile::TempDir, names: &[&str]) -> (Server, Vec<S
     (server, modems)
 }
 
-fn member_with_phone(admin: &Login<'_>, name: &str, phone: &str) {
+pub(crate) fn member_with_phone(admin: &Login<'_>, name: &str, phone: &str) {
     admin.create_member(name, &["member"]);
     let r = admin.patch(
         &format!("/api/v1/users/{name}"),

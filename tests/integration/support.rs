@@ -14,6 +14,18 @@ use tempfile::TempDir;
 pub const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
+/// The Python with the independent checkers from PyPI (scim2-tester,
+/// capvalidator): the virtual environment `make unit` makes under target/.
+pub fn checkers_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/checkers/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: `make unit` installs the checkers there",
+        python.display()
+    );
+    python
+}
+
 pub fn tocsin(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()
 }

@@ -354,3 +354,127 @@ fn a_sigkill_during_retries_loses_no_event() {
     // The event that failed came again under the same id.
     assert_eq!(accepted[0].id, receiver.seen()[0].id);
 }
+
+#[test]
+fn network_reports_tell_subscribers_and_a_failed_text_escalates_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, modems) = crate::sms::server_with_modems(&dir, &["gsm1"]);
+    let admin = server.admin();
+    crate::devices::wait_ready(&admin, "gsm1");
+    const GONE: &str = "+358401000009";
+    // TP-ST 0x43: the network knows no such subscriber.
+    modems[0].set_report_status(GONE, 0x43);
+    for (name, phone) in [("aino", "+358401000001"), ("oskar", GONE)] {
+        crate::sms::member_with_phone(&admin, name, phone);
+        let r = admin.patch(
+            &format!("/api/v1/users/{name}"),
+            json!({"channels": ["sms", "app"]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let receiver = Receiver::start(0);
+    let r = admin.post(
+        "/api/v1/webhooks",
+        json!({"url": receiver.url, "events": ["delivery.changed", "escalation"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    *receiver.secret.lock().unwrap() = r.json()["secret"].as_str().unwrap().to_owned();
+
+    // The next channel is ten minutes away on the clock, which stands still.
+    let r = admin.post(
+        "/api/v1/alerts",
+        json!({"title": "Gas leak", "severity": "critical", "channels": ["sms", "app"],
+               "recipients": {"users": ["aino", "oskar"]},
+               "escalation": {"next_channel_after_seconds": 600}}),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let alert = r.json()["id"].as_str().unwrap().to_owned();
+
+    let states = |user: &str| -> Vec<(String, String)> {
+        let view = admin.get(&format!("/api/v1/alerts/{alert}")).json();
+        view["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == format!("Member {user}"))
+            .map(|r| {
+                r["deliveries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| {
+                        let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+                        (s("channel"), s("state"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let told = |delivery_state: &str, channel: &str| {
+        let (state, channel) = (delivery_state.to_owned(), channel.to_owned());
+        move |seen: &[Seen]| {
+            seen.iter().any(|s| {
+                s.kind == "delivery.changed"
+                    && s.body["data"]["delivery"]["state"] == state.as_str()
+                    && s.body["data"]["delivery"]["channel"] == channel.as_str()
+            })
+        }
+    };
+    // Aino's text is reported delivered, and the subscriber hears of it.
+    receiver.wait_for(
+        "a delivered text",
+        Duration::from_secs(20),
+        told("delivered", "sms"),
+    );
+    // Oskar's is reported failed by the network: the subscriber hears of
+    // it, and his app is alerted at once, not after ten minutes.
+    receiver.wait_for(
+        "a failed text",
+        Duration::from_secs(20),
+        told("failed", "sms"),
+    );
+    receiver.wait_for("the escalation", Duration::from_secs(20), |seen| {
+        seen.iter()
+            .any(|s| s.kind == "escalation" && s.body["data"]["step"]["kind"] == "next_channel")
+    });
+    let oskar = crate::devices::wait_until("Oskar's app delivery", crate::devices::WAIT, || {
+        let s = states("oskar");
+        s.iter().any(|(c, _)| c == "app").then_some(s)
+    });
+    assert!(
+        oskar.contains(&("sms".to_owned(), "failed".to_owned())),
+        "{oskar:?}"
+    );
+    let aino = states("aino");
+    assert_eq!(
+        aino,
+        [("sms".to_owned(), "delivered".to_owned())],
+        "{aino:?}"
+    );
+    let failed = receiver
+        .accepted()
+        .into_iter()
+        .find(|s| s.body["data"]["delivery"]["state"] == "failed")
+        .unwrap();
+    assert_eq!(
+        failed.body["data"]["delivery"]["last_error"],
+        "the network reports: the recipient's number is unknown or barred"
+    );
+    assert_eq!(failed.body["data"]["alert_id"], alert.as_str());
+    assert!(
+        failed.body["data"]["delivery"].get("address").is_none(),
+        "no phone number in the event: {}",
+        failed.body
+    );
+
+    // Oskar reads it in the app: the subscriber hears that too.
+    let oskar = server.login("acme", "oskar", crate::inprocess::PASSWORD);
+    let r = oskar.post(&format!("/api/v1/me/alerts/{alert}/read"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    receiver.wait_for("the app's delivery read", Duration::from_secs(20), |seen| {
+        seen.iter().any(|s| {
+            s.body["data"]["delivery"]["channel"] == "app"
+                && s.body["data"]["delivery"]["read_at"].is_string()
+        })
+    });
+}

@@ -267,6 +267,9 @@ struct Shared {
     files: BTreeMap<String, Vec<u8>>,
     callees: BTreeMap<String, Callee>,
     calls: Vec<CallRecord>,
+    /// The TP-ST a number's status reports carry; numbers not set: 0x00,
+    /// received.
+    report_status: BTreeMap<String, u8>,
 }
 
 /// Handle to a running simulated modem; dropping it stops the modem.
@@ -320,6 +323,15 @@ impl SimModem {
     /// never set do not answer.
     pub fn set_callee(&self, number: &str, callee: Callee) {
         lock(&self.shared).callees.insert(number.to_owned(), callee);
+    }
+
+    /// The network's final word on messages to `number` from now on: the
+    /// TP-ST of their status reports (3GPP TS 23.040 9.2.3.15), e.g. 0x43
+    /// for a number that does not exist.
+    pub fn set_report_status(&self, number: &str, status: u8) {
+        lock(&self.shared)
+            .report_status
+            .insert(number.to_owned(), status);
     }
 
     /// A member calls the modem from `from`: it rings until the driver
@@ -733,7 +745,12 @@ impl Modem {
             Ok(sent) => {
                 self.say(&format!("\r\n+CMGS: {}\r\n\r\nOK\r\n", sent.mr));
                 if sent.report && !self.faults.drop_reports {
-                    let report = pdu::encode_status_report(sent.mr, &sent.to, 0x00);
+                    let status = lock(&self.shared)
+                        .report_status
+                        .get(&sent.to)
+                        .copied()
+                        .unwrap_or(0x00);
+                    let report = pdu::encode_status_report(sent.mr, &sent.to, status);
                     self.v
                         .reports
                         .push((now + self.config.report_delay, report));

@@ -8,6 +8,7 @@
 //! name places and people, and must not cross the network in the clear. A
 //! sender on this host (a local relay or script) may skip it.
 
+use super::refusals::RefusalBudget;
 use super::{mime, orgs_taking, Mail};
 use crate::config::EmailInConfig;
 use crate::inbox::Inbox;
@@ -50,6 +51,7 @@ struct Context {
     hostname: String,
     max_bytes: usize,
     sessions: Arc<Semaphore>,
+    refusals: RefusalBudget,
 }
 
 /// Starts listening on `config.listen` and returns the address it got.
@@ -72,6 +74,7 @@ pub async fn listen(
         hostname,
         max_bytes: config.max_message_bytes,
         sessions: Arc::new(Semaphore::new(MAX_SESSIONS)),
+        refusals: RefusalBudget::default(),
     });
     tokio::spawn(accept(listener, context));
     Ok(local)
@@ -368,8 +371,13 @@ async fn rcpt(state: &mut Session, rest: &str, context: &Context) -> String {
         Ok(_) => {
             let shown = if from.is_empty() { "<>" } else { &from };
             let why = format!("no organisation here takes alarms by email from {shown}");
-            if !state.refusal_logged {
-                state.refusal_logged = true;
+            // One listed refusal per mail, within the listener's budget.
+            let first = !std::mem::replace(&mut state.refusal_logged, true);
+            if first
+                && context
+                    .refusals
+                    .take(state.peer.ip(), std::time::Instant::now())
+            {
                 let (inbox, why) = (context.inbox.clone(), why.clone());
                 let sender = from.clone();
                 let kept =

@@ -5,7 +5,7 @@ use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput, St
 use crate::auth::Permission;
 use crate::ids::Id;
 use crate::live::MemberEvent;
-use crate::store::{Alert, Channel, OrgStore, Outcome, StoreError};
+use crate::store::{Alert, Channel, DeliveryRef, OrgStore, Outcome, StoreError};
 use crate::web::extract::{ApiJson, Caller, Principal};
 use crate::web::lease::Lease;
 use crate::web::problem::ApiError;
@@ -570,7 +570,14 @@ async fn mark_read(
         let mut marked = 0;
         if let Some(r) = org.recipient_of_user(alert, user)? {
             for d in r.deliveries.iter().filter(|d| d.channel == Channel::App) {
-                if org.mark_received(alert, r.id, d.id, true, now)?.is_some() {
+                if let Some(changed) = org.mark_received(alert, r.id, d.id, true, now)? {
+                    let at = DeliveryRef {
+                        org: org.org_id(),
+                        alert,
+                        recipient: r.id,
+                        delivery: d.id,
+                    };
+                    crate::alerts::delivery_settled(org.store(), at, &changed, now)?;
                     marked += 1;
                 }
             }
@@ -680,7 +687,15 @@ impl MemberStream {
                 let Some((item, recipient)) = member_item(&org, user, delivery, alert)? else {
                     return Ok(None);
                 };
-                org.mark_received(alert, recipient, delivery, false, now)?;
+                if let Some(changed) = org.mark_received(alert, recipient, delivery, false, now)? {
+                    let at = DeliveryRef {
+                        org: org.org_id(),
+                        alert,
+                        recipient,
+                        delivery,
+                    };
+                    crate::alerts::delivery_settled(org.store(), at, &changed, now)?;
+                }
                 Ok::<_, StoreError>(Some(item))
             })
             .await;

@@ -6,7 +6,7 @@ import { t } from "/ui/lib/i18n.js";
 import { report, toast } from "/ui/lib/toast.js";
 
 // ---------------------------------------------------------------------------
-// #/rules: inbound alarm rules, their test, SMS triggers
+// #/rules: inbound alarm rules, their test, SMS triggers, email rules
 // ---------------------------------------------------------------------------
 
 export async function renderRules(page) {
@@ -15,7 +15,8 @@ export async function renderRules(page) {
   if (!page.isConnected) return;
   const settings = settingsData.settings;
   const templateNames = templatesData.ok ? templatesData.value.templates.map((x) => x.name) : [];
-  append(page, tetraRulesCard(settings.tetra_rules || [], templateNames), ruleTestCard(), smsTriggersCard(settings.sms_triggers || [], templateNames));
+  append(page, tetraRulesCard(settings.tetra_rules || [], templateNames), ruleTestCard(), smsTriggersCard(settings.sms_triggers || [], templateNames),
+    emailRulesCard(settings.email_rules || [], templateNames));
 }
 
 function tetraRulesCard(initial, templateNames) {
@@ -211,4 +212,75 @@ function smsTriggersCard(initial, templateNames) {
     }
   });
   return card(t("rules.triggers"), form);
+}
+
+function emailRulesCard(initial, templateNames) {
+  const rules = initial.map((r) => ({ name: r.name, from: (r.from || []).join(", "), subject: r.subject || "", body: r.body || "", template: r.template }));
+  const list = el("div", { class: "rule-list" });
+  const render = () => {
+    replace(list, rules.length ? rules.map((r, i) => {
+      const input = (key, attrs) => {
+        const node = el("input", Object.assign({ type: "text", value: r[key] }, attrs));
+        node.addEventListener("input", () => {
+          r[key] = node.value;
+        });
+        return node;
+      };
+      const template = select([["", "–"], ...templateNames.map((n) => [n, n])], r.template, { test: `email-rule-${i}-template` });
+      template.addEventListener("change", () => {
+        r.template = template.value;
+      });
+      const move = (delta) => {
+        const j = i + delta;
+        if (j < 0 || j >= rules.length) return;
+        [rules[i], rules[j]] = [rules[j], rules[i]];
+        render();
+      };
+      const pattern = (key) => field(t(`rules.email_${key}`), input(key, { test: `email-rule-${i}-${key}`, class: "mono", spellcheck: "false" }),
+        { name: `email_rules[${i}].${key}`, hint: t("rules.email_pattern_hint") });
+      return el("fieldset", { class: "fieldset rule", "data-field": `email_rules[${i}]`, test: `email-rule-${i}` },
+        el("legend", { text: t("rules.rule_n", { n: i + 1 }) }),
+        el("p", { class: "field-error", role: "alert" }),
+        el("div", { class: "grid-3" },
+          field(t("rules.name"), input("name", { test: `email-rule-${i}-name` }), { name: `email_rules[${i}].name` }),
+          field(t("rules.email_from"), input("from", { test: `email-rule-${i}-from`, inputmode: "email", spellcheck: "false" }), { name: `email_rules[${i}].from`, hint: t("rules.email_from_hint") }),
+          field(t("rules.template"), template, { name: `email_rules[${i}].template` })),
+        el("div", { class: "grid-2" }, pattern("subject"), pattern("body")),
+        el("div", { class: "inline" },
+          button("↑", { class: "btn-small", ariaLabel: t("rules.up"), disabled: i === 0, onclick: () => move(-1) }),
+          button("↓", { class: "btn-small", ariaLabel: t("rules.down"), disabled: i === rules.length - 1, onclick: () => move(1) }),
+          button(t("common.remove"), { class: "btn-small btn-danger-quiet", test: `email-rule-${i}-remove`, onclick: () => {
+            rules.splice(i, 1);
+            render();
+          } })));
+    }) : el("p", { class: "muted", text: t("rules.email_none") }));
+  };
+  render();
+  const submit = button(t("rules.email_save"), { type: "submit", class: "btn-primary", test: "email-rules-save" });
+  const form = el("form", { class: "form", novalidate: true },
+    el("p", { class: "hint", text: t("rules.email_intro") }), list,
+    el("div", { class: "form-actions" },
+      button(t("rules.add"), { test: "email-rule-add", onclick: () => {
+        rules.push({ name: "", from: "", subject: "", body: "", template: templateNames[0] || "" });
+        render();
+        const all = list.querySelectorAll("fieldset.rule");
+        const last = all[all.length - 1];
+        if (last) last.querySelector("input").focus();
+      } }),
+      submit));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const body = rules.map((r) => ({ name: r.name.trim(), from: splitList(r.from), subject: r.subject || null, body: r.body || null, template: r.template }));
+    setBusy(submit, true);
+    try {
+      await api("PATCH", "/api/v1/settings", { email_rules: body });
+      toast(t("common.saved"), "success");
+    } catch (err) {
+      if (!showFieldError(form, err)) report(err);
+    } finally {
+      setBusy(submit, false);
+    }
+  });
+  return card(t("rules.email"), form);
 }
