@@ -80,7 +80,7 @@ package-test: deps
 
 bench: deps
 	$(CARGO) bench --locked --bench http
-	$(CARGO) bench --locked --bench alerts
+	$(CARGO) bench --locked --bench scale
 	$(CARGO) bench --locked --bench sms
 	$(CARGO) bench --locked --bench tetra
 	$(CARGO) bench --locked --bench voice

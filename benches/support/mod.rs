@@ -95,7 +95,7 @@ impl Bench {
             });
         });
         let (addr, key, store) = ready_rx.recv().unwrap();
-        let tls = Arc::new(client_tls(dir.path()));
+        let tls = client_tls(dir.path());
         Bench {
             running: Running {
                 stop: Some(stop_tx),
@@ -178,18 +178,23 @@ impl Drop for Running {
     }
 }
 
-fn client_tls(data_dir: &std::path::Path) -> rustls::ClientConfig {
+/// A TLS client that trusts the appliance's own certificate in `data_dir`.
+pub fn client_tls(data_dir: &std::path::Path) -> Arc<rustls::ClientConfig> {
     use rustls::pki_types::pem::PemObject;
     let (cert, _) = tocsin::web::tls::self_signed_paths(data_dir);
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
-        .with_no_client_auth()
+        .with_no_client_auth(),
+    )
 }
 
 /// Prints p50, p99 and max of `samples` (sorting them) under `name`.

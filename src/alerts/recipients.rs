@@ -116,7 +116,9 @@ pub(super) fn resolve(
         }
     }
     if !spec.groups.is_empty() {
-        let users: BTreeMap<Id, User> = org.users()?.into_iter().map(|u| (u.id, u)).collect();
+        // Members are read one by one: a group is usually a small part of
+        // an organisation that may hold tens of thousands of people.
+        let mut users: BTreeMap<Id, Option<User>> = BTreeMap::new();
         for (i, reference) in spec.groups.iter().enumerate() {
             let field = format!("recipients.groups[{i}]");
             let group = org
@@ -126,7 +128,11 @@ pub(super) fn resolve(
                 return Err(not_allowed(field, "your role may not alert this group"));
             }
             for member in &group.members {
-                if let Some(user) = users.get(member).filter(|u| !u.deactivated) {
+                if !users.contains_key(member) {
+                    users.insert(*member, org.user(*member)?);
+                }
+                let user = users.get(member).and_then(Option::as_ref);
+                if let Some(user) = user.filter(|u| !u.deactivated) {
                     if seen_users.insert(user.id) {
                         recipients.push(user_recipient(
                             user,

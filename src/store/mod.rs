@@ -310,6 +310,12 @@ impl Store {
         Ok(self.db.size_on_disk()?)
     }
 
+    /// How many records the store holds. Reads them all: for sizing and
+    /// benchmarks, not for a request.
+    pub fn record_count(&self) -> usize {
+        self.records.len()
+    }
+
     /// Proves the store still takes writes and reads them back (health checks).
     pub fn probe(&self) -> Result<()> {
         schema::probe(self)

@@ -682,32 +682,49 @@ impl MemberStream {
             self.last = Some(alert);
             let org = self.org.clone();
             let user = self.user;
-            let now = self.state.clock.now();
-            let loaded = crate::store::blocking(move || {
-                let Some((item, recipient)) = member_item(&org, user, delivery, alert)? else {
-                    return Ok(None);
-                };
-                if let Some(changed) = org.mark_received(alert, recipient, delivery, false, now)? {
-                    let at = DeliveryRef {
-                        org: org.org_id(),
-                        alert,
-                        recipient,
-                        delivery,
-                    };
-                    crate::alerts::delivery_settled(org.store(), at, &changed, now)?;
-                }
-                Ok::<_, StoreError>(Some(item))
-            })
-            .await;
+            let loaded =
+                crate::store::blocking(move || member_item(&org, user, delivery, alert)).await;
             match loaded {
-                Ok(Some(item)) => {
-                    self.state.hub.notify_alert(self.org.org_id(), alert);
+                Ok(Some((item, recipient))) => {
+                    self.receipt(alert, recipient, delivery);
                     return Some(format!("id: {alert}\nevent: alert\ndata: {item}\n\n"));
                 }
                 Ok(None) => continue,
                 _ => return None,
             }
         }
+    }
+
+    /// Marks the delivery received once the event is on its way: with
+    /// thousands of members on their streams, the alert reaches them all
+    /// first, and the receipts (which are not flushed on their own) follow.
+    fn receipt(&self, alert: Id, recipient: Id, delivery: Id) {
+        let (org, state) = (self.org.clone(), self.state.clone());
+        let now = state.clock.now();
+        actix_web::rt::spawn(async move {
+            let marked = crate::store::blocking({
+                let org = org.clone();
+                move || {
+                    let Some(changed) =
+                        org.mark_received(alert, recipient, delivery, false, now)?
+                    else {
+                        return Ok(());
+                    };
+                    let at = DeliveryRef {
+                        org: org.org_id(),
+                        alert,
+                        recipient,
+                        delivery,
+                    };
+                    crate::alerts::delivery_settled(org.store(), at, &changed, now)
+                }
+            })
+            .await;
+            match marked {
+                Ok(()) => state.hub.notify_alert(org.org_id(), alert),
+                Err(e) => tracing::warn!(%alert, error = %e, "cannot mark an alert received"),
+            }
+        });
     }
 }
 
