@@ -529,6 +529,10 @@ fn an_admin_keeps_the_email_rules_in_the_console() {
     // Saved rules come back on the next visit.
     browser.click("[data-test=nav-settings]");
     browser.click("[data-test=nav-rules]");
-    let from = browser.eval("return document.querySelector('[data-test=email-rule-0-from]').value");
-    assert_eq!(from, "alarms@plant.example, *@scada.example");
+    wait_until("the saved rule shown again", WAIT, || {
+        let from = browser.eval(
+            "const f = document.querySelector('[data-test=email-rule-0-from]'); return f ? f.value : null",
+        );
+        (from == "alarms@plant.example, *@scada.example").then_some(())
+    });
 }

@@ -143,6 +143,18 @@ pub(super) fn may_act_on(
     covers_roles(principal, org, roles, "this user holds permissions or groups you don't; only someone who holds all of them may change them")
 }
 
+/// The user `reference` names, if the principal may act on them: 404
+/// when there is none, 403 when they hold more than the principal.
+pub(super) fn user_to_act_on(
+    principal: &Principal,
+    reference: &str,
+) -> Result<Result<crate::store::User, ApiError>, StoreError> {
+    let Some(user) = principal.org.find_user(reference)? else {
+        return Ok(Err(ApiError::NotFound("user")));
+    };
+    Ok(may_act_on(principal, &principal.org, &user.roles)?.map(|()| user))
+}
+
 /// Giving someone `roles`.
 pub(super) fn may_grant(
     principal: &Principal,

@@ -58,12 +58,10 @@ pub(super) async fn export_user(
     let now = state.clock.now();
     let (export, username) = blocking(move || {
         let org = &principal.org;
-        let Some(user) = org.find_user(&reference)? else {
-            return Ok(Err(ApiError::NotFound("user")));
+        let user = match user_to_act_on(&principal, &reference)? {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
         };
-        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
-            return Ok(Err(e));
-        }
         let mut export = privacy::export_user(org, &user, now)?;
         withhold_position(&principal, &mut export);
         principal
@@ -109,12 +107,10 @@ pub(super) async fn erase_user(
     let now = state.clock.now();
     let erased = blocking(move || {
         let org = &principal.org;
-        let Some(user) = org.find_user(&reference)? else {
-            return Ok(Err(ApiError::NotFound("user")));
+        let user = match user_to_act_on(&principal, &reference)? {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
         };
-        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
-            return Ok(Err(e));
-        }
         if principal.user().is_ok_and(|me| me.id == user.id) {
             return Ok(Err(ApiError::Refused("you can't erase yourself")));
         }

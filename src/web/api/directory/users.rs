@@ -279,12 +279,10 @@ pub(super) async fn delete_user(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(user) = org.find_user(&reference)? else {
-            return Ok(Err(ApiError::NotFound("user")));
+        let user = match user_to_act_on(&principal, &reference)? {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
         };
-        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
-            return Ok(Err(e));
-        }
         if principal.user().is_ok_and(|me| me.id == user.id) {
             return Ok(Err(ApiError::Refused("you can't delete yourself")));
         }
@@ -312,12 +310,10 @@ pub(super) async fn end_user_sessions(
     let now = state.clock.now();
     let ended = blocking(move || {
         let org = &principal.org;
-        let Some(user) = org.find_user(&reference)? else {
-            return Ok(Err(ApiError::NotFound("user")));
+        let user = match user_to_act_on(&principal, &reference)? {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
         };
-        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
-            return Ok(Err(e));
-        }
         let ended = org.end_sessions_of(user.id, None)?;
         principal
             .audit("session.ended_by_admin", Outcome::Success)
@@ -343,12 +339,10 @@ pub(super) async fn reset_second_factor(
     let now = state.clock.now();
     blocking(move || {
         let org = &principal.org;
-        let Some(user) = org.find_user(&reference)? else {
-            return Ok(Err(ApiError::NotFound("user")));
+        let user = match user_to_act_on(&principal, &reference)? {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
         };
-        if let Err(e) = may_act_on(&principal, org, &user.roles)? {
-            return Ok(Err(e));
-        }
         let change = UserChange {
             totp: Some(None),
             recovery_codes: Some(Vec::new()),

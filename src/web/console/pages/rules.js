@@ -25,13 +25,7 @@ function tetraRulesCard(initial, templateNames) {
   const form = el("form", { class: "form", novalidate: true });
   const render = () => {
     replace(list, rules.length ? rules.map((r, i) => {
-      const input = (key, attrs) => {
-        const node = el("input", Object.assign({ type: "text", value: r[key] }, attrs));
-        node.addEventListener("input", () => {
-          r[key] = node.value;
-        });
-        return node;
-      };
+      const input = (key, attrs) => boundInput(r, key, attrs);
       const mode = select([["pattern", t("rules.mode_pattern")], ["status", t("rules.mode_status")]], r.mode, { test: `rule-${i}-mode` });
       const statusField = field(t("rules.status"), input("status", { test: `rule-${i}-status` }), { name: `tetra_rules[${i}].status` });
       const patternField = field(t("rules.pattern"), input("pattern", { test: `rule-${i}-pattern`, class: "mono", spellcheck: "false" }), { name: `tetra_rules[${i}].pattern`, hint: t("rules.pattern_hint") });
@@ -44,16 +38,7 @@ function tetraRulesCard(initial, templateNames) {
         sync();
       });
       sync();
-      const template = select([["", "–"], ...templateNames.map((n) => [n, n])], r.template, { test: `rule-${i}-template` });
-      template.addEventListener("change", () => {
-        r.template = template.value;
-      });
-      const move = (delta) => {
-        const j = i + delta;
-        if (j < 0 || j >= rules.length) return;
-        [rules[i], rules[j]] = [rules[j], rules[i]];
-        render();
-      };
+      const template = templateSelect(r, templateNames, `rule-${i}-template`);
       return el("fieldset", { class: "fieldset rule", "data-field": `tetra_rules[${i}]`, test: `rule-${i}` },
         el("legend", { text: t("rules.rule_n", { n: i + 1 }) }),
         el("p", { class: "field-error", role: "alert" }),
@@ -62,13 +47,7 @@ function tetraRulesCard(initial, templateNames) {
           field(t("rules.from"), input("from", { test: `rule-${i}-from`, inputmode: "numeric" }), { name: `tetra_rules[${i}].from`, hint: t("rules.from_hint") }),
           field(t("rules.template"), template, { name: `tetra_rules[${i}].template` })),
         el("div", { class: "grid-2" }, field(t("rules.match"), mode), statusField, patternField),
-        el("div", { class: "inline" },
-          button("↑", { class: "btn-small", ariaLabel: t("rules.up"), disabled: i === 0, onclick: () => move(-1) }),
-          button("↓", { class: "btn-small", ariaLabel: t("rules.down"), disabled: i === rules.length - 1, onclick: () => move(1) }),
-          button(t("common.remove"), { class: "btn-small btn-danger-quiet", test: `rule-${i}-remove`, onclick: () => {
-            rules.splice(i, 1);
-            render();
-          } })));
+        ruleOrderButtons(rules, i, render, `rule-${i}-remove`));
     }) : el("p", { class: "muted", text: t("rules.none") }));
   };
   render();
@@ -219,24 +198,9 @@ function emailRulesCard(initial, templateNames) {
   const list = el("div", { class: "rule-list" });
   const render = () => {
     replace(list, rules.length ? rules.map((r, i) => {
-      const input = (key, attrs) => {
-        const node = el("input", Object.assign({ type: "text", value: r[key] }, attrs));
-        node.addEventListener("input", () => {
-          r[key] = node.value;
-        });
-        return node;
-      };
-      const template = select([["", "–"], ...templateNames.map((n) => [n, n])], r.template, { test: `email-rule-${i}-template` });
-      template.addEventListener("change", () => {
-        r.template = template.value;
-      });
-      const move = (delta) => {
-        const j = i + delta;
-        if (j < 0 || j >= rules.length) return;
-        [rules[i], rules[j]] = [rules[j], rules[i]];
-        render();
-      };
-      const pattern = (key) => field(t(`rules.email_${key}`), input(key, { test: `email-rule-${i}-${key}`, class: "mono", spellcheck: "false" }),
+      const input = (key, attrs) => boundInput(r, key, attrs);
+      const template = templateSelect(r, templateNames, `email-rule-${i}-template`);
+      const pattern = (key, label) => field(label, input(key, { test: `email-rule-${i}-${key}`, class: "mono", spellcheck: "false" }),
         { name: `email_rules[${i}].${key}`, hint: t("rules.email_pattern_hint") });
       return el("fieldset", { class: "fieldset rule", "data-field": `email_rules[${i}]`, test: `email-rule-${i}` },
         el("legend", { text: t("rules.rule_n", { n: i + 1 }) }),
@@ -245,14 +209,8 @@ function emailRulesCard(initial, templateNames) {
           field(t("rules.name"), input("name", { test: `email-rule-${i}-name` }), { name: `email_rules[${i}].name` }),
           field(t("rules.email_from"), input("from", { test: `email-rule-${i}-from`, inputmode: "email", spellcheck: "false" }), { name: `email_rules[${i}].from`, hint: t("rules.email_from_hint") }),
           field(t("rules.template"), template, { name: `email_rules[${i}].template` })),
-        el("div", { class: "grid-2" }, pattern("subject"), pattern("body")),
-        el("div", { class: "inline" },
-          button("↑", { class: "btn-small", ariaLabel: t("rules.up"), disabled: i === 0, onclick: () => move(-1) }),
-          button("↓", { class: "btn-small", ariaLabel: t("rules.down"), disabled: i === rules.length - 1, onclick: () => move(1) }),
-          button(t("common.remove"), { class: "btn-small btn-danger-quiet", test: `email-rule-${i}-remove`, onclick: () => {
-            rules.splice(i, 1);
-            render();
-          } })));
+        el("div", { class: "grid-2" }, pattern("subject", t("rules.email_subject")), pattern("body", t("rules.email_body"))),
+        ruleOrderButtons(rules, i, render, `email-rule-${i}-remove`));
     }) : el("p", { class: "muted", text: t("rules.email_none") }));
   };
   render();
@@ -283,4 +241,39 @@ function emailRulesCard(initial, templateNames) {
     }
   });
   return card(t("rules.email"), form);
+}
+
+// A text input that keeps `r[key]` up to date.
+function boundInput(r, key, attrs) {
+  const node = el("input", Object.assign({ type: "text", value: r[key] }, attrs));
+  node.addEventListener("input", () => {
+    r[key] = node.value;
+  });
+  return node;
+}
+
+// The template a rule fires, kept in `r.template`.
+function templateSelect(r, templateNames, test) {
+  const node = select([["", "–"], ...templateNames.map((n) => [n, n])], r.template, { test });
+  node.addEventListener("change", () => {
+    r.template = node.value;
+  });
+  return node;
+}
+
+// Up, down and remove for rule `i` of an ordered list (first match wins).
+function ruleOrderButtons(rules, i, render, removeTest) {
+  const move = (delta) => {
+    const j = i + delta;
+    if (j < 0 || j >= rules.length) return;
+    [rules[i], rules[j]] = [rules[j], rules[i]];
+    render();
+  };
+  return el("div", { class: "inline" },
+    button("↑", { class: "btn-small", ariaLabel: t("rules.up"), disabled: i === 0, onclick: () => move(-1) }),
+    button("↓", { class: "btn-small", ariaLabel: t("rules.down"), disabled: i === rules.length - 1, onclick: () => move(1) }),
+    button(t("common.remove"), { class: "btn-small btn-danger-quiet", test: removeTest, onclick: () => {
+      rules.splice(i, 1);
+      render();
+    } }));
 }
