@@ -36,11 +36,11 @@ struct DeliveryChanged<'a> {
     read_at: Option<OffsetDateTime>,
 }
 
-/// A delivery's state changed for good or for the better, whoever learnt
-/// it (the dispatcher, a status report, a call, the member's app): the
-/// organisation's subscriptions hear of it, and a failed delivery moves the
-/// recipient on to their next channel at once. For callers that have stored
-/// the change; blocks on the store.
+/// A delivery's state changed, whoever learnt it (the dispatcher, a status
+/// report, a call, the member's app): the organisation's subscriptions hear
+/// of it, and a failed delivery moves the recipient on to their next
+/// channel at once. For callers that have stored the change; blocks on the
+/// store.
 pub fn delivery_settled(
     store: &Store,
     r: crate::store::DeliveryRef,

@@ -241,9 +241,15 @@ fn a_csv_import_reports_both_bad_rows_and_imports_the_rest() {
                elias,Elias Korhonen,0401234,\\n\
                linnea,Linnea Nieminen,+358401000004,\\n\
                oliver,Oliver Lahtinen,,oliver@example.org";
-    browser.eval(&format!(
-        "const t = document.querySelector('[data-test=import-csv]'); t.value = \"{csv}\"; t.dispatchEvent(new Event('input', {{bubbles: true}})); return true"
-    ));
+    // The tab renders after its click; text put into a box it then replaces
+    // would be lost, so it is put in until it stays.
+    browser.find("[data-test=import-preview]");
+    wait_until("the CSV in the box", WAIT, || {
+        let kept = browser.eval(&format!(
+            "const t = document.querySelector('[data-test=import-csv]'); if (!t) return false; if (!t.value) {{ t.value = \"{csv}\"; t.dispatchEvent(new Event('input', {{bubbles: true}})); return false; }} return true"
+        ));
+        (kept == true).then_some(())
+    });
     browser.click("[data-test=import-preview]");
     browser.find("[data-test=import-row-3][data-ok=false]");
     browser.find("[data-test=import-row-4][data-ok=false]");
