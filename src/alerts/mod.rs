@@ -14,6 +14,7 @@ mod recipients;
 mod request;
 mod respond;
 mod sealed;
+pub mod spread;
 mod view;
 
 pub use engine::{Engine, Notice, Raised, Start, Trigger};

@@ -357,6 +357,7 @@ impl Daemon {
             channels,
         )
         .await?;
+        crate::alerts::spread::start(store.clone(), &wake);
         crate::webhooks::Sender::start(store.clone(), clock.clone(), engine.clone(), wake);
         crate::places::Scheduler::new(store.clone(), engine.clone(), clock.clone()).run();
         crate::privacy::Sweeper::new(store.clone(), clock.clone()).run();

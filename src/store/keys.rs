@@ -89,6 +89,12 @@ pub(super) enum Kind {
     /// Under [`Id::SYSTEM`]: webhook events waiting, by subscription and
     /// sequence number.
     WebhookOutbox = 58,
+    /// An alert's recipients as accepted, many to a record, until each has
+    /// a record of their own.
+    RecipientSheet = 59,
+    /// Under [`Id::SYSTEM`], by organisation and alert: alerts whose
+    /// recipients are still on sheets.
+    Spreading = 60,
     /// Scratch records written by health probes.
     Probe = 0xFF,
 }
@@ -137,6 +143,8 @@ impl Kind {
             Kind::Erasure => "erasure",
             Kind::Webhook => "webhook",
             Kind::WebhookOutbox => "webhook outbox entry",
+            Kind::RecipientSheet => "recipient sheet",
+            Kind::Spreading => "spreading marker",
             Kind::Probe => "probe",
         }
     }

@@ -94,6 +94,8 @@ pub fn seed_alerts(
         org.create_alert(&alert, &batch).unwrap();
         ids.push(alert.id);
     }
+    // As the running service would have, long ago.
+    org.store().spread_all().unwrap();
     org.store().flush_blocking().unwrap();
     ids
 }

@@ -56,11 +56,11 @@ impl OrgStore {
 
     /// The entry that finds a user's recipient record in an alert and, for
     /// their feed, their app delivery: `user | alert` → recipient (+ delivery).
-    fn user_index(&self, alert: Id, r: &Recipient) -> Option<(Vec<u8>, Vec<u8>)> {
+    pub(super) fn user_index(&self, alert: Id, r: &Recipient) -> Option<(Vec<u8>, Vec<u8>)> {
         let user = r.user_id?;
         let mut value = r.id.to_bytes().to_vec();
-        if let Some(app) = r.deliveries.iter().find(|d| d.channel == Channel::App) {
-            value.extend_from_slice(&app.id.to_bytes());
+        if let Some(app) = sheets::app_delivery(r) {
+            value.extend_from_slice(&app.to_bytes());
         }
         Some((child(self.org, Kind::UserAlert, user, alert), value))
     }
@@ -80,23 +80,17 @@ impl OrgStore {
         recipients
     }
 
-    /// Writes an alert and all its recipients, deliveries, outbox entries and
-    /// timers atomically (not yet flushed).
+    /// Writes an alert with all its recipients (on sheets), deliveries,
+    /// outbox entries and timers atomically (not yet flushed).
     pub fn create_alert(&self, alert: &Alert, new: &NewAlertBatch) -> Result<()> {
         let mut batch = Batch::default();
         batch.insert(
             keys::record(self.org, Kind::Alert, alert.id),
             encode(Kind::Alert, alert)?,
         );
-        for r in Self::with_deliveries(new) {
-            if let Some((key, value)) = self.user_index(alert.id, &r) {
-                batch.insert(key, value);
-            }
-            batch.insert(
-                child(self.org, Kind::Recipient, alert.id, r.id),
-                encode(Kind::Recipient, &r)?,
-            );
-        }
+        let mut recipients = Self::with_deliveries(new);
+        recipients.sort_by_key(|r| r.id);
+        self.stage_sheets(&mut batch, alert.id, &recipients)?;
         self.stage_indexes(&mut batch, alert.id, new)?;
         self.apply_audited(&batch, &new.audit)
     }
@@ -117,7 +111,8 @@ impl OrgStore {
         self.stage_indexes(&mut extra, alert, new)?;
         let mut encoded = Vec::new();
         for r in &recipients {
-            encoded.push((child(self.org, Kind::Recipient, alert, r.id), r));
+            let sheet = self.sheet_of(alert, r.id)?;
+            encoded.push((child(self.org, Kind::Recipient, alert, r.id), r, sheet));
         }
         let new_deliveries: std::collections::HashMap<Id, Vec<Delivery>> = recipients
             .iter()
@@ -136,11 +131,9 @@ impl OrgStore {
             .w()
             .records
             .transaction(|tx| {
-                for (key, r) in &encoded {
-                    let merged = match tx.get(key)? {
-                        Some(bytes) => {
-                            let mut current: Recipient =
-                                decode(Kind::Recipient, &bytes).map_err(tx_abort)?;
+                for (key, r, sheet) in &encoded {
+                    let merged = match sheets::current_in(tx, key, sheet.as_deref(), r.id)? {
+                        Some(mut current) => {
                             current.channels_used = current.channels_used.max(r.channels_used);
                             current
                                 .deliveries
@@ -219,7 +212,12 @@ impl OrgStore {
     }
 
     pub fn recipients(&self, alert: Id) -> Result<Vec<Recipient>> {
-        self.children(Kind::Recipient, alert)
+        let mut all = Vec::new();
+        self.each_recipient(alert, None, |r| {
+            all.push(r);
+            Ok(true)
+        })?;
+        Ok(all)
     }
 
     /// Every delivery of an alert, recipient by recipient.
@@ -236,40 +234,23 @@ impl OrgStore {
     }
 
     pub fn recipient(&self, alert: Id, id: Id) -> Result<Option<Recipient>> {
-        match self
-            .store
-            .records
-            .get(child(self.org, Kind::Recipient, alert, id))?
-        {
-            Some(v) => decode(Kind::Recipient, &v).map(Some),
-            None => Ok(None),
-        }
+        self.current_recipient(alert, id)
     }
 
     pub fn recipient_of_user(&self, alert: Id, user: Id) -> Result<Option<Recipient>> {
-        let Some(id) = self
-            .store
-            .records
-            .get(child(self.org, Kind::UserAlert, user, alert))?
-            .and_then(|v| v.get(..16).and_then(Id::from_slice))
-        else {
+        let Some(id) = self.recipient_id_of_user(alert, user)? else {
             return Ok(None);
         };
-        self.recipient(alert, id)
+        Ok(self
+            .recipient(alert, id)?
+            .filter(|r| r.user_id == Some(user)))
     }
 
     /// When the user last answered an alert, looking at their newest
     /// `within` alerts only: the answer sits in each alert's recipient
     /// record, so an unbounded look would read every alert they ever had.
     pub fn last_answer_of(&self, user: Id, within: usize) -> Result<Option<OffsetDateTime>> {
-        let prefix = children_prefix(self.org, Kind::UserAlert, user);
-        for entry in self.store.records.scan_prefix(&prefix).rev().take(within) {
-            let (key, value) = entry?;
-            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
-            let recipient = value.get(..16).and_then(Id::from_slice);
-            let (Some(alert), Some(recipient)) = (alert, recipient) else {
-                continue;
-            };
+        for (alert, recipient, _) in self.feed_page(user, None, true, false, within)? {
             if let Some(answer) = self.recipient(alert, recipient)?.and_then(|r| r.response) {
                 return Ok(Some(answer.at));
             }
@@ -280,47 +261,21 @@ impl OrgStore {
     /// A member's app deliveries in alerts after `after` (oldest first):
     /// (delivery, alert).
     pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
-        let prefix = children_prefix(self.org, Kind::UserAlert, user);
-        let start = match after {
-            Some(after) => {
-                let mut key = child(self.org, Kind::UserAlert, user, after);
-                key.push(0);
-                key
-            }
-            None => prefix.clone(),
-        };
-        let mut feed = Vec::new();
-        for entry in self.store.records.range(start..) {
-            let (key, value) = entry?;
-            if !key.starts_with(&prefix) || feed.len() >= limit {
-                break;
-            }
-            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
-            let delivery = value.get(16..32).and_then(Id::from_slice);
-            if let (Some(delivery), Some(alert)) = (delivery, alert) {
-                feed.push((delivery, alert));
-            }
-        }
-        Ok(feed)
+        Ok(self
+            .feed_page(user, after, false, true, limit)?
+            .into_iter()
+            .filter_map(|(alert, _, delivery)| Some((delivery?, alert)))
+            .collect())
     }
 
     /// A member's newest `limit` app deliveries, newest first: (delivery,
     /// alert). Reads only those, however long the member's history.
     pub fn user_feed_newest(&self, user: Id, limit: usize) -> Result<Vec<(Id, Id)>> {
-        let prefix = children_prefix(self.org, Kind::UserAlert, user);
-        let mut feed = Vec::with_capacity(limit.min(1024));
-        for entry in self.store.records.scan_prefix(&prefix).rev() {
-            if feed.len() >= limit {
-                break;
-            }
-            let (key, value) = entry?;
-            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
-            let delivery = value.get(16..32).and_then(Id::from_slice);
-            if let (Some(delivery), Some(alert)) = (delivery, alert) {
-                feed.push((delivery, alert));
-            }
-        }
-        Ok(feed)
+        Ok(self
+            .feed_page(user, None, true, true, limit)?
+            .into_iter()
+            .filter_map(|(alert, _, delivery)| Some((delivery?, alert)))
+            .collect())
     }
 
     pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {

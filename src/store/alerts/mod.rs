@@ -22,6 +22,7 @@
 //!   (recipient and delivery are [`Id::SYSTEM`] in a work item)
 //! - `SYSTEM | InFlight | org | alert | recipient | delivery`
 //! - `SYSTEM | Timer | due ms | org | alert | timer` → the timer's action
+//! - while an alert is new, its recipients on sheets ([`sheets`])
 
 use super::keys::{self, IndexKind, Kind};
 use super::{decode, Actor, OrgStore, Result, Store, StoreError};
@@ -424,14 +425,14 @@ fn update_recipient<T>(
     f: impl Fn(&mut Recipient, &sled::transaction::TransactionalTree) -> TxResult<Option<T>>,
 ) -> Result<Option<T>> {
     let key = child(org, Kind::Recipient, alert, recipient);
+    let sheet = store.org(org).sheet_of(alert, recipient)?;
     store
         .w()
         .records
         .transaction(|tx| {
-            let Some(bytes) = tx.get(&key)? else {
+            let Some(mut r) = sheets::current_in(tx, &key, sheet.as_deref(), recipient)? else {
                 return Ok(None);
             };
-            let mut r: Recipient = decode(Kind::Recipient, &bytes).map_err(tx_abort)?;
             let out = f(&mut r, tx)?;
             if out.is_some() {
                 tx.insert(
@@ -472,4 +473,5 @@ fn flatten(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
 mod lifecycle;
 mod outbox;
 mod removal;
+mod sheets;
 mod timers;

@@ -57,25 +57,12 @@ impl Store {
         cursors: &mut Cursors,
         due: &mut Vec<DeliveryRef>,
     ) -> Result<()> {
-        let prefix = children_prefix(item.org, Kind::Recipient, item.alert);
-        let start = match cursors.get(key) {
-            Some(after) => {
-                let mut k = child(item.org, Kind::Recipient, item.alert, *after);
-                k.push(0);
-                k
-            }
-            None => prefix.clone(),
-        };
         let mut found = false;
-        for entry in self.records.range(start..) {
-            let (k, v) = entry?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
+        let after = cursors.get(key).copied();
+        self.org(item.org).each_recipient(item.alert, after, |r| {
             if due.len() >= limit {
-                return Ok(());
+                return Ok(false);
             }
-            let r: Recipient = decode(Kind::Recipient, &v)?;
             for d in r.deliveries.iter().filter(|d| {
                 d.channel == channel && d.state == DeliveryState::Queued && d.next_attempt_at <= now
             }) {
@@ -88,7 +75,8 @@ impl Store {
                 found = true;
             }
             cursors.insert(key.to_vec(), r.id);
-        }
+            Ok(true)
+        })?;
         if !found && due.len() < limit {
             self.w().records.remove(key)?;
             cursors.remove(key);

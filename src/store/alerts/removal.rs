@@ -34,19 +34,17 @@ impl OrgStore {
         }
         let mut removed = 2;
         let mut batch = Batch::default();
-        for entry in
-            self.store
-                .records
-                .scan_prefix(children_prefix(self.org, Kind::Recipient, alert))
-        {
-            let (key, value) = entry?;
-            let r: Recipient = decode(Kind::Recipient, &value)?;
+        self.each_recipient(alert, None, |r| {
             if let Some(user) = r.user_id {
                 batch.remove(child(self.org, Kind::UserAlert, user, alert));
                 removed += 1;
             }
-            batch.remove(key);
+            batch.remove(child(self.org, Kind::Recipient, alert, r.id));
             removed += 1;
+            Ok(true)
+        })?;
+        for key in self.sheet_keys(alert)? {
+            batch.remove(key);
         }
         for key in self
             .store
@@ -145,39 +143,28 @@ impl OrgStore {
 
     /// Every (alert, recipient) where `user` is a recipient, oldest first.
     pub fn alerts_of_user(&self, user: Id) -> Result<Vec<(Id, Id)>> {
-        let prefix = children_prefix(self.org, Kind::UserAlert, user);
-        let mut found = Vec::new();
-        for entry in self.store.records.scan_prefix(&prefix) {
-            let (key, value) = entry?;
-            let alert = key.get(prefix.len()..).and_then(Id::from_slice);
-            let recipient = value.get(..16).and_then(Id::from_slice);
-            if let (Some(alert), Some(recipient)) = (alert, recipient) {
-                found.push((alert, recipient));
-            }
-        }
-        Ok(found)
+        Ok(self
+            .feed_page(user, None, false, false, usize::MAX)?
+            .into_iter()
+            .map(|(alert, recipient, _)| (alert, recipient))
+            .collect())
     }
 
     /// Every (alert, recipient) reached at `address` (a phone number or an
     /// email address) without an account, oldest first. Reads every
     /// recipient: rare, and only on a person's request.
     pub fn alerts_of_address(&self, address: &str) -> Result<Vec<(Id, Id)>> {
-        let mut found = Vec::new();
-        for value in self
-            .store
-            .records
-            .scan_prefix(keys::kind_prefix(self.org, Kind::Recipient))
-            .values()
-        {
-            let r: Recipient = decode(Kind::Recipient, &value?)?;
-            let reached = r.phone.as_deref() == Some(address)
-                || r.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(address));
-            if r.user_id.is_none() && reached {
-                found.push((r.alert_id, r.id));
-            }
-        }
-        Ok(found)
+        Ok(self
+            .all_recipients()?
+            .into_values()
+            .filter(|r| {
+                let reached = r.phone.as_deref() == Some(address)
+                    || r.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(address));
+                r.user_id.is_none() && reached
+            })
+            .map(|r| (r.alert_id, r.id))
+            .collect())
     }
 }
