@@ -4,6 +4,7 @@
 //! here is durable; streams that reconnect catch up from the store.
 
 use crate::ids::Id;
+use crate::store::AppDelivery;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,18 +50,11 @@ impl Waiter {
     }
 }
 
-/// A new app delivery for a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemberEvent {
-    pub delivery: Id,
-    pub alert: Id,
-}
-
 type Subscribers<T> = Mutex<HashMap<(Id, Id), Vec<mpsc::Sender<T>>>>;
 
 #[derive(Debug, Default)]
 pub struct Hub {
-    members: Subscribers<MemberEvent>,
+    members: Subscribers<AppDelivery>,
     alerts: Subscribers<()>,
 }
 
@@ -96,17 +90,17 @@ fn publish<T: Clone>(map: &Subscribers<T>, key: (Id, Id), event: T, drop_when_fu
 }
 
 impl Hub {
-    pub fn subscribe_member(&self, org: Id, user: Id) -> mpsc::Receiver<MemberEvent> {
+    pub fn subscribe_member(&self, org: Id, user: Id) -> mpsc::Receiver<AppDelivery> {
         subscribe(&self.members, (org, user), MEMBER_BUFFER)
     }
 
     /// Returns how many of the member's streams got the event.
-    pub fn notify_member(&self, org: Id, user: Id, event: MemberEvent) -> usize {
+    pub fn notify_member(&self, org: Id, user: Id, event: AppDelivery) -> usize {
         publish(&self.members, (org, user), event, true)
     }
 
     /// Announces stored app deliveries on their members' streams.
-    pub fn announce(&self, org: Id, notices: &[(Id, MemberEvent)]) {
+    pub fn announce(&self, org: Id, notices: &[(Id, AppDelivery)]) {
         for (user, event) in notices {
             self.notify_member(org, *user, *event);
         }

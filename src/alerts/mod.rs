@@ -10,6 +10,7 @@ mod engine;
 mod escalate;
 mod lifecycle;
 pub mod links;
+mod receipts;
 mod recipients;
 mod request;
 mod respond;
@@ -18,6 +19,7 @@ pub mod spread;
 mod view;
 
 pub use engine::{Engine, Notice, Raised, Start, Trigger};
+pub use receipts::Receipts;
 
 /// The tracing span of one alert: every log line about it (created, each
 /// delivery, escalations, answers, cancelled) carries its id, so one
@@ -101,7 +103,7 @@ pub struct Created {
 }
 
 /// A member and the app delivery their open streams should show.
-pub type AppNotice = (Id, crate::live::MemberEvent);
+pub type AppNotice = (Id, crate::store::AppDelivery);
 
 /// An alert sent after another (the all-clear), with its app notices.
 pub type FollowUp = (Alert, Vec<AppNotice>);
@@ -115,9 +117,10 @@ pub fn app_notices(deliveries: &[Delivery]) -> Vec<AppNotice> {
             let user = d.address.parse::<Id>().ok()?;
             Some((
                 user,
-                crate::live::MemberEvent {
-                    delivery: d.id,
+                crate::store::AppDelivery {
                     alert: d.alert_id,
+                    recipient: d.recipient_id,
+                    delivery: d.id,
                 },
             ))
         })

@@ -454,6 +454,7 @@ impl Daemon {
                 std::time::Duration::from_secs(300),
             )),
             alert_guard: Arc::new(web::ratelimit::AlertRateGuard::default()),
+            receipts: crate::alerts::Receipts::start(store.clone(), hub.clone(), clock.clone()),
             hub: hub.clone(),
             engine,
             readiness: Arc::default(),

@@ -42,15 +42,15 @@ pub fn sharing(org: &OrgStore, user: &User) -> Result<Sharing, StoreError> {
 
 /// The member answered the first option ("Coming") of an active alert.
 fn answering(org: &OrgStore, user: Id) -> Result<bool, StoreError> {
-    for (_, alert) in org.user_feed_newest(user, FEED_LOOKED_AT)? {
-        let Some(alert) = org.alert(alert)? else {
+    for entry in org.user_feed_newest(user, FEED_LOOKED_AT)? {
+        let Some(alert) = org.alert(entry.alert)? else {
             continue;
         };
         if alert.state != AlertState::Active {
             continue;
         }
         let coming = org
-            .recipient_of_user(alert.id, user)?
+            .recipient(alert.id, entry.recipient)?
             .and_then(|r| r.response)
             .is_some_and(|r| alert.responses.first() == Some(&r.choice));
         if coming {

@@ -42,7 +42,7 @@ mod watch;
 mod webhooks;
 
 pub use alerts::{
-    Alert, AlertEvent, AlertState, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
+    Alert, AlertEvent, AlertState, AppDelivery, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
     DueTimer, Escalation, Location, NewAlertBatch, Recipient, Response, SealedBody, SendOutcome,
     Severity, TetraCallout, TimerAction,
 };

@@ -42,6 +42,8 @@ pub struct AppState {
     pub link_limiter: Arc<ratelimit::AddressLimiter>,
     pub alert_guard: Arc<ratelimit::AlertRateGuard>,
     pub hub: Arc<crate::live::Hub>,
+    /// Where members' live streams leave their receipts.
+    pub receipts: crate::alerts::Receipts,
     /// The one way to start, cancel and update alerts.
     pub engine: crate::alerts::Engine,
     /// The last readiness probe, so `/readyz` doesn't write on every call.

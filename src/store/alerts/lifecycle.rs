@@ -258,24 +258,20 @@ impl OrgStore {
         Ok(None)
     }
 
-    /// A member's app deliveries in alerts after `after` (oldest first):
-    /// (delivery, alert).
-    pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
-        Ok(self
-            .feed_page(user, after, false, true, limit)?
-            .into_iter()
-            .filter_map(|(alert, _, delivery)| Some((delivery?, alert)))
-            .collect())
+    /// A member's app deliveries in alerts after `after`, oldest first.
+    pub fn user_feed(
+        &self,
+        user: Id,
+        after: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<AppDelivery>> {
+        Ok(app_deliveries(self.feed_page(user, after, false, true, limit)?))
     }
 
-    /// A member's newest `limit` app deliveries, newest first: (delivery,
-    /// alert). Reads only those, however long the member's history.
-    pub fn user_feed_newest(&self, user: Id, limit: usize) -> Result<Vec<(Id, Id)>> {
-        Ok(self
-            .feed_page(user, None, true, true, limit)?
-            .into_iter()
-            .filter_map(|(alert, _, delivery)| Some((delivery?, alert)))
-            .collect())
+    /// A member's newest `limit` app deliveries, newest first. Reads only
+    /// those, however long the member's history.
+    pub fn user_feed_newest(&self, user: Id, limit: usize) -> Result<Vec<AppDelivery>> {
+        Ok(app_deliveries(self.feed_page(user, None, true, true, limit)?))
     }
 
     pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
@@ -369,24 +365,87 @@ impl OrgStore {
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>> {
         update_recipient(&self.store, self.org, alert, recipient, |r, _| {
-            let Some(d) = r.deliveries.iter_mut().find(|d| d.id == delivery) else {
-                return Ok(None);
-            };
-            let before = (d.state, d.read_at);
-            if matches!(
-                d.state,
-                DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
-            ) {
-                d.state = DeliveryState::Delivered;
-            }
-            if read && d.read_at.is_none() {
-                d.read_at = Some(now);
-            }
-            if (d.state, d.read_at) == before {
-                return Ok(None);
-            }
-            d.updated_at = now;
-            Ok(Some(d.clone()))
+            Ok(receive(r, delivery, read, now))
         })
     }
+}
+
+/// Marks `delivery` of `r` received (and read); the delivery if that changed
+/// it.
+fn receive(r: &mut Recipient, delivery: Id, read: bool, now: OffsetDateTime) -> Option<Delivery> {
+    let d = r.deliveries.iter_mut().find(|d| d.id == delivery)?;
+    let before = (d.state, d.read_at);
+    if matches!(
+        d.state,
+        DeliveryState::Sent | DeliveryState::Sending | DeliveryState::Queued
+    ) {
+        d.state = DeliveryState::Delivered;
+    }
+    if read && d.read_at.is_none() {
+        d.read_at = Some(now);
+    }
+    if (d.state, d.read_at) == before {
+        return None;
+    }
+    d.updated_at = now;
+    Some(d.clone())
+}
+
+impl Store {
+    /// Marks many app deliveries received at once, in one transaction: the
+    /// receipts of thousands of members' streams take a handful of writes
+    /// rather than one each. The deliveries this changed.
+    pub fn mark_all_received(
+        &self,
+        receipts: &[(Id, AppDelivery)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<(DeliveryRef, Delivery)>> {
+        let mut found = Vec::with_capacity(receipts.len());
+        for (org, entry) in receipts {
+            let key = child(*org, Kind::Recipient, entry.alert, entry.recipient);
+            let sheet = self.org(*org).sheet_of(entry.alert, entry.recipient)?;
+            found.push((key, sheet, *org, *entry));
+        }
+        self.w()
+            .records
+            .transaction(|tx| {
+                let mut changed = Vec::new();
+                for (key, sheet, org, entry) in &found {
+                    let current =
+                        sheets::current_in(tx, key, sheet.as_deref(), entry.recipient)?;
+                    let Some(mut r) = current else {
+                        continue;
+                    };
+                    let Some(d) = receive(&mut r, entry.delivery, false, now) else {
+                        continue;
+                    };
+                    tx.insert(
+                        key.as_slice(),
+                        encode(Kind::Recipient, &r).map_err(tx_abort)?,
+                    )?;
+                    let at = DeliveryRef {
+                        org: *org,
+                        alert: entry.alert,
+                        recipient: entry.recipient,
+                        delivery: entry.delivery,
+                    };
+                    changed.push((at, d));
+                }
+                Ok(changed)
+            })
+            .map_err(flatten)
+    }
+}
+
+fn app_deliveries(entries: Vec<sheets::FeedEntry>) -> Vec<AppDelivery> {
+    entries
+        .into_iter()
+        .filter_map(|(alert, recipient, delivery)| {
+            Some(AppDelivery {
+                alert,
+                recipient,
+                delivery: delivery?,
+            })
+        })
+        .collect()
 }

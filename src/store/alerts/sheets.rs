@@ -1,7 +1,7 @@
 //! Recipients on sheets. Accepting an alert writes its recipients a sheet
 //! at a time, one record per [`SHEET`] people: two keys per person (their
 //! record and their feed entry, scattered over the whole store) were what
-//! made a big alert slow to accept. After the `202`, [`Store::spread_step`]
+//! made a big alert slow to accept. After the `202`, [`Store::spread_sheet`]
 //! gives each person of a sheet their own record and feed entry and takes
 //! the sheet away, in one transaction; until then the readers here find
 //! them on their sheet, and a change to one of them writes their own
@@ -494,27 +494,34 @@ pub(super) fn current_in(
 }
 
 impl Store {
-    /// Spreads one sheet of the first alert still on sheets: each person on
-    /// it gets their own record (unless a change already wrote it) and their
-    /// feed entry, and the sheet goes, in one transaction. False when there
-    /// was nothing to spread.
-    pub fn spread_step(&self) -> Result<bool> {
+    /// The alerts whose recipients are still on sheets: (organisation, alert).
+    pub fn on_sheets(&self) -> Result<Vec<(Id, Id)>> {
         let markers = keys::kind_prefix(Id::SYSTEM, Kind::Spreading);
-        let Some(marker) = self.records.scan_prefix(&markers).keys().next() else {
-            return Ok(false);
-        };
-        let marker = marker?;
-        let ids = marker.get(markers.len()..);
-        let org = ids.and_then(|i| i.get(..16)).and_then(Id::from_slice);
-        let alert = ids.and_then(|i| i.get(16..32)).and_then(Id::from_slice);
-        let (Some(org), Some(alert)) = (org, alert) else {
-            self.w().records.remove(&marker)?;
-            return Ok(true);
-        };
+        let mut found = Vec::new();
+        for key in self.records.scan_prefix(&markers).keys() {
+            let key = key?;
+            let ids = key.get(markers.len()..);
+            let org = ids.and_then(|i| i.get(..16)).and_then(Id::from_slice);
+            let alert = ids.and_then(|i| i.get(16..32)).and_then(Id::from_slice);
+            match org.zip(alert) {
+                Some(found_one) => found.push(found_one),
+                None => {
+                    self.w().records.remove(&key)?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Spreads the next sheet of `alert`: each person on it gets their own
+    /// record (unless a change already wrote one) and their feed entry, and
+    /// the sheet goes, in one transaction. False when the alert has no sheet
+    /// left (its marker then goes too).
+    pub fn spread_sheet(&self, org: Id, alert: Id) -> Result<bool> {
         let sheets = children_prefix(org, Kind::RecipientSheet, alert);
         let Some(first) = self.records.scan_prefix(&sheets).keys().next() else {
-            self.w().records.remove(&marker)?;
-            return Ok(true);
+            self.w().records.remove(spreading_key(org, alert))?;
+            return Ok(false);
         };
         let sheet_key = first?;
         let store = self.org(org);
@@ -549,7 +556,9 @@ impl Store {
     /// Spreads every sheet there is (for tools that write alerts without a
     /// running service).
     pub fn spread_all(&self) -> Result<()> {
-        while self.spread_step()? {}
+        for (org, alert) in self.on_sheets()? {
+            while self.spread_sheet(org, alert)? {}
+        }
         Ok(())
     }
 }
@@ -681,12 +690,13 @@ mod tests {
         let changed = before[SHEET + 1].clone();
         let app = app_delivery(&changed).unwrap();
         org.mark_received(id, changed.id, app, true, now).unwrap();
-        assert!(store.spread_step().unwrap());
+        assert!(store.spread_sheet(org.org_id(), id).unwrap());
         let (halfway, _, _) = seen(&org, id, &sample);
         assert_eq!(halfway.len(), users.len());
 
+        assert_eq!(store.on_sheets().unwrap(), vec![(org.org_id(), id)]);
         store.spread_all().unwrap();
-        assert!(!store.spread_step().unwrap());
+        assert!(store.on_sheets().unwrap().is_empty());
         let (after, of_users_after, _) = seen(&org, id, &sample);
         assert_eq!(of_users_after, of_users);
         assert_eq!(after.len(), users.len());

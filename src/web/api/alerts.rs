@@ -4,8 +4,7 @@ use super::rfc3339;
 use crate::alerts::{self, AlertError, AlertRequest, AlertView, ResponseInput, Start, Trigger};
 use crate::auth::Permission;
 use crate::ids::Id;
-use crate::live::MemberEvent;
-use crate::store::{Alert, Channel, DeliveryRef, OrgStore, Outcome, StoreError};
+use crate::store::{Alert, AppDelivery, Channel, DeliveryRef, OrgStore, Outcome, StoreError};
 use crate::web::extract::{ApiJson, Caller, Principal};
 use crate::web::lease::Lease;
 use crate::web::problem::ApiError;
@@ -524,8 +523,8 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
     let org = principal.org.clone();
     let items = blocking(move || {
         let mut items = Vec::new();
-        for (delivery, alert) in org.user_feed_newest(user, 50)? {
-            if let Some((item, _)) = member_item(&org, user, delivery, alert)? {
+        for entry in org.user_feed_newest(user, 50)? {
+            if let Some(item) = member_item(&org, user, entry)? {
                 items.push(item);
             }
         }
@@ -535,24 +534,20 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "alerts": items })))
 }
 
-/// What a member's app shows of one delivery, and the recipient record it
-/// belongs to.
-fn member_item(
-    org: &OrgStore,
-    user: Id,
-    delivery: Id,
-    alert: Id,
-) -> Result<Option<(Value, Id)>, StoreError> {
-    let (Some(a), Some(r)) = (org.alert(alert)?, org.recipient_of_user(alert, user)?) else {
+/// What a member's app shows of one delivery.
+fn member_item(org: &OrgStore, user: Id, entry: AppDelivery) -> Result<Option<Value>, StoreError> {
+    let recipient = org
+        .recipient(entry.alert, entry.recipient)?
+        .filter(|r| r.user_id == Some(user));
+    let (Some(a), Some(r)) = (org.alert(entry.alert)?, recipient) else {
         return Ok(None);
     };
-    let Some(d) = r.deliveries.iter().find(|d| d.id == delivery) else {
+    let Some(d) = r.deliveries.iter().find(|d| d.id == entry.delivery) else {
         return Ok(None);
     };
-    let item = json!({
+    Ok(Some(json!({
         "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": r.response,
-    });
-    Ok(Some((item, r.id)))
+    })))
 }
 
 #[post("/me/alerts/{id}/read")]
@@ -650,8 +645,8 @@ struct MemberStream {
     user: Id,
     lease: Lease,
     state: web::Data<AppState>,
-    backlog: VecDeque<(Id, Id)>,
-    live: tokio::sync::mpsc::Receiver<MemberEvent>,
+    backlog: VecDeque<AppDelivery>,
+    live: tokio::sync::mpsc::Receiver<AppDelivery>,
     last: Option<Id>,
     opened: bool,
 }
@@ -663,12 +658,12 @@ impl MemberStream {
             return Some("retry: 3000\n: connected\n\n".to_owned());
         }
         loop {
-            let (delivery, alert) = match self.backlog.pop_front() {
-                Some(item) => item,
+            let entry = match self.backlog.pop_front() {
+                Some(entry) => entry,
                 None => tokio::select! {
                     () = self.lease.ended() => return None,
                     live = tokio::time::timeout(HEARTBEAT, self.live.recv()) => match live {
-                        Ok(Some(e)) => (e.delivery, e.alert),
+                        Ok(Some(entry)) => entry,
                         Ok(None) => return None,
                         Err(_) => return Some(": keep-alive\n\n".to_owned()),
                     },
@@ -676,17 +671,17 @@ impl MemberStream {
             };
             // Live events may repeat what the backlog already sent.
             // Event ids are alert ids, which sort by time like the feed.
-            if self.last.is_some_and(|last| alert <= last) {
+            if self.last.is_some_and(|last| entry.alert <= last) {
                 continue;
             }
-            self.last = Some(alert);
+            self.last = Some(entry.alert);
             let org = self.org.clone();
             let user = self.user;
-            let loaded =
-                crate::store::blocking(move || member_item(&org, user, delivery, alert)).await;
+            let loaded = crate::store::blocking(move || member_item(&org, user, entry)).await;
             match loaded {
-                Ok(Some((item, recipient))) => {
-                    self.receipt(alert, recipient, delivery);
+                Ok(Some(item)) => {
+                    self.receipt(entry);
+                    let alert = entry.alert;
                     return Some(format!("id: {alert}\nevent: alert\ndata: {item}\n\n"));
                 }
                 Ok(None) => continue,
@@ -697,34 +692,9 @@ impl MemberStream {
 
     /// Marks the delivery received once the event is on its way: with
     /// thousands of members on their streams, the alert reaches them all
-    /// first, and the receipts (which are not flushed on their own) follow.
-    fn receipt(&self, alert: Id, recipient: Id, delivery: Id) {
-        let (org, state) = (self.org.clone(), self.state.clone());
-        let now = state.clock.now();
-        actix_web::rt::spawn(async move {
-            let marked = crate::store::blocking({
-                let org = org.clone();
-                move || {
-                    let Some(changed) =
-                        org.mark_received(alert, recipient, delivery, false, now)?
-                    else {
-                        return Ok(());
-                    };
-                    let at = DeliveryRef {
-                        org: org.org_id(),
-                        alert,
-                        recipient,
-                        delivery,
-                    };
-                    crate::alerts::delivery_settled(org.store(), at, &changed, now)
-                }
-            })
-            .await;
-            match marked {
-                Ok(()) => state.hub.notify_alert(org.org_id(), alert),
-                Err(e) => tracing::warn!(%alert, error = %e, "cannot mark an alert received"),
-            }
-        });
+    /// first, and the receipts follow, many to a write.
+    fn receipt(&self, entry: AppDelivery) {
+        self.state.receipts.received(self.org.org_id(), entry);
     }
 }
 
