@@ -127,10 +127,14 @@ pub(super) fn resolve(
             if !access.may_alert_group(group.id) {
                 return Err(not_allowed(field, "your role may not alert this group"));
             }
+            let unread: Vec<Id> = group
+                .members
+                .iter()
+                .filter(|m| !users.contains_key(m))
+                .copied()
+                .collect();
+            users.extend(unread.iter().copied().zip(org.users_by_id(&unread)?));
             for member in &group.members {
-                if !users.contains_key(member) {
-                    users.insert(*member, org.user(*member)?);
-                }
                 let user = users.get(member).and_then(Option::as_ref);
                 if let Some(user) = user.filter(|u| !u.deactivated) {
                     if seen_users.insert(user.id) {

@@ -42,9 +42,9 @@ mod watch;
 mod webhooks;
 
 pub use alerts::{
-    Alert, AlertEvent, AlertState, AppDelivery, Channel, Cursors, Delivery, DeliveryRef, DeliveryState,
-    DueTimer, Escalation, Location, NewAlertBatch, Recipient, Response, SealedBody, SendOutcome,
-    Severity, TetraCallout, TimerAction,
+    Alert, AlertEvent, AlertState, AppDelivery, Channel, Cursors, Delivery, DeliveryRef,
+    DeliveryState, DueTimer, Escalation, Location, NewAlertBatch, Recipient, Response, SealedBody,
+    SendOutcome, Severity, TetraCallout, TimerAction,
 };
 pub use apikeys::{ApiKeyRecord, NewApiKey};
 pub use at_rest::{AtRestError, AtRestKey, FILE_NAME as AT_REST_KEY_FILE};
@@ -139,6 +139,29 @@ where
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `f` of each item, in order, the work shared with a second thread from
+/// `worth_a_thread` items on: a big alert reads and writes thousands of
+/// records while its sender waits, and an appliance has more than one core.
+fn in_halves<T: Sync, R: Send>(
+    items: &[T],
+    worth_a_thread: usize,
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    if items.len() < worth_a_thread.max(2) {
+        return items.iter().map(&f).collect();
+    }
+    let (mine, theirs) = items.split_at(items.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| theirs.iter().map(&f).collect::<Result<Vec<R>>>());
+        let mut done = mine.iter().map(&f).collect::<Result<Vec<R>>>()?;
+        match other.join() {
+            Ok(rest) => done.extend(rest?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(done)
+    })
+}
 
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 

@@ -304,6 +304,11 @@ impl OrgStore {
         self.store.get(self.org, Kind::User, id)
     }
 
+    /// The users with these ids, in order (`None` for an id that is none).
+    pub fn users_by_id(&self, ids: &[Id]) -> Result<Vec<Option<User>>> {
+        super::in_halves(ids, 512, |id| self.user(*id))
+    }
+
     pub fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         match self.store.lookup(self.org, IndexKind::Username, username)? {
             Some(id) => self.user(id),

@@ -259,19 +259,18 @@ impl OrgStore {
     }
 
     /// A member's app deliveries in alerts after `after`, oldest first.
-    pub fn user_feed(
-        &self,
-        user: Id,
-        after: Option<Id>,
-        limit: usize,
-    ) -> Result<Vec<AppDelivery>> {
-        Ok(app_deliveries(self.feed_page(user, after, false, true, limit)?))
+    pub fn user_feed(&self, user: Id, after: Option<Id>, limit: usize) -> Result<Vec<AppDelivery>> {
+        Ok(app_deliveries(
+            self.feed_page(user, after, false, true, limit)?,
+        ))
     }
 
     /// A member's newest `limit` app deliveries, newest first. Reads only
     /// those, however long the member's history.
     pub fn user_feed_newest(&self, user: Id, limit: usize) -> Result<Vec<AppDelivery>> {
-        Ok(app_deliveries(self.feed_page(user, None, true, true, limit)?))
+        Ok(app_deliveries(
+            self.feed_page(user, None, true, true, limit)?,
+        ))
     }
 
     pub fn add_alert_event(&self, alert: Id, event: &AlertEvent) -> Result<()> {
@@ -411,8 +410,7 @@ impl Store {
             .transaction(|tx| {
                 let mut changed = Vec::new();
                 for (key, sheet, org, entry) in &found {
-                    let current =
-                        sheets::current_in(tx, key, sheet.as_deref(), entry.recipient)?;
+                    let current = sheets::current_in(tx, key, sheet.as_deref(), entry.recipient)?;
                     let Some(mut r) = current else {
                         continue;
                     };

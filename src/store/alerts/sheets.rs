@@ -161,14 +161,15 @@ impl OrgStore {
         if recipients.is_empty() {
             return Ok(());
         }
-        for sheet in recipients.chunks(SHEET) {
-            let Some(first) = sheet.first() else {
-                continue;
-            };
-            batch.insert(
-                child(self.org, Kind::RecipientSheet, alert, first.id),
-                write_sheet(sheet)?,
-            );
+        let sheets: Vec<&[Recipient]> = recipients.chunks(SHEET).collect();
+        let written = crate::store::in_halves(&sheets, 4, |sheet| write_sheet(sheet))?;
+        for (sheet, bytes) in sheets.iter().zip(written) {
+            if let Some(first) = sheet.first() {
+                batch.insert(
+                    child(self.org, Kind::RecipientSheet, alert, first.id),
+                    bytes,
+                );
+            }
         }
         batch.insert(spreading_key(self.org, alert), &[]);
         Ok(())
