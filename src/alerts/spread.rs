@@ -76,3 +76,35 @@ fn spread_settled(
     }
     Ok(next)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_is_spread_once_it_has_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let (org, alert, users) = crate::store::fixtures::sample_alert(&store, 300);
+        let mut first_seen = HashMap::new();
+        let start = Instant::now();
+
+        let wait = spread_settled(&store, &mut first_seen, start).unwrap();
+        assert_eq!(wait, Some(SETTLE));
+        let half = start + SETTLE / 2;
+        assert_eq!(
+            spread_settled(&store, &mut first_seen, half).unwrap(),
+            Some(SETTLE / 2)
+        );
+        assert_eq!(store.on_sheets().unwrap(), vec![(org.org_id(), alert)]);
+
+        assert_eq!(
+            spread_settled(&store, &mut first_seen, start + SETTLE).unwrap(),
+            None
+        );
+        assert!(store.on_sheets().unwrap().is_empty());
+        assert!(first_seen.is_empty());
+        assert_eq!(org.recipients(alert).unwrap().len(), users.len());
+        assert_eq!(org.alerts_of_user(users[299]).unwrap().len(), 1);
+    }
+}

@@ -41,6 +41,8 @@ mod users;
 mod watch;
 mod webhooks;
 
+#[cfg(test)]
+pub(crate) use alerts::fixtures;
 pub use alerts::{
     Alert, AlertEvent, AlertState, AppDelivery, Channel, Cursors, Delivery, DeliveryRef,
     DeliveryState, DueTimer, Escalation, Location, NewAlertBatch, Recipient, Response, SealedBody,

@@ -9,9 +9,11 @@
 //! is better than a missed alarm).
 //!
 //! The number of entries an alert writes is what limits how fast a big alert
-//! is accepted, so a person's deliveries live in their recipient record and
-//! the outbox holds one work item per (alert, channel) rather than one entry
-//! per message; only retries get entries of their own.
+//! is accepted, so a person's deliveries live in their recipient record, the
+//! recipients are accepted many to a sheet and get records of their own
+//! later ([`sheets`]), and the outbox holds one work item per (alert,
+//! channel) rather than one entry per message; only retries get entries of
+//! their own.
 //!
 //! Keys (all in the records tree):
 //! - `org | Alert | alert`, `org | Recipient | alert | recipient`,
@@ -476,6 +478,97 @@ fn flatten(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
     match e {
         sled::transaction::TransactionError::Abort(e) => e,
         sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+/// An alert to try the store's alert code on.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    // Fixtures stamp their records with the wall clock.
+    #![allow(clippy::disallowed_methods)]
+
+    use super::*;
+
+    fn recipient(alert: Id, user: Option<Id>, now: OffsetDateTime) -> Recipient {
+        let id = Id::new();
+        let delivery = |channel: Channel| Delivery {
+            id: Id::new(),
+            alert_id: alert,
+            recipient_id: id,
+            channel,
+            address: "+358401234567".to_owned(),
+            state: DeliveryState::Queued,
+            priority: 0,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+            read_at: None,
+        };
+        Recipient {
+            id,
+            alert_id: alert,
+            user_id: user,
+            name: "Someone".to_owned(),
+            phone: Some("+358401234567".to_owned()),
+            email: None,
+            issi: None,
+            gssi: None,
+            channels: vec![Channel::App, Channel::Sms],
+            channels_used: 1,
+            via: "user".to_owned(),
+            response: None,
+            deliveries: vec![delivery(Channel::App), delivery(Channel::Sms)],
+        }
+    }
+
+    fn alert(id: Id, now: OffsetDateTime) -> Alert {
+        Alert {
+            id,
+            title: "Fire".to_owned(),
+            body: String::new(),
+            severity: Severity::Critical,
+            channels: vec![Channel::App, Channel::Sms],
+            responses: vec!["coming".to_owned()],
+            allow_eta: false,
+            allow_text: false,
+            escalation: None,
+            state: AlertState::Active,
+            created_by: Actor {
+                kind: crate::store::ActorKind::Shell,
+                id: None,
+                name: "test".to_owned(),
+            },
+            created_at: now,
+            cancelled_at: None,
+            idempotency_key: None,
+            tetra_callout: None,
+            tetra_status: None,
+            location: None,
+            sealed: None,
+            follows: None,
+        }
+    }
+
+    /// An organisation and an alert to `people` members, each on the app
+    /// and by SMS: (organisation, alert, the members).
+    pub(crate) fn sample_alert(store: &Store, people: usize) -> (OrgStore, Id, Vec<Id>) {
+        let now = OffsetDateTime::now_utc();
+        let org = store.org(store.create_org("rescue", "Rescue", now).unwrap().id);
+        let id = Id::new();
+        let users: Vec<Id> = (0..people).map(|_| Id::new()).collect();
+        let mut new = NewAlertBatch::default();
+        for user in &users {
+            let r = recipient(id, Some(*user), now);
+            new.deliveries.extend(r.deliveries.iter().cloned());
+            new.recipients.push(Recipient {
+                deliveries: Vec::new(),
+                ..r
+            });
+        }
+        org.create_alert(&alert(id, now), &new).unwrap();
+        (org, id, users)
     }
 }
 

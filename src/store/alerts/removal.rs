@@ -65,8 +65,10 @@ impl OrgStore {
     /// `pseudonym`, drops their free text, takes the alert out of their
     /// feed and does the same to the alert's timeline entries about them,
     /// in one atomic batch. Choices, states and times stay, so the alert's
-    /// totals don't change.
+    /// totals don't change. An alert still on sheets is spread first, so no
+    /// sheet keeps the person's name.
     pub fn pseudonymise_recipient(&self, alert: Id, recipient: Id, pseudonym: &str) -> Result<()> {
+        while self.store.spread_sheet(self.org, alert)? {}
         let Some(mut r) = self.recipient(alert, recipient)? else {
             return Ok(());
         };

@@ -571,68 +571,6 @@ mod tests {
 
     use super::*;
 
-    fn recipient(alert: Id, user: Option<Id>, now: OffsetDateTime) -> Recipient {
-        let id = Id::new();
-        let delivery = |channel: Channel| Delivery {
-            id: Id::new(),
-            alert_id: alert,
-            recipient_id: id,
-            channel,
-            address: "+358401234567".to_owned(),
-            state: DeliveryState::Queued,
-            priority: 0,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-            read_at: None,
-        };
-        Recipient {
-            id,
-            alert_id: alert,
-            user_id: user,
-            name: "Someone".to_owned(),
-            phone: Some("+358401234567".to_owned()),
-            email: None,
-            issi: None,
-            gssi: None,
-            channels: vec![Channel::App, Channel::Sms],
-            channels_used: 1,
-            via: "user".to_owned(),
-            response: None,
-            deliveries: vec![delivery(Channel::App), delivery(Channel::Sms)],
-        }
-    }
-
-    fn alert(id: Id, now: OffsetDateTime) -> Alert {
-        Alert {
-            id,
-            title: "Fire".to_owned(),
-            body: String::new(),
-            severity: Severity::Critical,
-            channels: vec![Channel::App, Channel::Sms],
-            responses: vec!["coming".to_owned()],
-            allow_eta: false,
-            allow_text: false,
-            escalation: None,
-            state: AlertState::Active,
-            created_by: Actor {
-                kind: crate::store::ActorKind::Shell,
-                id: None,
-                name: "test".to_owned(),
-            },
-            created_at: now,
-            cancelled_at: None,
-            idempotency_key: None,
-            tetra_callout: None,
-            tetra_status: None,
-            location: None,
-            sealed: None,
-            follows: None,
-        }
-    }
-
     /// Everything a reader sees of an alert: its recipients, each user's
     /// record and feed entry, and the dispatcher's work.
     fn seen(org: &OrgStore, id: Id, users: &[Id]) -> (Vec<Recipient>, Vec<Option<Id>>, usize) {
@@ -666,19 +604,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();
         let now = OffsetDateTime::now_utc();
-        let org = store.org(store.create_org("rescue", "Rescue", now).unwrap().id);
-        let id = Id::new();
-        let users: Vec<Id> = (0..SHEET * 2 + 10).map(|_| Id::new()).collect();
-        let mut new = NewAlertBatch::default();
-        for user in &users {
-            let r = recipient(id, Some(*user), now);
-            new.deliveries.extend(r.deliveries.iter().cloned());
-            new.recipients.push(Recipient {
-                deliveries: Vec::new(),
-                ..r
-            });
-        }
-        org.create_alert(&alert(id, now), &new).unwrap();
+        let (org, id, users) = crate::store::fixtures::sample_alert(&store, SHEET * 2 + 10);
         let sample = [users[0], users[SHEET], users[SHEET * 2 + 9]];
 
         let (before, of_users, due) = seen(&org, id, &sample);
