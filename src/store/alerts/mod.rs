@@ -362,6 +362,18 @@ fn children_prefix(org: Id, kind: Kind, parent: Id) -> Vec<u8> {
     key
 }
 
+/// Where `parent`'s children after `after` start (all of them without).
+fn children_after(org: Id, kind: Kind, parent: Id, after: Option<Id>) -> Vec<u8> {
+    match after {
+        Some(after) => {
+            let mut key = child(org, kind, parent, after);
+            key.push(0);
+            key
+        }
+        None => children_prefix(org, kind, parent),
+    }
+}
+
 fn outbox_key(org: Id, d: &Delivery) -> Vec<u8> {
     let mut key = keys::kind_prefix(Id::SYSTEM, Kind::Outbox);
     key.push(d.channel.code());

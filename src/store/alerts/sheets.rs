@@ -229,14 +229,7 @@ impl OrgStore {
         mut visit: impl FnMut(Recipient) -> Result<bool>,
     ) -> Result<bool> {
         let prefix = children_prefix(self.org, Kind::Recipient, alert);
-        let start = match after {
-            Some(after) => {
-                let mut key = child(self.org, Kind::Recipient, alert, after);
-                key.push(0);
-                key
-            }
-            None => prefix.clone(),
-        };
+        let start = children_after(self.org, Kind::Recipient, alert, after);
         let spreading = self
             .store
             .records
@@ -365,14 +358,7 @@ impl OrgStore {
             .map(|e| (e.0, e))
             .collect();
         let prefix = children_prefix(self.org, Kind::UserAlert, user);
-        let start = match after {
-            Some(after) => {
-                let mut key = child(self.org, Kind::UserAlert, user, after);
-                key.push(0);
-                key
-            }
-            None => prefix.clone(),
-        };
+        let start = children_after(self.org, Kind::UserAlert, user, after);
         // Newest first reads back from the end of the member's entries and
         // stops at `after`; oldest first reads on from `after`.
         let index: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
