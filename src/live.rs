@@ -4,7 +4,6 @@
 //! here is durable; streams that reconnect catch up from the store.
 
 use crate::ids::Id;
-use crate::store::AppDelivery;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +47,15 @@ impl Waiter {
             () = tokio::time::sleep(pause) => {}
         }
     }
+}
+
+/// A member's app delivery in an alert: what their feed lists and their
+/// live stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppDelivery {
+    pub alert: Id,
+    pub recipient: Id,
+    pub delivery: Id,
 }
 
 type Subscribers<T> = Mutex<HashMap<(Id, Id), Vec<mpsc::Sender<T>>>>;

@@ -318,14 +318,7 @@ pub struct DueTimer {
 /// alert's recipients from the start on every look.
 pub type Cursors = std::collections::HashMap<Vec<u8>, Id>;
 
-/// A member's app delivery in an alert: what their feed lists and their
-/// live stream carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AppDelivery {
-    pub alert: Id,
-    pub recipient: Id,
-    pub delivery: Id,
-}
+pub use crate::live::AppDelivery;
 
 /// Where a delivery sits, for the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
