@@ -200,10 +200,14 @@ impl SpeechCache {
         };
         std::fs::create_dir_all(&self.dir).map_err(cache)?;
         // Written aside and renamed, so a crash never leaves half a file
-        // that a later call would play.
-        let partial = path.with_extension("wav.partial");
-        std::fs::write(&partial, wav.to_bytes()).map_err(cache)?;
-        std::fs::rename(&partial, &path).map_err(cache)?;
+        // that a later call would play. Each writer has a file of its own:
+        // two modems calling at once speak the same words side by side.
+        let mut partial = tempfile::Builder::new()
+            .prefix(&format!("{alert}-partial-"))
+            .tempfile_in(&self.dir)
+            .map_err(cache)?;
+        partial.write_all(&wav.to_bytes()).map_err(cache)?;
+        partial.persist(&path).map_err(|e| cache(e.error))?;
         Ok(path)
     }
 

@@ -163,3 +163,23 @@ fn the_cache_speaks_once_per_alert_and_language_and_forgets_on_close() {
     cache.forget(alert);
     assert!(!first.exists() && !english.exists() && !changed.exists());
 }
+
+#[test]
+fn calls_speaking_the_same_words_at_once_all_get_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = SpeechCache::new(dir.path());
+    for _ in 0..5 {
+        let alert = Id::new();
+        let spoken: Vec<_> = std::thread::scope(|s| {
+            let calls: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| cache.spoken(alert, Lang::En, "message", "Crew needed.")))
+                .collect();
+            calls.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        for path in &spoken {
+            assert_eq!(path.as_ref().unwrap(), spoken[0].as_ref().unwrap());
+        }
+    }
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 5, "one file an alert, no half-written one beside it");
+}
