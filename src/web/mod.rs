@@ -126,6 +126,7 @@ pub fn serve(
             })
     })
     .workers(workers)
+    .worker_max_blocking_threads(crate::store::BLOCKING_THREADS)
     .disable_signals()
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen_rustls_0_23(listener, tls)?

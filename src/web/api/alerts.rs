@@ -11,7 +11,7 @@ use crate::web::problem::ApiError;
 use crate::web::{blocking, AppState};
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -119,12 +119,48 @@ pub(super) async fn guard_automated(
 }
 
 pub(super) fn summary(alert: &Alert) -> Value {
-    json!({
-        "id": alert.id, "title": alert.title, "body": alert.body, "severity": alert.severity,
-        "channels": alert.channels, "responses": alert.responses, "allow_eta": alert.allow_eta,
-        "allow_text": alert.allow_text, "state": alert.state, "created_at": rfc3339(alert.created_at),
-        "created_by": alert.created_by.name, "location": alert.location, "sealed": alert.sealed, "follows": alert.follows,
-    })
+    serde_json::to_value(Summary::of(alert)).unwrap_or(Value::Null)
+}
+
+/// What every view of an alert shows of it. Written straight to JSON, as a
+/// live stream does thousands of times when an alert goes out.
+#[derive(Serialize)]
+struct Summary<'a> {
+    id: Id,
+    title: &'a str,
+    body: &'a str,
+    severity: &'a crate::store::Severity,
+    channels: &'a [Channel],
+    responses: &'a [String],
+    allow_eta: bool,
+    allow_text: bool,
+    state: &'a crate::store::AlertState,
+    created_at: String,
+    created_by: &'a str,
+    location: &'a Option<crate::store::Location>,
+    sealed: &'a Option<crate::store::SealedBody>,
+    follows: Option<Id>,
+}
+
+impl<'a> Summary<'a> {
+    fn of(alert: &'a Alert) -> Self {
+        Summary {
+            id: alert.id,
+            title: &alert.title,
+            body: &alert.body,
+            severity: &alert.severity,
+            channels: &alert.channels,
+            responses: &alert.responses,
+            allow_eta: alert.allow_eta,
+            allow_text: alert.allow_text,
+            state: &alert.state,
+            created_at: rfc3339(alert.created_at),
+            created_by: &alert.created_by.name,
+            location: &alert.location,
+            sealed: &alert.sealed,
+            follows: alert.follows,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -535,19 +571,40 @@ async fn my_alerts(principal: Principal) -> Result<HttpResponse, ApiError> {
 }
 
 /// What a member's app shows of one delivery.
-fn member_item(org: &OrgStore, user: Id, entry: AppDelivery) -> Result<Option<Value>, StoreError> {
+#[derive(Serialize)]
+struct MemberItem {
+    delivery: Id,
+    #[serde(serialize_with = "as_summary")]
+    alert: Alert,
+    read: bool,
+    response: Option<crate::store::Response>,
+}
+
+fn as_summary<S: serde::Serializer>(alert: &Alert, to: S) -> Result<S::Ok, S::Error> {
+    Summary::of(alert).serialize(to)
+}
+
+fn member_item(
+    org: &OrgStore,
+    user: Id,
+    entry: AppDelivery,
+) -> Result<Option<MemberItem>, StoreError> {
     let recipient = org
         .recipient(entry.alert, entry.recipient)?
         .filter(|r| r.user_id == Some(user));
-    let (Some(a), Some(r)) = (org.alert(entry.alert)?, recipient) else {
+    let Some(r) = recipient else {
         return Ok(None);
     };
     let Some(d) = r.deliveries.iter().find(|d| d.id == entry.delivery) else {
         return Ok(None);
     };
-    Ok(Some(json!({
-        "delivery": d.id, "alert": summary(&a), "read": d.read_at.is_some(), "response": r.response,
-    })))
+    let (delivery, read) = (d.id, d.read_at.is_some());
+    Ok(org.alert(entry.alert)?.map(|alert| MemberItem {
+        delivery,
+        alert,
+        read,
+        response: r.response,
+    }))
 }
 
 #[post("/me/alerts/{id}/read")]
@@ -677,7 +734,12 @@ impl MemberStream {
             self.last = Some(entry.alert);
             let org = self.org.clone();
             let user = self.user;
-            let loaded = crate::store::blocking(move || member_item(&org, user, entry)).await;
+            let loaded = crate::store::blocking(move || {
+                Ok::<_, StoreError>(
+                    member_item(&org, user, entry)?.and_then(|i| serde_json::to_string(&i).ok()),
+                )
+            })
+            .await;
             match loaded {
                 Ok(Some(item)) => {
                     self.receipt(entry);
