@@ -386,7 +386,11 @@ impl Engine {
             {
                 continue;
             }
-            let mut recipient = super::user_recipient(user, &alert.channels, "area".to_owned());
+            let mut recipient = super::user_recipient(
+                &crate::store::Contact::from(user),
+                &alert.channels,
+                "area".to_owned(),
+            );
             recipient.alert_id = alert.id;
             let mut batch = crate::store::NewAlertBatch::default();
             let step = super::first_step(&alert);

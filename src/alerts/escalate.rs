@@ -194,7 +194,7 @@ pub fn handle_timer(
                     if present.contains(member) || !added.insert(*member) {
                         continue;
                     }
-                    let Some(user) = org.user(*member)?.filter(|u| !u.deactivated) else {
+                    let Some(user) = org.contact(*member)?.filter(|u| !u.deactivated) else {
                         continue;
                     };
                     let mut r = user_recipient(

@@ -45,8 +45,8 @@ use crate::audit::Entry;
 use crate::auth::Access;
 use crate::ids::Id;
 use crate::store::{
-    Actor, Alert, AlertEvent, AlertState, Channel, Delivery, DeliveryState, Escalation, Location,
-    NewAlertBatch, OrgStore, Recipient, SealedBody, Severity, StoreError, TetraCallout,
+    Actor, Alert, AlertEvent, AlertState, Channel, Contact, Delivery, DeliveryState, Escalation,
+    Location, NewAlertBatch, OrgStore, Recipient, SealedBody, Severity, StoreError, TetraCallout,
     TimerAction, User,
 };
 use crate::text::{fill, Lang};

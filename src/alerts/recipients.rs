@@ -6,7 +6,7 @@ use super::*;
 /// The channels a user is reached on for an alert: their own preference order
 /// where they set one, limited to the alert's channels and to what the user
 /// has an address for.
-pub fn channels_for(user: &User, alert_channels: &[Channel]) -> Vec<Channel> {
+pub fn channels_for(user: &Contact, alert_channels: &[Channel]) -> Vec<Channel> {
     let preferred: Vec<Channel> = user
         .channels
         .iter()
@@ -26,16 +26,16 @@ pub fn channels_for(user: &User, alert_channels: &[Channel]) -> Vec<Channel> {
         .collect()
 }
 
-pub(super) fn user_reachable_on(user: &User, channel: Channel) -> bool {
+pub(super) fn user_reachable_on(user: &Contact, channel: Channel) -> bool {
     match channel {
-        Channel::App => user.password_hash.is_some(),
+        Channel::App => user.signs_in,
         Channel::Sms | Channel::Voice => !user.phones.is_empty(),
         Channel::Email => user.email.is_some(),
         Channel::Tetra => user.tetra_issi.is_some(),
     }
 }
 
-pub(crate) fn user_recipient(user: &User, channels: &[Channel], via: String) -> Recipient {
+pub(crate) fn user_recipient(user: &Contact, channels: &[Channel], via: String) -> Recipient {
     Recipient {
         id: Id::new(),
         alert_id: Id::SYSTEM,
@@ -112,13 +112,17 @@ pub(super) fn resolve(
         // A deactivated user (switched off by the identity provider) is
         // not alerted, even when named.
         if !user.deactivated && seen_users.insert(user.id) {
-            recipients.push(user_recipient(&user, channels, "user".to_owned()));
+            recipients.push(user_recipient(
+                &Contact::from(&user),
+                channels,
+                "user".to_owned(),
+            ));
         }
     }
     if !spec.groups.is_empty() {
         // Members are read one by one: a group is usually a small part of
         // an organisation that may hold tens of thousands of people.
-        let mut users: BTreeMap<Id, Option<User>> = BTreeMap::new();
+        let mut users: BTreeMap<Id, Option<Contact>> = BTreeMap::new();
         for (i, reference) in spec.groups.iter().enumerate() {
             let field = format!("recipients.groups[{i}]");
             let group = org
@@ -133,7 +137,7 @@ pub(super) fn resolve(
                 .filter(|m| !users.contains_key(m))
                 .copied()
                 .collect();
-            users.extend(unread.iter().copied().zip(org.users_by_id(&unread)?));
+            users.extend(unread.iter().copied().zip(org.contacts_by_id(&unread)?));
             for member in &group.members {
                 let user = users.get(member).and_then(Option::as_ref);
                 if let Some(user) = user.filter(|u| !u.deactivated) {
@@ -162,7 +166,11 @@ pub(super) fn resolve(
                 .filter(|u| u.roles.contains(role) && !u.deactivated)
             {
                 if seen_users.insert(user.id) {
-                    recipients.push(user_recipient(user, channels, format!("role:{role}")));
+                    recipients.push(user_recipient(
+                        &Contact::from(user),
+                        channels,
+                        format!("role:{role}"),
+                    ));
                 }
             }
         }
@@ -171,7 +179,11 @@ pub(super) fn resolve(
         let within = spec.seen_within_minutes.unwrap_or(SEEN_WITHIN_MINUTES);
         for user in inside(org, area, within, now)? {
             if seen_users.insert(user.id) {
-                recipients.push(user_recipient(&user, channels, "area".to_owned()));
+                recipients.push(user_recipient(
+                    &Contact::from(&user),
+                    channels,
+                    "area".to_owned(),
+                ));
             }
         }
     }

@@ -75,7 +75,9 @@ pub use snapshot::{Change, Tally, TreeId};
 pub use templates::{Fired, Template};
 pub use throttle::{Gate, LoginLimits, LoginSource, LoginThrottle};
 pub use user_secrets::{recovery_code_matches, recovery_code_record, sms_code_hash};
-pub use users::{NewUser, ScimLink, ScimName, ScimValue, SmsCode, TotpState, User, UserChange};
+pub use users::{
+    Contact, NewUser, ScimLink, ScimName, ScimValue, SmsCode, TotpState, User, UserChange,
+};
 pub use watch::{SessionKeys, Watch};
 pub use webhooks::{
     Webhook, WebhookJob, WebhookJobKey, WebhookState, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT,

@@ -85,6 +85,43 @@ fn one_organisation_cannot_read_anothers_records() {
 }
 
 #[test]
+fn a_contact_reads_as_much_of_a_user_as_reaching_them_takes() {
+    let (_dir, store) = open();
+    let now = OffsetDateTime::now_utc();
+    let org = store.create_org("acme", "Acme", now).unwrap();
+    let handle = store.org(org.id);
+    let signs_in = handle
+        .create_user(
+            NewUser {
+                phones: vec!["+358401234567".into()],
+                email: Some("jdoe@example.org".into()),
+                tetra_issi: Some(1001),
+                channels: vec!["sms".into()],
+                password_hash: Some("$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA".into()),
+                ..user("jdoe")
+            },
+            now,
+        )
+        .unwrap();
+    let receives_only = handle.create_user(user("mvirtanen"), now).unwrap();
+    let contacts = handle
+        .contacts_by_id(&[signs_in.id, Id::new(), receives_only.id])
+        .unwrap();
+    assert_eq!(
+        contacts,
+        vec![
+            Some(Contact::from(&signs_in)),
+            None,
+            Some(Contact::from(&receives_only))
+        ]
+    );
+    let [Some(first), None, Some(second)] = contacts.as_slice() else {
+        panic!("{contacts:?}");
+    };
+    assert!(first.signs_in && !second.signs_in);
+}
+
+#[test]
 fn usernames_are_unique_ignoring_case() {
     let (_dir, store) = open();
     let now = OffsetDateTime::now_utc();
