@@ -17,7 +17,7 @@
 //! and ≤ 2 s for 20,000 with the server's RSS ≤ 1 GiB; ready after SIGKILL
 //! with a million records ≤ 5 s. Every live member holds an open file here
 //! and one in the daemon: a machine that caps a process at 20,000 open
-//! files (as containers often do) runs at most about 19,000 members.
+//! files (as containers often do) runs at most about 19,500 members.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
