@@ -158,6 +158,8 @@ fn a_member_gets_a_critical_alert_full_screen_answers_coming_and_the_sender_sees
 
     // The member's own settings: Finnish, and reached by app and SMS.
     phone.click("[data-test=open-settings]");
+    // The view follows the click a moment later, on the hash change.
+    phone.find("[data-test=settings-language]");
     phone.eval("const s = document.querySelector('[data-test=settings-language]'); s.value = 'fi'; return true");
     phone.click("[data-test=channel-sms]");
     phone.click("[data-test=settings-save]");
